@@ -1,0 +1,136 @@
+// The Studio binds the contract to the services: one handler per request name, one event bus.
+// Electron's IPC, the HTTP/WebSocket server and tests all dispatch through `handle`, so every
+// transport serves exactly the same behaviour.
+
+import { existsSync } from 'node:fs'
+import type { AppInfo, ArgsOf, Events, EventName, RequestName, ResultOf } from '../shared/api'
+import { isRequestName, NO_ARG_REQUESTS } from '../shared/api'
+import { StudioError } from '../shared/errors'
+import { exportFrom } from './export'
+import { importInto } from './import'
+import { Project } from './project'
+
+type Handlers = { [K in RequestName]: (args: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>> }
+type Listener = <E extends EventName>(name: E, payload: Events[E]) => void
+
+export interface StudioOptions {
+  shell: AppInfo['shell']
+  version: string
+  note?: string | null
+}
+
+export class Studio {
+  private project: Project | null = null
+  private importing: string | null = null
+  private listeners = new Set<Listener>()
+  private readonly handlers: Handlers
+
+  constructor(private readonly opts: StudioOptions) {
+    this.handlers = {
+      'app.info': () => ({
+        version: this.opts.version,
+        shell: this.opts.shell,
+        platform: process.platform,
+        note: this.opts.note ?? null,
+      }),
+      'project.current': () => (this.project ? this.project.info() : null),
+      'project.open': ({ path }) => this.open(path, false),
+      'project.create': ({ path }) => {
+        if (existsSync(path)) throw new StudioError('conflict', `${path} already exists`)
+        return this.open(path, true)
+      },
+      'project.stats': () => this.p().stats(),
+      'types.list': () => this.p().listTypes(),
+      'types.create': (a) => this.changed('types', this.writable().createType(a)),
+      'types.update': (a) => this.changed('types', this.writable().updateType(a)),
+      'types.merge': ({ from, into }) => this.changed('types', this.writable().mergeTypes(from, into)),
+      'types.delete': ({ id }) => this.changed('types', this.writable().deleteType(id)),
+      'titles.list': (q) => this.p().listTitles(q ?? {}),
+      'titles.get': ({ id }) => this.p().getTitle(id),
+      'titles.setStatus': ({ ids, status }) => this.changed('titles', this.writable().setStatus(ids, status), ids),
+      'spans.create': (a) => {
+        const s = this.writable().createSpan(a)
+        return this.changed('spans', s, [s.titleId])
+      },
+      'spans.update': (a) => {
+        const s = this.writable().updateSpan(a)
+        return this.changed('spans', s, [s.titleId])
+      },
+      'spans.delete': ({ id }) => this.changed('spans', this.writable().deleteSpan(id)),
+      'history.undo': () => {
+        const r = this.writable().undo()
+        return this.changed('spans', r, r.titleIds)
+      },
+      'history.redo': () => {
+        const r = this.writable().redo()
+        return this.changed('spans', r, r.titleIds)
+      },
+      'import.run': async (req) => {
+        const p = this.writable()
+        this.importing = req.path
+        try {
+          const r = await importInto(p.path, req, { onProgress: (e) => this.emit('import.progress', e) })
+          this.emit('project.changed', { what: 'project' })
+          return r
+        } finally {
+          this.importing = null
+        }
+      },
+      'export.run': (req) => exportFrom(this.p().path, req),
+      'runs.list': () => this.p().listRuns(),
+    }
+  }
+
+  /** Dispatch one request. Unknown names and bad arguments become StudioErrors. */
+  async handle<K extends RequestName>(name: K, args: ArgsOf<K>): Promise<ResultOf<K>> {
+    if (!isRequestName(name)) throw new StudioError('bad_request', `unknown request "${String(name)}"`)
+    const h = this.handlers[name] as (a: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>>
+    const needsArgs = !(NO_ARG_REQUESTS as readonly string[]).includes(name) && name !== 'titles.list'
+    if (needsArgs && (typeof args !== 'object' || args === null)) {
+      throw new StudioError('bad_request', `${name} needs an argument object`)
+    }
+    return await h(args)
+  }
+
+  on(listener: Listener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  emit<E extends EventName>(name: E, payload: Events[E]): void {
+    for (const l of this.listeners) l(name, payload)
+  }
+
+  open(path: string, create: boolean): ReturnType<Project['info']> {
+    if (this.importing) throw new StudioError('busy', `an import of ${this.importing} is running`)
+    const next = Project.open(path, { create })
+    this.project?.close()
+    this.project = next
+    this.emit('project.changed', { what: 'project' })
+    return next.info()
+  }
+
+  current(): Project | null {
+    return this.project
+  }
+
+  close(): void {
+    this.project?.close()
+    this.project = null
+  }
+
+  private p(): Project {
+    if (!this.project) throw new StudioError('no_project', 'no project is open')
+    return this.project
+  }
+
+  private writable(): Project {
+    if (this.importing) throw new StudioError('busy', `an import of ${this.importing} is running; try again when it ends`)
+    return this.p()
+  }
+
+  private changed<T>(what: Events['project.changed']['what'], result: T, titleIds?: number[]): T {
+    this.emit('project.changed', titleIds ? { what, titleIds } : { what })
+    return result
+  }
+}

@@ -1,0 +1,259 @@
+// THE contract between the renderer (or any client: HTTP, CLI) and the services. Every request is
+// a name → { args, result } pair; every event a name → payload. The preload, the IPC handlers, the
+// HTTP/WebSocket server and the renderer client are all typed against these two maps, and the
+// runtime name lists below are checked against them at compile time. Nothing else crosses.
+// PURE TypeScript (the renderer imports it).
+
+import type {
+  EntityType,
+  Origin,
+  ProjectStats,
+  ReviewStatus,
+  RunRecord,
+  Span,
+  Split,
+  TitleWithSpans,
+  Title,
+} from './types'
+
+export type ImportFormat = 'seed' | 'conll' | 'jsonl' | 'text' | 'csv'
+export type ExportFormat = 'attributes-csv' | 'conll' | 'jsonl' | 'seed'
+export type TagScheme = 'bio' | 'bioes'
+
+export interface AppInfo {
+  version: string
+  /** 'electron' when the desktop shell runs, 'server' for the headless server in a browser. */
+  shell: 'electron' | 'server'
+  platform: string
+  /** Why the desktop shell is not in use, when it is not. */
+  note: string | null
+}
+
+export interface ProjectInfo {
+  path: string
+  name: string
+  titles: number
+}
+
+export interface TitleQuery {
+  offset?: number
+  limit?: number
+  split?: Split
+  status?: ReviewStatus
+  /** Only titles with at least one span of this type. */
+  type?: string
+  /** Only titles with at least one span of this origin. */
+  origin?: Origin
+  /** Substring of the title text. */
+  search?: string
+}
+
+export interface TitleListItem {
+  id: number
+  text: string
+  split: Split
+  status: ReviewStatus
+  spanCount: number
+}
+
+export interface TitlePage {
+  total: number
+  offset: number
+  items: TitleListItem[]
+}
+
+export interface ImportRequest {
+  path: string
+  format?: ImportFormat
+  split?: Exclude<Split, 'none'> | 'none'
+  origin?: 'gold' | 'weak'
+  /** CSV only: the column that holds the title (default: `title`, then `text`). */
+  column?: string
+}
+
+export interface ImportSummary {
+  file: string
+  format: ImportFormat
+  titles: number
+  spans: number
+  typesCreated: number
+  seconds: number
+}
+
+export interface ImportProgress {
+  file: string
+  bytesRead: number
+  bytesTotal: number
+  titles: number
+  spans: number
+}
+
+export interface ExportRequest {
+  format: ExportFormat
+  /** A file (attributes-csv, conll, jsonl) or a folder (seed). */
+  out: string
+  split?: Split
+  /** Export a run's predictions instead of the gold/weak spans. */
+  runId?: number
+  /** Which stored spans to export (default: all origins). */
+  origins?: Origin[]
+  scheme?: TagScheme
+  /** attributes-csv: write a UTF-8 byte-order mark so Excel reads the file as UTF-8. */
+  bom?: boolean
+  /** attributes-csv: separator between several values of one type in a cell (default `|`). */
+  separator?: string
+}
+
+export interface ExportSummary {
+  out: string
+  format: ExportFormat
+  titles: number
+  spans: number
+}
+
+export interface SpanCreate {
+  titleId: number
+  start: number
+  end: number
+  type: string
+}
+
+export interface SpanUpdate {
+  id: number
+  start?: number
+  end?: number
+  type?: string
+}
+
+export interface HistoryResult {
+  /** What was undone or redone, e.g. `create span 品牌`; null when there was nothing to do. */
+  label: string | null
+  titleIds: number[]
+  canUndo: boolean
+  canRedo: boolean
+}
+
+export interface TypeCreate {
+  name: string
+  color?: string
+  hotkey?: string | null
+  description?: string
+}
+
+export interface TypeUpdate {
+  id: number
+  name?: string
+  color?: string
+  hotkey?: string | null
+  description?: string
+}
+
+type R<A, T> = { args: A; result: T }
+
+/** Every request the services answer. */
+export interface Requests {
+  'app.info': R<void, AppInfo>
+  'project.current': R<void, ProjectInfo | null>
+  'project.open': R<{ path: string }, ProjectInfo>
+  'project.create': R<{ path: string }, ProjectInfo>
+  'project.stats': R<void, ProjectStats>
+  'types.list': R<void, EntityType[]>
+  'types.create': R<TypeCreate, EntityType>
+  'types.update': R<TypeUpdate, EntityType>
+  'types.merge': R<{ from: number; into: number }, { moved: number }>
+  'types.delete': R<{ id: number }, { deletedSpans: number }>
+  'titles.list': R<TitleQuery, TitlePage>
+  'titles.get': R<{ id: number }, TitleWithSpans>
+  'titles.setStatus': R<{ ids: number[]; status: ReviewStatus }, { changed: number }>
+  'spans.create': R<SpanCreate, Span>
+  'spans.update': R<SpanUpdate, Span>
+  'spans.delete': R<{ id: number }, { deleted: number }>
+  'history.undo': R<void, HistoryResult>
+  'history.redo': R<void, HistoryResult>
+  'import.run': R<ImportRequest, ImportSummary>
+  'export.run': R<ExportRequest, ExportSummary>
+  'runs.list': R<void, RunRecord[]>
+}
+
+export type RequestName = keyof Requests
+export type ArgsOf<K extends RequestName> = Requests[K]['args']
+export type ResultOf<K extends RequestName> = Requests[K]['result']
+
+/** Every event the services push to clients. */
+export interface Events {
+  'import.progress': ImportProgress
+  /** Something in the project changed (by this client or another one). */
+  'project.changed': { what: 'titles' | 'spans' | 'types' | 'runs' | 'project'; titleIds?: number[] }
+}
+export type EventName = keyof Events
+
+type Exactly<T extends string, U extends readonly string[]> = [T] extends [U[number]]
+  ? [U[number]] extends [T]
+    ? U
+    : never
+  : never
+
+const requestNames = [
+  'app.info',
+  'project.current',
+  'project.open',
+  'project.create',
+  'project.stats',
+  'types.list',
+  'types.create',
+  'types.update',
+  'types.merge',
+  'types.delete',
+  'titles.list',
+  'titles.get',
+  'titles.setStatus',
+  'spans.create',
+  'spans.update',
+  'spans.delete',
+  'history.undo',
+  'history.redo',
+  'import.run',
+  'export.run',
+  'runs.list',
+] as const
+/** Runtime list of request names; the type check fails if it and `Requests` differ. */
+export const REQUEST_NAMES: Exactly<RequestName, typeof requestNames> = requestNames
+
+const eventNames = ['import.progress', 'project.changed'] as const
+export const EVENT_NAMES: Exactly<EventName, typeof eventNames> = eventNames
+
+export function isRequestName(x: unknown): x is RequestName {
+  return typeof x === 'string' && (REQUEST_NAMES as readonly string[]).includes(x)
+}
+
+/** Error codes a client can act on. */
+export type ErrorCode =
+  | 'bad_request'
+  | 'not_found'
+  | 'conflict'
+  | 'invalid_input'
+  | 'no_project'
+  | 'busy'
+  | 'unauthorized'
+  | 'internal'
+
+export interface WireError {
+  code: ErrorCode
+  message: string
+}
+
+/** What the transports carry back for one request. */
+export type WireResult<T> = { ok: true; result: T } | { ok: false; error: WireError }
+
+/** The typed client every transport implements (preload IPC, HTTP, in-process). */
+export interface StudioClient {
+  call<K extends RequestName>(name: K, ...args: ArgsOf<K> extends void ? [] : [ArgsOf<K>]): Promise<ResultOf<K>>
+  on<E extends EventName>(name: E, listener: (payload: Events[E]) => void): () => void
+}
+
+export type { Title }
+
+type VoidArgs = { [K in RequestName]: ArgsOf<K> extends void ? K : never }[RequestName]
+const noArgRequests = ['app.info', 'project.current', 'project.stats', 'types.list', 'history.undo', 'history.redo', 'runs.list'] as const
+/** Requests that take no argument (checked against `Requests`). */
+export const NO_ARG_REQUESTS: Exactly<VoidArgs, typeof noArgRequests> = noArgRequests

@@ -1,0 +1,101 @@
+// The project file's schema, one migration per `PRAGMA user_version` step. A migration runs in one
+// transaction with the version bump, so a crash leaves either the old or the new schema.
+// Never edit a released migration: append a new one.
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: the first schema.
+  `
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+
+  CREATE TABLE entity_types (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE CHECK (length(name) > 0),
+    color       TEXT NOT NULL,
+    hotkey      TEXT UNIQUE,
+    description TEXT NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL
+  );
+
+  CREATE TABLE titles (
+    id         INTEGER PRIMARY KEY,
+    text       TEXT NOT NULL,
+    length     INTEGER NOT NULL,               -- code points
+    split      TEXT NOT NULL DEFAULT 'none' CHECK (split IN ('train', 'dev', 'test', 'none')),
+    status     TEXT NOT NULL DEFAULT 'unreviewed' CHECK (status IN ('unreviewed', 'reviewed')),
+    source     TEXT NOT NULL DEFAULT '',
+    words      TEXT,                           -- word lengths in code points, comma-separated
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX titles_split_status ON titles (split, status);
+
+  CREATE TABLE runs (
+    id             INTEGER PRIMARY KEY,
+    preset         TEXT NOT NULL,
+    config         TEXT NOT NULL,              -- JSON
+    status         TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+    metrics        TEXT,                       -- JSON
+    backend        TEXT,
+    backend_reason TEXT,
+    error          TEXT,
+    timings        TEXT,                       -- JSON
+    created_at     INTEGER NOT NULL,
+    started_at     INTEGER,
+    finished_at    INTEGER
+  );
+
+  CREATE TABLE checkpoints (
+    run_id   INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+    manifest TEXT NOT NULL,                    -- JSON: config, vocabularies, scheme, metrics
+    weights  BLOB NOT NULL
+  );
+
+  CREATE TABLE spans (
+    id         INTEGER PRIMARY KEY,
+    title_id   INTEGER NOT NULL REFERENCES titles (id) ON DELETE CASCADE,
+    start      INTEGER NOT NULL,
+    end        INTEGER NOT NULL,
+    type_id    INTEGER NOT NULL REFERENCES entity_types (id),
+    origin     TEXT NOT NULL CHECK (origin IN ('gold', 'weak', 'dictionary', 'model')),
+    run_id     INTEGER REFERENCES runs (id) ON DELETE SET NULL,
+    confidence REAL,
+    created_at INTEGER NOT NULL,
+    CHECK (start >= 0 AND end > start)
+  );
+  CREATE INDEX spans_title ON spans (title_id, start);
+  CREATE INDEX spans_type ON spans (type_id, origin);
+  CREATE INDEX spans_origin ON spans (origin);
+
+  CREATE TABLE predictions (
+    run_id   INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    title_id INTEGER NOT NULL REFERENCES titles (id) ON DELETE CASCADE,
+    spans    TEXT NOT NULL,                    -- JSON [{start, end, type, confidence}]
+    PRIMARY KEY (run_id, title_id)
+  ) WITHOUT ROWID;
+
+  -- Undo/redo: each row is one user edit as a list of reversible operations (JSON). Rows with
+  -- undone = 1 form the redo stack; a new edit deletes them.
+  CREATE TABLE history (
+    id         INTEGER PRIMARY KEY,
+    label      TEXT NOT NULL,
+    ops        TEXT NOT NULL,
+    undone     INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE imports (
+    id         INTEGER PRIMARY KEY,
+    file       TEXT NOT NULL,
+    format     TEXT NOT NULL,
+    options    TEXT NOT NULL,                  -- JSON
+    titles     INTEGER NOT NULL,
+    spans      INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
+]
+
+export const SCHEMA_VERSION = MIGRATIONS.length
