@@ -1,7 +1,6 @@
 // Streaming line reader over bytes: strict UTF-8 (invalid bytes are an error naming the line),
 // a bounded line length (memory stays bounded whatever the file), BOM and CRLF handled.
 import { createReadStream, statSync } from 'node:fs'
-import { basename } from 'node:path'
 import { InputError } from '../shared/errors'
 
 /** Longest accepted line. A product title is ~50 characters; 1 MiB leaves room for JSONL rows. */
@@ -21,7 +20,7 @@ export interface LineSource {
   lines: AsyncIterableIterator<Line>
 }
 
-export function readLines(path: string, displayName = basename(path)): LineSource {
+export function readLines(path: string, displayName = path): LineSource {
   const bytesTotal = statSync(path).size
   let bytesRead = 0
   async function* gen(): AsyncGenerator<Line> {

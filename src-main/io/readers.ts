@@ -3,7 +3,7 @@
 // Every error is an InputError naming the file, the line and the problem.
 
 import { existsSync, statSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { join } from 'node:path'
 import type { ImportFormat } from '../shared/api'
 import { InputError } from '../shared/errors'
 import { parseTag, tagsToSpans, TagError, type PlainSpan } from '../shared/tags'
@@ -111,7 +111,7 @@ function seedReader(dir: string): TitleReader {
   if (labelled === 'bioattr') names.push(SEED_FILES.bioattr)
   if (labelled === 'pair') names.push(SEED_FILES.bio, SEED_FILES.attr)
   if (has(SEED_FILES.word)) names.push(SEED_FILES.word)
-  const sources = names.map((n) => readLines(join(dir, n), join(basename(dir), n)))
+  const sources = names.map((n) => readLines(join(dir, n)))
   const byName = new Map(names.map((n, i) => [n, sources[i]!]))
 
   async function* gen(): AsyncGenerator<ParsedTitle> {

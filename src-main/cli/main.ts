@@ -1,0 +1,200 @@
+// `ner-studio` — the command line over the same services as the studio.
+// Exit codes: 0 ok, 1 bad input or a failed operation (one line on stderr), 2 usage.
+
+import { existsSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import type { ExportFormat, ImportFormat, TagScheme } from '../shared/api'
+import { StudioError } from '../shared/errors'
+import { SPLITS, type Split } from '../shared/types'
+import { exportFrom } from '../services/export'
+import { importInto } from '../services/import'
+import { Project } from '../services/project'
+import { ProgressBar } from './progress'
+
+const USAGE = `usage: ner-studio <command> …
+
+  import <project.sqlite> <path> [--format seed|conll|jsonl|text|csv] [--split train|dev|test|none]
+         [--origin gold|weak] [--column NAME]      (creates the project file when it does not exist)
+  export <project.sqlite> --format attributes-csv|conll|jsonl|seed --out <path> [--split S]
+         [--run ID] [--scheme bio|bioes] [--bom] [--separator SEP]
+  stats  <project.sqlite> [--json]
+  serve  [project.sqlite] [--port N] [--no-open]    (headless server on 127.0.0.1, prints its URL)
+`
+
+class UsageError extends Error {}
+
+function need<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T | undefined {
+  if (value === undefined) return undefined
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`--${what} must be one of ${allowed.join(', ')} (got "${value}")`)
+  }
+  return value as T
+}
+
+async function cmdImport(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string' },
+      split: { type: 'string' },
+      origin: { type: 'string' },
+      column: { type: 'string' },
+    },
+  })
+  const [project, path] = positionals
+  if (!project || !path || positionals.length > 2) throw new UsageError('import needs <project.sqlite> <path>')
+  const format = need<ImportFormat>(values.format, ['seed', 'conll', 'jsonl', 'text', 'csv'], 'format')
+  const split = need<Split>(values.split, SPLITS, 'split')
+  const origin = need(values.origin, ['gold', 'weak'] as const, 'origin')
+  if (!existsSync(project)) Project.open(project, { create: true }).close()
+  const bar = new ProgressBar('import')
+  const r = await importInto(
+    project,
+    {
+      path,
+      ...(format ? { format } : {}),
+      ...(split ? { split } : {}),
+      ...(origin ? { origin } : {}),
+      ...(values.column ? { column: values.column } : {}),
+    },
+    { onProgress: (p) => bar.update(p.bytesRead, p.bytesTotal, `${p.titles} titles`) },
+  )
+  bar.end()
+  console.log(
+    `imported ${r.titles} titles and ${r.spans} spans (${r.typesCreated} new entity types) from ${r.file} [${r.format}] in ${r.seconds.toFixed(1)} s`,
+  )
+}
+
+async function cmdExport(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string' },
+      out: { type: 'string' },
+      split: { type: 'string' },
+      run: { type: 'string' },
+      scheme: { type: 'string' },
+      bom: { type: 'boolean' },
+      separator: { type: 'string' },
+    },
+  })
+  const [project] = positionals
+  if (!project || positionals.length > 1) throw new UsageError('export needs <project.sqlite>')
+  const format = need<ExportFormat>(values.format, ['attributes-csv', 'conll', 'jsonl', 'seed'], 'format')
+  if (!format) throw new UsageError('export needs --format')
+  if (!values.out) throw new UsageError('export needs --out <path>')
+  const split = need<Split>(values.split, SPLITS, 'split')
+  const scheme = need<TagScheme>(values.scheme, ['bio', 'bioes'], 'scheme')
+  let runId: number | undefined
+  if (values.run !== undefined) {
+    runId = Number(values.run)
+    if (!Number.isInteger(runId) || runId <= 0) throw new UsageError(`--run must be a run id, got "${values.run}"`)
+  }
+  const r = await exportFrom(project, {
+    format,
+    out: values.out,
+    ...(split ? { split } : {}),
+    ...(scheme ? { scheme } : {}),
+    ...(runId !== undefined ? { runId } : {}),
+    ...(values.bom ? { bom: true } : {}),
+    ...(values.separator !== undefined ? { separator: values.separator } : {}),
+  })
+  console.log(`exported ${r.titles} titles and ${r.spans} spans to ${r.out} [${r.format}]`)
+}
+
+function cmdStats(argv: string[]): void {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } })
+  const [path] = positionals
+  if (!path || positionals.length > 1) throw new UsageError('stats needs <project.sqlite>')
+  const p = Project.open(path, { readonly: true })
+  try {
+    const s = p.stats()
+    if (values.json) {
+      console.log(JSON.stringify(s, null, 2))
+      return
+    }
+    console.log(`${s.path}: ${s.titles} titles, ${s.spans} spans, ${s.types.length} entity types, ${s.runs} runs`)
+    console.log('\ntitles      unreviewed  reviewed')
+    for (const split of SPLITS) {
+      const get = (status: string): number => s.bySplitStatus.find((r) => r.split === split && r.status === status)?.count ?? 0
+      console.log(`  ${split.padEnd(8)} ${String(get('unreviewed')).padStart(11)} ${String(get('reviewed')).padStart(9)}`)
+    }
+    console.log(`\nspans by origin: ${Object.entries(s.byOrigin).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+    console.log('\nspans by type (gold / weak / dictionary / model):')
+    for (const t of s.types.slice(0, 30)) {
+      const o = t.byOrigin
+      console.log(`  ${t.name.padEnd(12)} ${String(t.total).padStart(7)}   ${o.gold} / ${o.weak} / ${o.dictionary} / ${o.model}`)
+    }
+    if (s.types.length > 30) console.log(`  … and ${s.types.length - 30} more (--json lists all)`)
+  } finally {
+    p.close()
+  }
+}
+
+async function cmdServe(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { port: { type: 'string' }, token: { type: 'string' } },
+  })
+  const port = values.port === undefined ? 0 : Number(values.port)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0…65535, got "${values.port}"`)
+  const { startServer } = await import('../server/http')
+  const server = await startServer({
+    projectPath: positionals[0] ?? null,
+    port,
+    ...(values.token ? { token: values.token } : {}),
+  })
+  console.log(`NER Studio is serving ${positionals[0] ?? '(no project)'} at ${server.url}`)
+  const stop = (): void => {
+    void server.close().then(() => process.exit(0))
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv
+  try {
+    switch (cmd) {
+      case 'import':
+        await cmdImport(rest)
+        return 0
+      case 'export':
+        await cmdExport(rest)
+        return 0
+      case 'stats':
+        cmdStats(rest)
+        return 0
+      case 'serve':
+        await cmdServe(rest)
+        return 0
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE)
+        return cmd === undefined ? 2 : 0
+      default:
+        throw new UsageError(`unknown command "${cmd}"`)
+    }
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`ner-studio: ${(e as Error).message}\n${USAGE}`)
+      return 2
+    }
+    const msg = e instanceof StudioError ? e.message : `${(e as Error).message ?? e}`
+    process.stderr.write(`ner-studio: ${msg.split('\n')[0]}\n`)
+    if (process.env.NER_STUDIO_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`)
+    return 1
+  }
+}
+
+// Run when executed directly (built out/main/cli.js, or tsx src-main/cli/main.ts).
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    if (code !== 0 || process.argv[2] !== 'serve') process.exitCode = code
+  })
+}
