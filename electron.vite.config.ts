@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
@@ -13,7 +14,10 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src-main/index.ts'),
           cli: resolve(__dirname, 'src-main/cli/main.ts'),
-          trainer: resolve(__dirname, 'src-main/trainer/entry.ts'),
+          // The trainer process entry, once the engine provides it.
+          ...(existsSync(resolve(__dirname, 'src-main/trainer/entry.ts'))
+            ? { trainer: resolve(__dirname, 'src-main/trainer/entry.ts') }
+            : {}),
         },
       },
     },

@@ -8,6 +8,9 @@ import { StudioError } from '../shared/errors'
 import { SPLITS, type Split } from '../shared/types'
 import { exportFrom } from '../services/export'
 import { importInto } from '../services/import'
+import { join } from 'node:path'
+import { ensureDemoProject } from '../services/demo'
+import { userDataDir } from '../services/paths'
 import { Project } from '../services/project'
 import { ProgressBar } from './progress'
 
@@ -18,7 +21,7 @@ const USAGE = `usage: ner-studio <command> …
   export <project.sqlite> --format attributes-csv|conll|jsonl|seed --out <path> [--split S]
          [--run ID] [--scheme bio|bioes] [--bom] [--separator SEP]
   stats  <project.sqlite> [--json]
-  serve  [project.sqlite] [--port N] [--no-open]    (headless server on 127.0.0.1, prints its URL)
+  serve  [project.sqlite] [--port N]   (headless server on 127.0.0.1, prints its URL; default: the demo project)
 `
 
 class UsageError extends Error {}
@@ -142,12 +145,14 @@ async function cmdServe(argv: string[]): Promise<void> {
   const port = values.port === undefined ? 0 : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0…65535, got "${values.port}"`)
   const { startServer } = await import('../server/http')
+  // Without a project, open the built-in demo project (created on first use).
+  const projectPath = positionals[0] ?? (await ensureDemoProject(join(userDataDir(), 'demo.sqlite')))
   const server = await startServer({
-    projectPath: positionals[0] ?? null,
+    projectPath,
     port,
     ...(values.token ? { token: values.token } : {}),
   })
-  console.log(`NER Studio is serving ${positionals[0] ?? '(no project)'} at ${server.url}`)
+  console.log(`NER Studio is serving ${projectPath}\nOpen ${server.url}`)
   const stop = (): void => {
     void server.close().then(() => process.exit(0))
   }

@@ -184,6 +184,8 @@ export interface Events {
   'import.progress': ImportProgress
   /** Something in the project changed (by this client or another one). */
   'project.changed': { what: 'titles' | 'spans' | 'types' | 'runs' | 'project'; titleIds?: number[] }
+  /** A desktop menu item the renderer carries out (Electron only). */
+  'app.menu': { action: 'import' }
 }
 export type EventName = keyof Events
 
@@ -219,7 +221,7 @@ const requestNames = [
 /** Runtime list of request names; the type check fails if it and `Requests` differ. */
 export const REQUEST_NAMES: Exactly<RequestName, typeof requestNames> = requestNames
 
-const eventNames = ['import.progress', 'project.changed'] as const
+const eventNames = ['import.progress', 'project.changed', 'app.menu'] as const
 export const EVENT_NAMES: Exactly<EventName, typeof eventNames> = eventNames
 
 export function isRequestName(x: unknown): x is RequestName {

@@ -53,7 +53,9 @@ export function openDatabase(path: string, opts: OpenOptions = {}): DB {
     return db
   } catch (e) {
     db.close()
-    throw e
+    if (e instanceof StudioError) throw e
+    // e.g. SQLITE_NOTADB: name the file and say what it is not, rather than a bare SQLite message.
+    throw new StudioError('bad_request', `${path}: cannot open as a project (${(e as Error).message})`)
   }
 }
 

@@ -1,0 +1,179 @@
+// Electron bootstrap only: one secure window, the IPC bridge to the contract, menu, dialogs.
+// The services are the same ones the headless server and the CLI use.
+
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMainInvokeEvent } from 'electron'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { isRequestName, type WireResult } from './shared/api'
+import { StudioError } from './shared/errors'
+import { CSP, toWire } from './server/http'
+import { ensureDemoProject } from './services/demo'
+import { Studio } from './services/studio'
+import { appVersion } from './services/version'
+
+const studio = new Studio({ shell: 'electron', version: appVersion() })
+let win: BrowserWindow | null = null
+
+interface WindowState {
+  x?: number
+  y?: number
+  width: number
+  height: number
+  maximized: boolean
+  lastProject?: string
+}
+
+const stateFile = (): string => join(app.getPath('userData'), 'window-state.json')
+function loadState(): WindowState {
+  try {
+    return JSON.parse(readFileSync(stateFile(), 'utf8')) as WindowState
+  } catch {
+    return { width: 1280, height: 820, maximized: false }
+  }
+}
+function saveState(extra: Partial<WindowState> = {}): void {
+  const prev = loadState()
+  const next: WindowState = { ...prev, ...extra }
+  if (win && !win.isDestroyed()) {
+    Object.assign(next, win.isMaximized() ? {} : win.getBounds(), { maximized: win.isMaximized() })
+  }
+  writeFileSync(stateFile(), JSON.stringify(next))
+}
+
+/** Only our own renderer may call the services. */
+function trustedSender(e: IpcMainInvokeEvent): boolean {
+  const url = e.senderFrame?.url ?? ''
+  const dev = process.env.ELECTRON_RENDERER_URL
+  return url.startsWith('file://') || (!!dev && url.startsWith(dev))
+}
+
+function createWindow(): void {
+  const st = loadState()
+  win = new BrowserWindow({
+    ...(st.x !== undefined && st.y !== undefined ? { x: st.x, y: st.y } : {}),
+    width: st.width,
+    height: st.height,
+    minWidth: 900,
+    minHeight: 600,
+    show: false,
+    title: 'NER Studio',
+    webPreferences: {
+      preload: join(__dirname, '../preload/index.js'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  })
+  if (st.maximized) win.maximize()
+  win.once('ready-to-show', () => win?.show())
+  win.on('close', () => saveState())
+  // Links open in the system browser, never inside the app; the window never navigates away.
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (url.startsWith('https://')) void shell.openExternal(url)
+    return { action: 'deny' }
+  })
+  win.webContents.on('will-navigate', (e) => e.preventDefault())
+  if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL)
+  else void win.loadFile(join(__dirname, '../renderer/index.html'))
+}
+
+async function pickPath(kind: 'project' | 'import' | 'save'): Promise<string | null> {
+  if (!win) return null
+  if (kind === 'save') {
+    const r = await dialog.showSaveDialog(win, { title: 'New project', filters: [{ name: 'NER Studio project', extensions: ['sqlite'] }] })
+    return r.canceled || !r.filePath ? null : r.filePath
+  }
+  const r = await dialog.showOpenDialog(win, {
+    title: kind === 'project' ? 'Open project' : 'Import titles',
+    properties: kind === 'import' ? ['openFile', 'openDirectory'] : ['openFile'],
+    filters:
+      kind === 'project'
+        ? [{ name: 'NER Studio project', extensions: ['sqlite'] }]
+        : [{ name: 'Titles', extensions: ['txt', 'csv', 'jsonl', 'json', 'conll', 'bio', 'bioes', 'bieos', 'tsv', '*'] }],
+  })
+  return r.canceled ? null : (r.filePaths[0] ?? null)
+}
+
+function buildMenu(): void {
+  const send = (action: 'import') => () => studio.emit('app.menu', { action })
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate([
+      {
+        label: 'File',
+        submenu: [
+          {
+            label: 'New Project…',
+            accelerator: 'CmdOrCtrl+N',
+            click: async () => {
+              const p = await pickPath('save')
+              if (p) studio.open(p, true)
+            },
+          },
+          {
+            label: 'Open Project…',
+            accelerator: 'CmdOrCtrl+O',
+            click: async () => {
+              const p = await pickPath('project')
+              if (p) {
+                studio.open(p, false)
+                saveState({ lastProject: p })
+              }
+            },
+          },
+          { label: 'Import…', accelerator: 'CmdOrCtrl+I', click: send('import') },
+          { type: 'separator' },
+          { role: 'quit' },
+        ],
+      },
+      { role: 'editMenu' },
+      { role: 'viewMenu' },
+      { role: 'windowMenu' },
+    ]),
+  )
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit()
+} else {
+  app.on('second-instance', () => {
+    if (win) {
+      if (win.isMinimized()) win.restore()
+      win.focus()
+    }
+  })
+
+  ipcMain.handle('studio:call', async (e, name: unknown, args: unknown): Promise<WireResult<unknown>> => {
+    try {
+      if (!trustedSender(e)) throw new StudioError('unauthorized', 'untrusted sender')
+      if (!isRequestName(name)) throw new StudioError('bad_request', `unknown request "${String(name)}"`)
+      const result = await studio.handle(name, args as never)
+      if (name === 'project.open' || name === 'project.create') saveState({ lastProject: (args as { path: string }).path })
+      return { ok: true, result }
+    } catch (err) {
+      return { ok: false, error: toWire(err) }
+    }
+  })
+  ipcMain.handle('studio:dialog', (e, kind: 'project' | 'import' | 'save') => (trustedSender(e) ? pickPath(kind) : null))
+  studio.on((name, payload) => {
+    if (win && !win.isDestroyed()) win.webContents.send('studio:event', name, payload)
+  })
+
+  void app.whenReady().then(async () => {
+    session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
+      cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } })
+    })
+    const st = loadState()
+    const project =
+      process.argv.find((a) => a.endsWith('.sqlite')) ??
+      (st.lastProject && existsSync(st.lastProject) ? st.lastProject : await ensureDemoProject(join(app.getPath('userData'), 'demo.sqlite')))
+    studio.open(project, false)
+    buildMenu()
+    createWindow()
+  })
+  app.on('window-all-closed', () => {
+    studio.close()
+    app.quit()
+  })
+}

@@ -1,0 +1,22 @@
+/// <reference types="vite/client" />
+import type { EventName, Events } from '../../src-main/shared/api'
+
+declare module '*.vue' {
+  import type { DefineComponent } from 'vue'
+  const component: DefineComponent<object, object, unknown>
+  export default component
+}
+
+/** What the Electron preload exposes (absent in browser mode). */
+export interface PreloadApi {
+  call(name: string, args?: unknown): Promise<unknown>
+  on<E extends EventName>(name: E, listener: (payload: Events[E]) => void): () => void
+  shell: 'electron'
+  openFileDialog(kind: 'project' | 'import' | 'save'): Promise<string | null>
+}
+
+declare global {
+  interface Window {
+    studio?: PreloadApi
+  }
+}

@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { test, expect } from './fixtures/studio'
+
+const DATA = resolve(__dirname, '..', '..', '..', 'shared', 'data')
+const SEED = join(DATA, 'seed-sample', 'train')
+
+test('the renderer loads in a real browser through the token-protected server', async ({ studio, page }) => {
+  await studio.open()
+  await expect(page.getByTestId('project-name')).toHaveText('project')
+  await expect(page.locator('.shell-note')).toContainText('browser mode')
+})
+
+test('a page without the token gets nothing', async ({ studio, page }) => {
+  const res = await page.goto(`http://127.0.0.1:${studio.server.port}/`)
+  expect(res?.status()).toBe(401)
+})
+
+test('import the seed sample from the browser and see Chinese titles rendered', async ({ studio, page }) => {
+  test.skip(!existsSync(SEED), 'needs ../shared/data/seed-sample (not present on this machine)')
+  await studio.open()
+  await page.getByTestId('open-import').click()
+  await page.getByTestId('import-path').fill(SEED)
+  await page.getByTestId('import-format').selectOption('seed')
+  await page.getByTestId('import-run').click()
+  await expect(page.getByTestId('import-done')).toBeVisible({ timeout: 60_000 })
+  await expect(page.getByTestId('title-count')).toHaveText('10,000 titles')
+  await expect(page.getByTestId('title-text')).toContainText('啄木鸟')
+  // A CJK font must really draw the characters: without one, 品 and 牌 both come out as the same
+  // "missing glyph" box, so their pixels are identical.
+  const sameGlyph = await page.evaluate(() => {
+    const draw = (ch: string): string => {
+      const c = document.createElement('canvas')
+      c.width = c.height = 40
+      const g = c.getContext('2d')!
+      g.font = `32px ${getComputedStyle(document.body).fontFamily}`
+      g.fillText(ch, 2, 34)
+      return c.toDataURL()
+    }
+    return draw('品') === draw('牌')
+  })
+  expect(sameGlyph).toBe(false)
+  await page.getByTestId('search').fill('zippo')
+  await page.getByTestId('search').press('Enter')
+  await expect(page.getByTestId('title-row').first()).toContainText('zippo')
+  await page.screenshot({ path: test.info().outputPath('foundation-seed-sample.png'), fullPage: true })
+})
