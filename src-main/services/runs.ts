@@ -1,0 +1,190 @@
+// Training runs as stored in the project: the run record, its best checkpoint (a BLOB with its
+// manifest) and its predictions. The trainer process never touches the project file: the main
+// process writes the data it trains on to files, and stores what comes back.
+
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { StudioError } from '../shared/errors'
+import type { PlainSpan } from '../shared/tags'
+import type { Origin, RunStatus, Split } from '../shared/types'
+import type { DB } from '../store/db'
+
+export interface TrainingExample {
+  id: number
+  text: string
+  spans: PlainSpan[]
+  words?: number[]
+}
+
+export interface DataSelection {
+  /** 'reviewed': reviewed titles only (their gold spans); 'all': every title of the split with gold, weak and dictionary spans. */
+  titles: 'reviewed' | 'all'
+  trainSplit?: Split
+  devSplit?: Split
+  /** Fraction of train held back as dev when the dev split is empty (default 0.1). */
+  holdOut?: number
+  seed?: number
+}
+
+const ORIGINS_FOR: Record<DataSelection['titles'], Origin[]> = {
+  reviewed: ['gold'],
+  all: ['gold', 'weak', 'dictionary'],
+}
+
+/** Titles of one split with their spans of the chosen origins. */
+export function selectExamples(db: DB, split: Split, sel: DataSelection['titles']): TrainingExample[] {
+  const origins = ORIGINS_FOR[sel]
+  const rows = db
+    .prepare(
+      `SELECT t.id, t.text, t.words, s.start, s.end, e.name AS type FROM titles t
+         LEFT JOIN spans s ON s.title_id = t.id AND s.origin IN (${origins.map(() => '?').join(',')})
+         LEFT JOIN entity_types e ON e.id = s.type_id
+        WHERE t.split = ? ${sel === 'reviewed' ? "AND t.status = 'reviewed'" : ''}
+        ORDER BY t.id, s.start`,
+    )
+    .all(...origins, split) as { id: number; text: string; words: string | null; start: number | null; end: number | null; type: string | null }[]
+  const out: TrainingExample[] = []
+  for (const r of rows) {
+    let cur = out[out.length - 1]
+    if (!cur || cur.id !== r.id) {
+      cur = { id: r.id, text: r.text, spans: [], ...(r.words ? { words: r.words.split(',').map(Number) } : {}) }
+      out.push(cur)
+    }
+    if (r.start !== null && r.end !== null && r.type !== null) cur.spans.push({ start: r.start, end: r.end, type: r.type })
+  }
+  return out
+}
+
+/** Deterministic shuffle (mulberry32). */
+export function shuffled<T>(xs: readonly T[], seed: number): T[] {
+  let a = seed >>> 0
+  const rnd = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  const out = xs.slice()
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1))
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}
+
+/** Train and dev examples per the selection; dev falls back to a held-back slice of train. */
+export function trainingData(db: DB, sel: DataSelection): { train: TrainingExample[]; dev: TrainingExample[]; devSource: string } {
+  const train = selectExamples(db, sel.trainSplit ?? 'train', sel.titles)
+  if (train.length === 0) {
+    throw new StudioError(
+      'bad_request',
+      `no training titles: split "${sel.trainSplit ?? 'train'}" has no ${sel.titles === 'reviewed' ? 'reviewed ' : ''}titles`,
+    )
+  }
+  // Dev is judged against the best labels we have: all origins except model predictions.
+  const dev = selectExamples(db, sel.devSplit ?? 'dev', 'all')
+  if (dev.length > 0) return { train, dev, devSource: `split ${sel.devSplit ?? 'dev'}` }
+  const frac = sel.holdOut ?? 0.1
+  const mixed = shuffled(train, sel.seed ?? 1)
+  const n = Math.max(1, Math.round(mixed.length * frac))
+  if (mixed.length < 2) throw new StudioError('bad_request', 'need at least 2 training titles to hold one back for dev')
+  return { train: mixed.slice(n), dev: mixed.slice(0, n), devSource: `${n} titles held back from train` }
+}
+
+export function writeJsonl(path: string, examples: TrainingExample[]): void {
+  writeFileSync(path, examples.map((e) => JSON.stringify({ id: e.id, text: e.text, spans: e.spans, ...(e.words ? { words: e.words } : {}) })).join('\n') + '\n')
+}
+
+export function writeTrainingFiles(dir: string, data: { train: TrainingExample[]; dev: TrainingExample[] }): { trainPath: string; devPath: string } {
+  mkdirSync(dir, { recursive: true })
+  const trainPath = join(dir, 'train.jsonl')
+  const devPath = join(dir, 'dev.jsonl')
+  writeJsonl(trainPath, data.train)
+  writeJsonl(devPath, data.dev)
+  return { trainPath, devPath }
+}
+
+// ------------------------------------------------------------------ run records
+
+export function createRun(db: DB, preset: string, config: unknown): number {
+  return Number(
+    db
+      .prepare(`INSERT INTO runs (preset, config, status, created_at) VALUES (?, ?, 'queued', ?)`)
+      .run(preset, JSON.stringify(config), Date.now()).lastInsertRowid,
+  )
+}
+
+export function updateRun(
+  db: DB,
+  id: number,
+  patch: {
+    status?: RunStatus
+    metrics?: unknown
+    backend?: string
+    backendReason?: string
+    error?: string | null
+    timings?: Record<string, number>
+    startedAt?: number
+    finishedAt?: number
+  },
+): void {
+  const sets: string[] = []
+  const vals: unknown[] = []
+  const put = (col: string, v: unknown): void => {
+    sets.push(`${col} = ?`)
+    vals.push(v)
+  }
+  if (patch.status !== undefined) put('status', patch.status)
+  if (patch.metrics !== undefined) put('metrics', JSON.stringify(patch.metrics))
+  if (patch.backend !== undefined) put('backend', patch.backend)
+  if (patch.backendReason !== undefined) put('backend_reason', patch.backendReason)
+  if (patch.error !== undefined) put('error', patch.error)
+  if (patch.timings !== undefined) put('timings', JSON.stringify(patch.timings))
+  if (patch.startedAt !== undefined) put('started_at', patch.startedAt)
+  if (patch.finishedAt !== undefined) put('finished_at', patch.finishedAt)
+  if (!sets.length) return
+  const r = db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...vals, id)
+  if (r.changes === 0) throw new StudioError('not_found', `no run with id ${id}`)
+}
+
+export function getRunRow(db: DB, id: number): { id: number; preset: string; config: string; status: RunStatus; metrics: string | null } {
+  const row = db.prepare('SELECT id, preset, config, status, metrics FROM runs WHERE id = ?').get(id) as
+    | { id: number; preset: string; config: string; status: RunStatus; metrics: string | null }
+    | undefined
+  if (!row) throw new StudioError('not_found', `no run with id ${id}`)
+  return row
+}
+
+export function saveCheckpoint(db: DB, runId: number, manifest: unknown, weights: Uint8Array): void {
+  db.prepare('INSERT OR REPLACE INTO checkpoints (run_id, manifest, weights) VALUES (?, ?, ?)').run(
+    runId,
+    JSON.stringify(manifest),
+    Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength),
+  )
+}
+
+export function loadCheckpoint(db: DB, runId: number): { manifest: unknown; weights: Uint8Array } {
+  const row = db.prepare('SELECT manifest, weights FROM checkpoints WHERE run_id = ?').get(runId) as
+    | { manifest: string; weights: Buffer }
+    | undefined
+  if (!row) throw new StudioError('not_found', `run ${runId} has no checkpoint (did it finish?)`)
+  return { manifest: JSON.parse(row.manifest) as unknown, weights: new Uint8Array(row.weights) }
+}
+
+/** Store a run's predictions for many titles in one transaction. */
+export function savePredictions(
+  db: DB,
+  runId: number,
+  preds: Iterable<{ titleId: number; spans: (PlainSpan & { confidence?: number })[] }>,
+): number {
+  const ins = db.prepare('INSERT OR REPLACE INTO predictions (run_id, title_id, spans) VALUES (?, ?, ?)')
+  let n = 0
+  db.transaction(() => {
+    for (const p of preds) {
+      ins.run(runId, p.titleId, JSON.stringify(p.spans))
+      n++
+    }
+  })()
+  return n
+}
