@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ImportFormat } from '../shared/api'
-import { InputError } from '../shared/errors'
+import { InputError, StudioError } from '../shared/errors'
 import { parseTag, tagsToSpans, TagError, type PlainSpan } from '../shared/tags'
 import { chars } from '../shared/text'
 import { readLines, type LineSource } from './lines'
@@ -42,7 +42,13 @@ export function detectFormat(path: string): ImportFormat {
   return 'text'
 }
 
+const IMPORT_FORMATS: readonly string[] = ['seed', 'conll', 'jsonl', 'text', 'csv'] satisfies ImportFormat[]
+
 export function openReader(path: string, format: ImportFormat, opts: { column?: string } = {}): TitleReader {
+  // Clients other than the CLI (HTTP, IPC) may send any string.
+  if (!IMPORT_FORMATS.includes(format)) {
+    throw new StudioError('bad_request', `unknown import format "${String(format)}" (${IMPORT_FORMATS.join(', ')})`)
+  }
   if (!existsSync(path)) throw new InputError(path, 0, 'no such file or folder')
   const isDir = statSync(path).isDirectory()
   if (format === 'seed') {
@@ -115,6 +121,16 @@ function seedReader(dir: string): TitleReader {
   const byName = new Map(names.map((n, i) => [n, sources[i]!]))
 
   async function* gen(): AsyncGenerator<ParsedTitle> {
+    try {
+      yield* seedTitles()
+    } finally {
+      // The line readers are pulled by hand (not by for-await), so close them by hand: an error or
+      // an early stop would otherwise leave their files open.
+      await Promise.all(sources.map((s) => s.lines.return?.(undefined)))
+    }
+  }
+
+  async function* seedTitles(): AsyncGenerator<ParsedTitle> {
     let count = 0
     for (;;) {
       const rows = await Promise.all(sources.map((s) => s.lines.next()))

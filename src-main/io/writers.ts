@@ -4,6 +4,7 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { TagScheme } from '../shared/api'
+import { StudioError } from '../shared/errors'
 import { spansToBoundaryTags, spansToTags, type PlainSpan } from '../shared/tags'
 import { chars } from '../shared/text'
 import { csvField } from './csv'
@@ -14,6 +15,16 @@ export interface ExportTitle {
   text: string
   spans: PlainSpan[]
   words: number[] | null
+}
+
+/** Line-based formats (CoNLL, the study's folder) cannot hold a title with a line break in it. */
+function assertOneLine(t: ExportTitle, format: string): void {
+  if (/[\r\n]/.test(t.text)) {
+    throw new StudioError(
+      'bad_request',
+      `title ${t.id} contains a line break, which the ${format} format cannot hold; export as JSONL or attributes CSV, or edit the title`,
+    )
+  }
 }
 
 /** A buffered, atomic file writer. */
@@ -112,6 +123,7 @@ export async function writeConll(
   let spans = 0
   await withWriters([out], async ([w]) => {
     for await (const t of titles) {
+      assertOneLine(t, 'CoNLL')
       const cps = chars(t.text)
       const tags = spansToTags(cps.length, t.spans, scheme)
       const lines = cps.map((c, i) => `${c}\t${tags[i]}\n`)
@@ -159,6 +171,7 @@ export async function writeSeedFolder(
     names.map((f) => join(dir, f)),
     async ([wc, wba, wb, wa, ww]) => {
       for await (const t of titles) {
+        assertOneLine(t, 'seed')
         const cps = chars(t.text)
         const tok = cps.map((c) => (c === ' ' ? SEED_SPACE : c))
         wc!.write(tok.join(' ') + '\n')

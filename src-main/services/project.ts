@@ -249,12 +249,14 @@ export class Project {
 
   /** The id of the type named `name`, created (outside history) if missing. For importers. */
   ensureType(name: string): number {
-    const row = this.typeByName(name)
+    // Look up the checked (trimmed) name, the one that would be stored: " 品牌" is 品牌.
+    const checked = checkTypeName(name)
+    const row = this.typeByName(checked)
     if (row) return row.id
     const { n } = this.db.prepare('SELECT count(*) AS n FROM entity_types').get() as { n: number }
     return insertType(this.db, {
       id: 0,
-      name: checkTypeName(name),
+      name: checked,
       color: colorFor(n),
       hotkey: null,
       description: '',

@@ -1,0 +1,47 @@
+// Run the CLI from source (`node --import tsx src-main/cli/main.ts …`, cwd = repository root).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { REPO_ROOT } from './paths'
+
+export interface CliResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+const MAIN = join(REPO_ROOT, 'src-main', 'cli', 'main.ts')
+
+/** Start the CLI without waiting (for the kill test and the server). */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NER_STUDIO_DEBUG: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+}
+
+/** Run the CLI to the end and collect its exit code and output. */
+export function runCli(
+  args: string[],
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawnCli(args, opts.env)
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(
+        new Error(`ner-studio ${args.join(' ')} took longer than ${opts.timeoutMs ?? 60_000} ms\n${stderr}`),
+      )
+    }, opts.timeoutMs ?? 60_000)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
+}
