@@ -1,7 +1,7 @@
 // `ner-studio` — the command line over the same services as the studio.
 // Exit codes: 0 ok, 1 bad input or a failed operation (one line on stderr), 2 usage.
 
-import { existsSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import type { ExportFormat, ImportFormat, TagScheme } from '../shared/api'
 import { StudioError } from '../shared/errors'
@@ -17,7 +17,9 @@ import { ProgressBar } from './progress'
 const USAGE = `usage: ner-studio <command> …
 
   import <project.sqlite> <path> [--format seed|conll|jsonl|text|csv] [--split train|dev|test|none]
-         [--origin gold|weak] [--column NAME]      (creates the project file when it does not exist)
+         [--origin gold|weak] [--column NAME] [--repair-tags]
+         (creates the project file when it does not exist; --repair-tags lets a stray I- tag start
+          an entity instead of refusing the file, as model-made weak labels need)
   export <project.sqlite> --format attributes-csv|conll|jsonl|seed --out <path> [--split S]
          [--run ID] [--scheme bio|bioes] [--bom] [--separator SEP]
   stats  <project.sqlite> [--json]
@@ -43,6 +45,7 @@ async function cmdImport(argv: string[]): Promise<void> {
       split: { type: 'string' },
       origin: { type: 'string' },
       column: { type: 'string' },
+      'repair-tags': { type: 'boolean' },
     },
   })
   const [project, path] = positionals
@@ -50,7 +53,8 @@ async function cmdImport(argv: string[]): Promise<void> {
   const format = need<ImportFormat>(values.format, ['seed', 'conll', 'jsonl', 'text', 'csv'], 'format')
   const split = need<Split>(values.split, SPLITS, 'split')
   const origin = need(values.origin, ['gold', 'weak'] as const, 'origin')
-  if (!existsSync(project)) Project.open(project, { create: true }).close()
+  const created = !existsSync(project)
+  if (created) Project.open(project, { create: true }).close()
   const bar = new ProgressBar('import')
   const r = await importInto(
     project,
@@ -60,12 +64,19 @@ async function cmdImport(argv: string[]): Promise<void> {
       ...(split ? { split } : {}),
       ...(origin ? { origin } : {}),
       ...(values.column ? { column: values.column } : {}),
+      ...(values['repair-tags'] ? { repairTags: true } : {}),
     },
     { onProgress: (p) => bar.update(p.bytesRead, p.bytesTotal, `${p.titles} titles`) },
-  )
+  ).catch((e: unknown) => {
+    bar.end()
+    // A failed import into a project this command created leaves no empty project behind.
+    if (created) for (const f of [project, `${project}-wal`, `${project}-shm`]) rmSync(f, { force: true })
+    throw e
+  })
   bar.end()
   console.log(
-    `imported ${r.titles} titles and ${r.spans} spans (${r.typesCreated} new entity types) from ${r.file} [${r.format}] in ${r.seconds.toFixed(1)} s`,
+    `imported ${r.titles} titles and ${r.spans} spans (${r.typesCreated} new entity types) from ${r.file} [${r.format}] in ${r.seconds.toFixed(1)} s` +
+      (r.repairedTags ? `; repaired ${r.repairedTags} stray tags` : ''),
   )
 }
 
@@ -161,6 +172,11 @@ async function cmdServe(argv: string[]): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `ner-studio stats … | head` closes our stdout early: that is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0)
+    throw e
+  })
   const [cmd, ...rest] = argv
   try {
     switch (cmd) {

@@ -20,8 +20,17 @@ export interface ParsedTitle {
   source: string
 }
 
+export interface ReaderOptions {
+  /** CSV: the column holding the title. */
+  column?: string
+  /** Repair stray I-/E- tags (they start a new entity) instead of refusing the file. */
+  repairTags?: boolean
+}
+
 export interface TitleReader {
   format: ImportFormat
+  /** Tags repaired so far (with repairTags). */
+  repaired(): number
   files: string[]
   bytesTotal: number
   bytesRead(): number
@@ -44,7 +53,10 @@ export function detectFormat(path: string): ImportFormat {
 
 const IMPORT_FORMATS: readonly string[] = ['seed', 'conll', 'jsonl', 'text', 'csv'] satisfies ImportFormat[]
 
-export function openReader(path: string, format: ImportFormat, opts: { column?: string } = {}): TitleReader {
+export function openReader(path: string, format: ImportFormat, opts: ReaderOptions = {}): TitleReader {
+  let repaired = 0
+  const decode: TagDecoder = (tags) =>
+    tagsToSpans(tags, opts.repairTags ? { repair: true, onRepair: () => void repaired++ } : {})
   // Clients other than the CLI (HTTP, IPC) may send any string.
   if (!IMPORT_FORMATS.includes(format)) {
     throw new StudioError('bad_request', `unknown import format "${String(format)}" (${IMPORT_FORMATS.join(', ')})`)
@@ -53,7 +65,7 @@ export function openReader(path: string, format: ImportFormat, opts: { column?: 
   const isDir = statSync(path).isDirectory()
   if (format === 'seed') {
     if (!isDir) throw new InputError(path, 0, 'the study format is a folder holding input.seq.char and output.seq.*')
-    return seedReader(path)
+    return { ...seedReader(path, decode), repaired: () => repaired }
   }
   if (isDir) throw new InputError(path, 0, `is a folder; format ${format} reads one file`)
   const src = readLines(path)
@@ -62,11 +74,12 @@ export function openReader(path: string, format: ImportFormat, opts: { column?: 
     files: [path],
     bytesTotal: src.bytesTotal,
     bytesRead: src.bytesRead,
+    repaired: () => repaired,
     titles: emptyCheck(src.name, titles),
   })
   switch (format) {
     case 'conll':
-      return wrap(conllTitles(src))
+      return wrap(conllTitles(src, decode))
     case 'jsonl':
       return wrap(jsonlTitles(src))
     case 'text':
@@ -105,7 +118,10 @@ const SEED_FILES = {
 /** `[SPA]` stands for a space in the study's files. */
 export const SEED_SPACE = '[SPA]'
 
-function seedReader(dir: string): TitleReader {
+/** Tags → spans, strict or repairing per the import's options. */
+type TagDecoder = (tags: readonly string[]) => PlainSpan[]
+
+function seedReader(dir: string, decode: TagDecoder): Omit<TitleReader, 'repaired'> {
   const has = (f: string): boolean => existsSync(join(dir, f))
   if (!has(SEED_FILES.char)) throw new InputError(join(dir, SEED_FILES.char), 0, 'missing (the study format needs it)')
   const labelled = has(SEED_FILES.bioattr) ? 'bioattr' : has(SEED_FILES.bio) && has(SEED_FILES.attr) ? 'pair' : 'none'
@@ -173,7 +189,7 @@ function seedReader(dir: string): TitleReader {
         const l = line(SEED_FILES.bioattr)!
         const name = byName.get(SEED_FILES.bioattr)!.name
         const tags = alignedTokens(l.text, name, l.no, toks.length, charName)
-        spans = decodeTags(tags, name, l.no).map(tokSpanToChars)
+        spans = decodeTags(decode, tags, name, l.no).map(tokSpanToChars)
       } else if (labelled === 'pair') {
         const lb = line(SEED_FILES.bio)!
         const la = line(SEED_FILES.attr)!
@@ -184,7 +200,7 @@ function seedReader(dir: string): TitleReader {
         for (const [i, t] of bio.entries()) {
           if (!/^[BIESO]$/.test(t)) throw new InputError(nb, lb.no, `unknown boundary tag "${t}" at character ${i + 1} (expected B, I, E, S or O)`)
         }
-        const bounds = decodeTags(bio, nb, lb.no)
+        const bounds = decodeTags(decode, bio, nb, lb.no)
         spans = bounds.map((b) => {
           const type = attr[b.start]!
           for (let i = b.start; i < b.end; i++) {
@@ -241,9 +257,9 @@ function alignedTokens(text: string, name: string, no: number, want: number, cha
   return toks
 }
 
-function decodeTags(tags: string[], name: string, no: number): PlainSpan[] {
+function decodeTags(decode: TagDecoder, tags: string[], name: string, no: number): PlainSpan[] {
   try {
-    const spans = tagsToSpans(tags)
+    const spans = decode(tags)
     for (const s of spans) if (!s.type && name.endsWith('bioattr')) throw new TagError(s.start, `tag "${tags[s.start]}" has no type`)
     return spans
   } catch (e) {
@@ -254,7 +270,7 @@ function decodeTags(tags: string[], name: string, no: number): PlainSpan[] {
 
 // ------------------------------------------------------------------ CoNLL: one character per line
 
-async function* conllTitles(src: LineSource): AsyncGenerator<ParsedTitle> {
+async function* conllTitles(src: LineSource, decode: TagDecoder): AsyncGenerator<ParsedTitle> {
   let toks: string[] = []
   let tags: string[] = []
   let firstLine = 0
@@ -264,7 +280,7 @@ async function* conllTitles(src: LineSource): AsyncGenerator<ParsedTitle> {
     checkTitle(src.name, firstLine, text)
     let spans: PlainSpan[]
     try {
-      spans = tagsToSpans(tags)
+      spans = decode(tags)
     } catch (e) {
       if (e instanceof TagError) throw new InputError(src.name, firstLine + e.position, e.message)
       throw e

@@ -3,7 +3,7 @@
 // (Authorization: Bearer, ?token= on the first page load, then an HttpOnly SameSite cookie).
 
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -199,6 +199,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       for (const ws of sockets) ws.terminate()
       wss.close()
       await new Promise<void>((ok) => server.close(() => ok()))
+      rmSync(uploadDir, { recursive: true, force: true })
       if (!opts.studio) studio.close()
     },
   }

@@ -24,7 +24,10 @@ export async function importInto(projectPath: string, req: ImportRequest, opts: 
   if (!SPLITS.includes(split)) throw new StudioError('bad_request', `unknown split "${split}" (train, dev, test or none)`)
   const origin = req.origin ?? 'gold'
   if (origin !== 'gold' && origin !== 'weak') throw new StudioError('bad_request', `origin must be gold or weak, not "${origin}"`)
-  const reader = openReader(req.path, format, req.column ? { column: req.column } : {})
+  const reader = openReader(req.path, format, {
+    ...(req.column ? { column: req.column } : {}),
+    ...(req.repairTags ? { repairTags: true } : {}),
+  })
   const fileName = basename(req.path)
 
   const project = Project.open(projectPath)
@@ -85,7 +88,7 @@ export async function importInto(projectPath: string, req: ImportRequest, opts: 
     db.prepare('INSERT INTO imports (file, format, options, titles, spans, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
       req.path,
       format,
-      JSON.stringify({ split, origin, column: req.column ?? null }),
+      JSON.stringify({ split, origin, column: req.column ?? null, repairTags: req.repairTags ?? false }),
       titles,
       spans,
       Date.now(),
@@ -108,6 +111,7 @@ export async function importInto(projectPath: string, req: ImportRequest, opts: 
     titles,
     spans,
     typesCreated,
+    repairedTags: reader.repaired(),
     seconds: (performance.now() - t0) / 1000,
   }
 }

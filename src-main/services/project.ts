@@ -453,6 +453,11 @@ export class Project {
     return this.span(args.id)
   }
 
+  /** The title a span belongs to. */
+  titleOfSpan(id: number): number {
+    return this.spanRow(id).title_id
+  }
+
   deleteSpan(id: number): { deleted: number } {
     const row = this.spanRow(id)
     return this.edit('delete span', (ops) => {

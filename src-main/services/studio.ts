@@ -56,7 +56,11 @@ export class Studio {
         const s = this.writable().updateSpan(a)
         return this.changed('spans', s, [s.titleId])
       },
-      'spans.delete': ({ id }) => this.changed('spans', this.writable().deleteSpan(id)),
+      'spans.delete': ({ id }) => {
+        const p = this.writable()
+        const titleId = p.titleOfSpan(id)
+        return this.changed('spans', p.deleteSpan(id), [titleId])
+      },
       'history.undo': () => {
         const r = this.writable().undo()
         return this.changed('spans', r, r.titleIds)

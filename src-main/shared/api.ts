@@ -69,6 +69,8 @@ export interface ImportRequest {
   origin?: 'gold' | 'weak'
   /** CSV only: the column that holds the title (default: `title`, then `text`). */
   column?: string
+  /** Seed/CoNLL: repair stray I-/E- tags (they start a new entity) instead of refusing the file. */
+  repairTags?: boolean
 }
 
 export interface ImportSummary {
@@ -77,6 +79,8 @@ export interface ImportSummary {
   titles: number
   spans: number
   typesCreated: number
+  /** Stray tags repaired (with repairTags). */
+  repairedTags: number
   seconds: number
 }
 

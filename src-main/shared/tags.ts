@@ -47,12 +47,22 @@ export function parseTag(tag: string): [string, string] {
   return [p, tag.slice(2)]
 }
 
+export interface DecodeOptions {
+  /**
+   * Repair stray continuations instead of throwing: an I- or E- that does not continue an entity
+   * of its type starts a new one (the conlleval convention). Weak labels made by a model need it.
+   */
+  repair?: boolean
+  /** Called once per repaired tag. */
+  onRepair?: (position: number) => void
+}
+
 /**
- * Strict decoding of BIO or BIOES tags (both accepted; the prefixes say which): an I or E must
- * continue a B or I of the same type, an unknown tag or a stray continuation throws a TagError
- * naming the position. Use for imports, where a malformed file must be reported, not guessed at.
+ * Decoding of BIO or BIOES tags (both accepted; the prefixes say which). Strict by default: an I
+ * or E must continue a B or I of the same type; an unknown tag or a stray continuation throws a
+ * TagError naming the position, so a malformed file is reported, not guessed at.
  */
-export function tagsToSpans(tags: readonly string[]): PlainSpan[] {
+export function tagsToSpans(tags: readonly string[], opts: DecodeOptions = {}): PlainSpan[] {
   const spans: PlainSpan[] = []
   let open: PlainSpan | null = null
   const close = (): void => {
@@ -73,6 +83,11 @@ export function tagsToSpans(tags: readonly string[]): PlainSpan[] {
         break
       case 'I':
       case 'E':
+        if ((!open || open.type !== type) && opts.repair) {
+          close()
+          open = { start: i, end: i, type }
+          opts.onRepair?.(i)
+        }
         if (!open || open.type !== type) {
           const before = i === 0 ? 'at the start' : `after ${tags[i - 1]}`
           throw new TagError(i, `stray tag ${tag} at character ${i + 1} (${before})`)
