@@ -102,11 +102,12 @@ export const useEditorStore = defineStore('editor', () => {
     if (sel) return createSpan(sel[0], sel[1], type)
     const s = selectedSpan.value
     if (s) {
-      if (s.type === type && s.origin === 'gold') return Promise.resolve()
       return run(async () => {
-        await call('spans.update', { id: s.id, type })
+        const cur = selectedSpan.value ?? s
+        if (cur.type === type && cur.origin === 'gold') return
+        await call('spans.update', { id: cur.id, type })
         await refresh()
-        say(`${type}`)
+        say(`${cur.type} → ${type}`)
       })
     }
     armed.value = armed.value === type ? null : type
@@ -127,29 +128,32 @@ export const useEditorStore = defineStore('editor', () => {
     })
   }
 
-  /** Move one boundary of the selected span by `delta` characters. */
+  /** Move one boundary of the selected span by `delta` characters (read when its turn comes). */
   function moveBoundary(which: 'start' | 'end', delta: number): Promise<unknown> {
-    const s = selectedSpan.value
-    if (!s) return Promise.resolve()
-    return setBoundary(s, which, (which === 'start' ? s.start : s.end) + delta)
-  }
-
-  function setBoundary(s: Span, which: 'start' | 'end', pos: number): Promise<unknown> {
-    const start = which === 'start' ? pos : s.start
-    const end = which === 'end' ? pos : s.end
-    if (start < 0 || end > chars.value.length || end <= start) return Promise.resolve()
-    if (start === s.start && end === s.end) return Promise.resolve()
     return run(async () => {
-      await call('spans.update', { id: s.id, start, end })
-      await refresh()
-      say(`${s.type} [${start}, ${end})`)
+      const s = selectedSpan.value
+      if (s) await boundary(s, which, (which === 'start' ? s.start : s.end) + delta)
     })
   }
 
+  function setBoundary(s: Span, which: 'start' | 'end', pos: number): Promise<unknown> {
+    return run(() => boundary(s, which, pos))
+  }
+
+  async function boundary(s: Span, which: 'start' | 'end', pos: number): Promise<void> {
+    const start = which === 'start' ? pos : s.start
+    const end = which === 'end' ? pos : s.end
+    if (start < 0 || end > chars.value.length || end <= start) return
+    if (start === s.start && end === s.end) return
+    await call('spans.update', { id: s.id, start, end })
+    await refresh()
+    say(`${s.type} [${start}, ${end})`)
+  }
+
   function deleteSelected(): Promise<unknown> {
-    const s = selectedSpan.value
-    if (!s) return Promise.resolve()
     return run(async () => {
+      const s = selectedSpan.value
+      if (!s) return
       await call('spans.delete', { id: s.id })
       selectedSpanId.value = null
       await refresh()
@@ -158,9 +162,9 @@ export const useEditorStore = defineStore('editor', () => {
   }
 
   function acceptAll(): Promise<unknown> {
-    const t = title.value
-    if (!t) return Promise.resolve()
     return run(async () => {
+      const t = title.value
+      if (!t) return
       const r = await call('spans.acceptAll', { titleId: t.id })
       await refresh()
       say(r.accepted ? `Accepted ${r.accepted} span(s) as gold` : 'Nothing to accept: every span is gold')
@@ -168,10 +172,10 @@ export const useEditorStore = defineStore('editor', () => {
   }
 
   function toggleReviewed(): Promise<unknown> {
-    const t = title.value
-    if (!t) return Promise.resolve()
-    const status = t.status === 'reviewed' ? 'unreviewed' : 'reviewed'
     return run(async () => {
+      const t = title.value
+      if (!t) return
+      const status = t.status === 'reviewed' ? 'unreviewed' : 'reviewed'
       await call('titles.setStatus', { ids: [t.id], status })
       await refresh()
       say(status === 'reviewed' ? 'Marked reviewed' : 'Marked unreviewed')
@@ -179,12 +183,9 @@ export const useEditorStore = defineStore('editor', () => {
   }
 
   function labelOccurrences(): Promise<unknown> {
-    const s = selectedSpan.value
-    if (!s) {
-      say('Select a span first', true)
-      return Promise.resolve()
-    }
     return run(async () => {
+      const s = selectedSpan.value
+      if (!s) return say('Select a span first', true)
       const r = await call('spans.labelOccurrences', { spanId: s.id })
       await refresh()
       say(`Labelled ${r.created} more occurrence(s) in ${r.titleIds.length} title(s)${r.skipped ? `; ${r.skipped} skipped (overlap)` : ''}`)

@@ -5,6 +5,7 @@ import { markRaw, ref, shallowRef } from 'vue'
 import type { TitleCounts, TitleListItem, TitleQuery } from '../../../src-main/shared/api'
 import type { RunRecord } from '../../../src-main/shared/types'
 import { call } from '../api/client'
+import { useEditorStore } from './editor'
 
 export const PAGE = 100
 export type Filter = Omit<TitleQuery, 'offset' | 'limit'>
@@ -88,9 +89,12 @@ export const useTitlesStore = defineStore('titles', () => {
   async function setFilter(patch: Partial<Filter>): Promise<void> {
     const next: Record<string, unknown> = { ...filter.value, ...patch }
     for (const k of Object.keys(next)) if (next[k] === '' || next[k] === undefined || next[k] === null) delete next[k]
+    if (JSON.stringify(next) === JSON.stringify(filter.value)) return
     filter.value = next as Filter
     await reset()
     scrollTo.value = { index: 0, n: Date.now() }
+    const first = itemAt(0)
+    if (first) await useEditorStore().load(first.id, 0)
   }
 
   /** Something changed in the project: reload the loaded pages that show those titles (or all). */
