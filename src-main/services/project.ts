@@ -10,6 +10,7 @@ import type {
   OccurrencesResult,
   ProjectInfo,
   TitleCounts,
+  CountsQuery,
   SpanCreate,
   SpanUpdate,
   TitleListItem,
@@ -335,33 +336,35 @@ export class Project {
     return { total: n, offset, items }
   }
 
-  /** Counts per filter value: each facet counted with every other filter of `q` applied. */
-  countTitles(q: TitleQuery = {}): TitleCounts {
-    const clause = (skip?: 'split' | 'status' | 'origin') => {
-      const { where, params } = this.titleWhere(q, skip)
-      return { w: where.length ? `WHERE ${where.join(' AND ')}` : '', params }
-    }
-    const all = clause()
-    const { n: total } = this.db.prepare(`SELECT count(*) AS n FROM titles t ${all.w}`).get(...all.params) as { n: number }
+  /**
+   * Counts per filter value: each facet counted with every other filter of `q` applied. Split and
+   * status come from one pass grouped by both; origins (a pass over the spans) only when asked.
+   */
+  countTitles(q: CountsQuery = {}): TitleCounts {
+    const base = this.titleWhere({ ...q, split: undefined, status: undefined })
+    const w = base.where.length ? `WHERE ${base.where.join(' AND ')}` : ''
+    const rows = this.db
+      .prepare(`SELECT t.split AS split, t.status AS status, count(*) AS n FROM titles t ${w} GROUP BY t.split, t.status`)
+      .all(...base.params) as { split: Split; status: ReviewStatus; n: number }[]
     const bySplit = Object.fromEntries(SPLITS.map((k) => [k, 0])) as Record<Split, number>
-    const c1 = clause('split')
-    for (const r of this.db.prepare(`SELECT t.split AS k, count(*) AS n FROM titles t ${c1.w} GROUP BY t.split`).all(...c1.params) as {
-      k: Split
-      n: number
-    }[])
-      bySplit[r.k] = r.n
     const byStatus = Object.fromEntries(REVIEW_STATUSES.map((k) => [k, 0])) as Record<ReviewStatus, number>
-    const c2 = clause('status')
-    for (const r of this.db.prepare(`SELECT t.status AS k, count(*) AS n FROM titles t ${c2.w} GROUP BY t.status`).all(...c2.params) as {
-      k: ReviewStatus
-      n: number
-    }[])
-      byStatus[r.k] = r.n
-    const byOrigin = Object.fromEntries(ORIGINS.map((k) => [k, 0])) as Record<Origin, number>
-    for (const o of ORIGINS) {
-      const c = this.titleWhere({ ...q, origin: o })
-      const w = `WHERE ${c.where.join(' AND ')}`
-      byOrigin[o] = (this.db.prepare(`SELECT count(*) AS n FROM titles t ${w}`).get(...c.params) as { n: number }).n
+    let total = 0
+    for (const r of rows) {
+      const splitOk = q.split === undefined || r.split === q.split
+      const statusOk = q.status === undefined || r.status === q.status
+      if (statusOk) bySplit[r.split] += r.n
+      if (splitOk) byStatus[r.status] += r.n
+      if (splitOk && statusOk) total += r.n
+    }
+    let byOrigin: Record<Origin, number> | null = null
+    if (q.origins) {
+      byOrigin = Object.fromEntries(ORIGINS.map((k) => [k, 0])) as Record<Origin, number>
+      const c = this.titleWhere(q, 'origin')
+      const extra = c.where.length ? `AND ${c.where.join(' AND ')}` : ''
+      const stmt = this.db.prepare(
+        `SELECT count(DISTINCT s.title_id) AS n FROM spans s JOIN titles t ON t.id = s.title_id WHERE s.origin = ? ${extra}`,
+      )
+      for (const o of ORIGINS) byOrigin[o] = (stmt.get(o, ...c.params) as { n: number }).n
     }
     return { total, bySplit, byStatus, byOrigin }
   }

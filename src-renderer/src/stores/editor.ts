@@ -38,16 +38,16 @@ export const useEditorStore = defineStore('editor', () => {
   }
 
   // ------------------------------------------------------------------ loading
+  // A load (another title) wins over everything before it; a refresh (the same title, again) is
+  // dropped when a load, a newer refresh or a local edit came after it started.
   let loadSeq = 0
-  async function fetchTitle(id: number): Promise<TitleWithSpans | null> {
-    const seq = ++loadSeq
-    const t = await call('titles.get', { id })
-    return seq === loadSeq ? t : null
-  }
+  let refreshSeq = 0
 
   async function load(id: number, index?: number): Promise<void> {
-    const t = await fetchTitle(id)
-    if (!t) return
+    const seq = ++loadSeq
+    const t = await call('titles.get', { id })
+    if (seq !== loadSeq) return
+    refreshSeq++
     title.value = t
     cursor.value = 0
     anchor.value = null
@@ -63,14 +63,28 @@ export const useEditorStore = defineStore('editor', () => {
 
   /** Reload the open title, keeping the cursor and the selected span where possible. */
   async function refresh(): Promise<void> {
-    if (!title.value) return
-    const t = await fetchTitle(title.value.id).catch(() => null)
-    if (!t) return
+    const cur = title.value
+    if (!cur) return
+    const l = loadSeq
+    const r = ++refreshSeq
+    const t = await call('titles.get', { id: cur.id }).catch(() => null)
+    if (!t || l !== loadSeq || r !== refreshSeq || title.value?.id !== t.id) return
     title.value = t
     const n = Array.from(t.text).length
     cursor.value = Math.min(cursor.value, n)
     if (anchor.value !== null) anchor.value = Math.min(anchor.value, n)
     if (selectedSpanId.value !== null && !t.spans.some((s) => s.id === selectedSpanId.value)) selectedSpanId.value = null
+  }
+
+  /** Draw the service's answer at once (it is what was committed); events reconcile later. */
+  function put(span: Span): void {
+    const t = title.value
+    if (!t || span.titleId !== t.id) return
+    refreshSeq++ // a refresh already on its way predates this edit: drop it
+    const spans = t.spans.filter((x) => x.id !== span.id)
+    spans.push(span)
+    spans.sort((a, b) => a.start - b.start)
+    title.value = { ...t, spans }
   }
 
   function close(): void {
@@ -79,9 +93,14 @@ export const useEditorStore = defineStore('editor', () => {
     anchor.value = null
   }
 
+  let changedTimer: ReturnType<typeof setTimeout> | undefined
   function changed(what: string, titleIds?: number[]): void {
     if (!title.value) return
-    if (what === 'types' || !titleIds || titleIds.includes(title.value.id)) void refresh()
+    if (what === 'types' || !titleIds || titleIds.includes(title.value.id)) {
+      // Debounced: a burst of edits is reconciled once, off the path of the next key press.
+      clearTimeout(changedTimer)
+      changedTimer = setTimeout(() => void refresh(), 300)
+    }
   }
 
   // ------------------------------------------------------------------ edits (queued)
@@ -105,8 +124,7 @@ export const useEditorStore = defineStore('editor', () => {
       return run(async () => {
         const cur = selectedSpan.value ?? s
         if (cur.type === type && cur.origin === 'gold') return
-        await call('spans.update', { id: cur.id, type })
-        await refresh()
+        put(await call('spans.update', { id: cur.id, type }))
         say(`${cur.type} → ${type}`)
       })
     }
@@ -122,8 +140,8 @@ export const useEditorStore = defineStore('editor', () => {
       const s = await call('spans.create', { titleId: t.id, start, end, type })
       anchor.value = null
       cursor.value = end
+      put(s)
       selectedSpanId.value = s.id
-      await refresh()
       say(`Created ${type} [${start}, ${end})`)
     })
   }
@@ -145,8 +163,7 @@ export const useEditorStore = defineStore('editor', () => {
     const end = which === 'end' ? pos : s.end
     if (start < 0 || end > chars.value.length || end <= start) return
     if (start === s.start && end === s.end) return
-    await call('spans.update', { id: s.id, start, end })
-    await refresh()
+    put(await call('spans.update', { id: s.id, start, end }))
     say(`${s.type} [${start}, ${end})`)
   }
 
@@ -156,7 +173,8 @@ export const useEditorStore = defineStore('editor', () => {
       if (!s) return
       await call('spans.delete', { id: s.id })
       selectedSpanId.value = null
-      await refresh()
+      refreshSeq++
+      if (title.value) title.value = { ...title.value, spans: title.value.spans.filter((x) => x.id !== s.id) }
       say(`Deleted ${s.type}`)
     })
   }

@@ -67,23 +67,32 @@ export const useTitlesStore = defineStore('titles', () => {
     return pages.value.get(Math.floor(i / PAGE))?.[i % PAGE]
   }
 
+  /** Per-origin counts cost a pass over every span: asked for only once the origin filter is used. */
+  const wantOrigins = ref(false)
   let countsTimer: ReturnType<typeof setTimeout> | undefined
   function loadCounts(delay = 0): void {
     clearTimeout(countsTimer)
     const gen = generation
     countsTimer = setTimeout(() => {
-      void call('titles.counts', filter.value).then((c) => {
+      const origins = wantOrigins.value || filter.value.origin !== undefined
+      void call('titles.counts', { ...filter.value, origins }).then((c) => {
         if (gen === generation) counts.value = c
       })
     }, delay)
+  }
+  function askOrigins(): void {
+    if (wantOrigins.value) return
+    wantOrigins.value = true
+    loadCounts()
   }
 
   /** Start over with the current filter: first page, counts, runs. */
   async function reset(): Promise<void> {
     clear()
     await fetchPage(0)
-    loadCounts()
     runs.value = await call('runs.list')
+    // After the first title is drawn: counting is not on the path to the first screen.
+    loadCounts(400)
   }
 
   async function setFilter(patch: Partial<Filter>): Promise<void> {
@@ -107,7 +116,7 @@ export const useTitlesStore = defineStore('titles', () => {
         if (!ids || items.some((t) => ids.has(t.id))) void refetch(p)
       }
       if (what === 'titles' || what === 'types' || !ids) loadCounts(300)
-    }, 60)
+    }, 300)
   }
   async function refetch(p: number): Promise<void> {
     const gen = generation
@@ -120,6 +129,6 @@ export const useTitlesStore = defineStore('titles', () => {
 
   return {
     filter, total, counts, runs, pages, version, currentIndex, scrollTo,
-    clear, ensure, itemAt, reset, setFilter, changed, loadCounts,
+    clear, ensure, itemAt, reset, setFilter, changed, loadCounts, askOrigins,
   }
 })

@@ -46,14 +46,21 @@ describe('title filters, counts and neighbours', () => {
 
   it('counts each facet with the other filters applied', () => {
     const p = Project.open(path)
-    const c = p.countTitles({ split: 'train' })
+    const c = p.countTitles({ split: 'train', origins: true })
     expect(c.total).toBe(3)
     expect(c.bySplit).toEqual({ train: 3, dev: 1, test: 0, none: 0 })
     expect(c.byStatus).toEqual({ unreviewed: 3, reviewed: 0 })
     expect(c.byOrigin).toEqual({ gold: 0, weak: 2, dictionary: 0, model: 0 })
-    const c2 = p.countTitles({ search: '苹果' })
+    expect(p.countTitles({ split: 'train' }).byOrigin).toBeNull()
+    const c2 = p.countTitles({ search: '苹果', origins: true })
     expect(c2.total).toBe(2)
-    expect(c2.byOrigin.gold).toBe(1)
+    expect(c2.byOrigin!.gold).toBe(1)
+    // Split and status facets: each with the other applied.
+    p.setStatus([1], 'reviewed')
+    const c3 = p.countTitles({ split: 'train', status: 'reviewed' })
+    expect(c3).toMatchObject({ total: 1, bySplit: { train: 1, dev: 0 }, byStatus: { reviewed: 1, unreviewed: 2 } })
+    const c4 = p.countTitles({ status: 'unreviewed', origin: 'weak' })
+    expect(c4).toMatchObject({ total: 1, bySplit: { train: 1, dev: 0 }, byStatus: { reviewed: 1, unreviewed: 1 } })
     p.close()
   })
 
