@@ -165,6 +165,30 @@ test('emoji and full-width characters: offsets sent and stored are code points (
     [3, 6, '颜色', 'gold'],
     [7, 9, '包装', 'gold'],
   ])
+  // Pick the type first (it stays armed), then drag: 装 (6) becomes 包装; Esc disarms.
+  await page.keyboard.press('Escape')
+  await page.locator('[data-testid="type-item"][data-type="包装"]').click()
+  await expect(page.getByTestId('armed')).toContainText('包装')
+  await ch(page, 6).click() // a click is not a drag: nothing is created
+  await expect(page.locator('[data-testid="span-row"][data-start="6"]')).toHaveCount(0)
+  const box6 = (await ch(page, 6).boundingBox())!
+  await page.mouse.move(box6.x + 2, box6.y + box6.height / 2)
+  await page.mouse.down()
+  await page.mouse.move(box6.x + box6.width - 2, box6.y + box6.height / 2, { steps: 3 })
+  await page.mouse.up()
+  await expect(page.locator('[data-testid="span-row"][data-start="6"][data-end="7"]')).toHaveAttribute('data-type', '包装')
+  await page.keyboard.press('Escape')
+  await expect(page.getByTestId('armed')).toHaveCount(0)
+  // Delete it again from the keyboard (the new span is selected), then undo the delete.
+  await ch(page, 6).click()
+  await page.keyboard.press('Delete')
+  await expect(page.locator('[data-testid="span-row"][data-start="6"]')).toHaveCount(0)
+  await page.keyboard.press('Control+z')
+  await expect(page.locator('[data-testid="span-row"][data-start="6"]')).toHaveCount(1)
+  await page.keyboard.press('Control+y')
+  await expect(page.locator('[data-testid="span-row"][data-start="6"]')).toHaveCount(0)
+  expect((await spansOf(studio, id)).map((s) => s.slice(0, 2))).toEqual([[1, 3], [3, 6], [7, 9]])
+
   await ch(page, 3).click()
   await expect(page.getByTestId('handle-start')).toBeVisible()
   await page.screenshot({ path: test.info().outputPath('desk-editor-emoji.png') })
