@@ -325,7 +325,9 @@ export class Project {
     const w = where.length ? `WHERE ${where.join(' AND ')}` : ''
     const offset = Math.max(0, Math.floor(q.offset ?? 0))
     const limit = Math.min(1000, Math.max(1, Math.floor(q.limit ?? 100)))
-    const { n } = this.db.prepare(`SELECT count(*) AS n FROM titles t ${w}`).get(...params) as { n: number }
+    const { n } = q.skipTotal
+      ? { n: -1 }
+      : (this.db.prepare(`SELECT count(*) AS n FROM titles t ${w}`).get(...params) as { n: number })
     const items = this.db
       .prepare(
         `SELECT t.id, t.text, t.split, t.status,

@@ -48,6 +48,8 @@ export interface TitleQuery {
   search?: string
   /** Only titles whose spans (gold, weak, dictionary) differ from run X's stored predictions. */
   disagreesWith?: number
+  /** Do not count the matching titles (`total` comes back as -1): for paging in a list whose total is known. */
+  skipTotal?: boolean
 }
 
 export interface TitleListItem {

@@ -8,7 +8,7 @@ import { call } from '../api/client'
 import { useEditorStore } from './editor'
 
 export const PAGE = 100
-export type Filter = Omit<TitleQuery, 'offset' | 'limit'>
+export type Filter = Omit<TitleQuery, 'offset' | 'limit' | 'skipTotal'>
 
 export const useTitlesStore = defineStore('titles', () => {
   const filter = ref<Filter>({})
@@ -41,10 +41,10 @@ export const useTitlesStore = defineStore('titles', () => {
     const gen = generation
     const job = (async () => {
       try {
-        const r = await call('titles.list', { ...filter.value, offset: p * PAGE, limit: PAGE })
+        const r = await call('titles.list', { ...filter.value, offset: p * PAGE, limit: PAGE, skipTotal: p > 0 })
         if (gen !== generation) return
         pages.value.set(p, markRaw(r.items))
-        total.value = r.total
+        if (r.total >= 0) total.value = r.total
         version.value++
       } finally {
         if (gen === generation) inflight.delete(p)
@@ -76,7 +76,9 @@ export const useTitlesStore = defineStore('titles', () => {
     countsTimer = setTimeout(() => {
       const origins = wantOrigins.value || filter.value.origin !== undefined
       void call('titles.counts', { ...filter.value, origins }).then((c) => {
-        if (gen === generation) counts.value = c
+        if (gen !== generation) return
+        counts.value = c
+        total.value = c.total
       })
     }, delay)
   }
@@ -120,10 +122,10 @@ export const useTitlesStore = defineStore('titles', () => {
   }
   async function refetch(p: number): Promise<void> {
     const gen = generation
-    const r = await call('titles.list', { ...filter.value, offset: p * PAGE, limit: PAGE })
+    const r = await call('titles.list', { ...filter.value, offset: p * PAGE, limit: PAGE, skipTotal: p > 0 })
     if (gen !== generation) return
     pages.value.set(p, markRaw(r.items))
-    total.value = r.total
+    if (r.total >= 0) total.value = r.total
     version.value++
   }
 

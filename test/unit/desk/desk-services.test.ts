@@ -96,6 +96,23 @@ describe('title filters, counts and neighbours', () => {
   })
 })
 
+describe('paging and errors', () => {
+  it('pages with skipTotal without counting, and refuses unknown spans and titles', async () => {
+    await seed(Array.from({ length: 25 }, (_, i) => ({ text: `标题${i}`, label: [] })))
+    const p = Project.open(path)
+    expect(p.listTitles({ offset: 0, limit: 10 }).total).toBe(25)
+    const page = p.listTitles({ offset: 20, limit: 10, skipTotal: true })
+    expect(page.total).toBe(-1)
+    expect(page.items.map((t) => t.text)).toEqual(['标题20', '标题21', '标题22', '标题23', '标题24'])
+    expect(() => p.labelOccurrences(999)).toThrow(/no span with id 999/)
+    expect(() => p.acceptAll(999)).toThrow(/no title with id 999/)
+    expect(p.neighbor({ id: 25, direction: 'next' })).toEqual({ id: null, index: -1 })
+    expect(p.neighbor({ id: 25, direction: 'prev' })).toEqual({ id: 24, index: 23 })
+    expect(p.canUndoRedo()).toEqual({ canUndo: false, canRedo: false })
+    p.close()
+  })
+})
+
 describe('span operations', () => {
   it('accepts all weak spans of a title as gold in one undoable step', async () => {
     await seed([{ text: '华为手机', label: [[0, 2, '品牌'], [2, 4, '产品']] }])
@@ -181,6 +198,17 @@ describe('Studio: recent projects and the new requests', () => {
     await studio.handle('project.open', { path })
     expect((await studio.handle('project.recent', undefined)).map((r) => r.name)).toEqual(['p', 'q'])
     expect((await studio.handle('project.forget', { path: other })).map((r) => r.name)).toEqual(['p'])
+    studio.close()
+  })
+
+  it('reads a damaged recent.json as empty and rewrites it', async () => {
+    writeFileSync(join(dir, 'recent.json'), '{not json')
+    const studio = new Studio({ shell: 'server', version: 't', dataDir: dir })
+    expect(await studio.handle('project.recent', undefined)).toEqual([])
+    await studio.handle('project.open', { path })
+    expect((await studio.handle('project.recent', undefined)).map((r) => r.path)).toEqual([path])
+    rmSync(path)
+    expect((await studio.handle('project.recent', undefined))[0]!.exists).toBe(false)
     studio.close()
   })
 
