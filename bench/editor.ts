@@ -15,7 +15,7 @@ import { importInto } from '../src-main/services/import'
 import { Project } from '../src-main/services/project'
 
 const N = Number(process.argv[2] ?? 200_000)
-const EDIT_TITLES = 60
+const EDIT_TITLES = 100
 const SCROLL_STEPS = 300
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
 

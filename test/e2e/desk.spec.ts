@@ -94,6 +94,9 @@ test('seed sample: find a title, label with mouse and keyboard, move boundaries,
 
   // Change its type through the palette (Space, filter, Enter).
   await page.keyboard.press(' ')
+  await page.getByTestId('palette-input').fill('款')
+  await expect(page.getByTestId('palette-item').first()).toBeVisible()
+  await page.screenshot({ path: test.info().outputPath('desk-palette.png') })
   await page.getByTestId('palette-input').fill('款式')
   await page.getByTestId('palette-input').press('Enter')
   await expect(page.locator('[data-testid="span-row"][data-start="6"]')).toHaveAttribute('data-type', '款式')
@@ -127,6 +130,10 @@ test('seed sample: find a title, label with mouse and keyboard, move boundaries,
   await page.getByTestId('title-text').focus()
   await page.keyboard.press('Control+z')
   await expect(page.getByTestId('title-status')).toHaveText('unreviewed')
+  // The seed's 431 entity types on their screen.
+  await page.getByTestId('tab-types').click()
+  await expect(page.getByTestId('type-row')).toHaveCount((await studio.api('types.list')).length)
+  await page.screenshot({ path: test.info().outputPath('desk-types-seed.png') })
 })
 
 test('emoji and full-width characters: offsets sent and stored are code points (uploaded JSONL)', async ({ studio, page }) => {
