@@ -131,8 +131,9 @@ function buildMenu(): void {
         // Undo/Redo go to the renderer: the project's history outside text fields, the field's own inside.
         label: 'Edit',
         submenu: [
-          { label: 'Undo', accelerator: 'CmdOrCtrl+Z', click: send('undo') },
-          { label: 'Redo', accelerator: 'CmdOrCtrl+Shift+Z', click: send('redo') },
+          // registerAccelerator: false — the keys reach the page (which handles them); the menu shows them.
+          { label: 'Undo', accelerator: 'CmdOrCtrl+Z', registerAccelerator: false, click: send('undo') },
+          { label: 'Redo', accelerator: 'CmdOrCtrl+Shift+Z', registerAccelerator: false, click: send('redo') },
           { type: 'separator' },
           { role: 'cut' },
           { role: 'copy' },

@@ -47,7 +47,7 @@ test('seed sample: find a title, label with mouse and keyboard, move boundaries,
   // Find the title: 啄木鸟钥匙包男女通用款头层牛皮零钱包多功能情侣短款牛皮钱包潮 黑色
   await page.getByTestId('search').fill('啄木鸟钥匙包')
   await page.getByTestId('search').press('Enter')
-  await expect(page.getByTestId('title-count')).toHaveText('1 titles')
+  await expect(page.getByTestId('title-count')).toHaveText('1 title')
   await page.getByTestId('title-row').first().click()
   await expect(page.getByTestId('title-text')).toContainText('啄木鸟钥匙包男女通用款')
   const id = Number(await page.getByTestId('title-row').first().getAttribute('data-id'))
@@ -242,6 +242,13 @@ test('entity types: add, rename, recolour, hotkey, merge (moving spans) and dele
   await expect(page.locator('[data-testid="type-row"][data-type="产品"] [data-testid="type-count"]')).toHaveText('2')
   const t2 = await studio.api('titles.get', { id: 2 })
   expect(t2.spans.map((s) => [s.start, s.end, s.type])).toEqual([[0, 2, '品牌'], [2, 4, '产品']])
+  // Ctrl+Z on this screen undoes the merge; Ctrl+Shift+Z merges again.
+  await page.locator('h2').click()
+  await page.keyboard.press('Control+z')
+  await expect(page.locator('[data-testid="type-row"][data-type="品类"]')).toBeVisible()
+  expect((await studio.api('titles.get', { id: 2 })).spans[1]!.type).toBe('品类')
+  await page.keyboard.press('Control+Shift+z')
+  await expect(page.locator('[data-testid="type-row"][data-type="品类"]')).toHaveCount(0)
 
   // Delete 品牌: the dialog names the 2 spans that go with it.
   await page.locator('[data-testid="type-row"][data-type="品牌"] [data-testid="type-delete"]').click()

@@ -6,6 +6,7 @@ import { computed, ref } from 'vue'
 import type { Span, TitleWithSpans } from '../../../src-main/shared/types'
 import { call } from '../api/client'
 import { useTitlesStore } from './titles'
+import { useTypesStore } from './types'
 
 export const useEditorStore = defineStore('editor', () => {
   const title = ref<TitleWithSpans | null>(null)
@@ -216,6 +217,8 @@ export const useEditorStore = defineStore('editor', () => {
       canUndo.value = r.canUndo
       canRedo.value = r.canRedo
       if (!r.label) return say(`Nothing to ${kind}`)
+      // Type edits (create, rename, merge, delete) come back too: refresh the list of types.
+      if (/ type /.test(` ${r.label} `)) void useTypesStore().load()
       const only = r.titleIds.length === 1 ? r.titleIds[0]! : null
       if (only !== null && title.value && only !== title.value.id) {
         await load(only)
