@@ -4,7 +4,7 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMainInvokeEvent } from 'electron'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { isRequestName, type WireResult } from './shared/api'
+import { isRequestName, type MenuAction, type WireResult } from './shared/api'
 import { StudioError } from './shared/errors'
 import { CSP, toWire } from './server/http'
 import { ensureDemoProject } from './services/demo'
@@ -97,7 +97,7 @@ async function pickPath(kind: 'project' | 'import' | 'save'): Promise<string | n
 }
 
 function buildMenu(): void {
-  const send = (action: 'import') => () => studio.emit('app.menu', { action })
+  const send = (action: MenuAction) => () => studio.emit('app.menu', { action })
   Menu.setApplicationMenu(
     Menu.buildFromTemplate([
       {
@@ -127,8 +127,36 @@ function buildMenu(): void {
           { role: 'quit' },
         ],
       },
-      { role: 'editMenu' },
-      { role: 'viewMenu' },
+      {
+        // Undo/Redo go to the renderer: the project's history outside text fields, the field's own inside.
+        label: 'Edit',
+        submenu: [
+          // registerAccelerator: false — the keys reach the page (which handles them); the menu shows them.
+          { label: 'Undo', accelerator: 'CmdOrCtrl+Z', registerAccelerator: false, click: send('undo') },
+          { label: 'Redo', accelerator: 'CmdOrCtrl+Shift+Z', registerAccelerator: false, click: send('redo') },
+          { type: 'separator' },
+          { role: 'cut' },
+          { role: 'copy' },
+          { role: 'paste' },
+          { role: 'selectAll' },
+        ],
+      },
+      {
+        label: 'View',
+        submenu: [
+          { label: 'Project', accelerator: 'CmdOrCtrl+1', click: send('view-project') },
+          { label: 'Annotate', accelerator: 'CmdOrCtrl+2', click: send('view-annotate') },
+          { label: 'Entity Types', accelerator: 'CmdOrCtrl+3', click: send('view-types') },
+          { type: 'separator' },
+          { role: 'reload' },
+          { role: 'toggleDevTools' },
+          { type: 'separator' },
+          { role: 'resetZoom' },
+          { role: 'zoomIn' },
+          { role: 'zoomOut' },
+          { role: 'togglefullscreen' },
+        ],
+      },
       { role: 'windowMenu' },
     ]),
   )

@@ -5,7 +5,12 @@
 import { basename } from 'node:path'
 import type {
   HistoryResult,
+  Neighbor,
+  NeighborQuery,
+  OccurrencesResult,
   ProjectInfo,
+  TitleCounts,
+  CountsQuery,
   SpanCreate,
   SpanUpdate,
   TitleListItem,
@@ -266,29 +271,31 @@ export class Project {
 
   // ---------------------------------------------------------------- titles
 
-  listTitles(q: TitleQuery = {}): TitlePage {
+  /** The WHERE clause of a title query; `skip` leaves one facet out (for counts per filter value). */
+  private titleWhere(q: TitleQuery, skip?: 'split' | 'status' | 'origin'): { where: string[]; params: unknown[] } {
     const where: string[] = []
     const params: unknown[] = []
-    if (q.split !== undefined) {
+    if (q.split !== undefined && skip !== 'split') {
       if (!SPLITS.includes(q.split)) throw new StudioError('bad_request', `unknown split "${q.split}"`)
       where.push('t.split = ?')
       params.push(q.split)
     }
-    if (q.status !== undefined) {
+    if (q.status !== undefined && skip !== 'status') {
       if (!REVIEW_STATUSES.includes(q.status)) throw new StudioError('bad_request', `unknown status "${q.status}"`)
       where.push('t.status = ?')
       params.push(q.status)
     }
-    if (q.type !== undefined || q.origin !== undefined) {
+    const origin = skip === 'origin' ? undefined : q.origin
+    if (q.type !== undefined || origin !== undefined) {
       const sub: string[] = ['s.title_id = t.id']
       if (q.type !== undefined) {
         sub.push('s.type_id = (SELECT id FROM entity_types WHERE name = ?)')
         params.push(q.type)
       }
-      if (q.origin !== undefined) {
-        if (!ORIGINS.includes(q.origin)) throw new StudioError('bad_request', `unknown origin "${q.origin}"`)
+      if (origin !== undefined) {
+        if (!ORIGINS.includes(origin)) throw new StudioError('bad_request', `unknown origin "${origin}"`)
         sub.push('s.origin = ?')
-        params.push(q.origin)
+        params.push(origin)
       }
       where.push(`EXISTS (SELECT 1 FROM spans s WHERE ${sub.join(' AND ')})`)
     }
@@ -296,10 +303,33 @@ export class Project {
       where.push('instr(t.text, ?) > 0')
       params.push(q.search)
     }
+    if (q.disagreesWith !== undefined && q.disagreesWith !== null) {
+      if (!Number.isInteger(q.disagreesWith)) throw new StudioError('bad_request', 'disagreesWith must be a run id')
+      // A title disagrees with run X when X predicted for it and the two span sets differ: a
+      // prediction with no identical stored span, or a stored span (not itself a model span) that X
+      // did not predict. Titles X never predicted are not listed.
+      const same = `s.title_id = p.title_id AND s.start = json_extract(j.value, '$.start')
+                    AND s.end = json_extract(j.value, '$.end') AND s.type_id = e.id AND e.name = json_extract(j.value, '$.type')`
+      where.push(`EXISTS (SELECT 1 FROM predictions p WHERE p.run_id = ? AND p.title_id = t.id AND (
+          EXISTS (SELECT 1 FROM json_each(p.spans) j WHERE NOT EXISTS (
+            SELECT 1 FROM spans s JOIN entity_types e ON e.id = s.type_id WHERE ${same} AND s.origin != 'model'))
+          OR EXISTS (SELECT 1 FROM spans s2 JOIN entity_types e2 ON e2.id = s2.type_id
+                      WHERE s2.title_id = t.id AND s2.origin != 'model' AND NOT EXISTS (
+            SELECT 1 FROM json_each(p.spans) j2 WHERE json_extract(j2.value, '$.start') = s2.start
+               AND json_extract(j2.value, '$.end') = s2.end AND json_extract(j2.value, '$.type') = e2.name))))`)
+      params.push(q.disagreesWith)
+    }
+    return { where, params }
+  }
+
+  listTitles(q: TitleQuery = {}): TitlePage {
+    const { where, params } = this.titleWhere(q)
     const w = where.length ? `WHERE ${where.join(' AND ')}` : ''
     const offset = Math.max(0, Math.floor(q.offset ?? 0))
     const limit = Math.min(1000, Math.max(1, Math.floor(q.limit ?? 100)))
-    const { n } = this.db.prepare(`SELECT count(*) AS n FROM titles t ${w}`).get(...params) as { n: number }
+    const { n } = q.skipTotal
+      ? { n: -1 }
+      : (this.db.prepare(`SELECT count(*) AS n FROM titles t ${w}`).get(...params) as { n: number })
     const items = this.db
       .prepare(
         `SELECT t.id, t.text, t.split, t.status,
@@ -308,6 +338,57 @@ export class Project {
       )
       .all(...params, limit, offset) as TitleListItem[]
     return { total: n, offset, items }
+  }
+
+  /**
+   * Counts per filter value: each facet counted with every other filter of `q` applied. Split and
+   * status come from one pass grouped by both; origins (a pass over the spans) only when asked.
+   */
+  countTitles(q: CountsQuery = {}): TitleCounts {
+    const base = this.titleWhere({ ...q, split: undefined, status: undefined })
+    const w = base.where.length ? `WHERE ${base.where.join(' AND ')}` : ''
+    const rows = this.db
+      .prepare(`SELECT t.split AS split, t.status AS status, count(*) AS n FROM titles t ${w} GROUP BY t.split, t.status`)
+      .all(...base.params) as { split: Split; status: ReviewStatus; n: number }[]
+    const bySplit = Object.fromEntries(SPLITS.map((k) => [k, 0])) as Record<Split, number>
+    const byStatus = Object.fromEntries(REVIEW_STATUSES.map((k) => [k, 0])) as Record<ReviewStatus, number>
+    let total = 0
+    for (const r of rows) {
+      const splitOk = q.split === undefined || r.split === q.split
+      const statusOk = q.status === undefined || r.status === q.status
+      if (statusOk) bySplit[r.split] += r.n
+      if (splitOk) byStatus[r.status] += r.n
+      if (splitOk && statusOk) total += r.n
+    }
+    let byOrigin: Record<Origin, number> | null = null
+    if (q.origins) {
+      byOrigin = Object.fromEntries(ORIGINS.map((k) => [k, 0])) as Record<Origin, number>
+      const c = this.titleWhere(q, 'origin')
+      const extra = c.where.length ? `AND ${c.where.join(' AND ')}` : ''
+      const stmt = this.db.prepare(
+        `SELECT count(DISTINCT s.title_id) AS n FROM spans s JOIN titles t ON t.id = s.title_id WHERE s.origin = ? ${extra}`,
+      )
+      for (const o of ORIGINS) byOrigin[o] = (stmt.get(o, ...c.params) as { n: number }).n
+    }
+    return { total, bySplit, byStatus, byOrigin }
+  }
+
+  /** The next/previous title of a filtered list (ordered by id), and its index in that list. */
+  neighbor(args: NeighborQuery): Neighbor {
+    const { where, params } = this.titleWhere(args.query ?? {})
+    const dir = args.direction === 'prev' ? 'prev' : 'next'
+    const w2 = [...where, dir === 'next' ? 't.id > ?' : 't.id < ?']
+    const p2 = [...params, args.id]
+    if (args.unreviewed) w2.push(`t.status = 'unreviewed'`)
+    const row = this.db
+      .prepare(`SELECT t.id FROM titles t WHERE ${w2.join(' AND ')} ORDER BY t.id ${dir === 'next' ? 'ASC' : 'DESC'} LIMIT 1`)
+      .get(...p2) as { id: number } | undefined
+    if (!row) return { id: null, index: -1 }
+    const w3 = [...where, 't.id < ?']
+    const { n } = this.db.prepare(`SELECT count(*) AS n FROM titles t WHERE ${w3.join(' AND ')}`).get(...params, row.id) as {
+      n: number
+    }
+    return { id: row.id, index: n }
   }
 
   getTitle(id: number): TitleWithSpans {
@@ -465,6 +546,77 @@ export class Project {
       this.touch(row.title_id)
       ops.push({ k: 'span-', row })
       return { deleted: 1 }
+    })
+  }
+
+  /** Confirm every weak/dictionary/model span of a title: they become gold. One history entry. */
+  acceptAll(titleId: number): { accepted: number } {
+    const t = this.db.prepare('SELECT id FROM titles WHERE id = ?').get(titleId)
+    if (!t) throw new StudioError('not_found', `no title with id ${titleId}`)
+    return this.edit('accept all spans', (ops) => {
+      const rows = this.db.prepare(`SELECT * FROM spans WHERE title_id = ? AND origin != 'gold'`).all(titleId) as SpanRow[]
+      for (const before of rows) {
+        const after: SpanRow = { ...before, origin: 'gold', run_id: null, confidence: null }
+        updateSpan(this.db, after)
+        ops.push({ k: 'span~', before, after })
+      }
+      if (rows.length) this.touch(titleId)
+      return { accepted: rows.length }
+    })
+  }
+
+  /**
+   * Label every other occurrence of a span's text, in every title, with the span's type (gold).
+   * Places that would overlap an existing span are skipped. One transaction, one history entry.
+   */
+  labelOccurrences(spanId: number): OccurrencesResult {
+    const src = this.spanRow(spanId)
+    const title = this.db.prepare('SELECT text FROM titles WHERE id = ?').get(src.title_id) as { text: string }
+    const needle = Array.from(title.text).slice(src.start, src.end).join('')
+    const len = src.end - src.start
+    const type = this.typeById(src.type_id)
+    return this.edit(`label every "${needle}" as ${type.name}`, (ops) => {
+      const candidates = this.db.prepare('SELECT id, text FROM titles WHERE instr(text, ?) > 0 ORDER BY id').all(needle) as {
+        id: number
+        text: string
+      }[]
+      const overlaps = this.db.prepare('SELECT 1 FROM spans WHERE title_id = ? AND start < ? AND end > ? LIMIT 1')
+      const now = Date.now()
+      let created = 0
+      let skipped = 0
+      const titleIds = new Set<number>()
+      for (const c of candidates) {
+        let from = 0
+        for (;;) {
+          const at = c.text.indexOf(needle, from)
+          if (at < 0) break
+          from = at + needle.length
+          const start = cpLength(c.text.slice(0, at))
+          const end = start + len
+          if (c.id === src.title_id && start === src.start) continue
+          if (overlaps.get(c.id, end, start)) {
+            skipped++
+            continue
+          }
+          const row: SpanRow = {
+            id: 0,
+            title_id: c.id,
+            start,
+            end,
+            type_id: src.type_id,
+            origin: 'gold',
+            run_id: null,
+            confidence: null,
+            created_at: now,
+          }
+          row.id = insertSpan(this.db, row)
+          ops.push({ k: 'span+', row })
+          created++
+          titleIds.add(c.id)
+        }
+      }
+      for (const id of titleIds) this.touch(id)
+      return { created, skipped, titleIds: [...titleIds] }
     })
   }
 

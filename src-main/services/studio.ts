@@ -3,12 +3,15 @@
 // transport serves exactly the same behaviour.
 
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import type { AppInfo, ArgsOf, Events, EventName, RequestName, ResultOf } from '../shared/api'
 import { isRequestName, NO_ARG_REQUESTS } from '../shared/api'
 import { StudioError } from '../shared/errors'
 import { exportFrom } from './export'
 import { importInto } from './import'
 import { Project } from './project'
+import { userDataDir } from './paths'
+import { RecentProjects } from './recent'
 
 type Handlers = { [K in RequestName]: (args: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>> }
 type Listener = <E extends EventName>(name: E, payload: Events[E]) => void
@@ -17,6 +20,8 @@ export interface StudioOptions {
   shell: AppInfo['shell']
   version: string
   note?: string | null
+  /** Folder for the studio's own files (recent.json); default userDataDir(). */
+  dataDir?: string
 }
 
 export class Studio {
@@ -24,8 +29,10 @@ export class Studio {
   private importing: string | null = null
   private listeners = new Set<Listener>()
   private readonly handlers: Handlers
+  readonly recent: RecentProjects
 
   constructor(private readonly opts: StudioOptions) {
+    this.recent = new RecentProjects(() => join(this.opts.dataDir ?? userDataDir(), 'recent.json'))
     this.handlers = {
       'app.info': () => ({
         version: this.opts.version,
@@ -82,6 +89,16 @@ export class Studio {
       },
       'export.run': (req) => exportFrom(this.p().path, req),
       'runs.list': () => this.p().listRuns(),
+      // ---- annotation desk (issue 3) ----
+      'project.recent': () => this.recent.list(),
+      'project.forget': ({ path }) => this.recent.forget(path),
+      'titles.counts': (q) => this.p().countTitles(q ?? {}),
+      'titles.neighbor': (a) => this.p().neighbor(a),
+      'spans.acceptAll': ({ titleId }) => this.changed('spans', this.writable().acceptAll(titleId), [titleId]),
+      'spans.labelOccurrences': ({ spanId }) => {
+        const r = this.writable().labelOccurrences(spanId)
+        return this.changed('spans', r, r.titleIds)
+      },
     }
   }
 
@@ -89,7 +106,7 @@ export class Studio {
   async handle<K extends RequestName>(name: K, args: ArgsOf<K>): Promise<ResultOf<K>> {
     if (!isRequestName(name)) throw new StudioError('bad_request', `unknown request "${String(name)}"`)
     const h = this.handlers[name] as (a: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>>
-    const needsArgs = !(NO_ARG_REQUESTS as readonly string[]).includes(name) && name !== 'titles.list'
+    const needsArgs = !(NO_ARG_REQUESTS as readonly string[]).includes(name) && name !== 'titles.list' && name !== 'titles.counts'
     if (needsArgs && (typeof args !== 'object' || args === null)) {
       throw new StudioError('bad_request', `${name} needs an argument object`)
     }
@@ -110,6 +127,7 @@ export class Studio {
     const next = Project.open(path, { create })
     this.project?.close()
     this.project = next
+    this.recent.add(path)
     this.emit('project.changed', { what: 'project' })
     return next.info()
   }

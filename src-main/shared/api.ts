@@ -46,6 +46,10 @@ export interface TitleQuery {
   origin?: Origin
   /** Substring of the title text. */
   search?: string
+  /** Only titles whose spans (gold, weak, dictionary) differ from run X's stored predictions. */
+  disagreesWith?: number
+  /** Do not count the matching titles (`total` comes back as -1): for paging in a list whose total is known. */
+  skipTotal?: boolean
 }
 
 export interface TitleListItem {
@@ -152,6 +156,56 @@ export interface TypeUpdate {
   description?: string
 }
 
+// ---- annotation desk (issue 3) ----
+
+/** A project the studio opened before (kept by the services in recent.json, newest first). */
+export interface RecentProject {
+  path: string
+  name: string
+  openedAt: number
+  /** False when the file has gone since. */
+  exists: boolean
+}
+
+/** Counts per filter value for a query: each facet is counted with every OTHER filter applied. */
+export interface TitleCounts {
+  total: number
+  bySplit: Record<Split, number>
+  byStatus: Record<ReviewStatus, number>
+  /** Only when asked for (`origins: true`): it costs a pass over the spans (~0.2 s per 800k spans). */
+  byOrigin: Record<Origin, number> | null
+}
+
+export interface CountsQuery extends TitleQuery {
+  /** Also count titles per span origin. */
+  origins?: boolean
+}
+
+/** The title after/before `id` in the order of `query` (by id), optionally unreviewed only. */
+export interface NeighborQuery {
+  id: number
+  direction: 'next' | 'prev'
+  query?: TitleQuery
+  unreviewed?: boolean
+}
+
+export interface Neighbor {
+  /** null when there is none in that direction. */
+  id: number | null
+  /** Its position in the filtered list (for scrolling the list to it); -1 when none. */
+  index: number
+}
+
+export interface OccurrencesResult {
+  created: number
+  /** Occurrences left alone because a span already overlaps them. */
+  skipped: number
+  titleIds: number[]
+}
+
+/** Desktop menu commands the renderer carries out. */
+export type MenuAction = 'import' | 'undo' | 'redo' | 'view-project' | 'view-annotate' | 'view-types'
+
 type R<A, T> = { args: A; result: T }
 
 /** Every request the services answer. */
@@ -177,6 +231,13 @@ export interface Requests {
   'import.run': R<ImportRequest, ImportSummary>
   'export.run': R<ExportRequest, ExportSummary>
   'runs.list': R<void, RunRecord[]>
+  // ---- annotation desk (issue 3) ----
+  'project.recent': R<void, RecentProject[]>
+  'project.forget': R<{ path: string }, RecentProject[]>
+  'titles.counts': R<CountsQuery, TitleCounts>
+  'titles.neighbor': R<NeighborQuery, Neighbor>
+  'spans.acceptAll': R<{ titleId: number }, { accepted: number }>
+  'spans.labelOccurrences': R<{ spanId: number }, OccurrencesResult>
 }
 
 export type RequestName = keyof Requests
@@ -189,7 +250,7 @@ export interface Events {
   /** Something in the project changed (by this client or another one). */
   'project.changed': { what: 'titles' | 'spans' | 'types' | 'runs' | 'project'; titleIds?: number[] }
   /** A desktop menu item the renderer carries out (Electron only). */
-  'app.menu': { action: 'import' }
+  'app.menu': { action: MenuAction }
 }
 export type EventName = keyof Events
 
@@ -221,6 +282,13 @@ const requestNames = [
   'import.run',
   'export.run',
   'runs.list',
+  // ---- annotation desk (issue 3) ----
+  'project.recent',
+  'project.forget',
+  'titles.counts',
+  'titles.neighbor',
+  'spans.acceptAll',
+  'spans.labelOccurrences',
 ] as const
 /** Runtime list of request names; the type check fails if it and `Requests` differ. */
 export const REQUEST_NAMES: Exactly<RequestName, typeof requestNames> = requestNames
@@ -260,6 +328,6 @@ export interface StudioClient {
 export type { Title }
 
 type VoidArgs = { [K in RequestName]: ArgsOf<K> extends void ? K : never }[RequestName]
-const noArgRequests = ['app.info', 'project.current', 'project.stats', 'types.list', 'history.undo', 'history.redo', 'runs.list'] as const
+const noArgRequests = ['app.info', 'project.current', 'project.stats', 'types.list', 'history.undo', 'history.redo', 'runs.list', 'project.recent'] as const
 /** Requests that take no argument (checked against `Requests`). */
 export const NO_ARG_REQUESTS: Exactly<VoidArgs, typeof noArgRequests> = noArgRequests

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { test, expect } from './fixtures/studio'

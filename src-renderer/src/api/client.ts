@@ -84,6 +84,17 @@ export function call<K extends RequestName>(name: K, ...args: ArgsOf<K> extends 
   return client.call(name, ...args)
 }
 
+/** Upload a file to the server (browser mode); resolves to its path on the server's machine. */
+export function upload(file: File): Promise<string> {
+  if (!('upload' in client)) return Promise.reject(new ApiError('bad_request', 'uploads exist in browser mode only'))
+  return (client as ReturnType<typeof httpClient>).upload(file)
+}
+
+/** The desktop shell's native file dialog; null in browser mode or when cancelled. */
+export async function fileDialog(kind: 'project' | 'import' | 'save'): Promise<string | null> {
+  return window.studio ? window.studio.openFileDialog(kind) : null
+}
+
 export function on<E extends EventName>(name: E, listener: (payload: Events[E]) => void): () => void {
   return client.on(name, listener)
 }

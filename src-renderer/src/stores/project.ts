@@ -1,61 +1,127 @@
-// One Pinia store for the open project: its info, statistics, entity types and the title page.
+// The open project: app info, project info, statistics, recent projects, import, which screen shows.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import type { AppInfo, ImportProgress, ImportRequest, ProjectInfo, TitlePage, TitleQuery } from '../../../src-main/shared/api'
-import type { EntityType, ProjectStats, TitleWithSpans } from '../../../src-main/shared/types'
+import type { AppInfo, ImportProgress, ImportRequest, ImportSummary, ProjectInfo, RecentProject } from '../../../src-main/shared/api'
+import type { ProjectStats } from '../../../src-main/shared/types'
 import { call, on } from '../api/client'
+import { useTitlesStore } from './titles'
+import { useTypesStore } from './types'
+import { useEditorStore } from './editor'
+
+export type View = 'project' | 'annotate' | 'types'
 
 export const useProjectStore = defineStore('project', () => {
   const app = ref<AppInfo | null>(null)
   const info = ref<ProjectInfo | null>(null)
   const stats = ref<ProjectStats | null>(null)
-  const types = ref<EntityType[]>([])
-  const query = ref<TitleQuery>({ offset: 0, limit: 50 })
-  const page = ref<TitlePage>({ total: 0, offset: 0, items: [] })
-  const current = ref<TitleWithSpans | null>(null)
+  const recent = ref<RecentProject[]>([])
   const importProgress = ref<ImportProgress | null>(null)
+  const importing = ref(false)
+  const importResult = ref<ImportSummary | null>(null)
+  const importError = ref<string | null>(null)
   const error = ref<string | null>(null)
+  const notice = ref<string | null>(null)
   const ready = ref(false)
+  const view = ref<View>('annotate')
 
-  async function refresh(): Promise<void> {
+  function fail(e: unknown): void {
+    error.value = (e as Error).message
+  }
+
+  let noticeTimer: ReturnType<typeof setTimeout> | undefined
+  function say(msg: string): void {
+    notice.value = msg
+    clearTimeout(noticeTimer)
+    noticeTimer = setTimeout(() => (notice.value = null), 4000)
+  }
+
+  async function loadStats(): Promise<void> {
+    if (info.value) stats.value = await call('project.stats')
+  }
+
+  /** (Re)load everything after a project was opened, created or imported into. */
+  async function reload(): Promise<void> {
     info.value = await call('project.current')
-    if (!info.value) return
-    ;[stats.value, types.value] = await Promise.all([call('project.stats'), call('types.list')])
-    await loadPage()
+    recent.value = await call('project.recent')
+    stats.value = null
+    const types = useTypesStore()
+    const titles = useTitlesStore()
+    const editor = useEditorStore()
+    if (!info.value) {
+      types.list = []
+      titles.clear()
+      editor.close()
+      return
+    }
+    await types.load()
+    await titles.reset()
+    const first = titles.itemAt(0)
+    if (!editor.title && first) await editor.load(first.id, 0)
+    if (view.value === 'project') await loadStats()
   }
 
-  async function loadPage(): Promise<void> {
-    if (!info.value) return
-    page.value = await call('titles.list', query.value)
-    if (!current.value && page.value.items[0]) await select(page.value.items[0].id)
-  }
-
-  async function select(id: number): Promise<void> {
-    current.value = await call('titles.get', { id })
-  }
-
-  async function runImport(req: ImportRequest): Promise<void> {
+  async function open(path: string, create = false): Promise<boolean> {
     error.value = null
     try {
-      await call('import.run', req)
+      await call(create ? 'project.create' : 'project.open', { path })
+      useEditorStore().close()
+      await reload()
+      return true
     } catch (e) {
-      error.value = (e as Error).message
+      fail(e)
+      return false
+    }
+  }
+
+  async function forget(path: string): Promise<void> {
+    recent.value = await call('project.forget', { path })
+  }
+
+  async function runImport(req: ImportRequest): Promise<boolean> {
+    importError.value = null
+    importResult.value = null
+    importing.value = true
+    try {
+      importResult.value = await call('import.run', req)
+      setTimeout(() => (importResult.value = null), 15000)
+      return true
+    } catch (e) {
+      importError.value = (e as Error).message
+      return false
     } finally {
+      importing.value = false
       importProgress.value = null
     }
+  }
+
+  async function show(v: View): Promise<void> {
+    view.value = v
+    if (v === 'project') await loadStats().catch(fail)
   }
 
   async function init(): Promise<void> {
     try {
       app.value = await call('app.info')
-      await refresh()
+      await reload()
+      if (!info.value) view.value = 'project'
     } catch (e) {
-      error.value = (e as Error).message
+      fail(e)
     }
     on('import.progress', (p) => (importProgress.value = p))
-    on('project.changed', () => void refresh())
+    on('project.changed', (c) => {
+      if (c.what === 'project') void reload().catch(fail)
+      else {
+        if (c.what === 'types') void useTypesStore().load().catch(fail)
+        useTitlesStore().changed(c.what, c.titleIds)
+        useEditorStore().changed(c.what, c.titleIds)
+        if (view.value === 'project') void loadStats().catch(fail)
+      }
+    })
     ready.value = true
   }
 
-  return { app, info, stats, types, query, page, current, importProgress, error, ready, init, refresh, loadPage, select, runImport }
+  return {
+    app, info, stats, recent, importProgress, importing, importResult, importError, error, notice, ready, view,
+    init, reload, open, forget, runImport, show, loadStats, fail, say,
+  }
 })

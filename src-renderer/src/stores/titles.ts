@@ -1,0 +1,136 @@
+// The title list: the filter, counts per filter value, and the filtered list paged in from the
+// services in windows of PAGE rows as the list scrolls (200,000 titles never all come over).
+import { defineStore } from 'pinia'
+import { markRaw, ref, shallowRef } from 'vue'
+import type { TitleCounts, TitleListItem, TitleQuery } from '../../../src-main/shared/api'
+import type { RunRecord } from '../../../src-main/shared/types'
+import { call } from '../api/client'
+import { useEditorStore } from './editor'
+
+export const PAGE = 100
+export type Filter = Omit<TitleQuery, 'offset' | 'limit' | 'skipTotal'>
+
+export const useTitlesStore = defineStore('titles', () => {
+  const filter = ref<Filter>({})
+  const total = ref(0)
+  const counts = ref<TitleCounts | null>(null)
+  const runs = ref<RunRecord[]>([])
+  /** Loaded pages by page number; `version` bumps when any page arrives or is dropped. */
+  const pages = shallowRef(new Map<number, TitleListItem[]>())
+  const version = ref(0)
+  /** Index (in the filtered list) of the title open in the editor, or -1. */
+  const currentIndex = ref(-1)
+  /** Asks the list component to scroll this index into view. */
+  const scrollTo = ref<{ index: number; n: number } | null>(null)
+  let generation = 0
+  const inflight = new Map<number, Promise<void>>()
+
+  function clear(): void {
+    generation++
+    pages.value = new Map()
+    inflight.clear()
+    total.value = 0
+    counts.value = null
+    currentIndex.value = -1
+    version.value++
+  }
+
+  async function fetchPage(p: number): Promise<void> {
+    const existing = inflight.get(p)
+    if (existing) return existing
+    const gen = generation
+    const job = (async () => {
+      try {
+        const r = await call('titles.list', { ...filter.value, offset: p * PAGE, limit: PAGE, skipTotal: p > 0 })
+        if (gen !== generation) return
+        pages.value.set(p, markRaw(r.items))
+        if (r.total >= 0) total.value = r.total
+        version.value++
+      } finally {
+        if (gen === generation) inflight.delete(p)
+      }
+    })()
+    inflight.set(p, job)
+    return job
+  }
+
+  /** Make sure rows first..last are loaded (the list calls this as it scrolls). */
+  async function ensure(first: number, last: number): Promise<void> {
+    const jobs: Promise<void>[] = []
+    for (let p = Math.floor(Math.max(0, first) / PAGE); p <= Math.floor(Math.max(0, last) / PAGE); p++) {
+      if (!pages.value.has(p) && p * PAGE < Math.max(total.value, 1)) jobs.push(fetchPage(p))
+    }
+    await Promise.all(jobs)
+  }
+
+  function itemAt(i: number): TitleListItem | undefined {
+    return pages.value.get(Math.floor(i / PAGE))?.[i % PAGE]
+  }
+
+  /** Per-origin counts cost a pass over every span: asked for only once the origin filter is used. */
+  const wantOrigins = ref(false)
+  let countsTimer: ReturnType<typeof setTimeout> | undefined
+  function loadCounts(delay = 0): void {
+    clearTimeout(countsTimer)
+    const gen = generation
+    countsTimer = setTimeout(() => {
+      const origins = wantOrigins.value || filter.value.origin !== undefined
+      void call('titles.counts', { ...filter.value, origins }).then((c) => {
+        if (gen !== generation) return
+        counts.value = c
+        total.value = c.total
+      })
+    }, delay)
+  }
+  function askOrigins(): void {
+    if (wantOrigins.value) return
+    wantOrigins.value = true
+    loadCounts()
+  }
+
+  /** Start over with the current filter: first page, counts, runs. */
+  async function reset(): Promise<void> {
+    clear()
+    await fetchPage(0)
+    runs.value = await call('runs.list')
+    // After the first title is drawn: counting is not on the path to the first screen.
+    loadCounts(400)
+  }
+
+  async function setFilter(patch: Partial<Filter>): Promise<void> {
+    const next: Record<string, unknown> = { ...filter.value, ...patch }
+    for (const k of Object.keys(next)) if (next[k] === '' || next[k] === undefined || next[k] === null) delete next[k]
+    if (JSON.stringify(next) === JSON.stringify(filter.value)) return
+    filter.value = next as Filter
+    await reset()
+    scrollTo.value = { index: 0, n: Date.now() }
+    const first = itemAt(0)
+    if (first) await useEditorStore().load(first.id, 0)
+  }
+
+  /** Something changed in the project: reload the loaded pages that show those titles (or all). */
+  let refreshTimer: ReturnType<typeof setTimeout> | undefined
+  function changed(what: string, titleIds?: number[]): void {
+    clearTimeout(refreshTimer)
+    refreshTimer = setTimeout(() => {
+      const ids = titleIds ? new Set(titleIds) : null
+      for (const [p, items] of pages.value) {
+        if (!ids || items.some((t) => ids.has(t.id))) void refetch(p)
+      }
+      if (what === 'titles' || what === 'types' || !ids) loadCounts(300)
+    }, 300)
+  }
+  async function refetch(p: number): Promise<void> {
+    const gen = generation
+    const r = await call('titles.list', { ...filter.value, offset: p * PAGE, limit: PAGE, skipTotal: p > 0 })
+    if (gen !== generation) return
+    pages.value.set(p, markRaw(r.items))
+    if (r.total >= 0) total.value = r.total
+    version.value++
+  }
+
+  return {
+    filter, total, counts, runs, pages, version, currentIndex, scrollTo,
+    clear, ensure, itemAt, reset, setFilter, changed, loadCounts, askOrigins,
+  }
+})
