@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { defineConfig } from 'vitest/config'
 
 // Unit and integration tests run in Node against real SQLite files and real tfjs backends.
@@ -6,6 +9,9 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
     environment: 'node',
+    // The studio's own files (recent projects, the demo project) go to a throw-away folder, never
+    // to the user's ~/.config/ner-studio.
+    env: { NER_STUDIO_HOME: mkdtempSync(join(tmpdir(), 'ner-studio-home-')) },
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,

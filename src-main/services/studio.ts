@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AppInfo, ArgsOf, Events, EventName, RequestName, ResultOf } from '../shared/api'
-import { isRequestName, NO_ARG_REQUESTS } from '../shared/api'
+import { isRequestName, needsArgument } from '../shared/api'
 import { StudioError } from '../shared/errors'
 import { exportFrom } from './export'
 import { importInto } from './import'
@@ -106,8 +106,7 @@ export class Studio {
   async handle<K extends RequestName>(name: K, args: ArgsOf<K>): Promise<ResultOf<K>> {
     if (!isRequestName(name)) throw new StudioError('bad_request', `unknown request "${String(name)}"`)
     const h = this.handlers[name] as (a: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>>
-    const needsArgs = !(NO_ARG_REQUESTS as readonly string[]).includes(name) && name !== 'titles.list' && name !== 'titles.counts'
-    if (needsArgs && (typeof args !== 'object' || args === null)) {
+    if (needsArgument(name) && (typeof args !== 'object' || args === null)) {
       throw new StudioError('bad_request', `${name} needs an argument object`)
     }
     return await h(args)

@@ -331,3 +331,11 @@ type VoidArgs = { [K in RequestName]: ArgsOf<K> extends void ? K : never }[Reque
 const noArgRequests = ['app.info', 'project.current', 'project.stats', 'types.list', 'history.undo', 'history.redo', 'runs.list', 'project.recent'] as const
 /** Requests that take no argument (checked against `Requests`). */
 export const NO_ARG_REQUESTS: Exactly<VoidArgs, typeof noArgRequests> = noArgRequests
+
+/** Requests whose argument (a query) may be left out: they then list or count everything. */
+export const OPTIONAL_ARG_REQUESTS = ['titles.list', 'titles.counts'] as const satisfies readonly RequestName[]
+
+/** Whether a request must be called with an argument object. */
+export function needsArgument(name: RequestName): boolean {
+  return ![...NO_ARG_REQUESTS, ...OPTIONAL_ARG_REQUESTS].includes(name as never)
+}

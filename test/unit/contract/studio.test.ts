@@ -7,6 +7,7 @@ import {
   NO_ARG_REQUESTS,
   REQUEST_NAMES,
   isRequestName,
+  needsArgument,
   type Events,
   type EventName,
   type RequestName,
@@ -96,13 +97,14 @@ describe('Studio.handle', () => {
       ['import.run', { path: join(dir, 'x.txt') }],
       ['export.run', { format: 'jsonl', out: join(dir, 'x.jsonl') }],
       ['runs.list', undefined],
+      ['titles.counts', {}],
+      ['titles.neighbor', { id: 1, direction: 'next' }],
+      ['spans.acceptAll', { titleId: 1 }],
+      ['spans.labelOccurrences', { spanId: 1 }],
     ]
-    // Every name except the four above is in this list, so a new request must be added here.
-    expect(needsProject.map(([n]) => n).sort()).toEqual(
-      REQUEST_NAMES.filter(
-        (n) => !['app.info', 'project.current', 'project.open', 'project.create'].includes(n),
-      ).sort(),
-    )
+    const projectless = ['app.info', 'project.current', 'project.open', 'project.create', 'project.recent', 'project.forget']
+    // Every name except the projectless ones is in this list, so a new request must be added here.
+    expect(needsProject.map(([n]) => n).sort()).toEqual(REQUEST_NAMES.filter((n) => !projectless.includes(n)).sort())
     for (const [name, args] of needsProject)
       expect(await codeOf(call(studio, name, args)), name).toBe('no_project')
   })
@@ -147,6 +149,13 @@ describe('Studio.handle', () => {
     const out = join(dir, 'out.jsonl')
     expect(await c('export.run', { format: 'jsonl', out })).toMatchObject({ titles: 3, spans: 2 })
     expect(await c('runs.list')).toEqual([])
+    expect(await c('titles.counts')).toMatchObject({ total: 3 })
+    expect(await c('titles.neighbor', { id: 1, direction: 'next' })).toMatchObject({ id: 2 })
+    const weak = (await c('spans.create', { titleId: 2, start: 2, end: 4, type: '品牌' })) as { id: number }
+    expect(await c('spans.acceptAll', { titleId: 2 })).toMatchObject({ accepted: expect.any(Number) })
+    expect(await c('spans.labelOccurrences', { spanId: weak.id })).toMatchObject({ titleIds: expect.any(Array) })
+    expect(await c('project.recent')).toEqual(expect.any(Array))
+    expect(await c('project.forget', { path })).toEqual(expect.any(Array))
     const other = join(dir, 'other.sqlite')
     expect(await c('project.create', { path: other })).toMatchObject({ path: other, titles: 0 })
     expect([...seen].sort()).toEqual([...REQUEST_NAMES].sort())
@@ -167,7 +176,7 @@ describe('Studio.handle', () => {
     await call(studio, 'project.create', { path: join(dir, 'p.sqlite') })
     for (const name of NO_ARG_REQUESTS) await expect(call(studio, name)).resolves.not.toThrow()
     for (const name of REQUEST_NAMES) {
-      if ((NO_ARG_REQUESTS as readonly string[]).includes(name) || name === 'titles.list') continue
+      if (!needsArgument(name)) continue
       expect(await codeOf(call(studio, name)), name).toBe('bad_request')
       expect(await codeOf(call(studio, name, 'x')), name).toBe('bad_request')
       expect(await codeOf(call(studio, name, null)), name).toBe('bad_request')
