@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { makeRng } from '../train/rng'
+import { makeVariable } from './init'
 
 export interface CrfArgs {
   /** Number of tags T. */
@@ -55,9 +56,9 @@ export class CRF {
       for (let i = 0; i < n; i++) a[i] = (rng() * 2 - 1) * 0.1
       return a
     }
-    this.transitions = tf.variable(tf.tensor2d(u(T * T), [T, T]), true, `${args.name}/transitions`)
-    this.start = tf.variable(tf.tensor1d(u(T)), true, `${args.name}/start`)
-    this.end = tf.variable(tf.tensor1d(u(T)), true, `${args.name}/end`)
+    this.transitions = makeVariable(tf.tensor2d(u(T * T), [T, T]), `${args.name}/transitions`)
+    this.start = makeVariable(tf.tensor1d(u(T)), `${args.name}/start`)
+    this.end = makeVariable(tf.tensor1d(u(T)), `${args.name}/end`)
   }
 
   get variables(): tf.Variable[] {
@@ -111,8 +112,8 @@ export class CRF {
 
   /** Gold path score per title `[B]`. */
   private goldScore(emissions: tf.Tensor3D, g: GoldIndex, lengths: readonly number[]): tf.Tensor1D {
-    const e = tf.gather(tf.reshape(emissions, [-1]), g.emit) // [n]
-    const tr = tf.mul(tf.gather(tf.reshape(this.transitions, [-1]), g.trans), g.transW) // [n-B]
+    const e = tf.gather(tf.reshape(emissions, [-1]), g.emit) as tf.Tensor1D // [n]
+    const tr = tf.mul(tf.gather(tf.reshape(this.transitions, [-1]), g.trans), g.transW) as tf.Tensor1D // [n-B]
     const eSum = segSum(e, lengths)
     const trSum = segSum(tr, lengths.map((n) => n - 1))
     return tf.add(tf.add(eSum, trSum), tf.add(tf.gather(this.start, g.start), tf.gather(this.end, g.end)))
@@ -189,7 +190,7 @@ function forward(em: tf.Tensor3D, trans: tf.Tensor2D, start: tf.Tensor1D, end: t
     const emT = tf.unstack(tf.transpose(em, [1, 0, 2])) as tf.Tensor2D[]
     const maskT = tf.unstack(tf.transpose(mask), 0).map((m) => tf.expandDims(m, 1)) as tf.Tensor2D[]
     const c = tf.max(trans) as tf.Scalar
-    const E = tf.exp(tf.sub(trans, c))
+    const E = tf.exp(tf.sub(trans, c)) as tf.Tensor2D
     let alpha = tf.add(emT[0]!, start) as tf.Tensor2D
     const alphas: tf.Tensor2D[] = [alpha]
     for (let t = 1; t < L; t++) {
@@ -210,12 +211,12 @@ function backward(em: tf.Tensor3D, trans: tf.Tensor2D, end: tf.Tensor1D, mask: t
     const emT = tf.unstack(tf.transpose(em, [1, 0, 2])) as tf.Tensor2D[]
     const maskT = tf.unstack(tf.transpose(mask), 0).map((m) => tf.expandDims(m, 1)) as tf.Tensor2D[]
     const c = tf.max(trans) as tf.Scalar
-    const Et = tf.transpose(tf.exp(tf.sub(trans, c)))
+    const Et = tf.transpose(tf.exp(tf.sub(trans, c))) as tf.Tensor2D
     let beta = tf.tile(tf.reshape(end, [1, T]), [B, 1]) as tf.Tensor2D
     const betas: tf.Tensor2D[] = new Array(L)
     betas[L - 1] = beta
     for (let t = L - 1; t >= 1; t--) {
-      const nb = logMatExp(tf.add(emT[t]!, beta), Et, c)
+      const nb = logMatExp(tf.add(emT[t]!, beta) as tf.Tensor2D, Et, c)
       beta = tf.add(beta, tf.mul(maskT[t]!, tf.sub(nb, beta))) as tf.Tensor2D
       betas[t - 1] = beta
     }
