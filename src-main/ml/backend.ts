@@ -11,6 +11,9 @@
  *   ours uses `scatterND`, which sums duplicate indices.
  * - BatchMatMul: wasm's matMul with transpose flags (and 3-D batches) leaves the XNNPACK fast
  *   path and is ~10× slower; ours materialises the transposes and calls plain 2-D matMul.
+ * and two wasm kernels are replaced: Slice and SplitV. The stock Slice copies its WHOLE input out
+ * of the wasm heap (`readSync`) for every slice, so taking step t of a [L, B, 4H] tensor costs
+ * O(L·B·H) and an LSTM's per-step slicing O(L²); ours reads the input through a heap view.
  */
 import * as tf from '@tensorflow/tfjs'
 import path from 'node:path'
@@ -88,6 +91,93 @@ export function registerWasmFriendlyGradients(): void {
 }
 let patched = false
 
+interface WasmBackendInternals {
+  makeOutput(shape: number[], dtype: string): tf.TensorInfo
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array
+}
+
+function heapSlice(x: tf.TensorInfo, begin: number[], size: number[], backend: WasmBackendInternals): tf.TensorInfo {
+  const rank = x.shape.length
+  const b = x.shape.map((_, i) => begin[i] ?? 0)
+  const sz = x.shape.map((d, i) => (size[i] === undefined || size[i] === -1 ? d - b[i]! : size[i]!))
+  const out = backend.makeOutput(sz, x.dtype)
+  const n = sz.reduce((a, c) => a * c, 1)
+  if (n === 0) return out
+  // views AFTER makeOutput (it may grow the heap and detach older views)
+  const xv = backend.typedArrayFromHeap(x)
+  const ov = backend.typedArrayFromHeap(out)
+  const strides = new Array<number>(rank).fill(1)
+  for (let i = rank - 2; i >= 0; i--) strides[i] = strides[i + 1]! * x.shape[i + 1]!
+  // innermost contiguous run: trailing dims taken whole
+  let inner = rank - 1
+  let run = sz[rank - 1]!
+  while (inner > 0 && sz[inner] === x.shape[inner] && b[inner] === 0) {
+    inner--
+    run *= sz[inner]!
+  }
+  if (rank === 0) {
+    ov.set(xv.subarray(0, 1))
+    return out
+  }
+  const outer = sz.slice(0, inner)
+  const count = outer.reduce((a, c) => a * c, 1)
+  const idx = new Array<number>(inner).fill(0)
+  let o = 0
+  for (let k = 0; k < count; k++) {
+    let off = b[inner]! * strides[inner]!
+    for (let i = 0; i < inner; i++) off += (b[i]! + idx[i]!) * strides[i]!
+    for (let i = inner + 1; i < rank; i++) off += b[i]! * strides[i]!
+    ov.set(xv.subarray(off, off + run), o)
+    o += run
+    for (let i = inner - 1; i >= 0; i--) {
+      if (++idx[i]! < sz[i]!) break
+      idx[i] = 0
+    }
+  }
+  return out
+}
+
+let kernelsPatched = false
+/** Replace wasm's Slice/SplitV kernels by heap-view versions (see module doc). */
+export function registerWasmFastSlice(): void {
+  if (kernelsPatched) return
+  kernelsPatched = true
+  tf.unregisterKernel('Slice', 'wasm')
+  tf.registerKernel({
+    kernelName: 'Slice',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const x = inputs.x as tf.TensorInfo
+      const { begin, size } = attrs as unknown as { begin: number | number[]; size: number | number[] }
+      const bArr = typeof begin === 'number' ? [begin] : begin
+      const sArr = typeof size === 'number' ? [size] : size
+      if (x.dtype === 'string') throw new Error('string slice not supported by the fast wasm Slice')
+      return heapSlice(x, bArr, sArr, backend as unknown as WasmBackendInternals)
+    },
+  })
+  tf.unregisterKernel('SplitV', 'wasm')
+  tf.registerKernel({
+    kernelName: 'SplitV',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const x = inputs.x as tf.TensorInfo
+      const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number }
+      const ax = axis < 0 ? axis + x.shape.length : axis
+      const sizes = typeof numOrSizeSplits === 'number' ? new Array<number>(numOrSizeSplits).fill(x.shape[ax]! / numOrSizeSplits) : [...numOrSizeSplits]
+      const neg = sizes.indexOf(-1)
+      if (neg >= 0) sizes[neg] = x.shape[ax]! - sizes.reduce((a, c) => a + (c === -1 ? 0 : c), 0)
+      const begin = new Array<number>(x.shape.length).fill(0)
+      return sizes.map((s) => {
+        const size = [...x.shape]
+        size[ax] = s
+        const out = heapSlice(x, begin, size, backend as unknown as WasmBackendInternals)
+        begin[ax]! += s
+        return out
+      })
+    },
+  })
+}
+
 /** Dims-safe 2-D matmul that never takes the slow transposed path on wasm. */
 export function matMulT(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
   return tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b)
@@ -110,6 +200,7 @@ async function tryWasm(): Promise<void> {
   if (!ok) throw new Error("backend 'wasm' did not initialise")
   await tf.ready()
   registerWasmFriendlyGradients()
+  registerWasmFastSlice()
 }
 
 async function tryCpu(): Promise<void> {

@@ -37,6 +37,12 @@ export function reverseIndex(lengths: readonly number[], L: number): Int32Array 
   return idx
 }
 
+/** `[L, N, D]` → L tensors `[N, D]` (split, not unstack: wasm's Unpack is very slow). */
+export function splitSteps(x: tf.Tensor3D): tf.Tensor2D[] {
+  const [L, N, D] = x.shape
+  return tf.split(x, L, 0).map((t) => tf.reshape(t, [N, D]) as tf.Tensor2D)
+}
+
 export class BiLSTM {
   readonly args: Required<BiLstmArgs>
   /** [E, 8H]: forward 4H then backward 4H */
@@ -85,7 +91,7 @@ export class BiLSTM {
     const bwIn = tf.gather(tf.slice(proj, [0, G], [B * L, G]), rev) // reversed within length
     // [L, 2B, 4H] then one tensor per step
     const both = tf.concat([tf.reshape(fwIn, [B, L, G]), tf.reshape(bwIn, [B, L, G])], 0)
-    const steps = tf.unstack(tf.transpose(both, [1, 0, 2])) as tf.Tensor2D[]
+    const steps = splitSteps(tf.transpose(both, [1, 0, 2]) as tf.Tensor3D)
     let h = tf.zeros([2 * B, H]) as tf.Tensor2D
     let c = tf.zeros([2 * B, H]) as tf.Tensor2D
     const hs: tf.Tensor2D[] = []

@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { makeRng } from '../train/rng'
 import { makeVariable } from './init'
+import { splitSteps } from './bilstm'
 
 export interface CrfArgs {
   /** Number of tags T. */
@@ -187,8 +188,8 @@ function logMatExp(x: tf.Tensor2D, expMat: tf.Tensor2D, shift: tf.Scalar): tf.Te
 function forward(em: tf.Tensor3D, trans: tf.Tensor2D, start: tf.Tensor1D, end: tf.Tensor1D, mask: tf.Tensor2D): Forward {
   return tf.tidy(() => {
     const L = em.shape[1]
-    const emT = tf.unstack(tf.transpose(em, [1, 0, 2])) as tf.Tensor2D[]
-    const maskT = tf.unstack(tf.transpose(mask), 0).map((m) => tf.expandDims(m, 1)) as tf.Tensor2D[]
+    const emT = splitSteps(tf.transpose(em, [1, 0, 2]) as tf.Tensor3D)
+    const maskT = splitSteps(tf.expandDims(tf.transpose(mask), 2) as tf.Tensor3D)
     const c = tf.max(trans) as tf.Scalar
     const E = tf.exp(tf.sub(trans, c)) as tf.Tensor2D
     let alpha = tf.add(emT[0]!, start) as tf.Tensor2D
@@ -208,8 +209,8 @@ function forward(em: tf.Tensor3D, trans: tf.Tensor2D, start: tf.Tensor1D, end: t
 function backward(em: tf.Tensor3D, trans: tf.Tensor2D, end: tf.Tensor1D, mask: tf.Tensor2D): tf.Tensor3D {
   return tf.tidy(() => {
     const [B, L, T] = em.shape
-    const emT = tf.unstack(tf.transpose(em, [1, 0, 2])) as tf.Tensor2D[]
-    const maskT = tf.unstack(tf.transpose(mask), 0).map((m) => tf.expandDims(m, 1)) as tf.Tensor2D[]
+    const emT = splitSteps(tf.transpose(em, [1, 0, 2]) as tf.Tensor3D)
+    const maskT = splitSteps(tf.expandDims(tf.transpose(mask), 2) as tf.Tensor3D)
     const c = tf.max(trans) as tf.Scalar
     const Et = tf.transpose(tf.exp(tf.sub(trans, c))) as tf.Tensor2D
     let beta = tf.tile(tf.reshape(end, [1, T]), [B, 1]) as tf.Tensor2D

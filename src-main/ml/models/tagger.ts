@@ -159,7 +159,7 @@ export class Tagger {
       let ids: number[][]
       let probs: Float32Array
       if (this.crf) {
-        const [em, pr] = tf.unstack(main) as [tf.Tensor3D, tf.Tensor3D]
+        const [em, pr] = tf.split(main, 2, 0).map((t) => tf.squeeze(t, [0])) as [tf.Tensor3D, tf.Tensor3D]
         try {
           ids = await this.crf.decode(em, lengths)
           probs = (await pr.data()) as Float32Array
