@@ -57,9 +57,9 @@ export class CRF {
       for (let i = 0; i < n; i++) a[i] = (rng() * 2 - 1) * 0.1
       return a
     }
-    this.transitions = makeVariable(tf.tensor2d(u(T * T), [T, T]), `${args.name}/transitions`)
-    this.start = makeVariable(tf.tensor1d(u(T)), `${args.name}/start`)
-    this.end = makeVariable(tf.tensor1d(u(T)), `${args.name}/end`)
+    this.transitions = makeVariable(tf.tensor2d(u(T * T), [T, T]), `${args.name}/transitions`) as tf.Variable<tf.Rank.R2>
+    this.start = makeVariable(tf.tensor1d(u(T)), `${args.name}/start`) as tf.Variable<tf.Rank.R1>
+    this.end = makeVariable(tf.tensor1d(u(T)), `${args.name}/end`) as tf.Variable<tf.Rank.R1>
   }
 
   get variables(): tf.Variable[] {
