@@ -57,12 +57,12 @@ export class BiLSTM {
     this.args = { merge: 'add', ...args }
     const { inputSize: E, hidden: H, name, seed } = this.args
     const lim = 1 / Math.sqrt(H)
-    this.kernel = makeVariable(uniformInit([E, 8 * H], lim, childSeed(seed, `${name}/kernel`)), `${name}/kernel`)
+    this.kernel = makeVariable(uniformInit([E, 8 * H], lim, childSeed(seed, 'kernel')), `${name}/kernel`)
     const b = new Float32Array(8 * H)
     for (const off of [0, 4 * H]) b.fill(1, off + H, off + 2 * H) // forget gates
     this.bias = makeVariable(tf.tensor1d(b), `${name}/bias`)
-    this.recurrentFw = makeVariable(uniformInit([H, 4 * H], lim, childSeed(seed, `${name}/ufw`)), `${name}/recurrent_fw`)
-    this.recurrentBw = makeVariable(uniformInit([H, 4 * H], lim, childSeed(seed, `${name}/ubw`)), `${name}/recurrent_bw`)
+    this.recurrentFw = makeVariable(uniformInit([H, 4 * H], lim, childSeed(seed, 'ufw')), `${name}/recurrent_fw`)
+    this.recurrentBw = makeVariable(uniformInit([H, 4 * H], lim, childSeed(seed, 'ubw')), `${name}/recurrent_bw`)
   }
 
   get outputSize(): number {

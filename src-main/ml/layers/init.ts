@@ -1,6 +1,6 @@
 /** Seeded initialisers and the two trivial layers (embedding, dense). */
 import * as tf from '@tensorflow/tfjs'
-import { childSeed, makeRng, normal } from '../train/rng'
+import { makeRng, normal } from '../train/rng'
 
 /** A trainable variable from an initial tensor (which is disposed: no tensor left behind). */
 export function makeVariable(init: tf.Tensor, name: string): tf.Variable {
@@ -35,7 +35,9 @@ export interface EmbeddingArgs {
   vocabSize: number
   /** Embedding size. */
   dim: number
+  /** Variable name prefix. */
   name: string
+  /** Init seed (the caller derives one per layer). */
   seed: number
 }
 
@@ -43,7 +45,7 @@ export interface EmbeddingArgs {
 export class Embedding {
   readonly table: tf.Variable
   constructor(args: EmbeddingArgs) {
-    this.table = makeVariable(uniformInit([args.vocabSize, args.dim], 0.05, childSeed(args.seed, args.name)), `${args.name}/table`)
+    this.table = makeVariable(uniformInit([args.vocabSize, args.dim], 0.05, args.seed), `${args.name}/table`)
   }
   /** ids `[B*L]` int32 → `[B*L, D]` */
   apply(ids: tf.Tensor1D): tf.Tensor2D {
@@ -66,7 +68,7 @@ export class Dense {
   readonly kernel: tf.Variable
   readonly bias: tf.Variable
   constructor(args: DenseArgs) {
-    this.kernel = makeVariable(glorot(args.inputSize, args.units, childSeed(args.seed, args.name)), `${args.name}/kernel`)
+    this.kernel = makeVariable(glorot(args.inputSize, args.units, args.seed), `${args.name}/kernel`)
     this.bias = makeVariable(tf.zeros([args.units]), `${args.name}/bias`)
   }
   apply(x: tf.Tensor2D): tf.Tensor2D {

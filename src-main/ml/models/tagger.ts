@@ -60,18 +60,18 @@ export class Tagger {
     this.vocabs = toVocabs(vocabs, config)
     this.seed = seed
     const p = (this.prefix = `tagger${instances++}`)
-    this.charEmb = new Embedding({ vocabSize: this.vocabs.chars.size, dim: config.charEmbedding, name: `${p}/char_emb`, seed })
+    this.charEmb = new Embedding({ vocabSize: this.vocabs.chars.size, dim: config.charEmbedding, name: `${p}/char_emb`, seed: childSeed(seed, 'char_emb') })
     this.wordEmb =
       config.wordEmbedding > 0 && vocabs.words
-        ? new Embedding({ vocabSize: this.vocabs.words!.size, dim: config.wordEmbedding, name: `${p}/word_emb`, seed })
+        ? new Embedding({ vocabSize: this.vocabs.words!.size, dim: config.wordEmbedding, name: `${p}/word_emb`, seed: childSeed(seed, 'word_emb') })
         : null
     const inSize = config.charEmbedding + (this.wordEmb ? config.wordEmbedding : 0)
-    this.encoder = new BiLSTM({ inputSize: inSize, hidden: config.hidden, merge: config.merge, name: `${p}/bilstm`, seed })
+    this.encoder = new BiLSTM({ inputSize: inSize, hidden: config.hidden, merge: config.merge, name: `${p}/bilstm`, seed: childSeed(seed, 'bilstm') })
     const T = this.vocabs.labels.size
-    this.head = new Dense({ inputSize: this.encoder.outputSize, units: T, name: `${p}/head`, seed })
+    this.head = new Dense({ inputSize: this.encoder.outputSize, units: T, name: `${p}/head`, seed: childSeed(seed, 'head') })
     this.crf = config.head === 'crf' ? new CRF({ numTags: T, name: `${p}/crf`, seed: childSeed(seed, 'crf') }) : null
     const K = this.vocabs.types?.size ?? 0
-    this.typeHead = config.architecture === 'cascade' ? new Dense({ inputSize: this.encoder.outputSize, units: Math.max(1, K), name: `${p}/type_head`, seed }) : null
+    this.typeHead = config.architecture === 'cascade' ? new Dense({ inputSize: this.encoder.outputSize, units: Math.max(1, K), name: `${p}/type_head`, seed: childSeed(seed, 'type_head') }) : null
   }
 
   /** Parameter groups: `encoder` (embeddings + BiLSTM) and `heads` (dense, CRF, type head). */
@@ -159,7 +159,7 @@ export class Tagger {
       let ids: number[][]
       let probs: Float32Array
       if (this.crf) {
-        const [em, pr] = tf.split(main, 2, 0).map((t) => tf.squeeze(t, [0])) as [tf.Tensor3D, tf.Tensor3D]
+        const [em, pr] = tf.tidy(() => tf.split(main, 2, 0).map((t) => tf.squeeze(t, [0]))) as [tf.Tensor3D, tf.Tensor3D]
         try {
           ids = await this.crf.decode(em, lengths)
           probs = (await pr.data()) as Float32Array
