@@ -277,7 +277,7 @@ function logPartitionGrads(
 
 /**
  * Exact Viterbi for one title. For each next tag j the previous tags are visited in decreasing
- * delta order and the scan stops once delta[i] + max(trans) cannot beat the best found.
+ * delta order and the scan stops once delta[i] + max_i' trans[i', j] cannot beat the best found.
  */
 export function viterbi(
   em: Float32Array,
@@ -288,8 +288,9 @@ export function viterbi(
   start: Float32Array,
   end: Float32Array,
 ): number[] {
-  let maxTrans = -Infinity
-  for (let i = 0; i < trans.length; i++) if (trans[i]! > maxTrans) maxTrans = trans[i]!
+  // per target column: the largest transition into it (the pruning bound)
+  const colMax = new Float64Array(T).fill(-Infinity)
+  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) if (trans[i * T + j]! > colMax[j]!) colMax[j] = trans[i * T + j]!
   let delta = new Float64Array(T)
   let next = new Float64Array(T)
   for (let j = 0; j < T; j++) delta[j] = start[j]! + em[offset + j]!
@@ -303,10 +304,11 @@ export function viterbi(
     for (let j = 0; j < T; j++) {
       let best = -Infinity
       let arg = 0
+      const cm = colMax[j]!
       for (let k = 0; k < T; k++) {
         const i = order[k]!
         const di = d[i]!
-        if (di + maxTrans <= best) break
+        if (di + cm <= best) break
         const s = di + trans[i * T + j]!
         if (s > best) {
           best = s

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { backendReport } from '../../../src-main/ml/backend'
 import { checkpointFromBytes, checkpointToBytes, loadCheckpoint, readCheckpointDir, saveCheckpoint, writeCheckpointDir } from '../../../src-main/ml/checkpoint'
-import { BiLSTM } from '../../../src-main/ml/layers/bilstm'
+import { BiLSTM, lstmScan, lstmScanAutodiff } from '../../../src-main/ml/layers/bilstm'
 import { buildVocabs, encodeExample, makeBatch } from '../../../src-main/ml/models/features'
 import { presetConfig } from '../../../src-main/ml/models/presets'
 import { Tagger } from '../../../src-main/ml/models/tagger'
@@ -61,6 +61,29 @@ describe('model mechanics', () => {
     expect(tf.tidy(() => concat.apply(x, 2, 5, [3, 5])).shape).toEqual([10, 8])
     x.dispose()
     lstm.variables.concat(concat.variables).forEach((v) => v.dispose())
+  })
+
+  it('fused LSTM backward pass equals autodiff (values and gradients)', async () => {
+    for (const L of [1, 4]) {
+      const xs = tf.variable(tf.randomUniform([L, 6, 20], -1, 1, 'float32', 1), true, `xs${Math.random()}`)
+      const Uf = tf.variable(tf.randomUniform([5, 20], -0.5, 0.5, 'float32', 2), true, `uf${Math.random()}`)
+      const Ub = tf.variable(tf.randomUniform([5, 20], -0.5, 0.5, 'float32', 3), true, `ub${Math.random()}`)
+      const w = tf.randomUniform([L, 6, 5], -1, 1, 'float32', 4)
+      const before = tf.memory().numTensors
+      const run = (fn: typeof lstmScan): { value: number; grads: Record<string, number[]> } => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(fn(xs, Uf, Ub), w)) as tf.Scalar, [xs, Uf, Ub])
+        const out = { value: value.dataSync()[0]!, grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, Array.from(g.dataSync())])) }
+        value.dispose()
+        Object.values(grads).forEach((g) => g.dispose())
+        return out
+      }
+      const a = run(lstmScan)
+      const b = run(lstmScanAutodiff)
+      expect(tf.memory().numTensors).toBe(before)
+      expect(a.value).toBeCloseTo(b.value, 4)
+      for (const k of Object.keys(b.grads)) b.grads[k]!.forEach((v, j) => expect(a.grads[k]![j]!).toBeCloseTo(v, 4))
+      ;[xs, Uf, Ub, w].forEach((t) => t.dispose())
+    }
   })
 
   it('embedding (gather) gradient sums repeated ids (scatterND gradient on wasm)', () => {
