@@ -71,7 +71,7 @@ describe('model mechanics', () => {
       const w = tf.randomUniform([L, 6, 5], -1, 1, 'float32', 4)
       const before = tf.memory().numTensors
       const run = (fn: typeof lstmScan): { value: number; grads: Record<string, number[]> } => {
-        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(fn(xs, Uf, Ub), w)) as tf.Scalar, [xs, Uf, Ub])
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(fn(xs as tf.Tensor3D, Uf as tf.Tensor2D, Ub as tf.Tensor2D), w)) as tf.Scalar, [xs, Uf, Ub])
         const out = { value: value.dataSync()[0]!, grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, Array.from(g.dataSync())])) }
         value.dispose()
         Object.values(grads).forEach((g) => g.dispose())
