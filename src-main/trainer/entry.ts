@@ -16,8 +16,19 @@ import type { ChildMessage, HostMessage, TrainingJob } from './protocol'
 let cancelRequested = false
 let started = false
 
+/** Electron's utilityProcess talks through `process.parentPort` instead of `process.send`. */
+interface ParentPort {
+  postMessage(msg: unknown): void
+  on(event: 'message', cb: (e: { data: unknown }) => void): void
+}
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort
+
 function send(msg: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
+    if (parentPort) {
+      parentPort.postMessage(msg)
+      return resolve()
+    }
     if (!process.send || !process.connected) return resolve()
     process.send(msg, undefined, {}, () => resolve())
   })
@@ -72,18 +83,20 @@ async function run(job: TrainingJob): Promise<void> {
   await Promise.all(pending)
 }
 
-process.on('message', (raw: unknown) => {
+function onMessage(raw: unknown): void {
   const msg = raw as HostMessage
   if (msg?.type === 'cancel') {
     cancelRequested = true
   } else if (msg?.type === 'job' && !started) {
     started = true
     void run(msg.job).then(() => {
-      process.disconnect?.()
+      if (process.connected) process.disconnect?.()
       process.exit(0)
     })
   }
-})
+}
+if (parentPort) parentPort.on('message', (e) => onMessage(e.data))
+else process.on('message', onMessage)
 process.on('disconnect', () => {
   // host went away: stop at the next batch
   cancelRequested = true

@@ -4,7 +4,9 @@
  * - From TS sources (tests, tsx) it forks `src-main/trainer/entry.ts` with `--import tsx`; from a
  *   build it forks the sibling `trainer.js` (electron-vite emits out/main/trainer.js).
  * - `spawner` lets Electron use `utilityProcess.fork` instead of `child_process.fork`: it gets the
- *   entry path and execArgv and returns anything with send/on('message')/on('exit')/kill.
+ *   entry path and execArgv and returns anything with send/on('message')/on('exit')/kill (wrap a
+ *   UtilityProcess: `send = postMessage`; the entry already talks through `process.parentPort`
+ *   when it has one).
  * - The child is killed when the host exits, on `kill()`, when `timeoutMs` passes, and when it
  *   does not exit within `cancelGraceMs` of `cancel()`.
  */
