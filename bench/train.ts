@@ -1,7 +1,8 @@
 /**
  * Training and inference speed of the BiLSTM presets on the study's sample.
  *
- *   npm run bench train [-- --steps 12 --warmup 2 --infer 256 --backend wasm --presets a,b --quality]
+ *   npm run bench train [-- --steps 12 --warmup 2 --infer 256 --ab-rounds 8 --backend wasm --presets a,b --quality]
+ *   npm run bench train -- --quality-only [--dim 128 --train-n 2000 --dev-n 400 --epochs 2]   (→ train-quality.md)
  *
  * Data: ../shared/data/seed-sample/train (10,000 titles). Flat presets use 1,001 flat BIO tags
  * (the sample's 863 plus unseen placeholder types, as the full label set of the study has 1,001).
@@ -72,19 +73,32 @@ async function main(): Promise<void> {
   }
   const report = await initBackend(BACKEND)
   const data = readSeedDir(dataDir)
+  if (flag('quality-only')) {
+    // separate file, so a long quality run never overwrites the speed results
+    const quality = await qualityTable(data)
+    const cmd = `npm run bench train -- ${args.join(' ')}`
+    const cpu = os.cpus()[0]
+    const head = [
+      '# Quality after a few epochs (bench/train.ts --quality-only)',
+      '',
+      `- Command: \`${cmd}\``,
+      `- Date: ${new Date().toISOString()}; machine: ${cpu?.model ?? 'unknown'}, ${os.cpus().length} cores; backend ${report.name}`,
+      '- Not comparable to the study’s table (full data, many epochs, GPU); a sanity check that each preset learns.',
+      '',
+    ]
+    const out = path.join(repoRoot, 'bench', 'results', 'train-quality.md')
+    mkdirSync(path.dirname(out), { recursive: true })
+    writeFileSync(out, head.join('\n') + quality + '\n')
+    console.log(quality)
+    return
+  }
   const totalChars = data.reduce((a, e) => a + Array.from(e.text).length, 0)
   console.log(`backend ${report.name}; ${data.length} titles, ${totalChars} chars; load ${loadavg()}`)
   const load0 = loadavg()
   const rows: SpeedRow[] = []
   for (const name of PRESETS) {
     const config = presetConfig(name)
-    const vocabs = buildVocabs(data, config.model)
-    if (config.model.architecture === 'flat') {
-      const base = vocabs.labels.length
-      for (let k = 0; vocabs.labels.length < FLAT_TAGS; k++) vocabs.labels.push(...['B', 'I'].map((p) => `${p}-未见类型${k}`))
-      vocabs.labels.length = Math.min(vocabs.labels.length, FLAT_TAGS)
-      console.log(`${name}: ${base} labels in the sample, padded to ${vocabs.labels.length}`)
-    }
+    const vocabs = paddedFlatVocabs(data, name)
     const model = new Tagger({ config: config.model, vocabs, seed: config.seed })
     const optimizer = makeOptimizer(model, config)
     const enc = data.map((e) => encodeExample(e, model.vocabs, config.maxLength))
@@ -131,10 +145,8 @@ async function main(): Promise<void> {
     optimizer.dispose()
     model.dispose()
   }
+  const ab = await crfAB(data)
   const load1 = loadavg()
-
-  let quality = ''
-  if (flag('quality')) quality = await qualityTable(data)
 
   const byName = new Map(rows.map((r) => [r.preset, r]))
   const crf = byName.get('bilstm-crf')
@@ -166,14 +178,69 @@ async function main(): Promise<void> {
       ? `**CRF overhead** (bilstm-crf step / bilstm step, ${FLAT_TAGS} tags): **${(crf.msPerStep / bl.msPerStep).toFixed(2)}× wall, ${(crf.cpuMsPerStep / bl.cpuMsPerStep).toFixed(2)}× CPU** (target ≤ 1.5×; the study's TF1 CRF: 400/30 = 13×).`
       : '',
     '',
-    'Reference: PyTorch 1.13, one CPU thread, this machine: bilstm 3,730 chars/s, bilstm-crf 1,570, cascade-bilstm-crf 3,750; target ≥ 0.3× on wasm.',
+    `**CRF overhead, interleaved A/B** (bilstm and bilstm-crf, ${FLAT_TAGS} tags, alternating steps on the same ${ab.rounds} batches, medians — the measure least disturbed by other load): **${(ab.crfWall / ab.plainWall).toFixed(2)}× wall** (${ab.plainWall.toFixed(0)} vs ${ab.crfWall.toFixed(0)} ms), **${(ab.crfCpu / ab.plainCpu).toFixed(2)}× CPU** (${ab.plainCpu.toFixed(0)} vs ${ab.crfCpu.toFixed(0)} ms).`,
     '',
-    quality,
+    'Reference: PyTorch 1.13, one CPU thread, this machine: bilstm 3,730 chars/s, bilstm-crf 1,570, cascade-bilstm-crf 3,750; target ≥ 0.3× on wasm.',
   ].join('\n')
-  mkdirSync(path.join(repoRoot, 'bench', 'results'), { recursive: true })
-  writeFileSync(path.join(repoRoot, 'bench', 'results', 'train.md'), md + '\n')
+  const out = path.join(repoRoot, 'bench', 'results', 'train.md')
+  mkdirSync(path.dirname(out), { recursive: true })
+  writeFileSync(out, md + '\n')
   console.log(md)
+  if (flag('quality')) {
+    // speed results are on disk already; the quality table is appended when it is done
+    const quality = await qualityTable(data)
+    writeFileSync(out, md + '\n\n' + quality + '\n')
+    console.log(quality)
+  }
   void tf
+}
+
+function paddedFlatVocabs(data: ReturnType<typeof readSeedDir>, name: PresetName): ReturnType<typeof buildVocabs> {
+  const config = presetConfig(name)
+  const vocabs = buildVocabs(data, config.model)
+  if (config.model.architecture === 'flat') {
+    for (let k = 0; vocabs.labels.length < FLAT_TAGS; k++) vocabs.labels.push(...['B', 'I'].map((p) => `${p}-未见类型${k}`))
+    vocabs.labels.length = Math.min(vocabs.labels.length, FLAT_TAGS)
+  }
+  return vocabs
+}
+
+/** bilstm vs bilstm-crf, alternating steps on identical batches; medians of wall and CPU ms. */
+async function crfAB(data: ReturnType<typeof readSeedDir>): Promise<{ rounds: number; plainWall: number; crfWall: number; plainCpu: number; crfCpu: number }> {
+  const rounds = Number(opt('ab-rounds', '8'))
+  const runs = (['bilstm', 'bilstm-crf'] as PresetName[]).map((name) => {
+    const config = presetConfig(name)
+    const model = new Tagger({ config: config.model, vocabs: paddedFlatVocabs(data, name), seed: config.seed })
+    return { name, config, model, optimizer: makeOptimizer(model, config), wall: [] as number[], cpu: [] as number[] }
+  })
+  const enc = data.map((e) => encodeExample(e, runs[0]!.model.vocabs))
+  const batches = makeBatches(
+    enc.map((e) => e.charIds.length),
+    32,
+    makeRng(7),
+    true,
+  )
+  for (let i = 0; i < rounds + 1; i++) {
+    const b = makeBatch(batches[i]!.map((k) => enc[k]!))
+    for (const r of i % 2 ? [...runs].reverse() : runs) {
+      const t0 = performance.now()
+      const c0 = process.cpuUsage()
+      trainStep(r.model, r.optimizer, b, r.config)
+      const c = process.cpuUsage(c0)
+      if (i > 0) {
+        r.wall.push(performance.now() - t0)
+        r.cpu.push((c.user + c.system) / 1000)
+      }
+    }
+    console.log(`  A/B round ${i}: L=${b.L} bilstm ${runs[0]!.wall.at(-1)?.toFixed(0)} ms, bilstm-crf ${runs[1]!.wall.at(-1)?.toFixed(0)} ms`)
+  }
+  const med = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!
+  const [p, c] = runs as [(typeof runs)[0], (typeof runs)[0]]
+  for (const r of runs) {
+    r.optimizer.dispose()
+    r.model.dispose()
+  }
+  return { rounds, plainWall: med(p.wall), crfWall: med(c.wall), plainCpu: med(p.cpu), crfCpu: med(c.cpu) }
 }
 
 async function qualityTable(data: ReturnType<typeof readSeedDir>): Promise<string> {

@@ -85,6 +85,12 @@ export async function evaluateModel(model: Tagger, dev: readonly Example[], batc
   )
 }
 
+/**
+ * Train a tagger. Each epoch: bucketed, shuffled batches (seeded), one Adam step per batch
+ * (cancellation checked before each), then entity-level evaluation on `devSet` — or on the
+ * training set when `devSet` is empty — to pick the best epoch and stop early (`patience`).
+ * The returned model holds the best epoch's weights.
+ */
 export async function train(config: TrainConfig, trainSet: readonly Example[], devSet: readonly Example[], opts: TrainOptions = {}): Promise<TrainResult> {
   const errs = validateConfig(config)
   if (errs.length) throw new Error(`invalid config: ${errs.join('; ')}`)
