@@ -60,6 +60,12 @@ export interface ModelConfig {
   scheme: TagScheme
   /** Output head of the flat tagger / boundary head. */
   head: HeadKind
+  /**
+   * CRF with BIO constraints: `I-X` only after `B-X`/`I-X`, never first (ill-formed paths get
+   * probability 0). Also halves the CRF's cost with many types. Only for the BIO scheme; ignored
+   * otherwise. Absent (old configs) = false.
+   */
+  crfConstraints?: boolean
   /** Character embedding size (study: 300). */
   charEmbedding: number
   /** Word-level feature (WLF): word embedding size concatenated to the char embedding; 0 = off. */

@@ -20,6 +20,7 @@ export const DEFAULT_MODEL: ModelConfig = {
   encoder: 'bilstm',
   scheme: 'BIO',
   head: 'softmax',
+  crfConstraints: true,
   charEmbedding: 300,
   wordEmbedding: 0,
   hidden: 300,

@@ -69,7 +69,11 @@ export class Tagger {
     this.encoder = new BiLSTM({ inputSize: inSize, hidden: config.hidden, merge: config.merge, name: `${p}/bilstm`, seed: childSeed(seed, 'bilstm') })
     const T = this.vocabs.labels.size
     this.head = new Dense({ inputSize: this.encoder.outputSize, units: T, name: `${p}/head`, seed: childSeed(seed, 'head') })
-    this.crf = config.head === 'crf' ? new CRF({ numTags: T, name: `${p}/crf`, seed: childSeed(seed, 'crf') }) : null
+    const constrained = config.crfConstraints === true && config.scheme === 'BIO'
+    this.crf =
+      config.head === 'crf'
+        ? new CRF({ numTags: T, name: `${p}/crf`, seed: childSeed(seed, 'crf'), ...(constrained ? { labels: this.vocabs.labels.labels, constraints: 'BIO' as const } : {}) })
+        : null
     const K = this.vocabs.types?.size ?? 0
     this.typeHead = config.architecture === 'cascade' ? new Dense({ inputSize: this.encoder.outputSize, units: Math.max(1, K), name: `${p}/type_head`, seed: childSeed(seed, 'type_head') }) : null
   }

@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { CRF } from '../../../src-main/ml/layers/crf'
 import { makeRng } from '../../../src-main/ml/train/rng'
 import { testBackend } from '../../helpers/ml'
 
 let uid = 0
+const BIO_LABELS = ['O', 'B-a', 'I-a', 'B-b', 'I-b']
+let constrained = false
 function crf(T: number, seed = 3): CRF {
-  const c = new CRF({ numTags: T, name: `crftest${uid++}`, seed })
+  const c = new CRF({ numTags: T, name: `crftest${uid++}`, seed, ...(constrained ? { labels: BIO_LABELS, constraints: 'BIO' as const } : {}) })
   // make transitions large enough that they matter
   const rng = makeRng(seed + 100)
   c.transitions.assign(tf.tensor2d(Array.from({ length: T * T }, () => rng() * 4 - 2), [T, T]))
@@ -15,9 +17,23 @@ function crf(T: number, seed = 3): CRF {
   return c
 }
 
-function allPaths(T: number, n: number): number[][] {
+function allPathsAny(T: number, n: number): number[][] {
   if (n === 0) return [[]]
-  return allPaths(T, n - 1).flatMap((p) => Array.from({ length: T }, (_, j) => [...p, j]))
+  return allPathsAny(T, n - 1).flatMap((p) => Array.from({ length: T }, (_, j) => [...p, j]))
+}
+/** BIO validity over BIO_LABELS: I-x only after B-x or I-x. */
+function validBio(y: number[]): boolean {
+  return y.every((j, t) => {
+    const l = BIO_LABELS[j]!
+    if (!l.startsWith('I-')) return true
+    if (t === 0) return false
+    const prev = BIO_LABELS[y[t - 1]!]!
+    return prev === 'B-' + l.slice(2) || prev === l
+  })
+}
+function allPaths(T: number, n: number): number[][] {
+  const all = allPathsAny(T, n)
+  return constrained ? all.filter(validBio) : all
 }
 
 function pathScore(em: number[][], tr: number[][], st: number[], en: number[], y: number[]): number {
@@ -31,21 +47,32 @@ function lse(xs: number[]): number {
   return m + Math.log(xs.reduce((a, x) => a + Math.exp(x - m), 0))
 }
 
-describe('CRF vs brute force', () => {
+for (const mode of ['dense', 'BIO-constrained'] as const) describe(`CRF vs brute force (${mode})`, () => {
   beforeAll(async () => {
     await testBackend()
   })
-  const T = 3
+  beforeEach(() => {
+    constrained = mode === 'BIO-constrained'
+  })
+  const T = mode === 'dense' ? 3 : 5
   const lengths = [4, 2, 1, 3]
   const L = 4
   const rng = makeRng(7)
   const emArr = Array.from({ length: lengths.length }, () => Array.from({ length: L }, () => Array.from({ length: T }, () => rng() * 4 - 2)))
-  const tags = [
-    [0, 1, 2, 1],
-    [2, 2],
-    [1],
-    [0, 0, 1],
-  ]
+  const tags =
+    mode === 'dense'
+      ? [
+          [0, 1, 2, 1],
+          [2, 2],
+          [1],
+          [0, 0, 1],
+        ]
+      : [
+          [1, 2, 0, 3],
+          [3, 4],
+          [1],
+          [0, 1, 2],
+        ]
 
   it('log-likelihood equals score − logsumexp over all paths', async () => {
     const c = crf(T)
@@ -81,7 +108,7 @@ describe('CRF vs brute force', () => {
     em.dispose()
   })
 
-  it('Viterbi pruning stays exact with many tags', async () => {
+  it.skipIf(mode !== 'dense')('Viterbi pruning stays exact with many tags', async () => {
     const T2 = 40
     const c = crf(T2, 5)
     const r = makeRng(9)
@@ -168,12 +195,13 @@ describe('CRF vs brute force', () => {
       }
     }
     await check(em, grads[em.name]!, [0, 1, 5, 12, 13, 20, 25, 47])
-    await check(c.transitions, grads[c.transitions.name]!, [0, 1, 2, 3, 4, 5, 6, 7, 8])
-    await check(c.start, grads[c.start.name]!, [0, 1, 2])
-    await check(c.end, grads[c.end.name]!, [0, 1, 2])
-    // padding positions get no gradient
+    await check(c.transitions, grads[c.transitions.name]!, Array.from({ length: T * T }, (_, i) => i))
+    await check(c.start, grads[c.start.name]!, Array.from({ length: T }, (_, i) => i))
+    await check(c.end, grads[c.end.name]!, Array.from({ length: T }, (_, i) => i))
+    // padding positions get no gradient; forbidden transitions (O → I-a) get none either
     const ge = (await grads[em.name]!.array()) as number[][][]
     expect(ge[2]![1]!.every((v) => v === 0)).toBe(true)
+    if (constrained) expect((await grads[c.transitions.name]!.data())[0 * T + 2]).toBe(0)
     Object.values(grads).forEach((g) => g.dispose())
   })
 
