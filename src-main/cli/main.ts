@@ -13,6 +13,7 @@ import { ensureDemoProject } from '../services/demo'
 import { userDataDir } from '../services/paths'
 import { Project } from '../services/project'
 import { ProgressBar } from './progress'
+import { cmdEvaluate, cmdPredict, cmdPresets, cmdTrain, UsageError } from './train'
 
 const USAGE = `usage: ner-studio <command> …
 
@@ -23,10 +24,14 @@ const USAGE = `usage: ner-studio <command> …
   export <project.sqlite> --format attributes-csv|conll|jsonl|seed --out <path> [--split S]
          [--run ID] [--scheme bio|bioes] [--bom] [--separator SEP]
   stats  <project.sqlite> [--json]
+  train  <project.sqlite> --model <preset> [--epochs N] [--seed S] [--batch-size B] [--patience P]
+         [--data all|reviewed] [--backend tensorflow|wasm|cpu] [--config overrides.json] [--json]
+  evaluate <project.sqlite> --run <id> [--split test|dev|train] [--json]
+  predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--bom]
+  presets  [--json]                                  (the study's models and what each one is)
   serve  [project.sqlite] [--port N]   (headless server on 127.0.0.1, prints its URL; default: the demo project)
 `
 
-class UsageError extends Error {}
 
 function need<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T | undefined {
   if (value === undefined) return undefined
@@ -191,6 +196,18 @@ export async function main(argv: string[]): Promise<number> {
         return 0
       case 'serve':
         await cmdServe(rest)
+        return 0
+      case 'presets':
+        cmdPresets(rest)
+        return 0
+      case 'train':
+        await cmdTrain(rest)
+        return 0
+      case 'evaluate':
+        await cmdEvaluate(rest)
+        return 0
+      case 'predict':
+        await cmdPredict(rest)
         return 0
       case undefined:
       case 'help':
