@@ -18,6 +18,7 @@ Outputs:
   config.json, vocab.txt, model.safetensors        HF layout
   google/bert_config.json, google/vocab.txt,
   google/bert_model.ckpt.index, google/bert_model.ckpt.data-00000-of-00001   Google layout
+  snappy-bert_model.ckpt.index   the same index with snappy-compressed blocks (reader test)
   expected.json     titles, token ids, masks, token types and last hidden states [B, S, H]
 """
 import json
@@ -271,14 +272,56 @@ def build_block(entries, restart_interval):
     return bytes(out)
 
 
-def write_table(path, entries, block_size=512, restart_interval=4):
-    """LevelDB/TF table: data blocks, metaindex block, index block, 48-byte footer; no compression."""
+def snappy_compress(data):
+    """A small raw-snappy encoder (greedy 4-byte hash matches; literals, 1- and 2-byte-offset copies)."""
+    out = bytearray(varint(len(data)))
+
+    def literal(chunk):
+        n = len(chunk)
+        if n == 0:
+            return
+        if n <= 60:
+            out.append((n - 1) << 2)
+        elif n - 1 < 256:
+            out.extend(bytes([60 << 2, n - 1]))
+        else:
+            out.extend(bytes([61 << 2]) + struct.pack('<H', n - 1))
+        out.extend(chunk)
+
+    table, i, lit = {}, 0, 0
+    while i + 4 <= len(data):
+        j = table.get(data[i:i + 4])
+        table[data[i:i + 4]] = i
+        if j is None or i - j >= 65536:
+            i += 1
+            continue
+        n = 4
+        while i + n < len(data) and data[j + n] == data[i + n] and n < 64:
+            n += 1
+        literal(data[lit:i])
+        off = i - j
+        if n <= 11 and off < 2048:
+            out.extend(bytes([((off >> 8) << 5) | ((n - 4) << 2) | 1, off & 0xFF]))
+        else:
+            out.extend(bytes([((n - 1) << 2) | 2]) + struct.pack('<H', off))
+        i += n
+        lit = i
+    literal(data[lit:])
+    return bytes(out)
+
+
+def write_table(path, entries, block_size=512, restart_interval=4, snappy=False):
+    """LevelDB/TF table: data blocks, metaindex block, index block, 48-byte footer.
+    TF writes bundles uncompressed; snappy=True compresses every block (to test that reader path)."""
     f = bytearray()
 
     def emit(block):
         off = len(f)
-        f.extend(block)
         trailer_type = b'\x00'
+        if snappy:
+            block = snappy_compress(block)
+            trailer_type = b'\x01'
+        f.extend(block)
         f.extend(trailer_type + struct.pack('<I', mask_crc(crc32c(block + trailer_type))))
         return off, len(block)
 
@@ -306,7 +349,7 @@ def write_table(path, entries, block_size=512, restart_interval=4):
 DT_FLOAT, DT_INT64 = 1, 9
 
 
-def write_bundle(prefix, tensors):
+def write_bundle(prefix, tensors, snappy_index=None):
     """tensors: {name: (dtype, shape, raw little-endian bytes)}."""
     data, entries = bytearray(), []
     for name in sorted(tensors, key=lambda n: n.encode()):
@@ -318,6 +361,8 @@ def write_bundle(prefix, tensors):
         data += raw
     header = pb_varint(1, 1) + pb_bytes(3, pb_varint(1, 1))  # num_shards=1, LITTLE, version{producer:1}
     write_table(prefix + '.index', [(b'', header)] + entries)
+    if snappy_index:
+        write_table(snappy_index, [(b'', header)] + entries, snappy=True)
     with open(prefix + '.data-00000-of-00001', 'wb') as fh:
         fh.write(bytes(data))
 
@@ -368,7 +413,8 @@ def main():
     bundle['bert/embeddings/LayerNorm/gamma/adam_m'] = (DT_FLOAT, wb[1], bytes(len(wb[2])))
     bundle['global_step'] = (DT_INT64, [], struct.pack('<q', 1000))
     bundle['cls/predictions/output_bias'] = (DT_FLOAT, [len(VOCAB)], bytes(4 * len(VOCAB)))
-    write_bundle(os.path.join(OUT, 'google', 'bert_model.ckpt'), bundle)
+    write_bundle(os.path.join(OUT, 'google', 'bert_model.ckpt'), bundle,
+                 snappy_index=os.path.join(OUT, 'snappy-bert_model.ckpt.index'))
 
     cases = []
     enc = [encode(VOCAB, t) for t in TITLES]
