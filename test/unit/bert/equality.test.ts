@@ -4,6 +4,7 @@
 // tensor-bundle reader — max |Δ| ≤ 1e-4 on the cpu backend.
 import * as tf from '@tensorflow/tfjs'
 import { readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { readBertConfig } from '../../../src-main/ml/bert/config'
@@ -88,7 +89,7 @@ describe('BERT encoder equals the torch reference', () => {
   it('saveToSafetensors round-trips to the same outputs (self-contained, config in metadata)', () => {
     const f = importBertFolder(DIR)
     const enc = BertEncoder.fromWeights(f.config, f.weights)
-    const path = join(require('node:os').tmpdir(), `bert-roundtrip-${process.pid}.safetensors`)
+    const path = join(tmpdir(), `bert-roundtrip-${process.pid}.safetensors`)
     enc.saveToSafetensors(path)
     enc.dispose()
     const back = BertEncoder.loadSafetensors(path)
