@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { parseBertConfig } from '../../../src-main/ml/bert/config'
-import { BertEncoder, expectedShapes, validateWeights, type WeightMap } from '../../../src-main/ml/bert/encoder'
+import { BertEncoder, embeddingLookup, expectedShapes, validateWeights, type WeightMap } from '../../../src-main/ml/bert/encoder'
 import { importBertFolder } from '../../../src-main/ml/bert/import'
 
 const FIX = join(__dirname, '../../fixtures/bert-tiny')
@@ -105,5 +105,19 @@ describe('BertEncoder', () => {
     expect(() => enc.forward([new Array(65).fill(1)], [new Array(65).fill(1)])).toThrow(/sequence length 65 > max_position_embeddings 64; use windows\(\)/)
     enc.dispose()
     expect(() => enc.forward([[2, 3]], [[1, 1]])).toThrow(/after dispose/)
+  })
+})
+
+describe('embeddingLookup', () => {
+  it('gradient (scatterND) equals tf.gather’s gradient, with repeated ids', () => {
+    const table = tf.randomNormal([7, 3], 0, 1, 'float32', 1) as tf.Tensor2D
+    const ids = tf.tensor2d([[1, 4, 1], [6, 1, 0]], undefined, 'int32')
+    const w = tf.randomNormal([2, 3, 3], 0, 1, 'float32', 2)
+    const f1 = (t: tf.Tensor): tf.Tensor => tf.sum(tf.mul(embeddingLookup(t as tf.Tensor2D, ids), w))
+    const f2 = (t: tf.Tensor): tf.Tensor => tf.sum(tf.mul(tf.gather(t, ids), w))
+    const g1 = tf.grad(f1)(table)
+    const g2 = tf.grad(f2)(table)
+    expect(tf.max(tf.abs(tf.sub(g1, g2))).dataSync()[0]).toBeLessThan(1e-6)
+    expect(tf.max(tf.abs(tf.sub(f1(table), f2(table)))).dataSync()[0]).toBe(0)
   })
 })
