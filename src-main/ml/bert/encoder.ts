@@ -150,14 +150,21 @@ let encoderCounter = 0
  */
 export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   const H = table.shape[1]
+  // ids is an input (not a closure) so the engine keeps it alive for the backward pass even when
+  // the forward ran inside tf.tidy; its "gradient" is zero.
   const lookup = tf.customGrad((...args) => {
-    const t = args[0] as tf.Tensor
+    const [t, i, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc]
+    save([i])
     return {
-      value: tf.gather(t, ids),
-      gradFunc: (dy: tf.Tensor) => tf.scatterND(ids.reshape([-1, 1]), dy.reshape([-1, H]), t.shape),
+      value: tf.gather(t, i),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const idx = saved[0]!
+        const g = tf.scatterND(idx.reshape([-1, 1]), (dy as tf.Tensor).reshape([-1, H]), t.shape)
+        return [g, tf.zeros(idx.shape)]
+      },
     }
   })
-  return lookup(table)
+  return lookup(table, ids)
 }
 
 /** Linear (dense) weights: stored transposed ([in, out]) in the variables. */
@@ -283,9 +290,11 @@ export class BertEncoder {
       for (let i = 0; i < c.numLayers; i++) {
         const p = `encoder.layer.${i}.`
         const q = heads(dense(h, `${p}attention.self.query`))
-        const k = heads(dense(h, `${p}attention.self.key`))
+        // keys as [B, nh, dh, S]: an explicit transpose + plain matMul is faster than a transposed
+        // matMul on wasm
+        const kT = dense(h, `${p}attention.self.key`).reshape([B, S, nh, dh]).transpose([0, 2, 3, 1])
         const v = heads(dense(h, `${p}attention.self.value`))
-        const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), bias)
+        const scores = tf.add(tf.mul(tf.matMul(q, kT), scale), bias)
         const probs = drop(tf.softmax(scores, -1), c.attentionDropout)
         const ctx = tf.matMul(probs, v).transpose([0, 2, 1, 3]).reshape([B, S, H])
         const attn = drop(dense(ctx, `${p}attention.output.dense`), c.hiddenDropout)
