@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { parseBertConfig } from '../../../src-main/ml/bert/config'
-import { BertEncoder, embeddingLookup, expectedShapes, validateWeights, type WeightMap } from '../../../src-main/ml/bert/encoder'
+import { BertEncoder, embeddingLookup, expectedShapes, matMulFast, validateWeights, type WeightMap } from '../../../src-main/ml/bert/encoder'
 import { importBertFolder } from '../../../src-main/ml/bert/import'
 
 const FIX = join(__dirname, '../../fixtures/bert-tiny')
@@ -119,5 +119,22 @@ describe('embeddingLookup', () => {
     const g2 = tf.grad(f2)(table)
     expect(tf.max(tf.abs(tf.sub(g1, g2))).dataSync()[0]).toBeLessThan(1e-6)
     expect(tf.max(tf.abs(tf.sub(f1(table), f2(table)))).dataSync()[0]).toBe(0)
+  })
+})
+
+describe('matMulFast', () => {
+  it('value and gradients equal tf.matMul (rank 2 and batched rank 4)', () => {
+    for (const [sa, sb] of [
+      [[5, 3], [3, 4]],
+      [[2, 3, 5, 4], [2, 3, 4, 6]],
+    ] as const) {
+      const a = tf.randomNormal([...sa], 0, 1, 'float32', 3)
+      const b = tf.randomNormal([...sb], 0, 1, 'float32', 4)
+      const w = tf.randomNormal(tf.matMul(a, b).shape, 0, 1, 'float32', 5)
+      const g1 = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(matMulFast(x, y), w)))([a, b])
+      const g2 = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y), w)))([a, b])
+      expect(tf.max(tf.abs(tf.sub(matMulFast(a, b), tf.matMul(a, b)))).dataSync()[0]).toBe(0)
+      g1.forEach((g, i) => expect(tf.max(tf.abs(tf.sub(g, g2[i]!))).dataSync()[0]).toBeLessThan(1e-5))
+    }
   })
 })
