@@ -27,6 +27,7 @@ const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as
   titles: string[]
   encoded: { ids: number[]; offsets: number[] }[]
   cases: Case[]
+  gradients: { case: number; R: number[]; grads: Record<string, { shape: number[]; data: number[] }> }
 }
 
 function maxAbsDiff(enc: BertEncoder, c: Case, training = false): number {
@@ -58,6 +59,39 @@ describe('BERT encoder equals the torch reference', () => {
     expect(tf.memory().numTensors).toBe(afterLoad)
     enc.dispose()
     expect(tf.memory().numTensors).toBe(before)
+  })
+
+  it('backward equals torch: gradients of sum(hidden · R) (word-embedding scatter, attention, LayerNorm, GELU)', () => {
+    const f = importBertFolder(DIR)
+    const enc = BertEncoder.fromWeights(f.config, f.weights)
+    const c = expected.cases[expected.gradients.case]!
+    const ids = tf.tensor2d(c.ids, undefined, 'int32')
+    const mask = tf.tensor2d(c.mask, undefined, 'int32')
+    const types = tf.tensor2d(c.tokenTypes, undefined, 'int32')
+    const R = tf.tensor(expected.gradients.R, c.shape)
+    const n = tf.memory().numTensors
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(enc.apply(ids, mask, { tokenTypeIds: types }), R)) as tf.Scalar,
+      enc.allVariables(),
+    )
+    for (const [name, ref] of Object.entries(expected.gradients.grads)) {
+      const v = enc.variables.get(name)!
+      let g = grads[v.name]!
+      // dense kernels are held as [in, out]; the reference is HF [out, in]
+      if (ref.shape.length === 2 && !name.includes('embeddings')) g = g.transpose()
+      expect(g.shape, name).toEqual(ref.shape)
+      const { diff, scale } = tf.tidy(() => {
+        const r = tf.tensor(ref.data, ref.shape)
+        return { diff: tf.max(tf.abs(tf.sub(g, r))).dataSync()[0]!, scale: tf.max(tf.abs(r)).dataSync()[0]! }
+      })
+      if (g !== grads[v.name]) g.dispose()
+      expect(scale, name).toBeGreaterThan(0)
+      expect(diff, `${name}: max |Δ| ${diff} (max |g| ${scale})`).toBeLessThanOrEqual(1e-4 * Math.max(1, scale))
+    }
+    tf.dispose([value, ...Object.values(grads)])
+    expect(tf.memory().numTensors).toBe(n)
+    tf.dispose([ids, mask, types, R])
+    enc.dispose()
   })
 
   it('eval is deterministic; training=true applies dropout', () => {

@@ -11,6 +11,7 @@ import { importBertFolder } from '../../../src-main/ml/bert/import'
 const FIX = join(__dirname, '../../fixtures/bert-tiny')
 const expected = JSON.parse(readFileSync(join(FIX, 'expected.json'), 'utf8')) as {
   cases: { ids: number[][]; mask: number[][]; tokenTypes: number[][]; shape: number[]; hidden: number[] }[]
+  gradients: { case: number; R: number[]; grads: Record<string, { shape: number[]; data: number[] }> }
 }
 
 beforeAll(async () => {
@@ -32,10 +33,22 @@ describe('BERT encoder on wasm', () => {
       })
       expect(d).toBeLessThanOrEqual(1e-4)
     }
-    const c = expected.cases[0]!
+    const c = expected.cases[expected.gradients.case]!
     const ids = tf.tensor2d(c.ids, undefined, 'int32')
     const mask = tf.tensor2d(c.mask, undefined, 'int32')
     const n = tf.memory().numTensors
+    // gradients equal the torch reference on wasm too
+    const R = tf.tensor(expected.gradients.R, c.shape)
+    const ref = tf.variableGrads(() => tf.sum(tf.mul(enc.apply(ids, mask), R)) as tf.Scalar, enc.allVariables())
+    for (const [name, r] of Object.entries(expected.gradients.grads)) {
+      const g = ref.grads[enc.variables.get(name)!.name]!
+      const d = tf.tidy(() => {
+        const gg = r.shape.length === 2 && !name.includes('embeddings') ? g.transpose() : g
+        return tf.max(tf.abs(tf.sub(gg, tf.tensor(r.data, r.shape)))).dataSync()[0]!
+      })
+      expect(d, name).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.max(...r.data.map(Math.abs))))
+    }
+    tf.dispose([R, ref.value, ...Object.values(ref.grads)])
     const { value, grads } = tf.variableGrads(
       () => tf.mean(tf.square(enc.apply(ids, mask, { training: true }))) as tf.Scalar,
       enc.trainableVariables(),
