@@ -11,8 +11,8 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { readBertConfig, type BertConfig } from './config'
-import { fromHfNames, validateWeights, type LoadWeightsOptions, type WeightMap } from './encoder'
+import { parseBertConfig, readBertConfig, type BertConfig } from './config'
+import { BertEncoder, fromHfNames, validateWeights, type LoadWeightsOptions, type WeightMap } from './encoder'
 import { floatTensors, readSafetensors } from './safetensors'
 import { readGoogleBertCheckpoint } from './tf-checkpoint'
 import { Vocab } from './tokenizer'
@@ -84,4 +84,33 @@ function checkVocab(config: BertConfig, vocab: Vocab, vocabPath: string, configP
   if (vocab.size !== config.vocabSize) {
     throw new BertImportError(`${vocabPath}: ${vocab.size} tokens, but ${configPath} field "vocab_size" is ${config.vocabSize}`)
   }
+}
+
+/**
+ * Store an encoder together with its vocabulary in ONE safetensors file (weights F32 with HF
+ * names; `__metadata__` holds `bert_config` (HF config.json fields) and `bert_vocab` (vocab.txt
+ * lines joined by "\n")) — the self-contained form kept with a trained run.
+ */
+export function saveBertModel(path: string, encoder: BertEncoder, vocab: Vocab): void {
+  encoder.saveToSafetensors(path, { bert_vocab: vocab.tokens.join('\n') })
+}
+
+/** Load what `saveBertModel` wrote. */
+export function loadBertModel(path: string, opts: LoadWeightsOptions = {}): { encoder: BertEncoder; vocab: Vocab; config: BertConfig } {
+  const f = readSafetensors(path)
+  const metaConfig = f.metadata.bert_config
+  const metaVocab = f.metadata.bert_vocab
+  if (!metaConfig) throw new BertImportError(`${path}: no "bert_config" in __metadata__ (not written by saveBertModel)`)
+  if (metaVocab === undefined) throw new BertImportError(`${path}: no "bert_vocab" in __metadata__ (not written by saveBertModel)`)
+  let raw: unknown
+  try {
+    raw = JSON.parse(metaConfig)
+  } catch (e) {
+    throw new BertImportError(`${path}: __metadata__.bert_config is not JSON (${(e as Error).message})`)
+  }
+  const config = parseBertConfig(raw, `${path} (__metadata__.bert_config)`)
+  const vocab = Vocab.parse(metaVocab, `${path} (__metadata__.bert_vocab)`)
+  checkVocab(config, vocab, `${path} (__metadata__.bert_vocab)`, `${path} (__metadata__.bert_config)`)
+  const encoder = BertEncoder.fromWeights(config, fromHfNames(floatTensors(f, path)), { source: path, ...opts })
+  return { encoder, vocab, config }
 }

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { readBertConfig } from '../../../src-main/ml/bert/config'
 import { BertEncoder, fromHfNames } from '../../../src-main/ml/bert/encoder'
 import { floatTensors, readSafetensors } from '../../../src-main/ml/bert/safetensors'
-import { importBertFolder } from '../../../src-main/ml/bert/import'
+import { importBertFolder, loadBertModel, saveBertModel } from '../../../src-main/ml/bert/import'
 import { encodeTitle } from '../../../src-main/ml/bert/tokenizer'
 
 const DIR = join(__dirname, '../../fixtures/bert-tiny')
@@ -130,5 +130,19 @@ describe('BERT encoder equals the torch reference', () => {
     expect(back.config).toEqual(f.config)
     for (const c of expected.cases) expect(maxAbsDiff(back, c)).toBeLessThanOrEqual(1e-4)
     back.dispose()
+  })
+
+  it('saveBertModel / loadBertModel: one file with weights, config and vocabulary', () => {
+    const f = importBertFolder(DIR)
+    const enc = BertEncoder.fromWeights(f.config, f.weights)
+    const path = join(tmpdir(), `bert-model-${process.pid}.safetensors`)
+    saveBertModel(path, enc, f.vocab)
+    enc.dispose()
+    const m = loadBertModel(path)
+    expect(m.config).toEqual(f.config)
+    expect(m.vocab.tokens).toEqual(f.vocab.tokens)
+    for (const c of expected.cases) expect(maxAbsDiff(m.encoder, c)).toBeLessThanOrEqual(1e-4)
+    m.encoder.dispose()
+    expect(() => loadBertModel(join(DIR, 'model.safetensors'))).toThrow(/no "bert_config" in __metadata__/)
   })
 })
