@@ -27,6 +27,7 @@ import { makeBatches } from '../src-main/ml/train/batching'
 import { makeRng } from '../src-main/ml/train/rng'
 import { makeOptimizer, train, trainStep } from '../src-main/ml/train/trainer'
 import type { PresetName } from '../src-main/shared/training'
+import { LabelVocab } from '../src-main/ml/tagging'
 
 const args = process.argv.slice(2)
 function opt(name: string, def: string): string {
@@ -162,7 +163,7 @@ async function main(): Promise<void> {
     `- Backend: ${report.name} (${report.provider}); tried: ${report.tried.map((t) => `${t.name} ${t.ok ? 'ok' : `✗ ${t.error}`}`).join('; ')}`,
     `- Load average (1/5/15 min) at start ${load0}, after the speed runs ${load1} — the machine's 2 cores are shared with other sessions, so numbers are noisy.`,
     `- Data: ../shared/data/seed-sample/train, ${data.length} titles, ${totalChars} chars (mean ${(totalChars / data.length).toFixed(1)}).`,
-    `- Dims: embedding 300 (+300 word embedding for WLF), BiLSTM 300 per direction (added), batch 32, Adam 1e-3, clip 5. Flat presets: ${FLAT_TAGS} flat BIO tags.`,
+    `- Dims: embedding 300 (+300 word embedding for WLF), BiLSTM 300 per direction (added), batch 32, Adam 1e-3, clip 5. Flat presets: ${FLAT_TAGS} flat BIO tags (the sample's types + unseen placeholders = 500 types); their CRF is BIO-constrained (preset default).`,
     `- Method: ${WARMUP} warm-up + ${STEPS} timed training steps per preset on the same bucketed batches; **s/epoch is extrapolated** from those steps (epoch chars ÷ chars/s). Inference: \`predict\` on ${INFER} titles (batch 64) right after those steps (an almost untrained model: the pruned Viterbi is at its slowest).`,
     '',
     '| preset | tags | ms/step (wall) | CPU ms/step | chars/s (wall) | chars per CPU-s | s/epoch (wall, extrapolated) | s/epoch (CPU, extrapolated) | PyTorch ref chars/s | ratio to ref (wall / CPU) | inference titles/s |',
@@ -172,13 +173,13 @@ async function main(): Promise<void> {
         `| ${r.preset} | ${r.labels} | ${r.msPerStep.toFixed(0)} | ${r.cpuMsPerStep.toFixed(0)} | ${r.charsPerSec.toFixed(0)} | ${r.charsPerCpuSec.toFixed(0)} | ${r.secPerEpoch.toFixed(0)} | ${(totalChars / r.charsPerCpuSec).toFixed(0)} | ${r.ref ?? '—'} | ${r.ref ? `${(r.charsPerSec / r.ref).toFixed(2)}× / ${(r.charsPerCpuSec / r.ref).toFixed(2)}×` : '—'} | ${r.inferTitlesPerSec.toFixed(1)} |`,
     ),
     '',
-    'CPU time is this process’s user+system time during the step. The wasm backend runs one thread, so with the machine to itself wall ≈ CPU; under load from other sessions the CPU column is the fairer one (it slightly overstates speed when the kernel steals cycles mid-instruction stream, e.g. cache effects are not removed).',
+    'CPU time is this process’s user+system time during the step. The wasm backend runs one thread, so on an idle machine wall ≈ CPU. Under load from other sessions wall time counts the time spent waiting for a core, CPU time does not (but still includes the slowdown from shared caches), so the CPU column is closer to what an idle machine gives; neither is exact.',
     '',
     crf && bl
       ? `**CRF overhead** (bilstm-crf step / bilstm step, ${FLAT_TAGS} tags): **${(crf.msPerStep / bl.msPerStep).toFixed(2)}× wall, ${(crf.cpuMsPerStep / bl.cpuMsPerStep).toFixed(2)}× CPU** (target ≤ 1.5×; the study's TF1 CRF: 400/30 = 13×).`
       : '',
     '',
-    `**CRF overhead, interleaved A/B** (bilstm and bilstm-crf, ${FLAT_TAGS} tags, alternating steps on the same ${ab.rounds} batches, medians — the measure least disturbed by other load): **${(ab.crfWall / ab.plainWall).toFixed(2)}× wall** (${ab.plainWall.toFixed(0)} vs ${ab.crfWall.toFixed(0)} ms), **${(ab.crfCpu / ab.plainCpu).toFixed(2)}× CPU** (${ab.plainCpu.toFixed(0)} vs ${ab.crfCpu.toFixed(0)} ms).`,
+    `**CRF overhead, interleaved A/B** (bilstm and bilstm-crf, ${FLAT_TAGS} tags, alternating steps on the same ${ab.rounds} batches; median of the per-batch ratios): **${ab.pairedWall.toFixed(2)}× wall, ${ab.pairedCpu.toFixed(2)}× CPU**. Per-batch wall ratios: ${ab.ratios.map((r) => r.toFixed(2)).join(', ')}; CPU: ${ab.cpuRatios.map((r) => r.toFixed(2)).join(', ')}. Median step: bilstm ${ab.plainWall.toFixed(0)} ms wall / ${ab.plainCpu.toFixed(0)} ms CPU, bilstm-crf ${ab.crfWall.toFixed(0)} / ${ab.crfCpu.toFixed(0)} ms.`,
     '',
     'Reference: PyTorch 1.13, one CPU thread, this machine: bilstm 3,730 chars/s, bilstm-crf 1,570, cascade-bilstm-crf 3,750; target ≥ 0.3× on wasm.',
   ].join('\n')
@@ -199,14 +200,28 @@ function paddedFlatVocabs(data: ReturnType<typeof readSeedDir>, name: PresetName
   const config = presetConfig(name)
   const vocabs = buildVocabs(data, config.model)
   if (config.model.architecture === 'flat') {
-    for (let k = 0; vocabs.labels.length < FLAT_TAGS; k++) vocabs.labels.push(...['B', 'I'].map((p) => `${p}-未见类型${k}`))
-    vocabs.labels.length = Math.min(vocabs.labels.length, FLAT_TAGS)
+    // the sample's types plus unseen placeholder types up to 500 types = 1,001 BIO tags, in
+    // LabelVocab.forTypes order (O, B-*, I-*), as a real 500-type project would have
+    const types = new Set<string>()
+    for (const e of data) for (const sp of e.spans) types.add(sp.type)
+    for (let k = 0; types.size < (FLAT_TAGS - 1) / 2; k++) types.add(`未见类型${k}`)
+    vocabs.labels = LabelVocab.forTypes(types, config.model.scheme).labels
   }
   return vocabs
 }
 
 /** bilstm vs bilstm-crf, alternating steps on identical batches; medians of wall and CPU ms. */
-async function crfAB(data: ReturnType<typeof readSeedDir>): Promise<{ rounds: number; plainWall: number; crfWall: number; plainCpu: number; crfCpu: number }> {
+async function crfAB(data: ReturnType<typeof readSeedDir>): Promise<{
+  rounds: number
+  plainWall: number
+  crfWall: number
+  plainCpu: number
+  crfCpu: number
+  ratios: number[]
+  cpuRatios: number[]
+  pairedWall: number
+  pairedCpu: number
+}> {
   const rounds = Number(opt('ab-rounds', '8'))
   const runs = (['bilstm', 'bilstm-crf'] as PresetName[]).map((name) => {
     const config = presetConfig(name)
@@ -240,7 +255,9 @@ async function crfAB(data: ReturnType<typeof readSeedDir>): Promise<{ rounds: nu
     r.optimizer.dispose()
     r.model.dispose()
   }
-  return { rounds, plainWall: med(p.wall), crfWall: med(c.wall), plainCpu: med(p.cpu), crfCpu: med(c.cpu) }
+  const ratios = p.wall.map((w, i) => c.wall[i]! / w)
+  const cpuRatios = p.cpu.map((w, i) => c.cpu[i]! / w)
+  return { rounds, plainWall: med(p.wall), crfWall: med(c.wall), plainCpu: med(p.cpu), crfCpu: med(c.cpu), ratios, cpuRatios, pairedWall: med(ratios), pairedCpu: med(cpuRatios) }
 }
 
 async function qualityTable(data: ReturnType<typeof readSeedDir>): Promise<string> {

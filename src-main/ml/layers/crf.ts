@@ -47,6 +47,12 @@ export interface BioStructure {
   inv: Int32Array
   /** for each row i: 0 = none, 1+k = B_k, 1+K+k = I_k (backward recursion's sparse terms) */
   rowMap: Int32Array
+  /**
+   * Set when B_k = b0 + k, I_k = i0 + k and the I block is last (i0 = T − K), as
+   * `LabelVocab.forTypes` orders them: then every selection is a contiguous slice (wasm's gather
+   * along axis 1 is slow).
+   */
+  contiguous: { b0: number; i0: number } | null
 }
 
 export function bioStructure(labels: readonly string[]): BioStructure {
@@ -71,7 +77,11 @@ export function bioStructure(labels: readonly string[]): BioStructure {
   const rowMap = new Int32Array(T)
   B.forEach((i, k) => (rowMap[i] = 1 + k))
   I.forEach((i, k) => (rowMap[i] = 1 + B.length + k))
-  return { T, dense: Int32Array.from(dense), B: Int32Array.from(B), I: Int32Array.from(I), inv, rowMap }
+  const K = B.length
+  const b0 = B[0] ?? 0
+  const i0 = T - K
+  const contiguous = K > 0 && B.every((b, k) => b === b0 + k) && I.every((i, k) => i === i0 + k) && b0 + K <= i0 ? { b0, i0 } : null
+  return { T, dense: Int32Array.from(dense), B: Int32Array.from(B), I: Int32Array.from(I), inv, rowMap, contiguous }
 }
 
 const NEG = -1e30
@@ -111,6 +121,7 @@ function denseOps(trans: tf.Tensor2D): TransOps {
 function bioOps(trans: tf.Tensor2D, st: BioStructure): TransOps {
   const T = st.T
   const K = st.B.length
+  const cont = st.contiguous
   const c = tf.max(trans) as tf.Scalar
   const E = tf.exp(tf.sub(trans, c)) as tf.Tensor2D
   const denseIdx = tf.tensor1d(st.dense, 'int32')
@@ -118,10 +129,20 @@ function bioOps(trans: tf.Tensor2D, st: BioStructure): TransOps {
   const Iidx = tf.tensor1d(st.I, 'int32')
   const inv = tf.tensor1d(st.inv, 'int32')
   const rowMap = tf.tensor1d(st.rowMap, 'int32')
+  const nD = st.dense.length
+  // column selections: slices when the layout is contiguous, gathers otherwise
+  const takeDense = (x: tf.Tensor2D): tf.Tensor2D => (cont ? tf.slice(x, [0, 0], [x.shape[0], nD]) : (tf.gather(x, denseIdx, 1) as tf.Tensor2D))
+  const takeB = (x: tf.Tensor2D): tf.Tensor2D => (cont ? tf.slice(x, [0, cont.b0], [x.shape[0], K]) : (tf.gather(x, Bidx, 1) as tf.Tensor2D))
+  const takeI = (x: tf.Tensor2D): tf.Tensor2D => (cont ? tf.slice(x, [0, cont.i0], [x.shape[0], K]) : (tf.gather(x, Iidx, 1) as tf.Tensor2D))
+  /** [dense cols…, I cols…] → original order */
+  const assemble = (d: tf.Tensor2D, i: tf.Tensor2D): tf.Tensor2D => {
+    const cat = tf.concat([d, i], 1) as tf.Tensor2D
+    return cont ? cat : (tf.gather(cat, inv, 1) as tf.Tensor2D)
+  }
   const flat = tf.reshape(trans, [-1])
   const trBI = tf.gather(flat, tf.tensor1d(st.B.map((b, k) => b * T + st.I[k]!), 'int32'))
   const trII = tf.gather(flat, tf.tensor1d(st.I.map((i) => i * T + i), 'int32'))
-  const ED = tf.gather(E, denseIdx, 1) as tf.Tensor2D // [T, |D|]
+  const ED = takeDense(E) // [T, |D|]
   let EDt: tf.Tensor2D | null = null
   const sm = new Float32Array(T)
   st.I.forEach((i) => (sm[i] = NEG))
@@ -129,20 +150,31 @@ function bioOps(trans: tf.Tensor2D, st: BioStructure): TransOps {
     c,
     fwd: (x) => {
       const pD = logMatExp(x, ED, c)
-      const pI = logAddExp(tf.add(tf.gather(x, Bidx, 1), trBI), tf.add(tf.gather(x, Iidx, 1), trII))
-      return tf.gather(tf.concat([pD, pI], 1), inv, 1) as tf.Tensor2D
+      const pI = logAddExp(tf.add(takeB(x), trBI), tf.add(takeI(x), trII)) as tf.Tensor2D
+      return assemble(pD, pI)
     },
     bwd: (v) => {
-      const dense = logMatExp(tf.gather(v, denseIdx, 1) as tf.Tensor2D, (EDt ??= tf.transpose(ED)), c) // [B,T]
-      const vI = tf.gather(v, Iidx, 1)
-      const extra = tf.gather(tf.concat([tf.fill([v.shape[0], 1], NEG), tf.add(vI, trBI), tf.add(vI, trII)], 1), rowMap, 1)
+      const N = v.shape[0]
+      const dense = logMatExp(takeDense(v), (EDt ??= tf.transpose(ED)), c) // [B,T]
+      const vI = takeI(v)
+      let extra: tf.Tensor
+      if (cont) {
+        const parts: tf.Tensor[] = []
+        if (cont.b0 > 0) parts.push(tf.fill([N, cont.b0], NEG))
+        parts.push(tf.add(vI, trBI))
+        if (cont.i0 - cont.b0 - K > 0) parts.push(tf.fill([N, cont.i0 - cont.b0 - K], NEG))
+        parts.push(tf.add(vI, trII))
+        extra = tf.concat(parts, 1)
+      } else {
+        extra = tf.gather(tf.concat([tf.fill([N, 1], NEG), tf.add(vI, trBI), tf.add(vI, trII)], 1), rowMap, 1)
+      }
       return logAddExp(dense, extra) as tf.Tensor2D
     },
     counts: (A, Bm) => {
-      const cD = tf.mul(tf.matMul(tf.transpose(A), tf.gather(Bm, denseIdx, 1) as tf.Tensor2D), ED) // [T,|D|]
-      const BmI = tf.gather(Bm, Iidx, 1)
-      const cBI = tf.mul(tf.sum(tf.mul(tf.gather(A, Bidx, 1), BmI), 0), tf.exp(tf.sub(trBI, c)))
-      const cII = tf.mul(tf.sum(tf.mul(tf.gather(A, Iidx, 1), BmI), 0), tf.exp(tf.sub(trII, c)))
+      const cD = tf.mul(tf.matMul(tf.transpose(A), takeDense(Bm)), ED) as tf.Tensor2D // [T,|D|]
+      const BmI = takeI(Bm)
+      const cBI = tf.mul(tf.sum(tf.mul(takeB(A), BmI), 0), tf.exp(tf.sub(trBI, c)))
+      const cII = tf.mul(tf.sum(tf.mul(takeI(A), BmI), 0), tf.exp(tf.sub(trII, c)))
       const idx = new Int32Array(4 * K)
       for (let k = 0; k < K; k++) {
         idx[2 * k] = st.B[k]!
@@ -150,8 +182,8 @@ function bioOps(trans: tf.Tensor2D, st: BioStructure): TransOps {
         idx[2 * K + 2 * k] = st.I[k]!
         idx[2 * K + 2 * k + 1] = k
       }
-      const sparse = K > 0 ? tf.scatterND(tf.tensor2d(idx, [2 * K, 2], 'int32'), tf.concat([cBI, cII]), [T, K]) : tf.zeros([T, 0])
-      return tf.gather(tf.concat([cD, sparse], 1), inv, 1) as tf.Tensor2D
+      const sparse = (K > 0 ? tf.scatterND(tf.tensor2d(idx, [2 * K, 2], 'int32'), tf.concat([cBI, cII]), [T, K]) : tf.zeros([T, 0])) as tf.Tensor2D
+      return assemble(cD, sparse)
     },
     startMask: tf.tensor1d(sm),
   }

@@ -122,11 +122,14 @@ export class LabelVocab {
   tag(id: number): string {
     return this.labels[id] ?? OUTSIDE
   }
-  /** Typed tags for a list of entity types, in sorted type order: O, B-t1, I-t1, (E-t1, S-t1), … */
+  /**
+   * Typed tags for entity types, grouped by prefix, types sorted: O, B-t1…B-tK, I-t1…I-tK
+   * (BIOES: then E-*, S-*). The grouping lets the BIO-constrained CRF work on contiguous slices.
+   */
   static forTypes(types: Iterable<string>, scheme: TagScheme): LabelVocab {
     const prefixes = scheme === 'BIO' ? ['B', 'I'] : ['B', 'I', 'E', 'S']
     const sorted = [...new Set(types)].sort()
-    return new LabelVocab([OUTSIDE, ...sorted.flatMap((t) => prefixes.map((p) => `${p}-${t}`))])
+    return new LabelVocab([OUTSIDE, ...prefixes.flatMap((p) => sorted.map((t) => `${p}-${t}`))])
   }
   /** Type-free boundary tags of the cascade: O B I (E S). */
   static boundary(scheme: TagScheme): LabelVocab {

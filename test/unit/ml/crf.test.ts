@@ -5,7 +5,9 @@ import { makeRng } from '../../../src-main/ml/train/rng'
 import { testBackend } from '../../helpers/ml'
 
 let uid = 0
-const BIO_LABELS = ['O', 'B-a', 'I-a', 'B-b', 'I-b']
+const INTERLEAVED = ['O', 'B-a', 'I-a', 'B-b', 'I-b']
+const GROUPED = ['O', 'B-a', 'B-b', 'I-a', 'I-b'] // LabelVocab.forTypes order: the contiguous fast path
+let BIO_LABELS = INTERLEAVED
 let constrained = false
 function crf(T: number, seed = 3): CRF {
   const c = new CRF({ numTags: T, name: `crftest${uid++}`, seed, ...(constrained ? { labels: BIO_LABELS, constraints: 'BIO' as const } : {}) })
@@ -47,12 +49,13 @@ function lse(xs: number[]): number {
   return m + Math.log(xs.reduce((a, x) => a + Math.exp(x - m), 0))
 }
 
-for (const mode of ['dense', 'BIO-constrained'] as const) describe(`CRF vs brute force (${mode})`, () => {
+for (const mode of ['dense', 'BIO-constrained', 'BIO-constrained-grouped'] as const) describe(`CRF vs brute force (${mode})`, () => {
   beforeAll(async () => {
     await testBackend()
   })
   beforeEach(() => {
-    constrained = mode === 'BIO-constrained'
+    constrained = mode !== 'dense'
+    BIO_LABELS = mode === 'BIO-constrained-grouped' ? GROUPED : INTERLEAVED
   })
   const T = mode === 'dense' ? 3 : 5
   const lengths = [4, 2, 1, 3]
@@ -67,12 +70,19 @@ for (const mode of ['dense', 'BIO-constrained'] as const) describe(`CRF vs brute
           [1],
           [0, 0, 1],
         ]
-      : [
-          [1, 2, 0, 3],
-          [3, 4],
-          [1],
-          [0, 1, 2],
-        ]
+      : mode === 'BIO-constrained'
+        ? [
+            [1, 2, 0, 3],
+            [3, 4],
+            [1],
+            [0, 1, 2],
+          ]
+        : [
+            [1, 3, 0, 2],
+            [2, 4],
+            [1],
+            [0, 1, 3],
+          ]
 
   it('log-likelihood equals score − logsumexp over all paths', async () => {
     const c = crf(T)
@@ -201,7 +211,7 @@ for (const mode of ['dense', 'BIO-constrained'] as const) describe(`CRF vs brute
     // padding positions get no gradient; forbidden transitions (O → I-a) get none either
     const ge = (await grads[em.name]!.array()) as number[][][]
     expect(ge[2]![1]!.every((v) => v === 0)).toBe(true)
-    if (constrained) expect((await grads[c.transitions.name]!.data())[0 * T + 2]).toBe(0)
+    if (constrained) expect((await grads[c.transitions.name]!.data())[0 * T + BIO_LABELS.indexOf('I-a')]).toBe(0)
     Object.values(grads).forEach((g) => g.dispose())
   })
 

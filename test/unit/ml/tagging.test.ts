@@ -72,7 +72,7 @@ describe('BIO / BIOES', () => {
   })
   it('label vocab: O first, unknown → O, typed and boundary sets', () => {
     const v = LabelVocab.forTypes(['b', 'a', 'a'], 'BIO')
-    expect(v.labels).toEqual(['O', 'B-a', 'I-a', 'B-b', 'I-b'])
+    expect(v.labels).toEqual(['O', 'B-a', 'B-b', 'I-a', 'I-b'])
     expect(v.id('B-zzz')).toBe(0)
     expect(LabelVocab.boundary('BIOES').labels).toEqual(['O', 'B', 'I', 'E', 'S'])
     expect(LabelVocab.forTypes(['t'], 'BIOES').size).toBe(5)
