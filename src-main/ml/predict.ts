@@ -1,7 +1,7 @@
 /** Batch inference: titles → spans with confidence (CRF marginals or softmax probability). */
 import type { Example } from '../shared/training'
 import { loadCheckpoint, type Checkpoint } from './checkpoint'
-import { encodeExample, makeBatch } from './models/features'
+import { encodeExample, makeBatch, spansToTitle, type Encoded } from './models/features'
 import { Tagger, type TitlePrediction } from './models/tagger'
 import { makeBatches } from './train/batching'
 
@@ -46,7 +46,22 @@ async function predictWith(model: Tagger, titles: readonly PredictInput[], batch
   for (const b of batches) {
     const items = b.map((i) => ({ ...enc[i]!, tagIds: null, typeIds: null, isEntity: null }))
     const res = await model.predictBatch(makeBatch(items), items.map((e) => e.chars))
-    b.forEach((i, k) => (out[i] = res[k]!))
+    b.forEach((i, k) => (out[i] = toTitle(enc[i]!, res[k]!)))
   }
+  // BERT: a title whose characters all lack a token (only spaces) still gets one O per character
+  enc.forEach((e, i) => {
+    if (e.keep && e.charIds.length === 0) out[i] = { tags: new Array<string>(e.allChars!.length).fill('O'), spans: [] }
+  })
   return out
+}
+
+/**
+ * BERT predictions are per token position; map them to code points: spans move back (a span may
+ * then contain a space, e.g. "Nike Air"), characters without a token get the O tag.
+ */
+function toTitle(e: Encoded, p: TitlePrediction): TitlePrediction {
+  if (!e.keep) return p
+  const tags = new Array<string>(e.allChars!.length).fill('O')
+  p.tags.forEach((t, k) => (tags[e.keep![k]!] = t))
+  return { tags, spans: spansToTitle(e, p.spans) }
 }

@@ -3,7 +3,7 @@
  * PURE TypeScript: no node, electron or tfjs imports.
  */
 
-/** Presets of the study (../seed), by name. The BERT ones need an encoder that is not there yet. */
+/** Presets of the study (../seed), by name. The BERT ones need an imported BERT folder. */
 export const PRESET_NAMES = [
   'bilstm',
   'bilstm-crf',
@@ -22,10 +22,12 @@ export interface PresetInfo {
   name: PresetName
   /** One English line for menus. */
   description: string
-  /** False when the preset needs something this build does not have (the BERT encoder). */
+  /** False when the preset needs something not given (a BERT folder). */
   available: boolean
   /** Why it is unavailable, when it is. */
   requires?: string
+  /** The preset fine-tunes an imported BERT (needs a BERT folder: `--bert <folder>`). */
+  needsBert?: boolean
 }
 
 export type TagScheme = 'BIO' | 'BIOES'
@@ -54,7 +56,7 @@ export interface Example {
 export interface ModelConfig {
   /** `flat`: one tagger over typed tags; `cascade`: type-free boundary tags + per-char type head. */
   architecture: 'flat' | 'cascade'
-  /** Encoder; only `bilstm` exists yet (`bert` is the extension point). */
+  /** Encoder: a BiLSTM over char embeddings, or a BERT imported from a folder (the `bert*` presets). */
   encoder: 'bilstm' | 'bert'
   /** Tag scheme of the flat tagger or the cascade's boundary head. */
   scheme: TagScheme
@@ -79,6 +81,22 @@ export interface ModelConfig {
   /** Minimum count for a char/word to enter its vocabulary. */
   minCharCount: number
   minWordCount: number
+  /** BERT encoder options (`encoder: 'bert'` only; the encoder itself comes from an imported folder). */
+  bert?: BertModelOptions
+}
+
+/**
+ * Options of a BERT encoder (`encoder: 'bert'`). With BERT, `charEmbedding`, `wordEmbedding`,
+ * `minCharCount` and `minWordCount` are unused (the characters are BERT vocabulary tokens) and
+ * `hidden`/`merge` size the optional BiLSTM between BERT and the heads.
+ */
+export interface BertModelOptions {
+  /** A BiLSTM (`hidden` per direction) between BERT's hidden states and the head (bert-bilstm-crf). */
+  lstm: boolean
+  /** Freeze the embeddings and the lowest N transformer layers (0 = fine-tune everything). */
+  freezeLayers: number
+  /** Dropout inside BERT during training; null = the checkpoint's config.json values (usually 0.1). */
+  dropout: number | null
 }
 
 /** Loss weights (WOL): entity characters × entity, O characters × outside. 1/1 = off. */
@@ -108,6 +126,19 @@ export interface TrainConfig {
   logEvery: number
   /** Longest title in characters; longer ones are cut for training. */
   maxLength: number
+  /**
+   * Learning-rate warm-up: the first ⌈warmupRatio × total optimiser steps⌉ steps ramp linearly from
+   * lr/W to lr (absent = 0, no warm-up).
+   */
+  warmupRatio?: number
+  /** After warm-up, `linear` decays every group's lr linearly to 0 at the last planned step; absent = 'none'. */
+  lrDecay?: 'none' | 'linear'
+  /**
+   * Gradient accumulation: each batch of `batchSize` titles is run as this many micro-batches whose
+   * gradients are summed before ONE optimiser step (same result as the full batch, less memory).
+   * Absent = 1.
+   */
+  accumulateSteps?: number
 }
 
 export interface PRF {
@@ -132,6 +163,10 @@ export type TrainingEvent =
       epochs: number
       labels: number
       parameters: number
+      /** Trainable parameters (frozen BERT layers excluded); absent = all. */
+      trainableParameters?: number
+      /** A one-line note for the user, e.g. BERT on a CPU backend is slow. */
+      warning?: string
     })
   | (EventBase & {
       kind: 'batch'

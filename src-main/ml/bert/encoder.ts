@@ -204,6 +204,8 @@ export interface ApplyOptions {
   training?: boolean
   /** [B, S] int32 segment ids; default all 0. */
   tokenTypeIds?: tf.Tensor2D
+  /** Training only: one dropout rate for hidden and attention dropout instead of the config's. */
+  dropout?: number
 }
 
 export interface FreezeOptions {
@@ -255,6 +257,11 @@ export class BertEncoder {
     })
   }
 
+  /** All-zero weights (a shell to assign stored weights into, e.g. from a tagger checkpoint). */
+  static zeros(config: BertConfig): BertEncoder {
+    return new BertEncoder(config, (_name, shape) => tf.zeros(shape))
+  }
+
   /** Load a safetensors file written by `saveToSafetensors` (config in the metadata) or HF. */
   static loadSafetensors(path: string, config?: BertConfig, opts: LoadWeightsOptions = {}): BertEncoder {
     const f = readSafetensors(path)
@@ -289,7 +296,10 @@ export class BertEncoder {
     const H = c.hiddenSize
     const nh = c.numHeads
     const dh = H / nh
-    const drop = (x: tf.Tensor, rate: number): tf.Tensor => (training && rate > 0 ? tf.dropout(x, rate) : x)
+    const drop = (x: tf.Tensor, configured: number): tf.Tensor => {
+      const rate = opts.dropout ?? configured
+      return training && rate > 0 ? tf.dropout(x, rate) : x
+    }
     const dense = (x: tf.Tensor, prefix: string): tf.Tensor => {
       const W = this.v(`${prefix}.weight`)
       const b = this.v(`${prefix}.bias`)

@@ -4,6 +4,13 @@
  * `{ manifest, weights: Uint8Array }` pair, and one byte string (for a SQLite BLOB):
  *   "NERCKPT1" | u32 LE manifest byte length | manifest UTF-8 JSON | weights.
  * Weights are float32 little-endian, in manifest order. Optimiser state is not stored.
+ *
+ * Version 2 (BERT presets): a BERT tagger's checkpoint is self-contained. `manifest.bert` holds
+ * the encoder's config (Hugging Face config.json fields) and its vocabulary (vocab.txt lines), and
+ * the encoder's weights are ordinary entries named `bert/<HF name>` (e.g.
+ * `bert/encoder.layer.0.attention.self.query.weight`; Linear weights as the variables hold them,
+ * [in, out], i.e. transposed w.r.t. the HF file), frozen layers included. The byte layout and the
+ * magic are unchanged; version 1 checkpoints (BiLSTM only, no `bert`) load as before.
  */
 import * as tf from '@tensorflow/tfjs'
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs'
@@ -12,9 +19,13 @@ import type { TrainConfig } from '../../shared/training'
 import type { EvalReport } from '../eval'
 import type { TaggerVocabs } from '../models/features'
 import { Tagger } from '../models/tagger'
+import { BertEncoder } from '../bert/encoder'
+import { bertConfigToJson, parseBertConfig } from '../bert/config'
+import { Vocab as BertVocab } from '../bert/tokenizer'
 
 export const CHECKPOINT_FORMAT = 'ner-studio-tagger'
-export const CHECKPOINT_VERSION = 1
+/** 2: `bert` section + `bert/*` weights for BERT taggers (v1 still loads). */
+export const CHECKPOINT_VERSION = 2
 const MAGIC = 'NERCKPT1'
 
 export interface WeightEntry {
@@ -37,6 +48,17 @@ export interface CheckpointManifest {
   backend: string
   createdAt: string
   weights: WeightEntry[]
+  /** BERT taggers (version ≥ 2): the encoder's config and vocabulary; its weights are the `bert/*` entries. */
+  bert?: BertManifest
+}
+
+export interface BertManifest {
+  /** Hugging Face config.json fields. */
+  config: Record<string, unknown>
+  /** vocab.txt, one token per entry (id = index). */
+  vocab: string[]
+  /** Where the encoder was imported from (informative). */
+  source?: { dir?: string; layout?: string }
 }
 
 export interface Checkpoint {
@@ -50,6 +72,8 @@ export interface SaveMeta {
   epoch?: number
   step?: number
   backend?: string
+  /** Where a BERT encoder was imported from (informative, kept in the manifest). */
+  bertSource?: BertManifest['source']
 }
 
 /** Snapshot a model's weights into an in-memory checkpoint. */
@@ -82,6 +106,9 @@ export async function saveCheckpoint(model: Tagger, meta: SaveMeta): Promise<Che
       backend: meta.backend ?? tf.getBackend(),
       createdAt: new Date().toISOString(),
       weights: entries,
+      ...(model.bert
+        ? { bert: { config: bertConfigToJson(model.bert.config), vocab: model.vocabs.bert!.tokens, ...(meta.bertSource ? { source: meta.bertSource } : {}) } }
+        : {}),
     },
     weights,
   }
@@ -106,7 +133,14 @@ export function loadCheckpoint(ckpt: Checkpoint): Tagger {
   const m = ckpt.manifest
   if (m.format !== CHECKPOINT_FORMAT) throw new Error(`not a ${CHECKPOINT_FORMAT} checkpoint`)
   if (m.version > CHECKPOINT_VERSION) throw new Error(`checkpoint version ${m.version} is newer than this build (${CHECKPOINT_VERSION})`)
-  const model = new Tagger({ config: m.config.model, vocabs: m.vocabs, seed: m.config.seed })
+  let bert: { encoder: BertEncoder; vocab: BertVocab } | undefined
+  if (m.config.model.encoder === 'bert') {
+    if (!m.bert) throw new Error('BERT checkpoint without its encoder (no "bert" section in the manifest)')
+    const config = parseBertConfig(m.bert.config, 'checkpoint manifest (bert.config)')
+    const vocab = new BertVocab(m.bert.vocab, 'checkpoint manifest (bert.vocab)')
+    bert = { encoder: BertEncoder.zeros(config), vocab }
+  }
+  const model = new Tagger({ config: m.config.model, vocabs: m.vocabs, seed: m.config.seed, ...(bert ? { bert } : {}) })
   try {
     assignWeights(model, ckpt)
   } catch (e) {

@@ -6,6 +6,7 @@ import type { Example, ModelConfig, Span, TagScheme } from '../../shared/trainin
 import { LabelVocab, TypeVocab, encodeSpans, typeTargets } from '../tagging'
 import { Vocab } from '../text/vocab'
 import { wordPerChar } from '../text/words'
+import { encodeTitle, type Vocab as BertVocab } from '../bert/tokenizer'
 
 /** Vocabularies of a model: everything needed to map titles to ids and ids back to tags. */
 export interface TaggerVocabs {
@@ -25,10 +26,17 @@ export interface Vocabs {
   types: TypeVocab | null
   scheme: TagScheme
   cascade: boolean
+  /**
+   * BERT models: the encoder's vocabulary. Titles are then encoded as BERT token ids of their
+   * KEPT characters (whitespace and control/format characters get no token, see bert/tokenizer.ts),
+   * so the tagger works in token space; `Encoded.keep` maps back to code points.
+   */
+  bert: BertVocab | null
 }
 
-export function toVocabs(v: TaggerVocabs, model: ModelConfig): Vocabs {
+export function toVocabs(v: TaggerVocabs, model: ModelConfig, bert: BertVocab | null = null): Vocabs {
   return {
+    bert,
     chars: new Vocab(v.chars),
     words: v.words ? new Vocab(v.words) : null,
     labels: new LabelVocab(v.labels),
@@ -41,9 +49,10 @@ export function toVocabs(v: TaggerVocabs, model: ModelConfig): Vocabs {
 /** Build vocabularies from training examples. */
 export function buildVocabs(examples: readonly Example[], model: ModelConfig): TaggerVocabs {
   const charLists = examples.map((e) => Array.from(e.text))
-  const chars = Vocab.build(charLists, model.minCharCount).tokens
+  // BERT models use the encoder's vocabulary; the tagger's own char vocabulary stays empty.
+  const chars = model.encoder === 'bert' ? [] : Vocab.build(charLists, model.minCharCount).tokens
   const words =
-    model.wordEmbedding > 0
+    model.wordEmbedding > 0 && model.encoder !== 'bert'
       ? Vocab.build(
           examples.map((e, i) => wordPerChar(charLists[i]!, e.words)),
           model.minWordCount,
@@ -68,9 +77,17 @@ export interface Encoded {
   /** 1 where the char is inside a gold entity. */
   isEntity: Uint8Array | null
   spans: Span[] | null
+  /**
+   * BERT models: code-point offset (in the title) of each position, since characters without a
+   * BERT token (spaces…) are left out of `chars`/`charIds`; null = positions are code points.
+   */
+  keep?: Int32Array | null
+  /** BERT models: the title's code points (all of them, up to maxLength). */
+  allChars?: string[]
 }
 
 export function encodeExample(ex: Example | string, v: Vocabs, maxLength = Infinity): Encoded {
+  if (v.bert) return encodeBertExample(ex, v, v.bert, maxLength)
   const text = typeof ex === 'string' ? ex : ex.text
   const chars = Array.from(text).slice(0, maxLength)
   const n = chars.length
@@ -83,6 +100,53 @@ export function encodeExample(ex: Example | string, v: Vocabs, maxLength = Infin
   const isEntity = Uint8Array.from(tags, (t) => (t === 'O' ? 0 : 1))
   const typeIds = v.cascade && v.types ? typeTargets(spans, n, v.types) : null
   return { chars, charIds, wordIds, tagIds, typeIds, isEntity, spans }
+}
+
+/**
+ * BERT: positions are the title's characters that have a BERT token (whitespace and control/format
+ * characters are dropped, as BERT's tokenizer does); `charIds` are BERT vocabulary ids, gold spans
+ * are moved to token positions (a span of only dropped characters is lost), `keep` maps back.
+ */
+function encodeBertExample(ex: Example | string, v: Vocabs, vocab: BertVocab, maxLength: number): Encoded {
+  const text = typeof ex === 'string' ? ex : ex.text
+  const allChars = Array.from(text).slice(0, maxLength)
+  const enc = encodeTitle(vocab, allChars.join(''))
+  const keep = Int32Array.from(enc.offsets.slice(1, -1))
+  const charIds = Int32Array.from(enc.ids.slice(1, -1))
+  const chars = Array.from(keep, (o) => allChars[o]!)
+  const n = chars.length
+  const base = { chars, charIds, wordIds: null, keep, allChars }
+  if (typeof ex === 'string') return { ...base, tagIds: null, typeIds: null, isEntity: null, spans: null }
+  // code point → first token position at or after it
+  const pos = new Int32Array(allChars.length + 1)
+  for (let c = allChars.length, k = n; c >= 0; c--) {
+    while (k > 0 && keep[k - 1]! >= c) k--
+    pos[c] = k
+  }
+  const spans: Span[] = []
+  for (const s of ex.spans) {
+    if (s.end > allChars.length) continue
+    const start = pos[s.start]!
+    const end = pos[s.end]!
+    if (end > start) spans.push({ start, end, type: s.type })
+  }
+  const tags = encodeSpans(spans, n, v.scheme, !v.cascade)
+  const tagIds = Int32Array.from(tags, (t) => v.labels.id(t))
+  const isEntity = Uint8Array.from(tags, (t) => (t === 'O' ? 0 : 1))
+  const typeIds = v.cascade && v.types ? typeTargets(spans, n, v.types) : null
+  return { ...base, tagIds, typeIds, isEntity, spans }
+}
+
+/** Spans in token positions (BERT `Encoded`) → code-point spans of the title; identity otherwise. */
+export function spansToTitle<S extends Span>(e: Encoded, spans: readonly S[]): S[] {
+  const keep = e.keep
+  if (!keep) return [...spans]
+  const all = e.allChars!
+  return spans.map((s) => {
+    const start = keep[s.start]!
+    const end = keep[s.end - 1]! + 1
+    return 'text' in s ? { ...s, start, end, text: all.slice(start, end).join('') } : { ...s, start, end }
+  })
 }
 
 /** A padded batch (rows b·L+t), JS arrays only. */

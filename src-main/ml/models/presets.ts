@@ -3,11 +3,16 @@
  * JSON-serialisable, editable `TrainConfig`. Study defaults: embedding 300, BiLSTM 300 per
  * direction with fw + bw ADDED, batch 32, Adam 1e-3, global-norm clipping (TF1's default 5).
  *
- * Extension point for BERT: the five `bert*` presets are listed with `available: false` and
- * `requires` set. To add them, implement `encoder: 'bert'` in models/tagger.ts (a new
- * layers/bert/ encoder with a `groups.encoder` parameter group), then replace their entry in
- * `BERT_PRESETS` below by a config factory like the BiLSTM ones (encoderLearningRate 1e-4,
- * learningRate 1e-3, as in the study) and flip `available`.
+ * BERT presets (`encoder: 'bert'`): the encoder is imported from a folder the user gives
+ * (`--bert <folder>`), so `listPresets({ bert: false })` marks them unavailable (`needsBert`).
+ * Defaults as the study: Adam 1e-4 for BERT vs 1e-3 for everything on top (two parameter groups,
+ * each clipped to global norm 5 on its own), plus a linear warm-up over the first 10 % of the
+ * optimiser steps and a linear decay to 0 (the usual BERT fine-tuning schedule; the study's code had
+ * none), batch 32, no freezing, no accumulation. `bert-bilstm-crf` puts the study's BiLSTM (300 per
+ * direction, added) between BERT and the CRF. Study's WOL run: `cascade-bert-crf-wol` keeps the
+ * name of the study's table row but, like `cascade-bilstm-crf-wlf-wol`, has a SOFTMAX boundary head
+ * (WOL weights are per-char loss terms, which a CRF's sequence log-likelihood has not;
+ * `validateConfig` rejects WOL with a CRF head).
  */
 import type { ModelConfig, PresetInfo, PresetName, TrainConfig } from '../../shared/training'
 import { PRESET_NAMES } from '../../shared/training'
@@ -76,54 +81,111 @@ const BILSTM_PRESETS: Record<string, BiLstmPreset> = {
   },
 }
 
-const BERT_REQUIRES = 'a Chinese BERT encoder (layers/bert), not available in this build yet'
-const BERT_PRESETS: Record<string, string> = {
-  bert: 'Chinese BERT → softmax over flat BIO tags; encoder lr 1e-4, heads 1e-3 (study: F1 80.92).',
-  'bert-crf': 'Chinese BERT with a CRF over flat BIO tags (study: F1 81.60).',
-  'bert-bilstm-crf': 'Chinese BERT → BiLSTM → CRF over flat BIO tags (study: F1 81.30).',
-  'cascade-bert-crf': 'Cascade on Chinese BERT: CRF boundaries + type at each entity’s last char (study: F1 83.33).',
-  'cascade-bert-crf-wol': 'Cascade BERT with loss weights, entity 1.5 / O 0.5 (study: F1 83.86).',
+/** Model defaults of the BERT presets: the BiLSTM fields size the optional BiLSTM on top of BERT. */
+export const DEFAULT_BERT_MODEL: ModelConfig = {
+  ...DEFAULT_MODEL,
+  encoder: 'bert',
+  charEmbedding: 0,
+  wordEmbedding: 0,
+  hidden: 300,
+  merge: 'add',
+  dropout: 0,
+  bert: { lstm: false, freezeLayers: 0, dropout: null },
 }
 
-/** All ten presets, in the study's order, with availability. */
-export function listPresets(): PresetInfo[] {
-  return PRESET_NAMES.map((name) => {
-    const b = BILSTM_PRESETS[name]
-    if (b) return { name, description: b.description, available: true }
-    return { name, description: BERT_PRESETS[name] ?? name, available: false, requires: BERT_REQUIRES }
-  })
+/** Training defaults of the BERT presets (the study's two learning rates + a warm-up/decay schedule). */
+export const DEFAULT_BERT_TRAIN: Partial<TrainConfig> = {
+  learningRate: 1e-3,
+  encoderLearningRate: 1e-4,
+  clipNorm: 5,
+  batchSize: 32,
+  epochs: 10,
+  patience: 3,
+  warmupRatio: 0.1,
+  lrDecay: 'linear',
+  accumulateSteps: 1,
 }
 
-export function isPresetAvailable(name: string): boolean {
-  return name in BILSTM_PRESETS
+const BERT_REQUIRES = 'a BERT folder (Hugging Face config.json + vocab.txt + model.safetensors, or Google bert_config.json + vocab.txt + bert_model.ckpt.*): --bert <folder>'
+const BERT_PRESETS: Record<string, BiLstmPreset> = {
+  bert: {
+    description: 'Chinese BERT → softmax over flat BIO tags; encoder lr 1e-4, heads 1e-3 (study: F1 80.92).',
+    model: { architecture: 'flat', head: 'softmax', scheme: 'BIO' },
+  },
+  'bert-crf': {
+    description: 'Chinese BERT with a CRF over flat BIO tags (study: F1 81.60).',
+    model: { architecture: 'flat', head: 'crf', scheme: 'BIO' },
+  },
+  'bert-bilstm-crf': {
+    description: 'Chinese BERT → BiLSTM (300, fw+bw added) → CRF over flat BIO tags (study: F1 81.30).',
+    model: { architecture: 'flat', head: 'crf', scheme: 'BIO', bert: { lstm: true, freezeLayers: 0, dropout: null } },
+  },
+  'cascade-bert-crf': {
+    description: 'Cascade on Chinese BERT: CRF over type-free BIOES boundaries + type at each entity’s last char (study: F1 83.33).',
+    model: { architecture: 'cascade', head: 'crf', scheme: 'BIOES' },
+  },
+  'cascade-bert-crf-wol': {
+    description:
+      'Cascade BERT with loss weights (entity chars 1.5, O chars 0.5); as in the study the boundary head is softmax, since a CRF has no per-char loss (study: F1 83.86).',
+    model: { architecture: 'cascade', head: 'softmax', scheme: 'BIOES' },
+    train: { lossWeights: { entity: 1.5, outside: 0.5 } },
+  },
 }
 
 /**
- * A fresh, editable config for a preset, optionally overridden (deep for `model` and
- * `lossWeights`). Throws for unknown presets and for the BERT ones (not available yet).
+ * All ten presets, in the study's order, with availability: the BERT ones are available when a
+ * BERT folder is given (`bert: true`); default false (nothing given).
+ */
+export function listPresets(opts: { bert?: boolean } = {}): PresetInfo[] {
+  return PRESET_NAMES.map((name) => {
+    const b = BILSTM_PRESETS[name]
+    if (b) return { name, description: b.description, available: true }
+    const p = BERT_PRESETS[name]!
+    return opts.bert ? { name, description: p.description, available: true, needsBert: true } : { name, description: p.description, available: false, needsBert: true, requires: BERT_REQUIRES }
+  })
+}
+
+/** The preset fine-tunes an imported BERT. */
+export function isBertPreset(name: string): boolean {
+  return name in BERT_PRESETS
+}
+
+/** Available without anything else (BERT presets also need a folder: see `listPresets`). */
+export function isPresetAvailable(name: string, opts: { bert?: boolean } = {}): boolean {
+  return name in BILSTM_PRESETS || (!!opts.bert && name in BERT_PRESETS)
+}
+
+/**
+ * A fresh, editable config for a preset, optionally overridden (deep for `model`, `model.bert`
+ * and `lossWeights`). Throws for unknown presets. BERT presets build fine without a folder (the
+ * encoder is given to `train()`, which refuses a BERT config without one).
  */
 export function presetConfig(
   name: PresetName,
-  overrides: Partial<Omit<TrainConfig, 'model' | 'lossWeights'>> & { model?: Partial<ModelConfig>; lossWeights?: Partial<TrainConfig['lossWeights']> } = {},
+  overrides: Partial<Omit<TrainConfig, 'model' | 'lossWeights'>> & {
+    model?: Partial<Omit<ModelConfig, 'bert'>> & { bert?: Partial<NonNullable<ModelConfig['bert']>> }
+    lossWeights?: Partial<TrainConfig['lossWeights']>
+  } = {},
 ): TrainConfig {
-  const p = BILSTM_PRESETS[name]
-  if (!p) {
-    if (name in BERT_PRESETS) throw new Error(`preset '${name}' needs ${BERT_REQUIRES}`)
-    throw new Error(`unknown preset '${name}'`)
-  }
+  const bertPreset = BERT_PRESETS[name]
+  const p = BILSTM_PRESETS[name] ?? bertPreset
+  if (!p) throw new Error(`unknown preset '${name}'`)
+  const modelBase = bertPreset ? DEFAULT_BERT_MODEL : DEFAULT_MODEL
   const base: TrainConfig = {
     preset: name,
     ...DEFAULT_TRAIN,
+    ...(bertPreset ? DEFAULT_BERT_TRAIN : {}),
     ...p.train,
-    model: { ...DEFAULT_MODEL, ...p.model },
+    model: { ...modelBase, ...p.model, ...(bertPreset ? { bert: { ...modelBase.bert!, ...p.model.bert } } : {}) },
     lossWeights: { ...DEFAULT_TRAIN.lossWeights, ...p.train?.lossWeights },
   }
   const { model, lossWeights, ...rest } = overrides
+  const { bert, ...modelRest } = model ?? {}
   return {
     ...base,
     ...rest,
     preset: name,
-    model: { ...base.model, ...model },
+    model: { ...base.model, ...modelRest, ...(base.model.bert || bert ? { bert: { ...(base.model.bert ?? DEFAULT_BERT_MODEL.bert!), ...bert } } : {}) },
     lossWeights: { ...base.lossWeights, ...lossWeights },
   }
 }
@@ -132,11 +194,24 @@ export function presetConfig(
 export function validateConfig(c: TrainConfig): string[] {
   const errs: string[] = []
   const m = c.model
-  if (m.encoder !== 'bilstm') errs.push(`encoder '${m.encoder}' is not available`)
-  for (const k of ['charEmbedding', 'hidden', 'batchSize', 'epochs'] as const) {
+  if (m.encoder !== 'bilstm' && m.encoder !== 'bert') errs.push(`unknown encoder '${String(m.encoder)}'`)
+  const bert = m.encoder === 'bert'
+  const positive = bert ? (['batchSize', 'epochs', ...(m.bert?.lstm ? (['hidden'] as const) : [])] as const) : (['charEmbedding', 'hidden', 'batchSize', 'epochs'] as const)
+  for (const k of positive) {
     const v = k === 'batchSize' || k === 'epochs' ? c[k] : m[k]
     if (!Number.isInteger(v) || v <= 0) errs.push(`${k} must be a positive integer`)
   }
+  if (bert) {
+    const b = m.bert
+    if (b && (!Number.isInteger(b.freezeLayers) || b.freezeLayers < 0)) errs.push('bert.freezeLayers must be an integer ≥ 0')
+    if (b && b.dropout !== null && !(b.dropout >= 0 && b.dropout < 1)) errs.push('bert.dropout must be null or in [0, 1)')
+    if (m.wordEmbedding > 0) errs.push('word features (wordEmbedding) are not available with BERT')
+  }
+  if (c.encoderLearningRate !== null && !(c.encoderLearningRate > 0)) errs.push('encoderLearningRate must be > 0 or null')
+  if (c.warmupRatio !== undefined && !(c.warmupRatio >= 0 && c.warmupRatio < 1)) errs.push('warmupRatio must be in [0, 1)')
+  if (c.lrDecay !== undefined && c.lrDecay !== 'none' && c.lrDecay !== 'linear') errs.push("lrDecay must be 'none' or 'linear'")
+  if (c.accumulateSteps !== undefined && (!Number.isInteger(c.accumulateSteps) || c.accumulateSteps < 1 || c.accumulateSteps > c.batchSize))
+    errs.push('accumulateSteps must be an integer in [1, batchSize]')
   if (m.wordEmbedding < 0) errs.push('wordEmbedding must be ≥ 0')
   if (m.dropout < 0 || m.dropout >= 1) errs.push('dropout must be in [0, 1)')
   if (!(c.learningRate > 0)) errs.push('learningRate must be > 0')

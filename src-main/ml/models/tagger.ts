@@ -13,6 +13,17 @@
  *   loss is a sequence log-likelihood with no per-char terms, so WOL does not apply to a CRF head
  *   (the study dropped the CRF in its WOL run for the same reason, see presets.ts).
  * Loss = mean over valid chars (softmax) or −Σ log-likelihood / Σ lengths (CRF), + type loss.
+ *
+ * BERT (`encoder: 'bert'`, the five bert* presets): the same heads, CRF, cascade and WOL code on
+ * top of an imported `BertEncoder` instead of the embeddings + BiLSTM:
+ *
+ *   kept chars (BERT token ids) ─ windows of ≤ maxPositions−2 ─ [CLS] … [SEP] rows ─ BERT ─ joined
+ *   back per char ─ (BiLSTM, bert-bilstm-crf) ─ heads as above
+ *
+ * Positions are the title's characters that have a BERT token (features.ts drops whitespace and
+ * control/format characters; predict.ts maps spans back to code points and gives dropped
+ * characters the O tag). Parameter groups: `encoder` = BERT's trainable variables (frozen lower
+ * layers excluded), `heads` = BiLSTM (if any) + dense + CRF + type head.
  */
 import * as tf from '@tensorflow/tfjs'
 import type { LossWeights, ModelConfig, PredictedSpan } from '../../shared/training'
@@ -21,6 +32,8 @@ import { BiLSTM } from '../layers/bilstm'
 import { CRF } from '../layers/crf'
 import { Dense, Embedding } from '../layers/init'
 import { childSeed } from '../train/rng'
+import type { BertEncoder } from '../bert/encoder'
+import { windows, joinWindows, type Vocab as BertVocab } from '../bert/tokenizer'
 import type { Batch, TaggerVocabs, Vocabs } from './features'
 import { toVocabs } from './features'
 
@@ -31,6 +44,8 @@ export interface TaggerArgs {
   vocabs: TaggerVocabs
   /** Seed of every initialiser and of dropout. */
   seed: number
+  /** `encoder: 'bert'`: the encoder (owned by the tagger from now on: `dispose()` frees it) and its vocabulary. */
+  bert?: { encoder: BertEncoder; vocab: BertVocab }
 }
 
 export interface TitlePrediction {
@@ -43,9 +58,13 @@ export class Tagger {
   readonly vocabData: TaggerVocabs
   readonly vocabs: Vocabs
   readonly prefix: string
-  private readonly charEmb: Embedding
+  private readonly charEmb: Embedding | null
   private readonly wordEmb: Embedding | null
-  private readonly encoder: BiLSTM
+  /** The BiLSTM (null for BERT models without one). */
+  private readonly encoder: BiLSTM | null
+  /** The BERT encoder (BERT models only). */
+  readonly bert: BertEncoder | null
+  private readonly bertNames: Map<tf.Variable, string>
   private readonly head: Dense
   readonly crf: CRF | null
   private readonly typeHead: Dense | null
@@ -54,41 +73,75 @@ export class Tagger {
 
   constructor(args: TaggerArgs) {
     const { config, vocabs, seed } = args
-    if (config.encoder !== 'bilstm') throw new Error(`encoder '${config.encoder}' is not available in this build`)
+    if (config.encoder !== 'bilstm' && config.encoder !== 'bert') throw new Error(`unknown encoder '${String(config.encoder)}'`)
+    if (config.encoder === 'bert' && !args.bert) throw new Error('a BERT model needs an encoder (import a BERT folder)')
     this.config = config
     this.vocabData = vocabs
-    this.vocabs = toVocabs(vocabs, config)
+    this.vocabs = toVocabs(vocabs, config, config.encoder === 'bert' ? args.bert!.vocab : null)
     this.seed = seed
     const p = (this.prefix = `tagger${instances++}`)
-    this.charEmb = new Embedding({ vocabSize: this.vocabs.chars.size, dim: config.charEmbedding, name: `${p}/char_emb`, seed: childSeed(seed, 'char_emb') })
-    this.wordEmb =
-      config.wordEmbedding > 0 && vocabs.words
-        ? new Embedding({ vocabSize: this.vocabs.words!.size, dim: config.wordEmbedding, name: `${p}/word_emb`, seed: childSeed(seed, 'word_emb') })
+    let outSize: number
+    if (config.encoder === 'bert') {
+      const enc = args.bert!.encoder
+      if (args.bert!.vocab.size !== enc.config.vocabSize) throw new Error(`BERT vocabulary has ${args.bert!.vocab.size} tokens, the encoder ${enc.config.vocabSize}`)
+      this.bert = enc
+      this.bertNames = new Map([...enc.variables].map(([name, v]) => [v, `bert/${name}`]))
+      this.charEmb = null
+      this.wordEmb = null
+      const H = enc.config.hiddenSize
+      this.encoder = config.bert?.lstm
+        ? new BiLSTM({ inputSize: H, hidden: config.hidden, merge: config.merge, name: `${p}/bilstm`, seed: childSeed(seed, 'bilstm') })
         : null
-    const inSize = config.charEmbedding + (this.wordEmb ? config.wordEmbedding : 0)
-    this.encoder = new BiLSTM({ inputSize: inSize, hidden: config.hidden, merge: config.merge, name: `${p}/bilstm`, seed: childSeed(seed, 'bilstm') })
+      outSize = this.encoder ? this.encoder.outputSize : H
+    } else {
+      this.bert = null
+      this.bertNames = new Map()
+      this.charEmb = new Embedding({ vocabSize: this.vocabs.chars.size, dim: config.charEmbedding, name: `${p}/char_emb`, seed: childSeed(seed, 'char_emb') })
+      this.wordEmb =
+        config.wordEmbedding > 0 && vocabs.words
+          ? new Embedding({ vocabSize: this.vocabs.words!.size, dim: config.wordEmbedding, name: `${p}/word_emb`, seed: childSeed(seed, 'word_emb') })
+          : null
+      const inSize = config.charEmbedding + (this.wordEmb ? config.wordEmbedding : 0)
+      this.encoder = new BiLSTM({ inputSize: inSize, hidden: config.hidden, merge: config.merge, name: `${p}/bilstm`, seed: childSeed(seed, 'bilstm') })
+      outSize = this.encoder.outputSize
+    }
     const T = this.vocabs.labels.size
-    this.head = new Dense({ inputSize: this.encoder.outputSize, units: T, name: `${p}/head`, seed: childSeed(seed, 'head') })
+    this.head = new Dense({ inputSize: outSize, units: T, name: `${p}/head`, seed: childSeed(seed, 'head') })
     const constrained = config.crfConstraints === true && config.scheme === 'BIO'
     this.crf =
       config.head === 'crf'
         ? new CRF({ numTags: T, name: `${p}/crf`, seed: childSeed(seed, 'crf'), ...(constrained ? { labels: this.vocabs.labels.labels, constraints: 'BIO' as const } : {}) })
         : null
     const K = this.vocabs.types?.size ?? 0
-    this.typeHead = config.architecture === 'cascade' ? new Dense({ inputSize: this.encoder.outputSize, units: Math.max(1, K), name: `${p}/type_head`, seed: childSeed(seed, 'type_head') }) : null
+    this.typeHead = config.architecture === 'cascade' ? new Dense({ inputSize: outSize, units: Math.max(1, K), name: `${p}/type_head`, seed: childSeed(seed, 'type_head') }) : null
   }
 
-  /** Parameter groups: `encoder` (embeddings + BiLSTM) and `heads` (dense, CRF, type head). */
+  /**
+   * Parameter groups: `encoder` (embeddings + BiLSTM; or BERT's trainable variables) and `heads`
+   * (dense, CRF, type head; and the BiLSTM on top of BERT).
+   */
   get groups(): { encoder: tf.Variable[]; heads: tf.Variable[] } {
+    const heads = [...this.head.variables, ...(this.crf?.variables ?? []), ...(this.typeHead?.variables ?? [])]
+    if (this.bert) return { encoder: this.bert.trainableVariables(), heads: [...(this.encoder?.variables ?? []), ...heads] }
     return {
-      encoder: [...this.charEmb.variables, ...(this.wordEmb?.variables ?? []), ...this.encoder.variables],
-      heads: [...this.head.variables, ...(this.crf?.variables ?? []), ...(this.typeHead?.variables ?? [])],
+      encoder: [...this.charEmb!.variables, ...(this.wordEmb?.variables ?? []), ...this.encoder!.variables],
+      heads,
     }
   }
 
+  /** Every variable (frozen ones included): what a checkpoint stores. */
   get variables(): tf.Variable[] {
+    if (this.bert) {
+      const g = this.groups
+      return [...this.bert.allVariables(), ...g.heads]
+    }
     const g = this.groups
     return [...g.encoder, ...g.heads]
+  }
+
+  get trainableParameterCount(): number {
+    const g = this.groups
+    return [...g.encoder, ...g.heads].reduce((a, v) => a + v.size, 0)
   }
 
   get parameterCount(): number {
@@ -97,6 +150,8 @@ export class Tagger {
 
   /** Name of a variable without this instance's prefix (stable across instances, for checkpoints). */
   localName(v: tf.Variable): string {
+    const b = this.bertNames.get(v)
+    if (b) return b
     return v.name.startsWith(this.prefix + '/') ? v.name.slice(this.prefix.length + 1) : v.name
   }
 
@@ -108,23 +163,78 @@ export class Tagger {
 
   /** Hidden vectors `[B·L, H']`. */
   encode(batch: Batch, training: boolean): tf.Tensor2D {
+    if (this.bert) {
+      let h = this.encodeBert(batch, training)
+      if (this.encoder) h = this.encoder.apply(this.dropout(h, training), batch.B, batch.L, batch.lengths)
+      return this.dropout(h, training)
+    }
     const ids = tf.tensor1d(batch.charIds, 'int32')
-    let x = this.charEmb.apply(ids)
+    let x = this.charEmb!.apply(ids)
     if (this.wordEmb && batch.wordIds) x = tf.concat([x, this.wordEmb.apply(tf.tensor1d(batch.wordIds, 'int32'))], 1)
     x = this.dropout(x, training)
-    const h = this.encoder.apply(x, batch.B, batch.L, batch.lengths)
+    const h = this.encoder!.apply(x, batch.B, batch.L, batch.lengths)
     return this.dropout(h, training)
   }
 
-  /** Training loss (scalar). Call inside `tf.variableGrads` / `tf.tidy`. */
-  loss(batch: Batch, weights: LossWeights, training = true): tf.Scalar {
+  /**
+   * BERT hidden states per position `[B·L, H]`: each title's token ids in windows of at most
+   * maxPositions − 2 (overlapping by half, see bert/tokenizer.ts `windows`), each window one
+   * `[CLS] … [SEP]` row; the rows run through BERT together (padded, attention-masked), and every
+   * position takes its vector from the window where it has the most context (`joinWindows`).
+   * Padding positions get row 0's [CLS] vector (masked by the heads).
+   */
+  private encodeBert(batch: Batch, training: boolean): tf.Tensor2D {
+    const bert = this.bert!
+    const vocab = this.vocabs.bert!
+    const { B, L, lengths } = batch
+    const maxLen = bert.config.maxPositions - 2
+    const rows: number[][] = []
+    const index = new Int32Array(B * L)
+    const placed: { b: number; ws: ReturnType<typeof windows>; first: number }[] = []
+    for (let b = 0; b < B; b++) {
+      const n = lengths[b]!
+      if (n === 0) continue
+      const ws = windows(n, maxLen)
+      placed.push({ b, ws, first: rows.length })
+      for (const w of ws) rows.push([vocab.cls, ...batch.charIds.subarray(b * L + w.start, b * L + w.end), vocab.sep])
+    }
+    const S = Math.max(1, ...rows.map((r) => r.length))
+    for (const { b, ws, first } of placed) {
+      const per = joinWindows(
+        ws,
+        ws.map((w, k) => Array.from({ length: w.end - w.start }, (_, i) => (first + k) * S + 1 + i)),
+        lengths[b]!,
+      )
+      index.set(per, b * L)
+    }
+    const R = Math.max(1, rows.length)
+    const ids = new Int32Array(R * S).fill(vocab.pad)
+    const mask = new Int32Array(R * S)
+    rows.forEach((r, i) => {
+      ids.set(r, i * S)
+      mask.fill(1, i * S, i * S + r.length)
+    })
+    return tf.tidy(() => {
+      const h = bert.apply(tf.tensor2d(ids, [R, S], 'int32'), tf.tensor2d(mask, [R, S], 'int32'), { training, ...(this.config.bert?.dropout != null ? { dropout: this.config.bert.dropout } : {}) })
+      const H = h.shape[2]
+      return tf.gather(tf.reshape(h, [R * S, H]), tf.tensor1d(index, 'int32')) as tf.Tensor2D
+    })
+  }
+
+  /**
+   * Training loss (scalar). Call inside `tf.variableGrads` / `tf.tidy`. `norm` replaces the
+   * batch's own normalisers (valid chars; gold entity chars for the cascade's type loss) — gradient
+   * accumulation passes the totals of the whole batch so the summed micro-batch gradients equal
+   * the full batch's.
+   */
+  loss(batch: Batch, weights: LossWeights, training = true, norm?: { chars: number; entities: number }): tf.Scalar {
     if (!batch.tagFlat || !batch.tags) throw new Error('loss needs a labelled batch')
     const { B, L } = batch
     const N = B * L
     const h = this.encode(batch, training)
     const logits = this.head.apply(h) // [N, T]
     const T = logits.shape[1]
-    const nValid = Math.max(1, batch.chars)
+    const nValid = Math.max(1, norm?.chars ?? batch.chars)
     let loss: tf.Scalar
     if (this.crf) {
       const ll = this.crf.logLikelihood(tf.reshape(logits, [B, L, T]), batch.tags, batch.lengths)
@@ -136,7 +246,7 @@ export class Tagger {
     }
     if (this.typeHead && batch.typeFlat && batch.typeMask) {
       const tl = this.typeHead.apply(h)
-      const nEnt = batch.typeMask.reduce((a, b) => a + b, 0)
+      const nEnt = norm?.entities ?? batch.typeMask.reduce((a, b) => a + b, 0)
       loss = tf.add(loss, pickedNll(tl, batch.typeFlat, batch.typeMask, Math.max(1, nEnt)))
     }
     return loss
@@ -216,6 +326,11 @@ export class Tagger {
   }
 
   dispose(): void {
+    if (this.bert) {
+      for (const v of this.groups.heads) v.dispose()
+      this.bert.dispose()
+      return
+    }
     for (const v of this.variables) v.dispose()
   }
 }

@@ -35,6 +35,19 @@ export class GroupedAdam {
     return this.groups.flatMap((g) => g.group.variables)
   }
 
+  /** Current learning rate of each group (base × schedule factor), by group name. */
+  get learningRates(): Record<string, number> {
+    return Object.fromEntries(this.groups.map(({ group, opt }) => [group.name, (opt as unknown as { learningRate: number }).learningRate]))
+  }
+
+  /**
+   * Scale every group's learning rate to `factor` × its base rate (warm-up / decay schedules).
+   * tfjs' Adam reads `learningRate` on every `applyGradients`, so this takes effect at the next step.
+   */
+  setLearningRateFactor(factor: number): void {
+    for (const { group, opt } of this.groups) (opt as unknown as { learningRate: number }).learningRate = group.learningRate * factor
+  }
+
   /** Clip and apply `grads` (keyed by variable name). Returns the global norms before clipping. */
   apply(grads: tf.NamedTensorMap): number[] {
     const norms: tf.Scalar[] = []

@@ -9,6 +9,8 @@ import { evaluate, type EvalReport } from '../eval'
 import { saveCheckpoint, assignWeights, type Checkpoint } from '../checkpoint'
 import { buildVocabs, encodeExample, makeBatch, type Encoded, type TaggerVocabs } from '../models/features'
 import { Tagger } from '../models/tagger'
+import type { BertEncoder } from '../bert/encoder'
+import type { Vocab as BertVocab } from '../bert/tokenizer'
 import { validateConfig } from '../models/presets'
 import { predict } from '../predict'
 import { makeBatches } from './batching'
@@ -32,6 +34,12 @@ export interface TrainOptions extends TrainCallbacks {
   vocabs?: TaggerVocabs
   /** Yield to the event loop between batches (so IPC 'cancel' messages get through). Default true. */
   yieldEvery?: boolean
+  /**
+   * `encoder: 'bert'` configs: the imported encoder and its vocabulary (see bert/import.ts). The
+   * trained model owns the encoder (disposing the model frees it). `model.bert.freezeLayers` is
+   * applied here.
+   */
+  bert?: { encoder: BertEncoder; vocab: BertVocab; source?: { dir?: string; layout?: string } }
 }
 
 export interface TrainResult {
@@ -49,16 +57,79 @@ export interface TrainResult {
 
 const now = (): number => Date.now()
 
-/** One optimisation step: loss value. No tensors survive it. */
-export function trainStep(model: Tagger, opt: GroupedAdam, batch: ReturnType<typeof makeBatch>, config: TrainConfig): number {
-  const { value, grads } = tf.variableGrads(() => model.loss(batch, config.lossWeights, true), opt.variables)
-  try {
-    opt.apply(grads)
-    return value.dataSync()[0]!
-  } finally {
-    value.dispose()
-    for (const g of Object.values(grads)) g.dispose()
+/**
+ * One optimisation step: loss value. No tensors survive it.
+ * With `config.accumulateSteps` = k > 1 the batch is run as k micro-batches (consecutive titles),
+ * each normalised by the WHOLE batch's valid chars / entity chars, their gradients summed, then
+ * clipped and applied once: the same update as the full batch (up to float rounding; dropout
+ * aside), with the activations of one micro-batch in memory at a time.
+ */
+export function trainStep(model: Tagger, opt: GroupedAdam, batch: ReturnType<typeof makeBatch> | Encoded[], config: TrainConfig): number {
+  const k = Math.max(1, Math.floor(config.accumulateSteps ?? 1))
+  if (!Array.isArray(batch) || k === 1 || batch.length <= 1) {
+    const b = Array.isArray(batch) ? makeBatch(batch) : batch
+    const { value, grads } = tf.variableGrads(() => model.loss(b, config.lossWeights, true), opt.variables)
+    try {
+      opt.apply(grads)
+      return value.dataSync()[0]!
+    } finally {
+      value.dispose()
+      for (const g of Object.values(grads)) g.dispose()
+    }
   }
+  const norm = {
+    chars: batch.reduce((a, e) => a + e.charIds.length, 0),
+    entities: batch.reduce((a, e) => a + (e.typeIds ? e.typeIds.reduce((n, y) => n + (y >= 0 ? 1 : 0), 0) : 0), 0),
+  }
+  const size = Math.ceil(batch.length / k)
+  let sum: tf.NamedTensorMap | null = null
+  let loss = 0
+  try {
+    for (let i = 0; i < batch.length; i += size) {
+      const micro = makeBatch(batch.slice(i, i + size))
+      const { value, grads } = tf.variableGrads(() => model.loss(micro, config.lossWeights, true, norm), opt.variables)
+      loss += value.dataSync()[0]!
+      value.dispose()
+      if (!sum) sum = grads
+      else {
+        const prev: tf.NamedTensorMap = sum
+        sum = {}
+        for (const name of Object.keys(prev)) {
+          sum[name] = tf.add(prev[name]!, grads[name]!)
+          prev[name]!.dispose()
+          grads[name]!.dispose()
+        }
+      }
+    }
+    opt.apply(sum!)
+    return loss
+  } finally {
+    if (sum) for (const g of Object.values(sum)) g.dispose()
+  }
+}
+
+/**
+ * Learning-rate factor at optimiser step `step` (0-based) of `total`: linear warm-up over
+ * W = ⌈warmupRatio · total⌉ steps ((step+1)/W, so the first step is not wasted at lr 0), then
+ * 1 (`lrDecay` 'none') or a linear decay (total − step)/(total − W) that reaches 1/(total − W) at
+ * the last step (HF's get_linear_schedule_with_warmup, shifted by one step).
+ */
+export function lrFactor(step: number, total: number, warmupRatio = 0, decay: 'none' | 'linear' = 'none'): number {
+  const W = warmupRatio > 0 ? Math.max(1, Math.ceil(warmupRatio * total)) : 0
+  if (step < W) return (step + 1) / W
+  if (decay === 'linear') return Math.max(0, (total - step) / Math.max(1, total - W))
+  return 1
+}
+
+/** The note shown when BERT trains on a backend without a GPU (null when there is one / no BERT). */
+export function slowBackendWarning(backend: string, config: TrainConfig, layers?: number): string | null {
+  if (config.model.encoder !== 'bert') return null
+  if (/gpu|webgl|webgpu/i.test(backend)) return null
+  return (
+    `BERT on ${backend} (no GPU): fine-tuning will be slow` +
+    (layers ? ` with ${layers} layers` : '') +
+    ` — pick a small encoder (3–4 layers) or freeze the lower layers (model.bert.freezeLayers), or run with tfjs-node-gpu`
+  )
 }
 
 export function makeOptimizer(model: Tagger, config: TrainConfig): GroupedAdam {
@@ -98,13 +169,19 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
   const t0 = now()
   const backend = opts.backend ?? tf.getBackend()
   const vocabs = opts.vocabs ?? buildVocabs(trainSet, config.model)
-  const model = new Tagger({ config: config.model, vocabs, seed: config.seed })
+  if (config.model.encoder === 'bert') {
+    if (!opts.bert) throw new Error(`preset '${config.preset}' needs a BERT encoder (import a BERT folder)`)
+    const freeze = config.model.bert?.freezeLayers ?? 0
+    opts.bert.encoder.freeze({ layers: Math.min(freeze, opts.bert.encoder.config.numLayers), embeddings: freeze > 0 })
+  }
+  const model = new Tagger({ config: config.model, vocabs, seed: config.seed, ...(opts.bert ? { bert: opts.bert } : {}) })
   const opt = makeOptimizer(model, config)
   const encoded: Encoded[] = trainSet.map((e) => encodeExample(e, model.vocabs, config.maxLength)).filter((e) => e.charIds.length > 0)
   const lengths = encoded.map((e) => e.charIds.length)
   const totalChars = lengths.reduce((a, b) => a + b, 0)
   const rng = makeRng(config.seed)
   const stepsPerEpoch = Math.ceil(encoded.length / config.batchSize)
+  const warning = slowBackendWarning(backend, config, model.bert?.config.numLayers)
   emit({
     kind: 'started',
     time: now(),
@@ -117,7 +194,11 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
     epochs: config.epochs,
     labels: model.vocabs.labels.size,
     parameters: model.parameterCount,
+    trainableParameters: model.trainableParameterCount,
+    ...(warning ? { warning } : {}),
   })
+  const totalSteps = stepsPerEpoch * config.epochs
+  const scheduled = (config.warmupRatio ?? 0) > 0 || config.lrDecay === 'linear'
   let step = 0
   let best: Checkpoint | null = null
   let bestF1 = -1
@@ -142,9 +223,11 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
           cancelled = true
           break
         }
-        const batch = makeBatch(batches[bi]!.map((i) => encoded[i]!))
+        const items = batches[bi]!.map((i) => encoded[i]!)
+        const batch = { chars: items.reduce((a, e) => a + e.charIds.length, 0) }
+        if (scheduled) opt.setLearningRateFactor(lrFactor(step, totalSteps, config.warmupRatio, config.lrDecay))
         const s0 = now()
-        const loss = trainStep(model, opt, batch, config)
+        const loss = trainStep(model, opt, items, config)
         trainMs += now() - s0
         if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} at epoch ${epoch}, batch ${bi + 1}`)
         step++
@@ -189,6 +272,7 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
           epoch,
           step,
           backend,
+          ...(opts.bert?.source ? { bertSource: opts.bert.source } : {}),
         })
         const where = opts.onBest ? await opts.onBest(best) : null
         emit({ kind: 'checkpoint', time: now(), epoch, step, path: where, f1: rep.micro.f1 })
