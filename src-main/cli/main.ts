@@ -26,6 +26,8 @@ const USAGE = `usage: ner-studio <command> …
   stats  <project.sqlite> [--json]
   train  <project.sqlite> --model <preset> [--epochs N] [--seed S] [--batch-size B] [--patience P]
          [--data all|reviewed] [--backend tensorflow|wasm|cpu] [--config overrides.json] [--json]
+         BERT models (bert, bert-crf, bert-bilstm-crf, cascade-bert-crf, cascade-bert-crf-wol):
+         --bert <folder> [--encoder-lr 1e-4] [--freeze-layers N] [--accumulate K]
   evaluate <project.sqlite> --run <id> [--split test|dev|train] [--json]
   predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--bom]
   presets  [--json]                                  (the study's models and what each one is)

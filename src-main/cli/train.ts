@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { initBackend } from '../ml/backend'
 import { loadCheckpoint as loadTagger } from '../ml/checkpoint'
-import { listPresets } from '../ml/models/presets'
+import { isBertPreset, listPresets } from '../ml/models/presets'
 import { predict } from '../ml/predict'
 import { readLines } from '../io/lines'
 import { writeAttributesCsv, type ExportTitle } from '../io/writers'
@@ -32,7 +32,7 @@ export function cmdPresets(argv: string[]): void {
   const presets = listPresets()
   if (values.json) return void console.log(JSON.stringify(presets, null, 2))
   for (const p of presets) {
-    console.log(`${p.name.padEnd(28)} ${p.available ? '' : '(needs a BERT checkpoint) '}${p.description}`)
+    console.log(`${p.name.padEnd(28)} ${p.needsBert ? '(needs --bert <folder>) ' : ''}${p.description}`)
   }
 }
 
@@ -50,6 +50,10 @@ export async function cmdTrain(argv: string[]): Promise<void> {
       backend: { type: 'string' },
       config: { type: 'string' },
       json: { type: 'boolean' },
+      bert: { type: 'string' },
+      'encoder-lr': { type: 'string' },
+      'freeze-layers': { type: 'string' },
+      accumulate: { type: 'string' },
     },
   })
   const [path] = positionals
@@ -62,10 +66,10 @@ export async function cmdTrain(argv: string[]): Promise<void> {
   if (data !== 'all' && data !== 'reviewed') throw new UsageError('--data must be all or reviewed')
   const backend = values.backend
   if (backend !== undefined && !['tensorflow', 'wasm', 'cpu'].includes(backend)) throw new UsageError('--backend must be tensorflow, wasm or cpu')
-  let overrides: ConfigOverrides = {}
+  let overrides: NonNullable<ConfigOverrides> = {}
   if (values.config) {
     try {
-      overrides = JSON.parse((await import('node:fs')).readFileSync(values.config, 'utf8')) as ConfigOverrides
+      overrides = JSON.parse((await import('node:fs')).readFileSync(values.config, 'utf8')) as NonNullable<ConfigOverrides>
     } catch (e) {
       throw new StudioError('bad_request', `${values.config}: not a JSON config (${(e as Error).message})`)
     }
@@ -74,7 +78,25 @@ export async function cmdTrain(argv: string[]): Promise<void> {
   const seed = int(values.seed, 'seed', 0)
   const batchSize = int(values['batch-size'], 'batch-size')
   const patience = int(values.patience, 'patience', 0)
+  const freezeLayers = int(values['freeze-layers'], 'freeze-layers', 0)
+  const accumulateSteps = int(values.accumulate, 'accumulate')
+  let encoderLearningRate: number | undefined
+  if (values['encoder-lr'] !== undefined) {
+    encoderLearningRate = Number(values['encoder-lr'])
+    if (!(encoderLearningRate > 0)) throw new UsageError(`--encoder-lr must be a number > 0, got "${values['encoder-lr']}"`)
+  }
+  const bertModel = isBertPreset(values.model)
+  if (!bertModel && (values.bert !== undefined || freezeLayers !== undefined || encoderLearningRate !== undefined)) {
+    throw new UsageError(`--bert, --freeze-layers and --encoder-lr are for the BERT models, not "${values.model}"`)
+  }
+  if (bertModel && !values.bert) throw new UsageError(`--model ${values.model} fine-tunes a pre-trained BERT: give its folder with --bert <folder>`)
+  if (freezeLayers !== undefined) {
+    const m = (overrides?.model ?? {}) as NonNullable<NonNullable<ConfigOverrides>['model']>
+    overrides = { ...overrides, model: { ...m, bert: { ...m.bert, freezeLayers } } }
+  }
   overrides = {
+    ...(encoderLearningRate !== undefined ? { encoderLearningRate } : {}),
+    ...(accumulateSteps !== undefined ? { accumulateSteps } : {}),
     ...overrides,
     ...(epochs !== undefined ? { epochs } : {}),
     ...(seed !== undefined ? { seed } : {}),
@@ -91,12 +113,18 @@ export async function cmdTrain(argv: string[]): Promise<void> {
   }
   let steps = 0
   let epochsTotal = 0
+  let note: string | null = null
   const onEvent = (runId: number, e: TrainingEvent): void => {
     switch (e.kind) {
       case 'started':
         steps = e.stepsPerEpoch
         epochsTotal = e.epochs
-        log(`run ${runId}: ${e.preset} on ${e.trainExamples} titles (dev ${e.devExamples}), ${e.labels} labels, ${e.parameters.toLocaleString('en')} parameters, backend ${e.backend}`)
+        log(
+          `run ${runId}: ${e.preset} on ${e.trainExamples} titles (dev ${e.devExamples}), ${e.labels} labels, ${e.parameters.toLocaleString('en')} parameters` +
+            (e.trainableParameters !== undefined && e.trainableParameters !== e.parameters ? ` (${e.trainableParameters.toLocaleString('en')} trainable)` : '') +
+            `, backend ${e.backend}`,
+        )
+        if (e.warning) log(`note: ${(note = e.warning)}`)
         break
       case 'batch':
         bar.update((e.epoch - 1) * steps + e.batch, steps * epochsTotal, `epoch ${e.epoch} loss ${e.loss.toFixed(3)} ${Math.round(e.charsPerSec)} chars/s ETA ${Math.round(e.etaSec)} s`)
@@ -116,7 +144,7 @@ export async function cmdTrain(argv: string[]): Promise<void> {
   }
   const run = startTraining(
     project.db,
-    { preset: values.model as PresetName, overrides, data: { titles: data }, ...(backend ? { backend: backend as 'wasm' } : {}) },
+    { preset: values.model as PresetName, overrides, data: { titles: data }, ...(backend ? { backend: backend as 'wasm' } : {}), ...(values.bert ? { bert: values.bert } : {}) },
     onEvent,
   )
   const stop = (): void => {
@@ -130,9 +158,9 @@ export async function cmdTrain(argv: string[]): Promise<void> {
     bar.end()
     const rec = project.listRuns().find((x) => x.id === r.runId)!
     if (values.json) {
-      console.log(JSON.stringify({ runId: r.runId, status: rec.status, preset: rec.preset, backend: rec.backend, dev: r.dev, timings: rec.timings, error: rec.error }, null, 2))
+      console.log(JSON.stringify({ runId: r.runId, status: rec.status, preset: rec.preset, backend: rec.backend, ...(note ? { note } : {}), dev: r.dev, timings: rec.timings, error: rec.error }, null, 2))
     } else if (r.dev) {
-      console.log(`run ${r.runId} done: dev P/R/F1 ${pct(r.dev.precision)} / ${pct(r.dev.recall)} / ${pct(r.dev.f1)}`)
+      console.log(`run ${r.runId} done: dev P/R/F1 ${pct(r.dev.precision)} / ${pct(r.dev.recall)} / ${pct(r.dev.f1)} (backend ${rec.backend}${note ? ', no GPU' : ''})`)
     } else {
       console.log(`run ${r.runId} ${rec.status}${rec.error ? `: ${rec.error}` : ''}`)
     }

@@ -8,7 +8,9 @@ import { join } from 'node:path'
 import type { EvalReport } from '../ml/eval'
 import { evaluate } from '../ml/eval'
 import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../ml/checkpoint'
-import { presetConfig, validateConfig } from '../ml/models/presets'
+import { isBertPreset, presetConfig, validateConfig } from '../ml/models/presets'
+import { importBertFolder } from '../ml/bert/import'
+import { resolve } from 'node:path'
 import { predict } from '../ml/predict'
 import { startTrainingJob, type JobOutcome, type StartOptions } from '../trainer/host'
 import { StudioError } from '../shared/errors'
@@ -36,6 +38,8 @@ export interface TrainRequest {
   overrides?: ConfigOverrides
   data?: DataSelection
   backend?: 'tensorflow' | 'wasm' | 'cpu'
+  /** BERT presets: the pre-trained encoder's folder (validated here before the trainer starts). */
+  bert?: string
 }
 
 export interface TrainResult {
@@ -67,6 +71,34 @@ export function buildConfig(preset: string, overrides: ConfigOverrides = {}): Tr
   return config
 }
 
+/** What the host learnt from a BERT folder (validated with `importBertFolder`). */
+export interface BertFolderInfo {
+  dir: string
+  layout: 'hf' | 'google'
+  layers: number
+  hidden: number
+  heads: number
+  maxPositions: number
+  vocab: number
+  parameters: number
+}
+
+/**
+ * Validate a BERT folder (config, vocabulary, every tensor and its shape) the way the trainer will
+ * import it; errors become one clear `bad_request` line.
+ */
+export function checkBertFolder(dir: string): BertFolderInfo {
+  try {
+    const imp = importBertFolder(dir)
+    let parameters = 0
+    for (const t of imp.weights.values()) parameters += t.data.length
+    const c = imp.config
+    return { dir: resolve(dir), layout: imp.layout, layers: c.numLayers, hidden: c.hiddenSize, heads: c.numHeads, maxPositions: c.maxPositions, vocab: c.vocabSize, parameters }
+  } catch (e) {
+    throw new StudioError('bad_request', `BERT folder: ${(e as Error).message.split('\n')[0]}`)
+  }
+}
+
 /**
  * Start a training run: writes train/dev data to a temporary folder, records the run, forks the
  * trainer and follows its events. `onEvent` sees every progress event with the run id.
@@ -78,11 +110,20 @@ export function startTraining(
   opts: StartOptions = {},
 ): RunningTraining {
   const config = buildConfig(req.preset, req.overrides)
+  let bert: BertFolderInfo | null = null
+  if (isBertPreset(req.preset)) {
+    if (!req.bert) throw new StudioError('bad_request', `model "${req.preset}" fine-tunes a pre-trained BERT: give its folder (--bert <folder>)`)
+    bert = checkBertFolder(req.bert)
+    const freeze = config.model.bert?.freezeLayers ?? 0
+    if (freeze > bert.layers) throw new StudioError('bad_request', `bert.freezeLayers is ${freeze} but the encoder has ${bert.layers} layers`)
+  } else if (req.bert) {
+    throw new StudioError('bad_request', `--bert is for the BERT models (bert, bert-crf, …), not "${req.preset}"`)
+  }
   const sel: DataSelection = { titles: 'all', seed: config.seed, ...req.data }
   const data = trainingData(db, sel)
   const dir = mkdtempSync(join(tmpdir(), 'ner-studio-train-'))
   const files = writeTrainingFiles(join(dir, 'data'), data)
-  const runId = createRun(db, req.preset, { ...config, data: { ...sel, train: data.train.length, dev: data.dev.length, devSource: data.devSource } })
+  const runId = createRun(db, req.preset, { ...config, data: { ...sel, train: data.train.length, dev: data.dev.length, devSource: data.devSource }, ...(bert ? { bert } : {}) })
   updateRun(db, runId, { status: 'running', startedAt: Date.now() })
   const history: { epoch: number; loss?: number; seconds?: number; charsPerSec?: number; dev?: unknown }[] = []
   const epochOf = (n: number): (typeof history)[number] => {
@@ -91,12 +132,13 @@ export function startTraining(
     return h
   }
   const handle = startTrainingJob(
-    { config, ...files, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}) },
+    { config, ...files, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}), ...(bert ? { bertPath: bert.dir } : {}) },
     (e) => {
       try {
         if (e.kind === 'started') {
           const report = e.backendReport as { reason?: string } | undefined
-          updateRun(db, runId, { backend: e.backend, backendReason: report?.reason ?? '' })
+          // the run says which backend ran and, for BERT without a GPU, that it will be slow
+          updateRun(db, runId, { backend: e.backend, backendReason: [report?.reason ?? '', e.warning ?? ''].filter(Boolean).join('; ') })
         } else if (e.kind === 'epoch') {
           Object.assign(epochOf(e.epoch), { loss: e.loss, seconds: e.seconds, charsPerSec: e.charsPerSec })
           updateRun(db, runId, { metrics: { epochs: history } })

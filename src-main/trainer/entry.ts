@@ -9,7 +9,8 @@ import { rmSync } from 'node:fs'
 import { initBackend } from '../ml/backend'
 import { writeCheckpointDir } from '../ml/checkpoint'
 import { readJsonl } from '../ml/data/jsonl'
-import { train } from '../ml/train/trainer'
+import { train, type TrainOptions } from '../ml/train/trainer'
+import { BertEncoder, importBertFolder } from '../ml/bert'
 import type { TrainingEvent } from '../shared/training'
 import type { ChildMessage, HostMessage, TrainingJob } from './protocol'
 
@@ -49,7 +50,14 @@ async function run(job: TrainingJob): Promise<void> {
     const trainSet = readJsonl(job.trainPath)
     const devSet = job.devPath ? readJsonl(job.devPath) : []
     rmSync(job.outDir, { recursive: true, force: true })
+    let bert: TrainOptions['bert']
+    if (job.config.model.encoder === 'bert') {
+      if (!job.bertPath) throw new Error(`preset '${job.config.preset}' needs a BERT folder`)
+      const imp = importBertFolder(job.bertPath)
+      bert = { encoder: BertEncoder.fromWeights(imp.config, imp.weights), vocab: imp.vocab, source: { dir: job.bertPath, layout: imp.layout } }
+    }
     const r = await train(job.config, trainSet, devSet, {
+      ...(bert ? { bert } : {}),
       backend: report.name,
       backendReport: report,
       onEvent: on,

@@ -8,6 +8,12 @@ export interface TrainingJob {
   devPath: string
   /** Where the best checkpoint is written (`manifest.json` + `weights.bin`). */
   outDir: string
+  /**
+   * BERT presets: the folder of the pre-trained encoder (Hugging Face or Google layout), already
+   * validated by the host (`importBertFolder`); the trainer imports it again and stores the
+   * encoder in the checkpoint.
+   */
+  bertPath?: string
   /** Force a backend (else NER_STUDIO_BACKEND, else the best available). */
   backend?: 'tensorflow' | 'wasm' | 'cpu'
 }
