@@ -122,9 +122,10 @@ export function lrFactor(step: number, total: number, warmupRatio = 0, decay: 'n
 }
 
 /** The note shown when BERT trains on a backend without a GPU (null when there is one / no BERT). */
-export function slowBackendWarning(backend: string, config: TrainConfig, layers?: number): string | null {
+export function slowBackendWarning(backend: string, config: TrainConfig, layers?: number, provider?: string): string | null {
   if (config.model.encoder !== 'bert') return null
-  if (/gpu|webgl|webgpu/i.test(backend)) return null
+  // tfjs-node-gpu registers as 'tensorflow' like tfjs-node: the provider package tells them apart
+  if (/gpu|webgl|webgpu/i.test(`${backend} ${provider ?? ''}`)) return null
   return (
     `BERT on ${backend} (no GPU): fine-tuning will be slow` +
     (layers ? ` with ${layers} layers` : '') +
@@ -181,7 +182,8 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
   const totalChars = lengths.reduce((a, b) => a + b, 0)
   const rng = makeRng(config.seed)
   const stepsPerEpoch = Math.ceil(encoded.length / config.batchSize)
-  const warning = slowBackendWarning(backend, config, model.bert?.config.numLayers)
+  const provider = (opts.backendReport as { provider?: string } | undefined)?.provider
+  const warning = slowBackendWarning(backend, config, model.bert?.config.numLayers, provider)
   emit({
     kind: 'started',
     time: now(),

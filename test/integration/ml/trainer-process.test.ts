@@ -13,6 +13,7 @@ import { TINY } from '../../helpers/tiny'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ner-trainer-'))
 const small = { charEmbedding: 16, hidden: 16, wordEmbedding: 8 }
+const BERT_TINY = path.resolve(__dirname, '../../fixtures/bert-tiny')
 
 function alive(pid: number | undefined): boolean {
   if (!pid) return false
@@ -105,6 +106,61 @@ describe('trainer process', () => {
     if (outcome.kind === 'cancelled') expect(outcome.checkpointPath).toBeNull()
     await new Promise((r) => setTimeout(r, 200))
     expect(alive(job.pid)).toBe(false)
+  })
+
+  it('a BERT job (bert-crf, tiny encoder folder) cancels mid-epoch: `cancelled`, no checkpoint, process gone', async () => {
+    const events: TrainingEvent[] = []
+    const outDir = path.join(dir, 'out-bert')
+    let cancelled = false
+    const job = startTrainingJob(
+      {
+        config: presetConfig('bert-crf', { epochs: 5, batchSize: 2, logEvery: 1, model: { bert: { dropout: 0 } } }),
+        trainPath: path.join(dir, 'big.jsonl'),
+        devPath: path.join(dir, 'dev.jsonl'),
+        outDir,
+        backend: 'wasm',
+        bertPath: BERT_TINY,
+      },
+      (e) => {
+        events.push(e)
+        if (e.kind === 'batch' && e.step >= 3 && !cancelled) {
+          cancelled = true
+          job.cancel()
+        }
+      },
+      { timeoutMs: 110_000 },
+    )
+    const outcome = await job.done
+    expect(outcome.kind, JSON.stringify(outcome)).toBe('cancelled')
+    const started = events[0] as Extract<TrainingEvent, { kind: 'started' }>
+    expect(started).toMatchObject({ kind: 'started', preset: 'bert-crf', backend: 'wasm' })
+    expect(started.warning).toMatch(/no GPU/)
+    expect(events.map((e) => e.kind)).not.toContain('checkpoint')
+    expect(existsSync(path.join(outDir, 'manifest.json'))).toBe(false)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(alive(job.pid)).toBe(false)
+  })
+
+  it('a BERT job writes a self-contained checkpoint that predicts', async () => {
+    const outDir = path.join(dir, 'out-bert2')
+    const job = startTrainingJob(
+      {
+        config: presetConfig('cascade-bert-crf-wol', { epochs: 2, batchSize: 4, logEvery: 0 }),
+        trainPath: path.join(dir, 'train.jsonl'),
+        devPath: path.join(dir, 'dev.jsonl'),
+        outDir,
+        backend: 'wasm',
+        bertPath: BERT_TINY,
+      },
+      () => {},
+      { timeoutMs: 110_000 },
+    )
+    const outcome = await job.done
+    expect(outcome.kind, JSON.stringify(outcome)).toBe('done')
+    const ckpt = readCheckpointDir(outDir)
+    expect(ckpt.manifest.bert?.source).toMatchObject({ dir: BERT_TINY, layout: 'hf' })
+    const preds = await predict(ckpt, TINY.map((e) => e.text))
+    expect(preds).toHaveLength(TINY.length)
   })
 
   it('reports an error for a bad job (missing data file)', async () => {
