@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../../src-main/store/db'
 import { runCli, spawnCli } from '../../helpers/cli'
-import { hasData, SEED_TRAIN } from '../../helpers/paths'
+import { hasData, REPO_ROOT, SEED_TRAIN } from '../../helpers/paths'
 import { tmpDir } from '../../helpers/tmp'
 
 const SMALL = JSON.stringify({ model: { charEmbedding: 32, hidden: 32 }, batchSize: 16 })
@@ -73,6 +73,49 @@ describe.skipIf(!hasData('seed-sample', 'train'))('train / evaluate / predict (n
     expect(rows).toHaveLength(3)
     expect(rows[0]!.startsWith('id,title,')).toBe(true)
     expect(rows[1]!.startsWith('1,回力女鞋2019春季新款低帮帆布鞋女韩版 37,')).toBe(true)
+  })
+
+  it('BERT: train --model bert-crf --bert <folder> one epoch, evaluate and predict the BERT run; bad folders are one clear line', async () => {
+    const bert = join(REPO_ROOT, 'test', 'fixtures', 'bert-tiny')
+    const t = await runCli(['train', project, '--model', 'bert-crf', '--bert', bert, '--epochs', '1', '--batch-size', '16', '--json'], { timeoutMs: 240_000 })
+    expect(t.code, t.stderr).toBe(0)
+    expect(t.stderr).toMatch(/run \d+: bert-crf on 216 titles \(dev 24\).*backend (wasm|cpu|tensorflow)/)
+    const summary = JSON.parse(t.stdout) as { runId: number; status: string; backend: string; note?: string }
+    expect(summary.status).toBe('done')
+    if (summary.backend !== 'tensorflow') {
+      expect(t.stderr).toMatch(/note: BERT on \w+ \(no GPU\): fine-tuning will be slow/)
+      expect(summary.note).toMatch(/3–4 layers/)
+    }
+    const db = openDatabase(project, { readonly: true })
+    const run = db.prepare('SELECT backend, backend_reason FROM runs WHERE id = ?').get(summary.runId) as { backend: string; backend_reason: string }
+    const ck = db.prepare('SELECT manifest FROM checkpoints WHERE run_id = ?').get(summary.runId) as { manifest: string }
+    db.close()
+    expect(run.backend).toBe(summary.backend)
+    if (summary.backend !== 'tensorflow') expect(run.backend_reason).toMatch(/no GPU/)
+    const manifest = JSON.parse(ck.manifest) as { version: number; bert: { vocab: string[]; config: { num_hidden_layers: number } }; weights: { name: string }[] }
+    expect(manifest.version).toBe(2)
+    expect(manifest.bert.vocab).toHaveLength(76)
+    expect(manifest.weights.some((w) => w.name.startsWith('bert/'))).toBe(true)
+
+    const e = await runCli(['evaluate', project, '--run', String(summary.runId), '--split', 'test', '--json'], { timeoutMs: 120_000 })
+    expect(e.code, e.stderr).toBe(0)
+    expect((JSON.parse(e.stdout) as { titles: number }).titles).toBe(60)
+    const titles = join(dir, 'titles-bert.txt')
+    writeFileSync(titles, '回力女鞋 2019春季新款低帮帆布鞋女韩版 37\n创维 50e33a 50英寸智能电视\n')
+    const out = join(dir, 'pred-bert.csv')
+    const p = await runCli(['predict', project, '--run', String(summary.runId), titles, '--out', out], { timeoutMs: 120_000 })
+    expect(p.code, p.stderr).toBe(0)
+    const rows = readFileSync(out, 'utf8').trimEnd().split('\r\n')
+    expect(rows).toHaveLength(3)
+    expect(rows[1]!.startsWith('1,回力女鞋 2019春季新款低帮帆布鞋女韩版 37,')).toBe(true)
+
+    const bad = await runCli(['train', project, '--model', 'bert-crf', '--bert', join(dir, 'train'), '--epochs', '1'])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1)
+    expect(bad.stderr).toMatch(/BERT folder: .*not a BERT folder/)
+    const none = await runCli(['train', project, '--model', 'bert', '--epochs', '1'])
+    expect(none.code).toBe(2)
+    expect(none.stderr).toMatch(/--bert <folder>/)
   })
 
   it('Ctrl-C mid-epoch cancels: the run is recorded as cancelled, no checkpoint, the project intact', async () => {
