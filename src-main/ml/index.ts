@@ -3,10 +3,21 @@
  * See src-main/ml/README.md.
  */
 export { initBackend, backendReport, type BackendName, type BackendReport, type BackendAttempt } from './backend'
-export { listPresets, presetConfig, validateConfig, isPresetAvailable, DEFAULT_MODEL, DEFAULT_TRAIN, PRESET_NAMES } from './models/presets'
+export {
+  listPresets,
+  presetConfig,
+  validateConfig,
+  isPresetAvailable,
+  isBertPreset,
+  DEFAULT_MODEL,
+  DEFAULT_TRAIN,
+  DEFAULT_BERT_MODEL,
+  DEFAULT_BERT_TRAIN,
+  PRESET_NAMES,
+} from './models/presets'
 export { Tagger, type TitlePrediction } from './models/tagger'
 export { buildVocabs, type TaggerVocabs } from './models/features'
-export { train, evaluateModel, trainStep, makeOptimizer, type TrainOptions, type TrainResult, type TrainCallbacks } from './train/trainer'
+export { train, evaluateModel, trainStep, makeOptimizer, lrFactor, slowBackendWarning, type TrainOptions, type TrainResult, type TrainCallbacks } from './train/trainer'
 export { GroupedAdam, type ParamGroup } from './train/optimizer'
 export { evaluate, prf, type EvalReport, type ErrorBuckets, type TypeScore } from './eval'
 export { predict, type PredictInput, type PredictOptions } from './predict'
@@ -20,6 +31,8 @@ export {
   readCheckpointDir,
   type Checkpoint,
   type CheckpointManifest,
+  type BertManifest,
+  CHECKPOINT_VERSION,
 } from './checkpoint'
 export { encodeSpans, decodeTags, cascadeDecode, LabelVocab, TypeVocab, spansFromTagLine } from './tagging'
 export { readJsonl, writeJsonl } from './data/jsonl'
