@@ -206,6 +206,8 @@ export interface ApplyOptions {
   tokenTypeIds?: tf.Tensor2D
   /** Training only: one dropout rate for hidden and attention dropout instead of the config's. */
   dropout?: number
+  /** Training only: seed of this call's dropout masks (each mask gets seed + k); absent = unseeded. */
+  seed?: number
 }
 
 export interface FreezeOptions {
@@ -296,9 +298,11 @@ export class BertEncoder {
     const H = c.hiddenSize
     const nh = c.numHeads
     const dh = H / nh
+    let masks = 0
     const drop = (x: tf.Tensor, configured: number): tf.Tensor => {
       const rate = opts.dropout ?? configured
-      return training && rate > 0 ? tf.dropout(x, rate) : x
+      if (!training || rate <= 0) return x
+      return opts.seed === undefined ? tf.dropout(x, rate) : tf.dropout(x, rate, undefined, opts.seed + masks++)
     }
     const dense = (x: tf.Tensor, prefix: string): tf.Tensor => {
       const W = this.v(`${prefix}.weight`)

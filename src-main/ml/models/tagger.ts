@@ -215,7 +215,12 @@ export class Tagger {
       mask.fill(1, i * S, i * S + r.length)
     })
     return tf.tidy(() => {
-      const h = bert.apply(tf.tensor2d(ids, [R, S], 'int32'), tf.tensor2d(mask, [R, S], 'int32'), { training, ...(this.config.bert?.dropout != null ? { dropout: this.config.bert.dropout } : {}) })
+      const h = bert.apply(tf.tensor2d(ids, [R, S], 'int32'), tf.tensor2d(mask, [R, S], 'int32'), {
+        training,
+        ...(this.config.bert?.dropout != null ? { dropout: this.config.bert.dropout } : {}),
+        // seeded like the BiLSTM's dropout: reproducible runs, a fresh mask every call
+        ...(training ? { seed: childSeed(this.seed, `bert_dropout${this.dropoutCalls++}`) } : {}),
+      })
       const H = h.shape[2]
       return tf.gather(tf.reshape(h, [R * S, H]), tf.tensor1d(index, 'int32')) as tf.Tensor2D
     })

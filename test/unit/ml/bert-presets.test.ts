@@ -274,6 +274,23 @@ describe('BERT presets', () => {
     r.model.dispose()
   })
 
+  it('BERT training is reproducible with a seed, dropout (0.1) included', async () => {
+    const run = async (): Promise<number[]> => {
+      const losses: number[] = []
+      const r = await train(tinyConfig('bert-crf', { epochs: 2, logEvery: 1, model: { hidden: 24, bert: { dropout: 0.1 } } } as Partial<TrainConfig>), TINY, [], {
+        bert: tinyBert(),
+        onEvent: (e) => {
+          if (e.kind === 'batch') losses.push(e.loss)
+        },
+      })
+      r.model.dispose()
+      return losses
+    }
+    const a = await run()
+    expect(a.length).toBe(4)
+    expect(await run()).toEqual(a)
+  })
+
   it('train() refuses a BERT config without an encoder', async () => {
     await expect(train(tinyConfig('bert-crf'), TINY, [])).rejects.toThrow(/needs a BERT encoder/)
   })
