@@ -30,7 +30,7 @@ const USAGE = `usage: ner-studio <command> …
          --bert <folder> [--encoder-lr 1e-4] [--freeze-layers N] [--accumulate K]
   evaluate <project.sqlite> --run <id> [--split test|dev|train] [--json]
   predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--bom]
-  presets  [--json]                                  (the study's models and what each one is)
+  presets  [--bert <folder>] [--json]                (the study's models and what each one is)
   serve  [project.sqlite] [--port N]   (headless server on 127.0.0.1, prints its URL; default: the demo project)
 `
 

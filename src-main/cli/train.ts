@@ -14,7 +14,7 @@ import { PRESET_NAMES, type PresetName, type TrainingEvent } from '../shared/tra
 import { SPLITS, type Split } from '../shared/types'
 import { openDatabase } from '../store/db'
 import { Project } from '../services/project'
-import { evaluateRun, runCheckpoint, startTraining, type ConfigOverrides } from '../services/training'
+import { checkBertFolder, evaluateRun, runCheckpoint, startTraining, type ConfigOverrides } from '../services/training'
 import { ProgressBar } from './progress'
 
 export class UsageError extends Error {}
@@ -28,11 +28,19 @@ const int = (v: string | undefined, what: string, min = 1): number | undefined =
 const pct = (x: number): string => (x * 100).toFixed(2)
 
 export function cmdPresets(argv: string[]): void {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' } } })
-  const presets = listPresets()
-  if (values.json) return void console.log(JSON.stringify(presets, null, 2))
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, bert: { type: 'string' } } })
+  // with --bert the folder is validated and the BERT presets are listed as available
+  const bert = values.bert !== undefined ? checkBertFolder(values.bert) : null
+  const presets = listPresets({ bert: !!bert })
+  if (values.json) return void console.log(JSON.stringify(bert ? { bert, presets } : presets, null, 2))
+  if (bert) {
+    console.log(
+      `BERT folder ${bert.dir} (${bert.layout === 'hf' ? 'Hugging Face' : 'Google'} layout): ${bert.layers} layers, hidden ${bert.hidden}, ${bert.heads} heads, ` +
+        `${bert.maxPositions} positions, vocabulary ${bert.vocab}, ${bert.parameters.toLocaleString('en')} parameters`,
+    )
+  }
   for (const p of presets) {
-    console.log(`${p.name.padEnd(28)} ${p.needsBert ? '(needs --bert <folder>) ' : ''}${p.description}`)
+    console.log(`${p.name.padEnd(28)} ${p.available ? '' : '(needs --bert <folder>) '}${p.description}`)
   }
 }
 
