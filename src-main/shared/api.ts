@@ -218,6 +218,9 @@ export type MenuAction =
 
 // ---- weak labelling and export (issue 6, loop) ----
 
+/** The desktop shell's file dialogs: open a project, pick a file to import, a new project, an export target. */
+export type DialogKind = 'project' | 'import' | 'save' | 'export'
+
 /** How well a dictionary's longest matches agree with the gold spans of reviewed titles. */
 export interface DictionaryQuality {
   /** Reviewed titles it was measured on. */
