@@ -70,8 +70,8 @@ export const useWeakStore = defineStore('weak', () => {
     promoted.value = null
     const r = await act('promote', () => call('dicts.promote', req))
     if (!r) return false
-    promoted.value = { ...r, dictionary: list.value.find((d) => d.id === req.dictionaryId)?.name ?? '', type: req.type }
     await load()
+    promoted.value = { ...r, dictionary: list.value.find((d) => d.id === req.dictionaryId)?.name ?? '', type: req.type }
     return true
   }
 
