@@ -25,11 +25,12 @@ const USAGE = `usage: ner-studio <command> …
          [--run ID] [--scheme bio|bioes] [--bom] [--separator SEP]
   stats  <project.sqlite> [--json]
   weak-label <project.sqlite> --dict <file> [--dict <file> …] [--type T] [--name N] [--split S]
-         [--all] [--replace]
+         [--all] [--replace] [--min-length N]
          (imports each gazetteer — one term per line of type T, or term<TAB>type lines without
           --type — as a dictionary named N or after its file, replacing the terms of one of that
           name, then labels unreviewed titles (--all: reviewed ones too) by longest match over all
-          of them; --replace first removes the unconfirmed spans those dictionaries made before)
+          of them; --replace first removes the unconfirmed spans those dictionaries made before;
+          --min-length 2 leaves out one-character terms)
   dicts  <project.sqlite> [--json]   (dictionaries with terms, spans, precision on reviewed titles)
   serve  [project.sqlite] [--port N]   (headless server on 127.0.0.1, prints its URL; default: the demo project)
 `
@@ -166,10 +167,13 @@ async function cmdWeakLabel(argv: string[]): Promise<void> {
       split: { type: 'string' },
       all: { type: 'boolean' },
       replace: { type: 'boolean' },
+      'min-length': { type: 'string' },
     },
   })
   const [path] = positionals
   if (!path || positionals.length > 1) throw new UsageError('weak-label needs <project.sqlite>')
+  const minLength = values['min-length'] === undefined ? 1 : Number(values['min-length'])
+  if (!Number.isInteger(minLength) || minLength < 1) throw new UsageError(`--min-length must be a whole number ≥ 1, got "${values['min-length']}"`)
   const dicts = values.dict ?? []
   if (!dicts.length) throw new UsageError('weak-label needs --dict <file>')
   if (values.name && dicts.length > 1) throw new UsageError('--name names one dictionary: give one --dict with it')
@@ -194,6 +198,7 @@ async function cmdWeakLabel(argv: string[]): Promise<void> {
       scope: values.all ? 'all' : 'unreviewed',
       ...(split ? { split } : {}),
       ...(values.replace ? { replace: true } : {}),
+      ...(minLength > 1 ? { minLength } : {}),
     })
     console.log(
       `labelled ${r.titlesTouched} of ${r.titlesScanned} titles: ${r.spansAdded} dictionary spans added, ` +

@@ -162,11 +162,13 @@ export function deleteDictionary(db: DB, id: number, removeSpans: boolean): { re
   })()
 }
 
-function matcherOf(db: DB, ids: number[]): Matcher {
+function matcherOf(db: DB, ids: number[], minLength = 1): Matcher {
   const m = new Matcher()
   const stmt = db.prepare('SELECT term, type FROM dictionary_terms WHERE dictionary_id = ?')
   for (const id of ids) {
-    for (const r of stmt.iterate(id) as Iterable<{ term: string; type: string }>) m.add(r.term, { type: r.type, dict: id })
+    for (const r of stmt.iterate(id) as Iterable<{ term: string; type: string }>) {
+      if (minLength <= 1 || cpLength(r.term) >= minLength) m.add(r.term, { type: r.type, dict: id })
+    }
   }
   return m
 }
@@ -283,7 +285,9 @@ export function applyDictionaries(project: Project, req: WeakLabelRequest): Weak
     params.push(req.split)
   }
   if (scope === 'unreviewed') where.push(`t.status = 'unreviewed'`)
-  const matcher = matcherOf(db, ids)
+  const minLength = req.minLength ?? 1
+  if (!Number.isInteger(minLength) || minLength < 1) throw new StudioError('bad_request', 'minLength must be a whole number ≥ 1')
+  const matcher = matcherOf(db, ids, minLength)
 
   return db.transaction((): WeakLabelSummary => {
     let removed = 0

@@ -280,6 +280,8 @@ export interface WeakLabelRequest {
   scope?: 'unreviewed' | 'all'
   /** First remove the unconfirmed spans these dictionaries made before (in scope). */
   replace?: boolean
+  /** Leave out terms shorter than this many characters (default 1: every term). */
+  minLength?: number
 }
 
 export interface WeakLabelSummary {
