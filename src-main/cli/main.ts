@@ -31,7 +31,8 @@ const USAGE = `usage: ner-studio <command> …
           name, then labels unreviewed titles (--all: reviewed ones too) by longest match over all
           of them; --replace first removes the unconfirmed spans those dictionaries made before;
           --min-length 2 leaves out one-character terms)
-  dicts  <project.sqlite> [--json]   (dictionaries with terms, spans, precision on reviewed titles)
+  dicts  <project.sqlite> [--json] [--min-length N]
+         (dictionaries with terms, spans, precision and recall on reviewed titles)
   serve  [project.sqlite] [--port N]   (headless server on 127.0.0.1, prints its URL; default: the demo project)
 `
 
@@ -212,12 +213,18 @@ async function cmdWeakLabel(argv: string[]): Promise<void> {
 }
 
 function cmdDicts(argv: string[]): void {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } })
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' }, 'min-length': { type: 'string' } },
+  })
   const [path] = positionals
   if (!path || positionals.length > 1) throw new UsageError('dicts needs <project.sqlite>')
+  const minLength = values['min-length'] === undefined ? 1 : Number(values['min-length'])
+  if (!Number.isInteger(minLength) || minLength < 1) throw new UsageError(`--min-length must be a whole number ≥ 1, got "${values['min-length']}"`)
   const p = Project.open(path)
   try {
-    const list = listDictionaries(p.db)
+    const list = listDictionaries(p.db, undefined, minLength)
     if (values.json) {
       console.log(JSON.stringify(list, null, 2))
       return

@@ -115,7 +115,7 @@ export class Studio {
         return this.changed('spans', r, r.titleIds)
       },
       // ---- weak labelling and export (issue 6, loop) ----
-      'dicts.list': () => listDictionaries(this.p().db),
+      'dicts.list': (q) => listDictionaries(this.p().db, undefined, q?.minLength ?? 1),
       'dicts.import': async (req) => {
         const p = this.writable()
         this.importing = req.path

@@ -226,7 +226,8 @@ export function measure(matcher: Matcher, types: string[], titles: ReviewedTitle
   }
 }
 
-export function listDictionaries(db: DB, only?: number[]): DictionaryInfo[] {
+export function listDictionaries(db: DB, only?: number[], minLength = 1): DictionaryInfo[] {
+  if (!Number.isInteger(minLength) || minLength < 1) throw new StudioError('bad_request', 'minLength must be a whole number ≥ 1')
   let rows = db.prepare('SELECT * FROM dictionaries ORDER BY name').all() as DictRow[]
   if (only) rows = rows.filter((r) => only.includes(r.id))
   if (!rows.length) return []
@@ -259,7 +260,7 @@ export function listDictionaries(db: DB, only?: number[]): DictionaryInfo[] {
       terms: c.terms,
       types: c.types,
       spans: spans.get(r.id) ?? 0,
-      quality: measure(matcherOf(db, [r.id]), c.types, reviewed),
+      quality: measure(matcherOf(db, [r.id], minLength), c.types, reviewed),
     }
   })
 }

@@ -253,6 +253,11 @@ export interface DictionaryInfo {
   quality: DictionaryQuality
 }
 
+export interface DictListQuery {
+  /** Measure precision and recall as `dicts.apply` with this minLength would label (default 1). */
+  minLength?: number
+}
+
 export interface DictImportRequest {
   /** One term per line (with `type`), or `term<TAB>type` per line; UTF-8; blank lines are skipped. */
   path: string
@@ -361,7 +366,7 @@ export interface Requests {
   'spans.acceptAll': R<{ titleId: number }, { accepted: number }>
   'spans.labelOccurrences': R<{ spanId: number }, OccurrencesResult>
   // ---- weak labelling and export (issue 6, loop) ----
-  'dicts.list': R<void, DictionaryInfo[]>
+  'dicts.list': R<DictListQuery, DictionaryInfo[]>
   'dicts.import': R<DictImportRequest, DictImportSummary>
   'dicts.create': R<{ name: string; type?: string | null }, DictionaryInfo>
   'dicts.delete': R<{ id: number; removeSpans?: boolean }, { removedSpans: number }>
@@ -466,12 +471,12 @@ export interface StudioClient {
 export type { Title }
 
 type VoidArgs = { [K in RequestName]: ArgsOf<K> extends void ? K : never }[RequestName]
-const noArgRequests = ['app.info', 'project.current', 'project.stats', 'types.list', 'history.undo', 'history.redo', 'runs.list', 'project.recent', 'dicts.list'] as const
+const noArgRequests = ['app.info', 'project.current', 'project.stats', 'types.list', 'history.undo', 'history.redo', 'runs.list', 'project.recent'] as const
 /** Requests that take no argument (checked against `Requests`). */
 export const NO_ARG_REQUESTS: Exactly<VoidArgs, typeof noArgRequests> = noArgRequests
 
 /** Requests whose argument (a query) may be left out: they then list or count everything. */
-export const OPTIONAL_ARG_REQUESTS = ['titles.list', 'titles.counts'] as const satisfies readonly RequestName[]
+export const OPTIONAL_ARG_REQUESTS = ['titles.list', 'titles.counts', 'dicts.list'] as const satisfies readonly RequestName[]
 
 /** Whether a request must be called with an argument object. */
 export function needsArgument(name: RequestName): boolean {

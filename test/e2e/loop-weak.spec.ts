@@ -21,6 +21,8 @@ const DICS = [
 test('ding2019: gazetteers weak-label the titles, precision shows, spans reach the editor, promote, export the attributes CSV', async ({ studio, page }) => {
   test.skip(!existsSync(join(DING, 'dics')), 'needs ../shared/data/ecommerce-ding2019 (not present on this machine)')
   test.setTimeout(180_000)
+  // Tall enough that each screen's whole content is in the screenshots.
+  await page.setViewportSize({ width: 1400, height: 1160 })
   await studio.open()
 
   // Train as weak labels, through the Project screen.

@@ -23,11 +23,14 @@ export const useWeakStore = defineStore('weak', () => {
   const promoted = ref<(PromoteSummary & { dictionary: string; type: string }) | null>(null)
   /** Dictionaries ticked for applying. */
   const chosen = ref<number[]>([])
+  /** Shortest term used, for applying and for the precision estimates. One-character terms in a
+   *  Chinese gazetteer (single 字, digits, punctuation) are mostly noise: 2 by default. */
+  const minLength = ref(2)
 
   async function load(): Promise<void> {
     loading.value = true
     try {
-      list.value = await call('dicts.list')
+      list.value = await call('dicts.list', { minLength: Math.max(1, Math.floor(minLength.value || 1)) })
       chosen.value = chosen.value.filter((id) => list.value.some((d) => d.id === id))
     } finally {
       loading.value = false
@@ -87,5 +90,5 @@ export const useWeakStore = defineStore('weak', () => {
     error.value = null
   }
 
-  return { list, loading, busy, error, imported, applied, promoted, chosen, load, importDict, apply, promote, remove, clear }
+  return { list, loading, busy, error, imported, applied, promoted, chosen, minLength, load, importDict, apply, promote, remove, clear }
 })

@@ -191,6 +191,9 @@ describe('dictionary quality and promotion', () => {
       support: 2,
       recall: 1 / 2,
     })
+    // Measured as applying with minLength 3 would label: no term is that long.
+    expect(listDictionaries(p.db, undefined, 3)[0]!.quality).toMatchObject({ matches: 0, correct: 0, support: 2, recall: 0 })
+    expect(() => listDictionaries(p.db, undefined, 0)).toThrow(/minLength/)
     const empty = createDictionary(p.db, 'empty', null)
     expect(empty.quality).toMatchObject({ matches: 0, precision: null, support: 0, recall: null })
     p.close()
