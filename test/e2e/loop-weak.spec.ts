@@ -130,3 +130,52 @@ test('ding2019: gazetteers weak-label the titles, precision shows, spans reach t
   await expect(page.getByTestId('preview-lines')).toContainText(/\t[SE]-H[PC]/)
   await page.screenshot({ path: test.info().outputPath('export-conll.png'), fullPage: true })
 })
+
+test('a term<TAB>type gazetteer uploaded from the browser labels titles; a bad line is reported by file:line and changes nothing', async ({ studio, page }) => {
+  await studio.api('import.run', {
+    path: studio.jsonl('titles.jsonl', [
+      { text: '华为Mate60手机壳', label: [[0, 2, '品牌']] },
+      { text: '😀苹果手机壳' },
+      { text: '小米充电器' },
+    ]),
+    origin: 'gold',
+  })
+  await studio.open()
+  await page.getByTestId('tab-weak').click()
+  // A bad file first: the error names the file and line; no dictionary appears.
+  await page.getByTestId('dict-file').setInputFiles({ name: 'bad.tsv', mimeType: 'text/plain', buffer: Buffer.from('苹果\t品牌\n手机壳\n') })
+  await page.getByTestId('dict-import').click()
+  await expect(page.getByTestId('weak-error')).toContainText('bad.tsv:2: no type')
+  await expect(page.getByTestId('dict-empty')).toBeVisible()
+  expect(await studio.api('dicts.list')).toEqual([])
+
+  await page.getByTestId('dict-file').setInputFiles({
+    name: 'mixed.tsv',
+    mimeType: 'text/plain',
+    buffer: Buffer.from('苹果\t品牌\n小米\t品牌\n手机壳\t品类\n充电器\t品类\n华为Mate\t品牌\n'),
+  })
+  await expect(page.getByTestId('dict-name')).toHaveValue('mixed')
+  await page.getByTestId('dict-import').click()
+  await expect(page.getByTestId('dict-imported')).toContainText('mixed: 5 terms')
+  await expect(page.getByTestId('dict-row')).toHaveCount(1)
+  await page.getByTestId('apply-run').click()
+  await expect(page.getByTestId('apply-result')).toBeVisible()
+  // Title 1: gold 华为 stays, 华为Mate overlaps it (skipped), 手机壳 added. Titles 2 and 3: two each.
+  await expect(page.getByTestId('apply-added')).toHaveText('5')
+  const t1 = await studio.api('titles.get', { id: 1 })
+  expect(t1.spans.map((s) => [s.start, s.end, s.type, s.origin])).toEqual([
+    [0, 2, '品牌', 'gold'],
+    [8, 11, '品类', 'dictionary'],
+  ])
+  const t2 = await studio.api('titles.get', { id: 2 })
+  expect(t2.spans.map((s) => [s.start, s.end, s.type])).toEqual([
+    [1, 3, '品牌'],
+    [3, 6, '品类'],
+  ])
+  // Delete the dictionary with its spans: the titles are as before, gold untouched.
+  await page.getByTestId('dict-delete').click()
+  await page.getByTestId('dict-delete-spans').click()
+  await expect(page.getByTestId('dict-empty')).toBeVisible()
+  const stats = await studio.api('project.stats')
+  expect(stats.byOrigin).toMatchObject({ gold: 1, dictionary: 0 })
+})
