@@ -14,6 +14,7 @@ import { userDataDir } from '../services/paths'
 import { Project } from '../services/project'
 import { ProgressBar } from './progress'
 import { applyDictionaries, importGazetteer, listDictionaries, readGazetteer } from '../services/weak'
+import { cmdEvaluate, cmdPredict, cmdPresets, cmdTrain, UsageError } from './train'
 
 const USAGE = `usage: ner-studio <command> …
 
@@ -33,10 +34,14 @@ const USAGE = `usage: ner-studio <command> …
           --min-length 2 leaves out one-character terms)
   dicts  <project.sqlite> [--json] [--min-length N]
          (dictionaries with terms, spans, precision and recall on reviewed titles)
+  train  <project.sqlite> --model <preset> [--epochs N] [--seed S] [--batch-size B] [--patience P]
+         [--data all|reviewed] [--backend tensorflow|wasm|cpu] [--config overrides.json] [--json]
+  evaluate <project.sqlite> --run <id> [--split test|dev|train] [--json]
+  predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--bom]
+  presets  [--json]                                  (the study's models and what each one is)
   serve  [project.sqlite] [--port N]   (headless server on 127.0.0.1, prints its URL; default: the demo project)
 `
 
-class UsageError extends Error {}
 
 function need<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T | undefined {
   if (value === undefined) return undefined
@@ -298,6 +303,18 @@ export async function main(argv: string[]): Promise<number> {
         return 0
       case 'dicts':
         cmdDicts(rest)
+        return 0
+      case 'presets':
+        cmdPresets(rest)
+        return 0
+      case 'train':
+        await cmdTrain(rest)
+        return 0
+      case 'evaluate':
+        await cmdEvaluate(rest)
+        return 0
+      case 'predict':
+        await cmdPredict(rest)
         return 0
       case undefined:
       case 'help':

@@ -8,6 +8,7 @@ import { StudioError } from '../shared/errors'
 import type { PlainSpan } from '../shared/tags'
 import type { Origin, RunStatus, Split } from '../shared/types'
 import type { DB } from '../store/db'
+import { makeRng, shuffle } from '../ml/train/rng'
 
 export interface TrainingExample {
   id: number
@@ -55,22 +56,9 @@ export function selectExamples(db: DB, split: Split, sel: DataSelection['titles'
   return out
 }
 
-/** Deterministic shuffle (mulberry32). */
+/** A deterministic shuffle (the engine's seeded PRNG), leaving `xs` as it is. */
 export function shuffled<T>(xs: readonly T[], seed: number): T[] {
-  let a = seed >>> 0
-  const rnd = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const out = xs.slice()
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1))
-    ;[out[i], out[j]] = [out[j]!, out[i]!]
-  }
-  return out
+  return shuffle(xs.slice(), makeRng(seed))
 }
 
 /** Train and dev examples per the selection; dev falls back to a held-back slice of train. */

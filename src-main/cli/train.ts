@@ -1,0 +1,249 @@
+// `ner-studio train | evaluate | predict | presets` — the engine from the command line, over the
+// same services the studio uses (services/training.ts).
+
+import { existsSync, statSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { initBackend } from '../ml/backend'
+import { loadCheckpoint as loadTagger } from '../ml/checkpoint'
+import { listPresets } from '../ml/models/presets'
+import { predict } from '../ml/predict'
+import { readLines } from '../io/lines'
+import { writeAttributesCsv, type ExportTitle } from '../io/writers'
+import { StudioError } from '../shared/errors'
+import { PRESET_NAMES, type PresetName, type TrainingEvent } from '../shared/training'
+import { SPLITS, type Split } from '../shared/types'
+import { openDatabase } from '../store/db'
+import { Project } from '../services/project'
+import { evaluateRun, runCheckpoint, startTraining, type ConfigOverrides } from '../services/training'
+import { ProgressBar } from './progress'
+
+export class UsageError extends Error {}
+
+const int = (v: string | undefined, what: string, min = 1): number | undefined => {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${what} must be an integer ≥ ${min}, got "${v}"`)
+  return n
+}
+const pct = (x: number): string => (x * 100).toFixed(2)
+
+export function cmdPresets(argv: string[]): void {
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' } } })
+  const presets = listPresets()
+  if (values.json) return void console.log(JSON.stringify(presets, null, 2))
+  for (const p of presets) {
+    console.log(`${p.name.padEnd(28)} ${p.available ? '' : '(needs a BERT checkpoint) '}${p.description}`)
+  }
+}
+
+export async function cmdTrain(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      epochs: { type: 'string' },
+      seed: { type: 'string' },
+      'batch-size': { type: 'string' },
+      patience: { type: 'string' },
+      data: { type: 'string' },
+      backend: { type: 'string' },
+      config: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  })
+  const [path] = positionals
+  if (!path || positionals.length > 1) throw new UsageError('train needs <project.sqlite>')
+  if (!values.model) throw new UsageError(`train needs --model (${PRESET_NAMES.join(', ')})`)
+  if (!(PRESET_NAMES as readonly string[]).includes(values.model)) {
+    throw new UsageError(`--model must be one of ${PRESET_NAMES.join(', ')} (got "${values.model}")`)
+  }
+  const data = values.data ?? 'all'
+  if (data !== 'all' && data !== 'reviewed') throw new UsageError('--data must be all or reviewed')
+  const backend = values.backend
+  if (backend !== undefined && !['tensorflow', 'wasm', 'cpu'].includes(backend)) throw new UsageError('--backend must be tensorflow, wasm or cpu')
+  let overrides: ConfigOverrides = {}
+  if (values.config) {
+    try {
+      overrides = JSON.parse((await import('node:fs')).readFileSync(values.config, 'utf8')) as ConfigOverrides
+    } catch (e) {
+      throw new StudioError('bad_request', `${values.config}: not a JSON config (${(e as Error).message})`)
+    }
+  }
+  const epochs = int(values.epochs, 'epochs')
+  const seed = int(values.seed, 'seed', 0)
+  const batchSize = int(values['batch-size'], 'batch-size')
+  const patience = int(values.patience, 'patience', 0)
+  overrides = {
+    ...overrides,
+    ...(epochs !== undefined ? { epochs } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    ...(batchSize !== undefined ? { batchSize } : {}),
+    ...(patience !== undefined ? { patience } : {}),
+  }
+
+  const project = Project.open(path)
+  const bar = new ProgressBar('train')
+  const tty = process.stderr.isTTY === true
+  const log = (s: string): void => {
+    if (tty) bar.end()
+    process.stderr.write(`${s}\n`)
+  }
+  let steps = 0
+  let epochsTotal = 0
+  const onEvent = (runId: number, e: TrainingEvent): void => {
+    switch (e.kind) {
+      case 'started':
+        steps = e.stepsPerEpoch
+        epochsTotal = e.epochs
+        log(`run ${runId}: ${e.preset} on ${e.trainExamples} titles (dev ${e.devExamples}), ${e.labels} labels, ${e.parameters.toLocaleString('en')} parameters, backend ${e.backend}`)
+        break
+      case 'batch':
+        bar.update((e.epoch - 1) * steps + e.batch, steps * epochsTotal, `epoch ${e.epoch} loss ${e.loss.toFixed(3)} ${Math.round(e.charsPerSec)} chars/s ETA ${Math.round(e.etaSec)} s`)
+        break
+      case 'epoch':
+        log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, ${Math.round(e.charsPerSec)} chars/s, ${e.seconds.toFixed(1)} s`)
+        break
+      case 'eval':
+        log(`epoch ${e.epoch}: dev P/R/F1 ${pct(e.dev.precision)} / ${pct(e.dev.recall)} / ${pct(e.dev.f1)}${e.best ? ' (best)' : ''}`)
+        break
+      case 'error':
+        log(`error: ${e.message}`)
+        break
+      default:
+        break
+    }
+  }
+  const run = startTraining(
+    project.db,
+    { preset: values.model as PresetName, overrides, data: { titles: data }, ...(backend ? { backend: backend as 'wasm' } : {}) },
+    onEvent,
+  )
+  const stop = (): void => {
+    log('cancelling at the next batch …')
+    run.cancel()
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  try {
+    const r = await run.done
+    bar.end()
+    const rec = project.listRuns().find((x) => x.id === r.runId)!
+    if (values.json) {
+      console.log(JSON.stringify({ runId: r.runId, status: rec.status, preset: rec.preset, backend: rec.backend, dev: r.dev, timings: rec.timings, error: rec.error }, null, 2))
+    } else if (r.dev) {
+      console.log(`run ${r.runId} done: dev P/R/F1 ${pct(r.dev.precision)} / ${pct(r.dev.recall)} / ${pct(r.dev.f1)}`)
+    } else {
+      console.log(`run ${r.runId} ${rec.status}${rec.error ? `: ${rec.error}` : ''}`)
+    }
+    if (rec.status === 'failed') throw new StudioError('internal', `training failed: ${rec.error ?? 'unknown error'}`)
+  } finally {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+    project.close()
+  }
+}
+
+export async function cmdEvaluate(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { run: { type: 'string' }, split: { type: 'string' }, json: { type: 'boolean' } },
+  })
+  const [path] = positionals
+  if (!path || positionals.length > 1) throw new UsageError('evaluate needs <project.sqlite>')
+  const runId = int(values.run, 'run')
+  if (runId === undefined) throw new UsageError('evaluate needs --run <id>')
+  const split = (values.split ?? 'test') as Split
+  if (!SPLITS.includes(split)) throw new UsageError(`--split must be one of ${SPLITS.join(', ')}`)
+  await initBackend()
+  const project = Project.open(path)
+  try {
+    const r = await evaluateRun(project.db, runId, split)
+    if (values.json) return void console.log(JSON.stringify(r, null, 2))
+    const m = r.report
+    console.log(`run ${runId} on split ${split} (${r.titles} titles)`)
+    console.log(`  entities  micro P/R/F1 ${pct(m.micro.precision)} / ${pct(m.micro.recall)} / ${pct(m.micro.f1)}   (gold ${m.micro.support}, predicted ${m.micro.predicted}, correct ${m.micro.correct})`)
+    console.log(`            macro P/R/F1 ${pct(m.macro.precision)} / ${pct(m.macro.recall)} / ${pct(m.macro.f1)}`)
+    console.log(`  boundary  P/R/F1 ${pct(m.boundary.precision)} / ${pct(m.boundary.recall)} / ${pct(m.boundary.f1)};  type accuracy on right boundaries ${pct(m.typeAccuracy)}`)
+    console.log(`  study's (type, text) metric P/R/F1 ${pct(m.study.precision)} / ${pct(m.study.recall)} / ${pct(m.study.f1)}`)
+    const e = m.errors
+    console.log(`  errors: missed ${e.missed}, spurious ${e.spurious}, wrong boundary ${e.wrongBoundary}, wrong type ${e.wrongType}, both wrong ${e.wrongBoth}`)
+    const per = Object.entries(m.perType).sort((a, b) => b[1].support - a[1].support)
+    console.log('  per type (top 20 by support):   P      R      F1   support')
+    for (const [t, s] of per.slice(0, 20)) {
+      console.log(`    ${t.padEnd(14)} ${pct(s.precision).padStart(6)} ${pct(s.recall).padStart(6)} ${pct(s.f1).padStart(6)} ${String(s.support).padStart(6)}`)
+    }
+  } finally {
+    project.close()
+  }
+}
+
+/** Entity types a checkpoint can predict, in vocabulary order. */
+function typesOf(vocabs: { labels: string[]; types: string[] | null }): string[] {
+  if (vocabs.types) return vocabs.types.filter((t) => t !== 'O' && !t.startsWith('<'))
+  const seen = new Set<string>()
+  for (const l of vocabs.labels) if (l.length > 2 && l[1] === '-') seen.add(l.slice(2))
+  return [...seen]
+}
+
+export async function cmdPredict(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { run: { type: 'string' }, out: { type: 'string' }, 'batch-size': { type: 'string' }, bom: { type: 'boolean' } },
+  })
+  const [path, input] = positionals
+  if (!path || !input || positionals.length > 2) throw new UsageError('predict needs <project.sqlite> <titles.txt|project.sqlite>')
+  const runId = int(values.run, 'run')
+  if (runId === undefined) throw new UsageError('predict needs --run <id>')
+  if (!values.out) throw new UsageError('predict needs --out <file.csv>')
+  const batch = int(values['batch-size'], 'batch-size') ?? 256
+  if (!existsSync(input) || statSync(input).isDirectory()) throw new StudioError('not_found', `${input}: no such file`)
+  await initBackend()
+  const project = Project.open(path, { readonly: true })
+  const ckpt = runCheckpoint(project.db, runId)
+  project.close()
+  const tagger = loadTagger(ckpt)
+  try {
+    // Titles stream in, are tagged a batch at a time, and stream out: memory stays bounded.
+    async function* titles(): AsyncGenerator<{ id: number; text: string; words?: number[] }> {
+      if (input!.endsWith('.sqlite')) {
+        const db = openDatabase(input!, { readonly: true })
+        try {
+          let last = 0
+          for (;;) {
+            const rows = db.prepare('SELECT id, text, words FROM titles WHERE id > ? ORDER BY id LIMIT ?').all(last, batch) as { id: number; text: string; words: string | null }[]
+            if (!rows.length) break
+            for (const r of rows) yield { id: r.id, text: r.text, ...(r.words ? { words: r.words.split(',').map(Number) } : {}) }
+            last = rows[rows.length - 1]!.id
+          }
+        } finally {
+          db.close()
+        }
+      } else {
+        let n = 0
+        for await (const { text } of readLines(input!).lines) if (text.trim()) yield { id: ++n, text }
+      }
+    }
+    async function* tagged(): AsyncGenerator<ExportTitle> {
+      let buf: { id: number; text: string; words?: number[] }[] = []
+      const flush = async function* (): AsyncGenerator<ExportTitle> {
+        const preds = await predict(tagger, buf)
+        for (const [i, t] of buf.entries()) yield { id: t.id, text: t.text, words: null, spans: preds[i]!.spans }
+        buf = []
+      }
+      for await (const t of titles()) {
+        buf.push(t)
+        if (buf.length >= batch) yield* flush()
+      }
+      if (buf.length) yield* flush()
+    }
+    const t0 = performance.now()
+    const r = await writeAttributesCsv(values.out, typesOf(ckpt.manifest.vocabs), tagged(), { bom: values.bom ?? false })
+    const s = (performance.now() - t0) / 1000
+    console.log(`tagged ${r.titles} titles (${r.spans} entities) in ${s.toFixed(1)} s (${Math.round(r.titles / s)} titles/s) → ${values.out}`)
+  } finally {
+    tagger.dispose()
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Import a pre-trained BERT from a user-picked folder, in either layout:
+ *
+ * - Hugging Face: `config.json`, `vocab.txt`, `model.safetensors`
+ * - Google (original TF release, e.g. chinese_L-12_H-768_A-12): `bert_config.json`, `vocab.txt`,
+ *   `bert_model.ckpt.index` + `bert_model.ckpt.data-00000-of-00001`
+ *
+ * The weights come back in internal names (HF `BertModel` names, Linear weights [out, in]) and are
+ * validated against the config (missing / unknown / wrong-shape tensors are named); pass them to
+ * `BertEncoder.fromWeights(config, weights)`.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseBertConfig, readBertConfig, type BertConfig } from './config'
+import { BertEncoder, fromHfNames, validateWeights, type LoadWeightsOptions, type WeightMap } from './encoder'
+import { floatTensors, readSafetensors } from './safetensors'
+import { readGoogleBertCheckpoint } from './tf-checkpoint'
+import { Vocab } from './tokenizer'
+
+export class BertImportError extends Error {
+  override name = 'BertImportError'
+}
+
+export interface ImportedBert {
+  config: BertConfig
+  vocab: Vocab
+  weights: WeightMap
+  layout: 'hf' | 'google'
+  /** Files read, for the run manifest. */
+  files: { config: string; vocab: string; weights: string[] }
+}
+
+export function detectLayout(dir: string): 'hf' | 'google' {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BertImportError(`${dir}: not a folder`)
+  const files = new Set(readdirSync(dir))
+  if (files.has('config.json') && (files.has('model.safetensors') || files.has('pytorch_model.bin') || files.has('tf_model.h5'))) return 'hf'
+  if (files.has('bert_config.json') || files.has('bert_model.ckpt.index')) return 'google'
+  if (files.has('config.json')) return 'hf'
+  throw new BertImportError(
+    `${dir}: not a BERT folder — expected Hugging Face files (config.json, vocab.txt, model.safetensors) ` +
+      `or Google files (bert_config.json, vocab.txt, bert_model.ckpt.index, bert_model.ckpt.data-00000-of-00001)`,
+  )
+}
+
+export function importBertFolder(dir: string, opts: LoadWeightsOptions = {}): ImportedBert {
+  const layout = detectLayout(dir)
+  const need = (name: string, hint = ''): string => {
+    const p = join(dir, name)
+    if (!existsSync(p)) throw new BertImportError(`${dir}: missing file ${name}${hint}`)
+    return p
+  }
+  if (layout === 'hf') {
+    const configPath = need('config.json')
+    const vocabPath = need('vocab.txt')
+    if (!existsSync(join(dir, 'model.safetensors'))) {
+      const other = ['pytorch_model.bin', 'tf_model.h5', 'flax_model.msgpack'].filter((f) => existsSync(join(dir, f)))
+      if (existsSync(join(dir, 'model.safetensors.index.json'))) throw new BertImportError(`${dir}: sharded safetensors (model.safetensors.index.json) are not supported; save the model as a single model.safetensors`)
+      throw new BertImportError(
+        `${dir}: missing file model.safetensors` +
+          (other.length ? ` (found ${other.join(', ')}, which cannot be read; convert with \`model.save_pretrained(dir, safe_serialization=True)\`)` : ''),
+      )
+    }
+    const weightsPath = join(dir, 'model.safetensors')
+    const config = readBertConfig(configPath)
+    const vocab = Vocab.read(vocabPath)
+    checkVocab(config, vocab, vocabPath, configPath)
+    const raw = fromHfNames(floatTensors(readSafetensors(weightsPath), weightsPath))
+    const weights = validateWeights(config, raw, { source: weightsPath, ...opts })
+    return { config, vocab, weights, layout, files: { config: configPath, vocab: vocabPath, weights: [weightsPath] } }
+  }
+  const configPath = need('bert_config.json')
+  const vocabPath = need('vocab.txt')
+  const indexPath = need('bert_model.ckpt.index')
+  const dataPath = need('bert_model.ckpt.data-00000-of-00001', ' (only single-shard checkpoints are supported)')
+  const config = readBertConfig(configPath)
+  const vocab = Vocab.read(vocabPath)
+  checkVocab(config, vocab, vocabPath, configPath)
+  const raw = readGoogleBertCheckpoint(join(dir, 'bert_model.ckpt'))
+  const weights = validateWeights(config, raw, { source: indexPath, ...opts })
+  return { config, vocab, weights, layout, files: { config: configPath, vocab: vocabPath, weights: [indexPath, dataPath] } }
+}
+
+function checkVocab(config: BertConfig, vocab: Vocab, vocabPath: string, configPath: string): void {
+  if (vocab.size !== config.vocabSize) {
+    throw new BertImportError(`${vocabPath}: ${vocab.size} tokens, but ${configPath} field "vocab_size" is ${config.vocabSize}`)
+  }
+}
+
+/**
+ * Store an encoder together with its vocabulary in ONE safetensors file (weights F32 with HF
+ * names; `__metadata__` holds `bert_config` (HF config.json fields) and `bert_vocab` (vocab.txt
+ * lines joined by "\n")) — the self-contained form kept with a trained run.
+ */
+export function saveBertModel(path: string, encoder: BertEncoder, vocab: Vocab): void {
+  encoder.saveToSafetensors(path, { bert_vocab: vocab.tokens.join('\n') })
+}
+
+/** Load what `saveBertModel` wrote. */
+export function loadBertModel(path: string, opts: LoadWeightsOptions = {}): { encoder: BertEncoder; vocab: Vocab; config: BertConfig } {
+  const f = readSafetensors(path)
+  const metaConfig = f.metadata.bert_config
+  const metaVocab = f.metadata.bert_vocab
+  if (!metaConfig) throw new BertImportError(`${path}: no "bert_config" in __metadata__ (not written by saveBertModel)`)
+  if (metaVocab === undefined) throw new BertImportError(`${path}: no "bert_vocab" in __metadata__ (not written by saveBertModel)`)
+  let raw: unknown
+  try {
+    raw = JSON.parse(metaConfig)
+  } catch (e) {
+    throw new BertImportError(`${path}: __metadata__.bert_config is not JSON (${(e as Error).message})`)
+  }
+  const config = parseBertConfig(raw, `${path} (__metadata__.bert_config)`)
+  const vocab = Vocab.parse(metaVocab, `${path} (__metadata__.bert_vocab)`)
+  checkVocab(config, vocab, `${path} (__metadata__.bert_vocab)`, `${path} (__metadata__.bert_config)`)
+  const encoder = BertEncoder.fromWeights(config, fromHfNames(floatTensors(f, path)), { source: path, ...opts })
+  return { encoder, vocab, config }
+}

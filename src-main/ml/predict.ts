@@ -1,0 +1,52 @@
+/** Batch inference: titles → spans with confidence (CRF marginals or softmax probability). */
+import type { Example } from '../shared/training'
+import { loadCheckpoint, type Checkpoint } from './checkpoint'
+import { encodeExample, makeBatch } from './models/features'
+import { Tagger, type TitlePrediction } from './models/tagger'
+import { makeBatches } from './train/batching'
+
+export type { TitlePrediction }
+
+export interface PredictOptions {
+  /** Titles per batch (default 64). */
+  batchSize?: number
+}
+
+/** A title to tag: plain text, or text with its word segmentation (lengths, for WLF models). */
+export type PredictInput = string | Pick<Example, 'text' | 'words'>
+
+/**
+ * Tag titles with a model or a checkpoint (a checkpoint is loaded and disposed here).
+ * Returns one prediction per title, in input order. Empty titles give no spans.
+ */
+export async function predict(modelOrCheckpoint: Tagger | Checkpoint, titles: readonly PredictInput[], opts: PredictOptions = {}): Promise<TitlePrediction[]> {
+  const own = !(modelOrCheckpoint instanceof Tagger)
+  const model = own ? loadCheckpoint(modelOrCheckpoint as Checkpoint) : (modelOrCheckpoint as Tagger)
+  try {
+    return await predictWith(model, titles, opts.batchSize ?? 64)
+  } finally {
+    if (own) model.dispose()
+  }
+}
+
+async function predictWith(model: Tagger, titles: readonly PredictInput[], batchSize: number): Promise<TitlePrediction[]> {
+  const enc = titles.map((t) => encodeExample(typeof t === 'string' ? t : { text: t.text, spans: [], words: t.words }, model.vocabs))
+  const out: TitlePrediction[] = new Array(titles.length)
+  const nonEmpty: number[] = []
+  enc.forEach((e, i) => {
+    if (e.charIds.length === 0) out[i] = { tags: [], spans: [] }
+    else nonEmpty.push(i)
+  })
+  const batches = makeBatches(
+    nonEmpty.map((i) => enc[i]!.charIds.length),
+    batchSize,
+    null,
+    true,
+  ).map((b) => b.map((k) => nonEmpty[k]!))
+  for (const b of batches) {
+    const items = b.map((i) => ({ ...enc[i]!, tagIds: null, typeIds: null, isEntity: null }))
+    const res = await model.predictBatch(makeBatch(items), items.map((e) => e.chars))
+    b.forEach((i, k) => (out[i] = res[k]!))
+  }
+  return out
+}

@@ -1,0 +1,186 @@
+// Training, evaluation and prediction for a project: the glue between the project file and the
+// engine (src-main/ml, src-main/trainer). Training runs in its own process; this side writes the
+// data it trains on, records the run as it goes, and stores the best checkpoint in the project.
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { EvalReport } from '../ml/eval'
+import { evaluate } from '../ml/eval'
+import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../ml/checkpoint'
+import { presetConfig, validateConfig } from '../ml/models/presets'
+import { predict } from '../ml/predict'
+import { startTrainingJob, type JobOutcome, type StartOptions } from '../trainer/host'
+import { StudioError } from '../shared/errors'
+import type { PresetName, TrainConfig, TrainingEvent } from '../shared/training'
+import { PRESET_NAMES } from '../shared/training'
+import type { Split } from '../shared/types'
+import type { DB } from '../store/db'
+import {
+  createRun,
+  getRunRow,
+  loadCheckpoint,
+  saveCheckpoint,
+  savePredictions,
+  selectExamples,
+  trainingData,
+  updateRun,
+  writeTrainingFiles,
+  type DataSelection,
+} from './runs'
+
+export type ConfigOverrides = Parameters<typeof presetConfig>[1]
+
+export interface TrainRequest {
+  preset: PresetName
+  overrides?: ConfigOverrides
+  data?: DataSelection
+  backend?: 'tensorflow' | 'wasm' | 'cpu'
+}
+
+export interface TrainResult {
+  runId: number
+  outcome: JobOutcome
+  /** Best dev scores (micro P/R/F1) when the run finished. */
+  dev: { precision: number; recall: number; f1: number } | null
+}
+
+export interface RunningTraining {
+  runId: number
+  cancel(): void
+  done: Promise<TrainResult>
+}
+
+/** Build and check the config of a preset with the user's overrides. */
+export function buildConfig(preset: string, overrides: ConfigOverrides = {}): TrainConfig {
+  if (!(PRESET_NAMES as readonly string[]).includes(preset)) {
+    throw new StudioError('bad_request', `unknown model "${preset}" (one of ${PRESET_NAMES.join(', ')})`)
+  }
+  let config: TrainConfig
+  try {
+    config = presetConfig(preset as PresetName, overrides)
+  } catch (e) {
+    throw new StudioError('bad_request', (e as Error).message)
+  }
+  const problems = validateConfig(config)
+  if (problems.length) throw new StudioError('bad_request', `invalid config: ${problems.join('; ')}`)
+  return config
+}
+
+/**
+ * Start a training run: writes train/dev data to a temporary folder, records the run, forks the
+ * trainer and follows its events. `onEvent` sees every progress event with the run id.
+ */
+export function startTraining(
+  db: DB,
+  req: TrainRequest,
+  onEvent: (runId: number, e: TrainingEvent) => void = () => {},
+  opts: StartOptions = {},
+): RunningTraining {
+  const config = buildConfig(req.preset, req.overrides)
+  const sel: DataSelection = { titles: 'all', seed: config.seed, ...req.data }
+  const data = trainingData(db, sel)
+  const dir = mkdtempSync(join(tmpdir(), 'ner-studio-train-'))
+  const files = writeTrainingFiles(join(dir, 'data'), data)
+  const runId = createRun(db, req.preset, { ...config, data: { ...sel, train: data.train.length, dev: data.dev.length, devSource: data.devSource } })
+  updateRun(db, runId, { status: 'running', startedAt: Date.now() })
+  const history: { epoch: number; loss?: number; seconds?: number; charsPerSec?: number; dev?: unknown }[] = []
+  const epochOf = (n: number): (typeof history)[number] => {
+    let h = history.find((x) => x.epoch === n)
+    if (!h) history.push((h = { epoch: n }))
+    return h
+  }
+  const handle = startTrainingJob(
+    { config, ...files, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}) },
+    (e) => {
+      try {
+        if (e.kind === 'started') {
+          const report = e.backendReport as { reason?: string } | undefined
+          updateRun(db, runId, { backend: e.backend, backendReason: report?.reason ?? '' })
+        } else if (e.kind === 'epoch') {
+          Object.assign(epochOf(e.epoch), { loss: e.loss, seconds: e.seconds, charsPerSec: e.charsPerSec })
+          updateRun(db, runId, { metrics: { epochs: history } })
+        } else if (e.kind === 'eval') {
+          epochOf(e.epoch).dev = e.dev
+          updateRun(db, runId, { metrics: { epochs: history } })
+        }
+      } finally {
+        onEvent(runId, e)
+      }
+    },
+    opts,
+  )
+  const done = handle.done.then((outcome): TrainResult => {
+    try {
+      const finishedAt = Date.now()
+      if (outcome.kind === 'done' && outcome.checkpointPath) {
+        const ckpt = readCheckpointDir(outcome.checkpointPath)
+        db.transaction(() => {
+          saveCheckpoint(db, runId, ckpt.manifest, ckpt.weights)
+          updateRun(db, runId, {
+            status: 'done',
+            finishedAt,
+            metrics: { epochs: history, best: outcome.best, bestEpoch: outcome.bestEpoch, stoppedEarly: outcome.stoppedEarly, dev: ckpt.manifest.metrics },
+            timings: { seconds: outcome.seconds, secondsPerEpoch: outcome.seconds / Math.max(1, outcome.epochs) },
+          })
+        })()
+        return { runId, outcome, dev: outcome.best }
+      }
+      if (outcome.kind === 'cancelled') {
+        updateRun(db, runId, { status: 'cancelled', finishedAt, metrics: { epochs: history } })
+      } else {
+        const message = outcome.kind === 'error' ? outcome.message : 'training ended without a checkpoint'
+        updateRun(db, runId, { status: 'failed', finishedAt, error: message, metrics: { epochs: history } })
+      }
+      return { runId, outcome, dev: null }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+  return { runId, cancel: () => handle.cancel(), done }
+}
+
+/** The checkpoint of a finished run, as the engine loads it. */
+export function runCheckpoint(db: DB, runId: number): Checkpoint {
+  getRunRow(db, runId)
+  const c = loadCheckpoint(db, runId)
+  return { manifest: c.manifest as CheckpointManifest, weights: c.weights }
+}
+
+export interface EvaluateResult {
+  runId: number
+  split: Split
+  titles: number
+  report: EvalReport
+}
+
+/**
+ * Predict every title of `split` with a run's model, store the predictions (for export and the
+ * "disagrees with run" filter) and score them against the project's spans (gold, weak and
+ * dictionary — the best labels the project has).
+ */
+export async function evaluateRun(db: DB, runId: number, split: Split = 'test'): Promise<EvaluateResult> {
+  const ckpt = runCheckpoint(db, runId)
+  const examples = selectExamples(db, split, 'all')
+  if (examples.length === 0) throw new StudioError('bad_request', `split "${split}" has no titles to evaluate on`)
+  const preds = await predict(ckpt, examples.map((e) => ({ text: e.text, ...(e.words ? { words: e.words } : {}) })))
+  savePredictions(
+    db,
+    runId,
+    examples.map((e, i) => ({
+      titleId: e.id,
+      spans: preds[i]!.spans.map((s) => ({ start: s.start, end: s.end, type: s.type, confidence: s.confidence })),
+    })),
+  )
+  const report = evaluate(
+    examples.map((e) => e.spans),
+    preds.map((p) => p.spans),
+    examples.map((e) => e.text),
+  )
+  const row = getRunRow(db, runId)
+  const metrics = (row.metrics ? JSON.parse(row.metrics) : {}) as Record<string, unknown>
+  const evals = (metrics.evaluations ?? {}) as Record<string, unknown>
+  evals[split] = { micro: report.micro, macro: report.macro, boundary: report.boundary, study: report.study, errors: report.errors, titles: examples.length }
+  updateRun(db, runId, { metrics: { ...metrics, evaluations: evals } })
+  return { runId, split, titles: examples.length, report }
+}

@@ -1,0 +1,105 @@
+/**
+ * Trainer child process. Receives ONE job by IPC (`{ type: 'job', job }`), inits the tfjs backend,
+ * trains, streams progress events back (`{ type: 'event', event }`), writes the best checkpoint to
+ * `job.outDir` after each new best epoch, and exits. `{ type: 'cancel' }` stops at the next batch
+ * and reports `cancelled` (a checkpoint on disk is always of a completed epoch).
+ * Built by electron-vite as out/main/trainer.js; under tsx it runs from this file.
+ */
+import { rmSync } from 'node:fs'
+import { initBackend } from '../ml/backend'
+import { writeCheckpointDir } from '../ml/checkpoint'
+import { readJsonl } from '../ml/data/jsonl'
+import { train } from '../ml/train/trainer'
+import type { TrainingEvent } from '../shared/training'
+import type { ChildMessage, HostMessage, TrainingJob } from './protocol'
+
+let cancelRequested = false
+let started = false
+
+/** Electron's utilityProcess talks through `process.parentPort` instead of `process.send`. */
+interface ParentPort {
+  postMessage(msg: unknown): void
+  on(event: 'message', cb: (e: { data: unknown }) => void): void
+}
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort
+
+function send(msg: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (parentPort) {
+      parentPort.postMessage(msg)
+      return resolve()
+    }
+    if (!process.send || !process.connected) return resolve()
+    process.send(msg, undefined, {}, () => resolve())
+  })
+}
+
+async function emit(event: TrainingEvent): Promise<void> {
+  await send({ type: 'event', event })
+}
+
+async function run(job: TrainingJob): Promise<void> {
+  const pending: Promise<void>[] = []
+  const on = (e: TrainingEvent): void => {
+    pending.push(emit(e))
+  }
+  let checkpointPath: string | null = null
+  try {
+    const report = await initBackend(job.backend)
+    const trainSet = readJsonl(job.trainPath)
+    const devSet = job.devPath ? readJsonl(job.devPath) : []
+    rmSync(job.outDir, { recursive: true, force: true })
+    const r = await train(job.config, trainSet, devSet, {
+      backend: report.name,
+      backendReport: report,
+      onEvent: on,
+      shouldStop: () => cancelRequested,
+      onBest: (ckpt) => {
+        writeCheckpointDir(job.outDir, ckpt)
+        checkpointPath = job.outDir
+        return job.outDir
+      },
+    })
+    r.model.dispose()
+    if (r.cancelled) {
+      on({ kind: 'cancelled', time: Date.now(), epoch: r.epochsRun + 1, step: r.steps, checkpointPath })
+    } else {
+      const best = r.bestDev?.micro ?? { precision: 0, recall: 0, f1: 0 }
+      on({
+        kind: 'done',
+        time: Date.now(),
+        bestEpoch: r.bestEpoch,
+        best: { precision: best.precision, recall: best.recall, f1: best.f1 },
+        epochs: r.epochsRun,
+        stoppedEarly: r.stoppedEarly,
+        seconds: r.seconds,
+        checkpointPath,
+      })
+    }
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e))
+    on({ kind: 'error', time: Date.now(), message: err.message, stack: err.stack })
+  }
+  await Promise.all(pending)
+}
+
+function onMessage(raw: unknown): void {
+  const msg = raw as HostMessage
+  if (msg?.type === 'cancel') {
+    cancelRequested = true
+  } else if (msg?.type === 'job' && !started) {
+    started = true
+    void run(msg.job).then(() => {
+      if (process.connected) process.disconnect?.()
+      process.exit(0)
+    })
+  }
+}
+if (parentPort) parentPort.on('message', (e) => onMessage(e.data))
+else process.on('message', onMessage)
+process.on('disconnect', () => {
+  // host went away: stop at the next batch
+  cancelRequested = true
+  if (!started) process.exit(0)
+})
+void send({ type: 'ready' })

@@ -1,0 +1,120 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readCheckpointDir } from '../../../src-main/ml/checkpoint'
+import { writeJsonl } from '../../../src-main/ml/data/jsonl'
+import { presetConfig } from '../../../src-main/ml/models/presets'
+import { predict } from '../../../src-main/ml/predict'
+import { startTrainingJob } from '../../../src-main/trainer/host'
+import type { TrainingEvent } from '../../../src-main/shared/training'
+import { testBackend } from '../../helpers/ml'
+import { TINY } from '../../helpers/tiny'
+
+const dir = mkdtempSync(path.join(tmpdir(), 'ner-trainer-'))
+const small = { charEmbedding: 16, hidden: 16, wordEmbedding: 8 }
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe('trainer process', () => {
+  beforeAll(async () => {
+    await testBackend()
+    writeJsonl(path.join(dir, 'train.jsonl'), TINY)
+    writeJsonl(path.join(dir, 'dev.jsonl'), TINY.slice(0, 4))
+    writeJsonl(path.join(dir, 'big.jsonl'), Array.from({ length: 300 }, (_, i) => TINY[i % TINY.length]!))
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('a forked job trains, streams events in order, writes a checkpoint that loads and predicts', async () => {
+    const events: TrainingEvent[] = []
+    const outDir = path.join(dir, 'out1')
+    const job = startTrainingJob(
+      {
+        config: presetConfig('cascade-bilstm-crf-wlf', { model: small, epochs: 3, batchSize: 4, learningRate: 0.02, logEvery: 1, patience: 0 }),
+        trainPath: path.join(dir, 'train.jsonl'),
+        devPath: path.join(dir, 'dev.jsonl'),
+        outDir,
+        backend: 'wasm',
+      },
+      (e) => events.push(e),
+      { timeoutMs: 110_000 },
+    )
+    const outcome = await job.done
+    expect(outcome.kind, JSON.stringify(outcome)).toBe('done')
+    const kinds = events.map((e) => e.kind)
+    expect(kinds[0]).toBe('started')
+    expect(kinds[kinds.length - 1]).toBe('done')
+    expect(kinds.filter((k) => k === 'epoch')).toHaveLength(3)
+    expect(kinds.filter((k) => k === 'eval')).toHaveLength(3)
+    // per epoch: batches, then epoch, then eval (then maybe checkpoint)
+    let epoch = 0
+    for (const e of events) {
+      if (e.kind === 'batch') expect(e.epoch).toBe(epoch + 1)
+      if (e.kind === 'epoch') expect(e.epoch).toBe(++epoch)
+      if (e.kind === 'eval') expect(e.epoch).toBe(epoch)
+    }
+    const steps = events.filter((e) => e.kind === 'batch').map((e) => (e as { step: number }).step)
+    expect(steps).toEqual([...steps].sort((a, b) => a - b))
+    const started = events[0] as Extract<TrainingEvent, { kind: 'started' }>
+    expect(started.backend).toBe('wasm')
+    expect(kinds).toContain('checkpoint')
+    const ckpt = readCheckpointDir(outDir)
+    expect(ckpt.manifest.config.preset).toBe('cascade-bilstm-crf-wlf')
+    expect(ckpt.manifest.backend).toBe('wasm')
+    const preds = await predict(ckpt, TINY.map((e) => e.text))
+    expect(preds).toHaveLength(TINY.length)
+    for (const p of preds) for (const s of p.spans) expect(s.confidence).toBeGreaterThanOrEqual(0)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(alive(job.pid)).toBe(false)
+  })
+
+  it('cancel mid-epoch yields `cancelled` and leaves no checkpoint of a partial epoch', async () => {
+    const events: TrainingEvent[] = []
+    const outDir = path.join(dir, 'out2')
+    let cancelled = false
+    const job = startTrainingJob(
+      {
+        config: presetConfig('bilstm-crf', { model: { charEmbedding: 16, hidden: 16 }, epochs: 5, batchSize: 2, logEvery: 1 }),
+        trainPath: path.join(dir, 'big.jsonl'),
+        devPath: path.join(dir, 'dev.jsonl'),
+        outDir,
+        backend: 'wasm',
+      },
+      (e) => {
+        events.push(e)
+        if (e.kind === 'batch' && e.step >= 3 && !cancelled) {
+          cancelled = true
+          job.cancel()
+        }
+      },
+      { timeoutMs: 110_000 },
+    )
+    const outcome = await job.done
+    expect(outcome.kind, JSON.stringify(outcome)).toBe('cancelled')
+    expect(events.map((e) => e.kind)).not.toContain('epoch')
+    expect(events.map((e) => e.kind)).not.toContain('checkpoint')
+    expect(existsSync(path.join(outDir, 'manifest.json'))).toBe(false)
+    if (outcome.kind === 'cancelled') expect(outcome.checkpointPath).toBeNull()
+    await new Promise((r) => setTimeout(r, 200))
+    expect(alive(job.pid)).toBe(false)
+  })
+
+  it('reports an error for a bad job (missing data file)', async () => {
+    const job = startTrainingJob(
+      { config: presetConfig('bilstm'), trainPath: path.join(dir, 'nope.jsonl'), devPath: '', outDir: path.join(dir, 'out3'), backend: 'wasm' },
+      () => {},
+      { timeoutMs: 60_000 },
+    )
+    const outcome = await job.done
+    expect(outcome.kind).toBe('error')
+    if (outcome.kind === 'error') expect(outcome.message).toMatch(/nope\.jsonl/)
+  })
+})
