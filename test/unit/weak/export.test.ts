@@ -6,6 +6,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { startServer } from '../../../src-main/server/http'
 import { exportFrom, previewExport } from '../../../src-main/services/export'
+import { Project } from '../../../src-main/services/project'
+import { createRun, savePredictions, updateRun } from '../../../src-main/services/runs'
 import { makeProject } from '../../helpers/project'
 import { tmpDir } from '../../helpers/tmp'
 
@@ -44,6 +46,29 @@ describe('export.preview', () => {
     const jsonl = await previewExport(path, { format: 'jsonl', limit: 500, origins: ['weak'] })
     expect(jsonl.files[0]!.lines).toHaveLength(3)
     expect(JSON.parse(jsonl.files[0]!.lines[0]!)).toMatchObject({ label: [] })
+  })
+})
+
+describe('export.preview of a run', () => {
+  it("previews a run's predictions instead of the stored spans, with the run's types as columns", async () => {
+    const dir = tmpDir()
+    const path = await makeProject(dir, TITLES)
+    const p = Project.open(path)
+    const run = createRun(p.db, 'bilstm-crf', {})
+    updateRun(p.db, run, { status: 'done' })
+    savePredictions(p.db, run, [
+      { titleId: 1, spans: [{ start: 0, end: 4, type: '型号', confidence: 0.9 }] },
+      { titleId: 2, spans: [{ start: 3, end: 5, type: '品类', confidence: 0.8 }] },
+    ])
+    p.close()
+    const r = await previewExport(path, { format: 'attributes-csv', runId: run, limit: 3 })
+    expect(r.rows).toEqual([
+      ['id', 'title', '品牌', '品类', '型号'],
+      ['1', '华为, "Mate" 手机', '', '', '华为, '],
+      ['2', '😀苹果手机', '', '手机', ''],
+      ['3', '小米', '', '', ''],
+    ])
+    await expect(previewExport(path, { format: 'jsonl', runId: 99 })).rejects.toMatchObject({ code: 'not_found' })
   })
 })
 
