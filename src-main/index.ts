@@ -4,7 +4,7 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMainInvokeEvent } from 'electron'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { isRequestName, type MenuAction, type WireResult } from './shared/api'
+import { isRequestName, type DialogKind, type MenuAction, type WireResult } from './shared/api'
 import { StudioError } from './shared/errors'
 import { CSP, toWire } from './server/http'
 import { ensureDemoProject } from './services/demo'
@@ -79,8 +79,12 @@ function createWindow(): void {
   else void win.loadFile(join(__dirname, '../renderer/index.html'))
 }
 
-async function pickPath(kind: 'project' | 'import' | 'save'): Promise<string | null> {
+async function pickPath(kind: DialogKind): Promise<string | null> {
   if (!win) return null
+  if (kind === 'export') {
+    const r = await dialog.showSaveDialog(win, { title: 'Export to' })
+    return r.canceled || !r.filePath ? null : r.filePath
+  }
   if (kind === 'save') {
     const r = await dialog.showSaveDialog(win, { title: 'New project', filters: [{ name: 'NER Studio project', extensions: ['sqlite'] }] })
     return r.canceled || !r.filePath ? null : r.filePath
@@ -147,6 +151,8 @@ function buildMenu(): void {
           { label: 'Project', accelerator: 'CmdOrCtrl+1', click: send('view-project') },
           { label: 'Annotate', accelerator: 'CmdOrCtrl+2', click: send('view-annotate') },
           { label: 'Entity Types', accelerator: 'CmdOrCtrl+3', click: send('view-types') },
+          { label: 'Weak Labels', accelerator: 'CmdOrCtrl+4', click: send('view-weak') },
+          { label: 'Export', accelerator: 'CmdOrCtrl+5', click: send('view-export') },
           { type: 'separator' },
           { role: 'reload' },
           { role: 'toggleDevTools' },
@@ -183,7 +189,7 @@ if (!app.requestSingleInstanceLock()) {
       return { ok: false, error: toWire(err) }
     }
   })
-  ipcMain.handle('studio:dialog', (e, kind: 'project' | 'import' | 'save') => (trustedSender(e) ? pickPath(kind) : null))
+  ipcMain.handle('studio:dialog', (e, kind: DialogKind) => (trustedSender(e) ? pickPath(kind) : null))
   studio.on((name, payload) => {
     if (win && !win.isDestroyed()) win.webContents.send('studio:event', name, payload)
   })

@@ -13,6 +13,7 @@ import { ensureDemoProject } from '../services/demo'
 import { userDataDir } from '../services/paths'
 import { Project } from '../services/project'
 import { ProgressBar } from './progress'
+import { applyDictionaries, importGazetteer, listDictionaries, readGazetteer } from '../services/weak'
 import { cmdEvaluate, cmdPredict, cmdPresets, cmdTrain, UsageError } from './train'
 
 const USAGE = `usage: ner-studio <command> …
@@ -24,6 +25,15 @@ const USAGE = `usage: ner-studio <command> …
   export <project.sqlite> --format attributes-csv|conll|jsonl|seed --out <path> [--split S]
          [--run ID] [--scheme bio|bioes] [--bom] [--separator SEP]
   stats  <project.sqlite> [--json]
+  weak-label <project.sqlite> --dict <file> [--dict <file> …] [--type T] [--name N] [--split S]
+         [--all] [--replace] [--min-length N]
+         (imports each gazetteer — one term per line of type T, or term<TAB>type lines without
+          --type — as a dictionary named N or after its file, replacing the terms of one of that
+          name, then labels unreviewed titles (--all: reviewed ones too) by longest match over all
+          of them; --replace first removes the unconfirmed spans those dictionaries made before;
+          --min-length 2 leaves out one-character terms)
+  dicts  <project.sqlite> [--json] [--min-length N]
+         (dictionaries with terms, spans, precision and recall on reviewed titles)
   train  <project.sqlite> --model <preset> [--epochs N] [--seed S] [--batch-size B] [--patience P]
          [--data all|reviewed] [--backend tensorflow|wasm|cpu] [--config overrides.json] [--json]
          BERT models (bert, bert-crf, bert-bilstm-crf, cascade-bert-crf, cascade-bert-crf-wol):
@@ -154,6 +164,97 @@ function cmdStats(argv: string[]): void {
   }
 }
 
+async function cmdWeakLabel(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      dict: { type: 'string', multiple: true },
+      type: { type: 'string' },
+      name: { type: 'string' },
+      split: { type: 'string' },
+      all: { type: 'boolean' },
+      replace: { type: 'boolean' },
+      'min-length': { type: 'string' },
+    },
+  })
+  const [path] = positionals
+  if (!path || positionals.length > 1) throw new UsageError('weak-label needs <project.sqlite>')
+  const minLength = values['min-length'] === undefined ? 1 : Number(values['min-length'])
+  if (!Number.isInteger(minLength) || minLength < 1) throw new UsageError(`--min-length must be a whole number ≥ 1, got "${values['min-length']}"`)
+  const dicts = values.dict ?? []
+  if (!dicts.length) throw new UsageError('weak-label needs --dict <file>')
+  if (values.name && dicts.length > 1) throw new UsageError('--name names one dictionary: give one --dict with it')
+  const split = need<Split>(values.split, SPLITS, 'split')
+  // Read every file first: a bad line in the last one leaves the project untouched.
+  for (const file of dicts) await readGazetteer(file, values.type)
+  const p = Project.open(path)
+  try {
+    const ids: number[] = []
+    for (const file of dicts) {
+      const r = await importGazetteer(p, {
+        path: file,
+        update: true,
+        ...(values.type ? { type: values.type } : {}),
+        ...(values.name ? { name: values.name } : {}),
+      })
+      ids.push(r.dictionary.id)
+      console.log(`dictionary ${r.dictionary.name}: ${r.terms} terms${r.duplicates ? ` (${r.duplicates} duplicate lines)` : ''} from ${file}`)
+    }
+    const r = applyDictionaries(p, {
+      dictionaryIds: ids,
+      scope: values.all ? 'all' : 'unreviewed',
+      ...(split ? { split } : {}),
+      ...(values.replace ? { replace: true } : {}),
+      ...(minLength > 1 ? { minLength } : {}),
+    })
+    console.log(
+      `labelled ${r.titlesTouched} of ${r.titlesScanned} titles: ${r.spansAdded} dictionary spans added, ` +
+        `${r.skippedOverlap} matches skipped (overlap an existing span), ${r.alreadyPresent} already there` +
+        (r.removed ? `, ${r.removed} previous dictionary spans removed` : '') +
+        ` in ${r.seconds.toFixed(2)} s`,
+    )
+  } finally {
+    p.close()
+  }
+}
+
+function cmdDicts(argv: string[]): void {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' }, 'min-length': { type: 'string' } },
+  })
+  const [path] = positionals
+  if (!path || positionals.length > 1) throw new UsageError('dicts needs <project.sqlite>')
+  const minLength = values['min-length'] === undefined ? 1 : Number(values['min-length'])
+  if (!Number.isInteger(minLength) || minLength < 1) throw new UsageError(`--min-length must be a whole number ≥ 1, got "${values['min-length']}"`)
+  const p = Project.open(path)
+  try {
+    const list = listDictionaries(p.db, undefined, minLength)
+    if (values.json) {
+      console.log(JSON.stringify(list, null, 2))
+      return
+    }
+    if (!list.length) {
+      console.log('no dictionaries (ner-studio weak-label imports one)')
+      return
+    }
+    const pct = (x: number | null): string => (x === null ? '–' : `${(100 * x).toFixed(1)} %`)
+    const reviewed = list[0]!.quality.reviewedTitles
+    console.log(`dictionary            type      terms    spans  precision  recall  (on ${reviewed} reviewed titles)`)
+    for (const d of list) {
+      const q = d.quality
+      console.log(
+        `${d.name.padEnd(20)}  ${(d.type ?? d.types.join(',')).padEnd(8)} ${String(d.terms).padStart(6)} ${String(d.spans).padStart(8)}` +
+          `  ${pct(q.precision).padStart(9)} ${pct(q.recall).padStart(7)}   ${q.correct}/${q.matches} matches, support ${q.support}`,
+      )
+    }
+  } finally {
+    p.close()
+  }
+}
+
 async function cmdServe(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -198,6 +299,12 @@ export async function main(argv: string[]): Promise<number> {
         return 0
       case 'serve':
         await cmdServe(rest)
+        return 0
+      case 'weak-label':
+        await cmdWeakLabel(rest)
+        return 0
+      case 'dicts':
+        cmdDicts(rest)
         return 0
       case 'presets':
         cmdPresets(rest)

@@ -1,7 +1,7 @@
 // The sandboxed preload: exposes ONE frozen object, window.studio, typed by the contract.
 // It forwards known request names only and unwraps the WireResult into a value or an Error.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
-import { EVENT_NAMES, isRequestName, type EventName, type Events, type WireResult } from '../shared/api'
+import { EVENT_NAMES, isRequestName, type DialogKind, type EventName, type Events, type WireResult } from '../shared/api'
 
 const api = Object.freeze({
   async call(name: string, args?: unknown): Promise<unknown> {
@@ -23,7 +23,7 @@ const api = Object.freeze({
     }
   },
   shell: 'electron' as const,
-  openFileDialog: (kind: 'project' | 'import' | 'save'): Promise<string | null> =>
+  openFileDialog: (kind: DialogKind): Promise<string | null> =>
     ipcRenderer.invoke('studio:dialog', kind) as Promise<string | null>,
 })
 

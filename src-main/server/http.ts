@@ -3,7 +3,7 @@
 // (Authorization: Bearer, ?token= on the first page load, then an HttpOnly SameSite cookie).
 
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -128,6 +128,23 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         const dest = join(mkdtempSync(join(uploadDir, 'f-')), name || 'upload.txt')
         await pipeline(req, createWriteStream(dest))
         return send(res, 200, { ok: true, result: { path: dest } })
+      }
+      if (url.pathname === '/download' && req.method === 'GET') {
+        // Browser mode: fetch what the latest export wrote on the server's machine. Only those files
+        // (the Studio remembers them); anything else is 404, whatever the path says.
+        const path = url.searchParams.get('path') ?? ''
+        if (!path || !studio.wasExported(path) || !existsSync(path) || !statSync(path).isFile()) {
+          return send(res, 404, { ok: false, error: { code: 'not_found', message: 'not a file the latest export wrote' } })
+        }
+        const ascii = basename(path).replace(/[^\x20-\x7e]|["\\]/g, '_')
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(basename(path))}`,
+          'content-length': String(statSync(path).size),
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+        })
+        return void (await pipeline(createReadStream(path), res))
       }
       if (req.method !== 'GET') return send(res, 405, { ok: false, error: { code: 'bad_request', message: 'method not allowed' } })
       return serveStatic(req, res, url)

@@ -1,12 +1,17 @@
 // Export = read (one snapshot, on its own read-only connection) + write (io/writers).
-import type { ExportRequest, ExportSummary } from '../shared/api'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ExportPreview, ExportPreviewRequest, ExportRequest, ExportSummary } from '../shared/api'
 import { StudioError } from '../shared/errors'
 import type { PlainSpan } from '../shared/tags'
 import { ORIGINS, SPLITS, type Origin } from '../shared/types'
 import { openDatabase, type DB } from '../store/db'
+import { parseCsvRecords } from '../io/csv'
+import { readLines } from '../io/lines'
 import { writeAttributesCsv, writeConll, writeJsonl, writeSeedFolder, type ExportTitle } from '../io/writers'
 
-export async function exportFrom(projectPath: string, req: ExportRequest): Promise<ExportSummary> {
+export async function exportFrom(projectPath: string, req: ExportRequest, limit?: number): Promise<ExportSummary> {
   if (req.split !== undefined && !SPLITS.includes(req.split)) throw new StudioError('bad_request', `unknown split "${req.split}"`)
   const origins = req.origins ?? [...ORIGINS]
   for (const o of origins) if (!ORIGINS.includes(o)) throw new StudioError('bad_request', `unknown origin "${o}"`)
@@ -17,8 +22,9 @@ export async function exportFrom(projectPath: string, req: ExportRequest): Promi
       const run = db.prepare('SELECT id FROM runs WHERE id = ?').get(req.runId)
       if (!run) throw new StudioError('not_found', `no run with id ${req.runId}`)
     }
-    const titles = (): Generator<ExportTitle> => iterateTitles(db, req.split, origins, req.runId)
+    const titles = (): Generator<ExportTitle> => take(iterateTitles(db, req.split, origins, req.runId), limit)
     let r: { titles: number; spans: number }
+    let files = [req.out]
     switch (req.format) {
       case 'attributes-csv':
         r = await writeAttributesCsv(req.out, typeColumns(db, req.runId), titles(), {
@@ -37,14 +43,69 @@ export async function exportFrom(projectPath: string, req: ExportRequest): Promi
           .prepare(`SELECT count(*) AS n FROM titles WHERE words IS NULL ${req.split ? 'AND split = ?' : ''}`)
           .get(...(req.split ? [req.split] : [])) as { n: number }
         r = await writeSeedFolder(req.out, titles(), { withWords: missing.n === 0 })
+        files = SEED_FILES.slice(0, missing.n === 0 ? 5 : 4).map((f) => join(req.out, f))
         break
       }
       default:
         throw new StudioError('bad_request', `unknown export format "${String(req.format)}"`)
     }
-    return { out: req.out, format: req.format, ...r }
+    return { out: req.out, format: req.format, ...r, files }
   } finally {
     db.close()
+  }
+}
+
+const SEED_FILES = ['input.seq.char', 'output.seq.bioattr', 'output.seq.bio', 'output.seq.attr', 'input.seq.word']
+
+function* take<T>(it: Generator<T>, n: number | undefined): Generator<T> {
+  if (n === undefined) return yield* it
+  if (n <= 0) return
+  let i = 0
+  for (const x of it) {
+    yield x
+    if (++i >= n) return
+  }
+}
+
+/** Lines of at most this many characters come back whole in a preview; longer ones are cut. */
+const PREVIEW_LINE = 2000
+
+/**
+ * The first `limit` titles exactly as the export would write them, without writing the export: the
+ * same writers render them into a private temporary folder that is removed before returning.
+ */
+export async function previewExport(projectPath: string, req: ExportPreviewRequest): Promise<ExportPreview> {
+  const limit = Math.min(200, Math.max(1, Math.floor(req.limit ?? 20)))
+  const dir = mkdtempSync(join(tmpdir(), 'ner-studio-preview-'))
+  try {
+    const out = join(dir, req.format === 'seed' ? 'folder' : 'preview')
+    const r = await exportFrom(projectPath, { ...req, out }, limit)
+    const files = (req.format === 'seed' ? readdirSync(out).sort().map((f) => join(out, f)) : [out]).map((f) => {
+      let text = readFileSync(f, 'utf8')
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+      const lines = text.split(/\r?\n/)
+      if (lines.at(-1) === '') lines.pop()
+      return { name: req.format === 'seed' ? f.slice(out.length + 1) : req.format, lines: lines.slice(0, 2000).map((l) => l.slice(0, PREVIEW_LINE)) }
+    })
+    let rows: string[][] | null = null
+    if (req.format === 'attributes-csv') {
+      rows = []
+      for await (const rec of parseCsvRecords(readLines(out, 'preview'))) rows.push(rec.fields)
+    }
+    const db = openDatabase(projectPath, { readonly: true })
+    let total: number
+    try {
+      total = (
+        db.prepare(`SELECT count(*) AS n FROM titles ${req.split ? 'WHERE split = ?' : ''}`).get(...(req.split ? [req.split] : [])) as {
+          n: number
+        }
+      ).n
+    } finally {
+      db.close()
+    }
+    return { format: r.format, files, rows, titles: total }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 }
 

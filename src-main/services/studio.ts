@@ -7,7 +7,16 @@ import { join } from 'node:path'
 import type { AppInfo, ArgsOf, Events, EventName, RequestName, ResultOf } from '../shared/api'
 import { isRequestName, needsArgument } from '../shared/api'
 import { StudioError } from '../shared/errors'
-import { exportFrom } from './export'
+import { exportFrom, previewExport } from './export'
+import { resolve } from 'node:path'
+import {
+  applyDictionaries,
+  createDictionary,
+  deleteDictionary,
+  importGazetteer,
+  listDictionaries,
+  promoteSpans,
+} from './weak'
 import { importInto } from './import'
 import { Project } from './project'
 import { userDataDir } from './paths'
@@ -28,6 +37,8 @@ export class Studio {
   private project: Project | null = null
   private importing: string | null = null
   private listeners = new Set<Listener>()
+  /** The files the latest export wrote: the only files the server offers for download. */
+  private exported = new Set<string>()
   private readonly handlers: Handlers
   readonly recent: RecentProjects
 
@@ -87,7 +98,11 @@ export class Studio {
           this.importing = null
         }
       },
-      'export.run': (req) => exportFrom(this.p().path, req),
+      'export.run': async (req) => {
+        const r = await exportFrom(this.p().path, req)
+        this.exported = new Set((r.files ?? [r.out]).map((f) => resolve(f)))
+        return r
+      },
       'runs.list': () => this.p().listRuns(),
       // ---- annotation desk (issue 3) ----
       'project.recent': () => this.recent.list(),
@@ -99,7 +114,38 @@ export class Studio {
         const r = this.writable().labelOccurrences(spanId)
         return this.changed('spans', r, r.titleIds)
       },
+      // ---- weak labelling and export (issue 6, loop) ----
+      'dicts.list': (q) => listDictionaries(this.p().db, undefined, q?.minLength ?? 1),
+      'dicts.import': async (req) => {
+        const p = this.writable()
+        this.importing = req.path
+        try {
+          return await importGazetteer(p, req)
+        } finally {
+          this.importing = null
+        }
+      },
+      'dicts.create': ({ name, type }) => createDictionary(this.writable().db, name, type),
+      'dicts.delete': ({ id, removeSpans }) => {
+        const r = deleteDictionary(this.writable().db, id, removeSpans ?? false)
+        return r.removedSpans ? this.changed('spans', r) : r
+      },
+      'dicts.apply': (req) => {
+        const r = applyDictionaries(this.writable(), req)
+        if (r.spansAdded || r.removed) {
+          this.emit('project.changed', { what: 'types' })
+          this.emit('project.changed', { what: 'spans' })
+        }
+        return r
+      },
+      'dicts.promote': (req) => promoteSpans(this.writable().db, req),
+      'export.preview': (req) => previewExport(this.p().path, req),
     }
+  }
+
+  /** Whether `path` is a file the latest export wrote (the server's download route checks this). */
+  wasExported(path: string): boolean {
+    return this.exported.has(resolve(path))
   }
 
   /** Dispatch one request. Unknown names and bad arguments become StudioErrors. */

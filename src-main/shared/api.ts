@@ -117,6 +117,8 @@ export interface ExportSummary {
   format: ExportFormat
   titles: number
   spans: number
+  /** The files written (one, or the study folder's files); the server offers only these for download. */
+  files?: string[]
 }
 
 export interface SpanCreate {
@@ -204,7 +206,132 @@ export interface OccurrencesResult {
 }
 
 /** Desktop menu commands the renderer carries out. */
-export type MenuAction = 'import' | 'undo' | 'redo' | 'view-project' | 'view-annotate' | 'view-types'
+export type MenuAction =
+  | 'import'
+  | 'undo'
+  | 'redo'
+  | 'view-project'
+  | 'view-annotate'
+  | 'view-types'
+  | 'view-weak'
+  | 'view-export'
+
+// ---- weak labelling and export (issue 6, loop) ----
+
+/** The desktop shell's file dialogs: open a project, pick a file to import, a new project, an export target. */
+export type DialogKind = 'project' | 'import' | 'save' | 'export'
+
+/** How well a dictionary's longest matches agree with the gold spans of reviewed titles. */
+export interface DictionaryQuality {
+  /** Reviewed titles it was measured on. */
+  reviewedTitles: number
+  /** Its longest matches in those titles (this dictionary alone). */
+  matches: number
+  /** Matches with a gold span of the same start, end and type. */
+  correct: number
+  /** correct / matches; null without matches. */
+  precision: number | null
+  /** Gold spans of the dictionary's types in those titles. */
+  support: number
+  /** correct / support; null without support. */
+  recall: number | null
+}
+
+export interface DictionaryInfo {
+  id: number
+  name: string
+  /** The type of every term, or null when the terms carry their own (term<TAB>type). */
+  type: string | null
+  /** The file it was imported from ('' when made in the studio). */
+  source: string
+  createdAt: number
+  terms: number
+  /** Distinct types of its terms. */
+  types: string[]
+  /** Dictionary-origin spans it made that are still unconfirmed. */
+  spans: number
+  quality: DictionaryQuality
+}
+
+export interface DictListQuery {
+  /** Measure precision and recall as `dicts.apply` with this minLength would label (default 1). */
+  minLength?: number
+}
+
+export interface DictImportRequest {
+  /** One term per line (with `type`), or `term<TAB>type` per line; UTF-8; blank lines are skipped. */
+  path: string
+  /** The type of every line without its own `<TAB>type`. */
+  type?: string
+  /** Default: the file name without its extension. */
+  name?: string
+  /** A dictionary of that name exists: replace its terms (else that is a conflict). */
+  update?: boolean
+}
+
+export interface DictImportSummary {
+  dictionary: DictionaryInfo
+  terms: number
+  /** Lines repeating a term already read. */
+  duplicates: number
+  seconds: number
+}
+
+export interface WeakLabelRequest {
+  dictionaryIds: number[]
+  /** Only titles of this split (default: every split). */
+  split?: Split
+  /** 'unreviewed' (default): leave titles a person has reviewed alone; 'all': every title in the split. */
+  scope?: 'unreviewed' | 'all'
+  /** First remove the unconfirmed spans these dictionaries made before (in scope). */
+  replace?: boolean
+  /** Leave out terms shorter than this many characters (default 1: every term). */
+  minLength?: number
+}
+
+export interface WeakLabelSummary {
+  titlesScanned: number
+  /** Titles that got at least one new span. */
+  titlesTouched: number
+  spansAdded: number
+  /** Matches left out because they overlap an existing span (gold, weak, dictionary or model). */
+  skippedOverlap: number
+  /** Matches identical to a span already there (same start, end, type). */
+  alreadyPresent: number
+  /** Previous dictionary spans removed first (replace). */
+  removed: number
+  seconds: number
+}
+
+export interface PromoteRequest {
+  dictionaryId: number
+  /** Gold spans of this type in reviewed titles are added as terms. */
+  type: string
+  split?: Split
+}
+
+export interface PromoteSummary {
+  /** Distinct texts of those gold spans. */
+  candidates: number
+  added: number
+  /** Candidates the dictionary already had. */
+  present: number
+}
+
+export interface ExportPreviewRequest extends Omit<ExportRequest, 'out'> {
+  /** Titles to render (default 20, at most 200). */
+  limit?: number
+}
+
+export interface ExportPreview {
+  format: ExportFormat
+  /** The first lines of each file the export would write (one file, or the study folder's files). */
+  files: { name: string; lines: string[] }[]
+  /** attributes-csv: the same rows split into cells (header first); null for other formats. */
+  rows: string[][] | null
+  /** Titles the full export would write. */
+  titles: number
+}
 
 type R<A, T> = { args: A; result: T }
 
@@ -238,6 +365,14 @@ export interface Requests {
   'titles.neighbor': R<NeighborQuery, Neighbor>
   'spans.acceptAll': R<{ titleId: number }, { accepted: number }>
   'spans.labelOccurrences': R<{ spanId: number }, OccurrencesResult>
+  // ---- weak labelling and export (issue 6, loop) ----
+  'dicts.list': R<DictListQuery, DictionaryInfo[]>
+  'dicts.import': R<DictImportRequest, DictImportSummary>
+  'dicts.create': R<{ name: string; type?: string | null }, DictionaryInfo>
+  'dicts.delete': R<{ id: number; removeSpans?: boolean }, { removedSpans: number }>
+  'dicts.apply': R<WeakLabelRequest, WeakLabelSummary>
+  'dicts.promote': R<PromoteRequest, PromoteSummary>
+  'export.preview': R<ExportPreviewRequest, ExportPreview>
 }
 
 export type RequestName = keyof Requests
@@ -289,6 +424,14 @@ const requestNames = [
   'titles.neighbor',
   'spans.acceptAll',
   'spans.labelOccurrences',
+  // ---- weak labelling and export (issue 6, loop) ----
+  'dicts.list',
+  'dicts.import',
+  'dicts.create',
+  'dicts.delete',
+  'dicts.apply',
+  'dicts.promote',
+  'export.preview',
 ] as const
 /** Runtime list of request names; the type check fails if it and `Requests` differ. */
 export const REQUEST_NAMES: Exactly<RequestName, typeof requestNames> = requestNames
@@ -333,7 +476,7 @@ const noArgRequests = ['app.info', 'project.current', 'project.stats', 'types.li
 export const NO_ARG_REQUESTS: Exactly<VoidArgs, typeof noArgRequests> = noArgRequests
 
 /** Requests whose argument (a query) may be left out: they then list or count everything. */
-export const OPTIONAL_ARG_REQUESTS = ['titles.list', 'titles.counts'] as const satisfies readonly RequestName[]
+export const OPTIONAL_ARG_REQUESTS = ['titles.list', 'titles.counts', 'dicts.list'] as const satisfies readonly RequestName[]
 
 /** Whether a request must be called with an argument object. */
 export function needsArgument(name: RequestName): boolean {

@@ -96,6 +96,33 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // 2: gazetteers for weak labelling (issue 6). A dictionary has a type for the whole file, or NULL
+  // when each term carries its own (term<TAB>type files). Types are stored by name: a dictionary
+  // outlives renaming or deleting an entity type, and applying it creates the type again.
+  // dictionary_spans remembers which dictionary made a span (for "replace previous spans" and the
+  // span counts); it goes with the span or the dictionary, whichever is deleted first.
+  `
+  CREATE TABLE dictionaries (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE CHECK (length(name) > 0),
+    type       TEXT,
+    source     TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE dictionary_terms (
+    dictionary_id INTEGER NOT NULL REFERENCES dictionaries (id) ON DELETE CASCADE,
+    term          TEXT NOT NULL CHECK (length(term) > 0),
+    type          TEXT NOT NULL,
+    PRIMARY KEY (dictionary_id, term, type)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE dictionary_spans (
+    span_id       INTEGER PRIMARY KEY REFERENCES spans (id) ON DELETE CASCADE,
+    dictionary_id INTEGER NOT NULL REFERENCES dictionaries (id) ON DELETE CASCADE
+  );
+  CREATE INDEX dictionary_spans_dict ON dictionary_spans (dictionary_id);
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

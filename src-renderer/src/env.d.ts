@@ -1,5 +1,5 @@
 /// <reference types="vite/client" />
-import type { EventName, Events } from '../../src-main/shared/api'
+import type { DialogKind, EventName, Events } from '../../src-main/shared/api'
 
 declare module '*.vue' {
   import type { DefineComponent } from 'vue'
@@ -12,7 +12,7 @@ export interface PreloadApi {
   call(name: string, args?: unknown): Promise<unknown>
   on<E extends EventName>(name: E, listener: (payload: Events[E]) => void): () => void
   shell: 'electron'
-  openFileDialog(kind: 'project' | 'import' | 'save'): Promise<string | null>
+  openFileDialog(kind: DialogKind): Promise<string | null>
 }
 
 declare global {

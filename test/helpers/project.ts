@@ -67,6 +67,9 @@ export function dumpProject(path: string): Record<string, unknown[]> {
       'predictions',
       'history',
       'imports',
+      'dictionaries',
+      'dictionary_terms',
+      'dictionary_spans',
     ]) {
       out[t] = db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()
     }

@@ -1,6 +1,6 @@
 // The renderer's one way to the services: the Electron preload (window.studio) when present,
 // otherwise HTTP + WebSocket to `ner-studio serve` with the token from the page URL.
-import type { ArgsOf, EventName, Events, RequestName, ResultOf, StudioClient, WireResult } from '../../../src-main/shared/api'
+import type { DialogKind, ArgsOf, EventName, Events, RequestName, ResultOf, StudioClient, WireResult } from '../../../src-main/shared/api'
 
 export class ApiError extends Error {
   constructor(
@@ -91,7 +91,7 @@ export function upload(file: File): Promise<string> {
 }
 
 /** The desktop shell's native file dialog; null in browser mode or when cancelled. */
-export async function fileDialog(kind: 'project' | 'import' | 'save'): Promise<string | null> {
+export async function fileDialog(kind: DialogKind): Promise<string | null> {
   return window.studio ? window.studio.openFileDialog(kind) : null
 }
 

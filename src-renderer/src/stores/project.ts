@@ -7,8 +7,9 @@ import { call, on } from '../api/client'
 import { useTitlesStore } from './titles'
 import { useTypesStore } from './types'
 import { useEditorStore } from './editor'
+import { useWeakStore } from './weak'
 
-export type View = 'project' | 'annotate' | 'types'
+export type View = 'project' | 'annotate' | 'types' | 'weak' | 'export'
 
 export const useProjectStore = defineStore('project', () => {
   const app = ref<AppInfo | null>(null)
@@ -109,7 +110,11 @@ export const useProjectStore = defineStore('project', () => {
     }
     on('import.progress', (p) => (importProgress.value = p))
     on('project.changed', (c) => {
-      if (c.what === 'project') void reload().catch(fail)
+      if (c.what === 'project') {
+        useWeakStore().clear()
+        void reload().catch(fail)
+        if (view.value === 'weak') void useWeakStore().load().catch(fail)
+      }
       else {
         if (c.what === 'types') void useTypesStore().load().catch(fail)
         useTitlesStore().changed(c.what, c.titleIds)

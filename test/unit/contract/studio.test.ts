@@ -101,6 +101,13 @@ describe('Studio.handle', () => {
       ['titles.neighbor', { id: 1, direction: 'next' }],
       ['spans.acceptAll', { titleId: 1 }],
       ['spans.labelOccurrences', { spanId: 1 }],
+      ['dicts.list', undefined],
+      ['dicts.import', { path: join(dir, 'x.dic'), type: 'x' }],
+      ['dicts.create', { name: 'd' }],
+      ['dicts.delete', { id: 1 }],
+      ['dicts.apply', { dictionaryIds: [1] }],
+      ['dicts.promote', { dictionaryId: 1, type: 'x' }],
+      ['export.preview', { format: 'jsonl' }],
     ]
     const projectless = ['app.info', 'project.current', 'project.open', 'project.create', 'project.recent', 'project.forget']
     // Every name except the projectless ones is in this list, so a new request must be added here.
@@ -154,6 +161,17 @@ describe('Studio.handle', () => {
     const weak = (await c('spans.create', { titleId: 2, start: 2, end: 4, type: '品牌' })) as { id: number }
     expect(await c('spans.acceptAll', { titleId: 2 })).toMatchObject({ accepted: expect.any(Number) })
     expect(await c('spans.labelOccurrences', { spanId: weak.id })).toMatchObject({ titleIds: expect.any(Array) })
+    // ---- weak labelling and export (issue 6, loop)
+    const dic = join(dir, 'brands.dic')
+    writeFileSync(dic, '华为\n苹果\n')
+    const imported = (await c('dicts.import', { path: dic, type: '品牌' })) as { dictionary: { id: number }; terms: number }
+    expect(imported.terms).toBe(2)
+    expect(await c('dicts.list')).toMatchObject([{ name: 'brands', terms: 2 }])
+    expect(await c('dicts.apply', { dictionaryIds: [imported.dictionary.id], scope: 'all' })).toMatchObject({ titlesScanned: 3 })
+    const made = (await c('dicts.create', { name: 'more', type: '品牌' })) as { id: number }
+    expect(await c('dicts.promote', { dictionaryId: made.id, type: '品牌' })).toMatchObject({ added: expect.any(Number) })
+    expect(await c('dicts.delete', { id: made.id })).toEqual({ removedSpans: 0 })
+    expect(await c('export.preview', { format: 'attributes-csv', limit: 1 })).toMatchObject({ titles: 3, rows: expect.any(Array) })
     expect(await c('project.recent')).toEqual(expect.any(Array))
     expect(await c('project.forget', { path })).toEqual(expect.any(Array))
     const other = join(dir, 'other.sqlite')
