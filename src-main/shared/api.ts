@@ -15,6 +15,24 @@ import type {
   TitleWithSpans,
   Title,
 } from './types'
+import type {
+  EvalCell,
+  EvalSummary,
+  EvalTitlesResult,
+  InferenceProgress,
+  ModelSpanEditResult,
+  ModelSpanSelector,
+  PreannotateRequest,
+  PreannotateResult,
+  PresetEntry,
+  QueueQuery,
+  QueueResult,
+  RunDetail,
+  RunsCompare,
+  TrainJob,
+  TrainProgress,
+  TrainStartRequest,
+} from './mitl'
 
 export type ImportFormat = 'seed' | 'conll' | 'jsonl' | 'text' | 'csv'
 export type ExportFormat = 'attributes-csv' | 'conll' | 'jsonl' | 'seed'
@@ -204,7 +222,18 @@ export interface OccurrencesResult {
 }
 
 /** Desktop menu commands the renderer carries out. */
-export type MenuAction = 'import' | 'undo' | 'redo' | 'view-project' | 'view-annotate' | 'view-types'
+export type MenuAction =
+  | 'import'
+  | 'undo'
+  | 'redo'
+  | 'view-project'
+  | 'view-annotate'
+  | 'view-types'
+  // ---- model in the loop (issue 6) ----
+  | 'view-train'
+  | 'view-runs'
+  | 'view-evaluate'
+  | 'view-preannotate'
 
 type R<A, T> = { args: A; result: T }
 
@@ -238,6 +267,19 @@ export interface Requests {
   'titles.neighbor': R<NeighborQuery, Neighbor>
   'spans.acceptAll': R<{ titleId: number }, { accepted: number }>
   'spans.labelOccurrences': R<{ spanId: number }, OccurrencesResult>
+  // ---- model in the loop (issue 6): src-main/shared/mitl.ts, services/mitl.ts ----
+  'presets.list': R<void, PresetEntry[]>
+  'train.start': R<TrainStartRequest, TrainJob>
+  'train.cancel': R<{ runId: number }, { cancelling: boolean }>
+  'train.jobs': R<void, TrainJob[]>
+  'runs.get': R<{ runId: number }, RunDetail>
+  'runs.compare': R<{ a: number; b: number; split?: Split }, RunsCompare>
+  'eval.run': R<{ runId: number; split?: Split }, EvalSummary>
+  'eval.titles': R<{ runId: number; split: Split; cell: EvalCell; limit?: number }, EvalTitlesResult>
+  'preannotate.run': R<PreannotateRequest, PreannotateResult>
+  'preannotate.accept': R<ModelSpanSelector, ModelSpanEditResult>
+  'preannotate.reject': R<ModelSpanSelector, ModelSpanEditResult>
+  'preannotate.queue': R<QueueQuery, QueueResult>
 }
 
 export type RequestName = keyof Requests
@@ -251,6 +293,11 @@ export interface Events {
   'project.changed': { what: 'titles' | 'spans' | 'types' | 'runs' | 'project'; titleIds?: number[] }
   /** A desktop menu item the renderer carries out (Electron only). */
   'app.menu': { action: MenuAction }
+  // ---- model in the loop (issue 6) ----
+  /** Every event of a training job, with the job as it now stands. */
+  'train.progress': TrainProgress
+  /** Evaluation / pre-annotation progress (titles done of total). */
+  'inference.progress': InferenceProgress
 }
 export type EventName = keyof Events
 
@@ -289,11 +336,31 @@ const requestNames = [
   'titles.neighbor',
   'spans.acceptAll',
   'spans.labelOccurrences',
+  // ---- model in the loop (issue 6) ----
+  'presets.list',
+  'train.start',
+  'train.cancel',
+  'train.jobs',
+  'runs.get',
+  'runs.compare',
+  'eval.run',
+  'eval.titles',
+  'preannotate.run',
+  'preannotate.accept',
+  'preannotate.reject',
+  'preannotate.queue',
 ] as const
 /** Runtime list of request names; the type check fails if it and `Requests` differ. */
 export const REQUEST_NAMES: Exactly<RequestName, typeof requestNames> = requestNames
 
-const eventNames = ['import.progress', 'project.changed', 'app.menu'] as const
+const eventNames = [
+  'import.progress',
+  'project.changed',
+  'app.menu',
+  // ---- model in the loop (issue 6) ----
+  'train.progress',
+  'inference.progress',
+] as const
 export const EVENT_NAMES: Exactly<EventName, typeof eventNames> = eventNames
 
 export function isRequestName(x: unknown): x is RequestName {
@@ -328,12 +395,12 @@ export interface StudioClient {
 export type { Title }
 
 type VoidArgs = { [K in RequestName]: ArgsOf<K> extends void ? K : never }[RequestName]
-const noArgRequests = ['app.info', 'project.current', 'project.stats', 'types.list', 'history.undo', 'history.redo', 'runs.list', 'project.recent'] as const
+const noArgRequests = ['app.info', 'project.current', 'project.stats', 'types.list', 'history.undo', 'history.redo', 'runs.list', 'project.recent', 'presets.list', 'train.jobs'] as const
 /** Requests that take no argument (checked against `Requests`). */
 export const NO_ARG_REQUESTS: Exactly<VoidArgs, typeof noArgRequests> = noArgRequests
 
 /** Requests whose argument (a query) may be left out: they then list or count everything. */
-export const OPTIONAL_ARG_REQUESTS = ['titles.list', 'titles.counts'] as const satisfies readonly RequestName[]
+export const OPTIONAL_ARG_REQUESTS = ['titles.list', 'titles.counts', 'preannotate.queue'] as const satisfies readonly RequestName[]
 
 /** Whether a request must be called with an argument object. */
 export function needsArgument(name: RequestName): boolean {
