@@ -3,6 +3,8 @@
 // cancelled; then evaluate, drill down and pre-annotate with the trained run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TrainProgress } from '../../../src-main/shared/mitl'
+import { join } from 'node:path'
+import { runCli } from '../../helpers/cli'
 import { mitlStudio, TINY_OVERRIDES, type MitlStudio } from '../../helpers/mitl'
 
 async function finished(m: MitlStudio, runId: number, timeoutMs = 100_000): Promise<TrainProgress> {
@@ -111,5 +113,35 @@ describe('training jobs in the Studio', () => {
     expect(r.spans + r.skippedOverlap).toBeGreaterThan(0)
     const q = await m.studio.handle('preannotate.queue', { runId })
     for (let i = 1; i < q.items.length; i++) expect(q.items[i]!.minConfidence).toBeGreaterThanOrEqual(q.items[i - 1]!.minConfidence)
+  })
+
+  it('pre-annotated spans never overlap another span of their title, and gold is untouched', async () => {
+    const page = await m.studio.handle('titles.list', { split: 'train', limit: 100 })
+    for (const it of page.items) {
+      const t = await m.studio.handle('titles.get', { id: it.id })
+      const model = t.spans.filter((s) => s.origin === 'model')
+      for (const s of model) {
+        expect(s.runId).toBe(runId)
+        expect(s.confidence).toBeGreaterThan(0)
+        expect(s.confidence).toBeLessThanOrEqual(1)
+      }
+      const sorted = t.spans.slice().sort((a, b) => a.start - b.start)
+      for (let i = 1; i < sorted.length; i++) expect(sorted[i]!.start).toBeGreaterThanOrEqual(sorted[i - 1]!.end)
+    }
+  })
+
+  it('CLI: pre-annotate --run --split --min-confidence, then queue', async () => {
+    const path = join(m.dir, 'p.sqlite')
+    const r = await runCli(['pre-annotate', path, '--run', String(runId), '--split', 'train', '--min-confidence', '0.5', '--json'], { timeoutMs: 60_000 })
+    expect(r.code, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout) as { titles: number; spans: number; replaced: number }
+    expect(out.titles).toBe(48)
+    const q = await runCli(['queue', path, '--run', String(runId), '--json'])
+    expect(q.code, q.stderr).toBe(0)
+    const items = (JSON.parse(q.stdout) as { items: { minConfidence: number }[] }).items
+    for (const i of items) expect(i.minConfidence).toBeGreaterThanOrEqual(0.5)
+    const bad = await runCli(['pre-annotate', path])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/needs --run/)
   })
 })
