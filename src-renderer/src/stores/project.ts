@@ -8,7 +8,7 @@ import { useTitlesStore } from './titles'
 import { useTypesStore } from './types'
 import { useEditorStore } from './editor'
 
-export type View = 'project' | 'annotate' | 'types'
+export type View = 'project' | 'annotate' | 'types' | 'train' | 'runs' | 'evaluate' | 'preannotate'
 
 export const useProjectStore = defineStore('project', () => {
   const app = ref<AppInfo | null>(null)
