@@ -37,11 +37,19 @@ export class TrainingJobs {
     if (this.running) throw new StudioError('busy', `run ${this.running.job.runId} is training; cancel it or wait until it ends`)
     let job: TrainJob | null = null
     const early: TrainingEvent[] = []
+    // About 100 loss points per epoch for the chart, unless the config says otherwise.
+    const overrides = { ...req.overrides }
+    if (overrides.logEvery === undefined) {
+      const n = (
+        db.prepare(`SELECT count(*) AS n FROM titles WHERE split = ?${req.data === 'reviewed' ? " AND status = 'reviewed'" : ''}`).get(req.trainSplit ?? 'train') as { n: number }
+      ).n
+      overrides.logEvery = Math.max(1, Math.round(n / (overrides.batchSize ?? 32) / 100))
+    }
     const run = startTraining(
       db,
       {
         preset: req.preset,
-        ...(req.overrides ? { overrides: req.overrides } : {}),
+        overrides,
         data: {
           titles: req.data ?? 'all',
           ...(req.devSplit ? { devSplit: req.devSplit } : {}),
