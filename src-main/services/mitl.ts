@@ -168,6 +168,7 @@ function classify(gold: readonly PlainSpan[], pred: readonly PlainSpan[]): { pre
 }
 
 export async function evalRun(db: DB, runId: number, split: Split = 'test', onProgress?: Progress): Promise<EvalSummary> {
+  getRunRow(db, runId)
   const examples = selectExamples(db, split, 'all')
   if (examples.length === 0) throw new StudioError('bad_request', `split "${split}" has no titles to evaluate on`)
   const preds = await predictBatched(db, runId, examples, (done, total) => onProgress?.({ runId, what: 'evaluate', done, total }))
