@@ -744,6 +744,12 @@ export class Project {
     throw new StudioError('bad_request', 'give spanId, titleId, or type (with minConfidence)')
   }
 
+  /** How many model spans, in how many titles, a selector picks (a preview; changes nothing). */
+  countModelSpans(sel: ModelSpanSelector): { spans: number; titles: number } {
+    const rows = this.modelSpans(sel)
+    return { spans: rows.length, titles: new Set(rows.map((r) => r.title_id)).size }
+  }
+
   /** Accept model spans: they become gold. One history entry. */
   acceptModelSpans(sel: ModelSpanSelector): { changed: number; titleIds: number[] } {
     const rows = this.modelSpans(sel)

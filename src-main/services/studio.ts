@@ -139,6 +139,7 @@ export class Studio {
         return this.changed('spans', r, r.titleIds)
       },
       'preannotate.queue': (q) => preannotateQueue(this.p().db, q ?? {}),
+      'preannotate.count': (sel) => this.p().countModelSpans(sel),
     }
   }
 

@@ -280,6 +280,8 @@ export interface Requests {
   'preannotate.accept': R<ModelSpanSelector, ModelSpanEditResult>
   'preannotate.reject': R<ModelSpanSelector, ModelSpanEditResult>
   'preannotate.queue': R<QueueQuery, QueueResult>
+  /** How many model spans (in how many titles) a selector would accept or reject. */
+  'preannotate.count': R<ModelSpanSelector, { spans: number; titles: number }>
 }
 
 export type RequestName = keyof Requests
@@ -349,6 +351,7 @@ const requestNames = [
   'preannotate.accept',
   'preannotate.reject',
   'preannotate.queue',
+  'preannotate.count',
 ] as const
 /** Runtime list of request names; the type check fails if it and `Requests` differ. */
 export const REQUEST_NAMES: Exactly<RequestName, typeof requestNames> = requestNames

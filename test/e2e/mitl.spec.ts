@@ -73,11 +73,16 @@ test('weak labels → correct → train → evaluate → drill down → fix → 
   await shot(page, '1-train-setup')
   await page.getByTestId('train-start').click()
   await expect(page.getByTestId('job-state')).toBeVisible()
-  // The bar moves past 0 (read while the job runs, or at its end).
-  await expect
-    .poll(async () => Number(await page.getByTestId('progress').getAttribute('aria-valuenow')), { timeout: 60_000, intervals: [100] })
-    .toBeGreaterThan(0)
-  if ((await page.getByTestId('job-state').textContent()) === 'running') await shot(page, '2-train-running')
+  // The bar and the loss chart move while it trains: read the bar twice, and the job's loss points.
+  const progress = async (): Promise<number> => Number(await page.getByTestId('progress').getAttribute('aria-valuenow'))
+  await expect.poll(progress, { timeout: 60_000, intervals: [100] }).toBeGreaterThan(0)
+  const early = await progress()
+  const earlyPoints = (await studio.api('train.jobs'))[0]!.batchLoss.length
+  await expect.poll(progress, { timeout: 60_000, intervals: [100] }).toBeGreaterThanOrEqual(Math.min(100, early + 30))
+  if ((await page.getByTestId('job-state').textContent()) === 'running') {
+    expect((await studio.api('train.jobs'))[0]!.batchLoss.length).toBeGreaterThan(earlyPoints)
+    await shot(page, '2-train-running')
+  }
   await expect(page.getByTestId('job-state')).toHaveText('done', { timeout: 120_000 })
   const jobs = await studio.api('train.jobs')
   expect(jobs[0]).toMatchObject({ state: 'done', preset: 'bilstm-crf', trainExamples: 720, devExamples: 80 })
@@ -160,4 +165,16 @@ test('weak labels → correct → train → evaluate → drill down → fix → 
     await expect(page.locator('[data-testid="span-row"][data-origin="model"]').first()).toBeVisible()
     await shot(page, '9-editor-model-spans')
   }
+
+  // A second model, then the two side by side per type on the Runs board.
+  const second = await studio.api('train.start', { preset: 'bilstm', overrides: { epochs: 1, batchSize: 8, learningRate: 0.02, model: { charEmbedding: 32, hidden: 32 } } })
+  await expect.poll(async () => (await studio.api('train.jobs')).find((j) => j.runId === second.runId)?.state, { timeout: 90_000 }).toBe('done')
+  await page.getByTestId('tab-runs').click()
+  await expect(page.getByTestId('run-row')).toHaveCount(2)
+  await page.getByTestId('pick-1').check()
+  await page.getByTestId(`pick-${second.runId}`).check()
+  await page.getByTestId('compare').click()
+  await expect(page.getByTestId('compare-table')).toBeVisible({ timeout: 60_000 })
+  await expect(page.getByTestId('compare-table')).toContainText('all (micro)')
+  await shot(page, '10-runs-compare')
 })

@@ -111,6 +111,7 @@ describe('Studio.handle', () => {
       ['preannotate.accept', { spanId: 1 }],
       ['preannotate.reject', { titleId: 1 }],
       ['preannotate.queue', {}],
+      ['preannotate.count', { titleId: 1 }],
     ]
     const projectless = [
       'app.info', 'project.current', 'project.open', 'project.create', 'project.recent', 'project.forget',
@@ -181,6 +182,7 @@ describe('Studio.handle', () => {
     expect(await codeOf(c('preannotate.accept', { spanId: weak.id }))).toBe('bad_request')
     expect(await c('preannotate.reject', { titleId: 1 })).toEqual({ changed: 0, titleIds: [] })
     expect(await c('preannotate.queue')).toEqual({ total: 0, items: [] })
+    expect(await c('preannotate.count', { type: '品牌', minConfidence: 0.5 })).toEqual({ spans: 0, titles: 0 })
     expect(await c('project.recent')).toEqual(expect.any(Array))
     expect(await c('project.forget', { path })).toEqual(expect.any(Array))
     const other = join(dir, 'other.sqlite')

@@ -61,6 +61,7 @@ describe('pre-annotation review', () => {
   })
 
   it('accepts every span of one type at or above a threshold, leaving the rest', async () => {
+    expect(await studio.handle('preannotate.count', { type: '品类', minConfidence: 0.8 })).toEqual({ spans: 2, titles: 2 })
     const r = await studio.handle('preannotate.accept', { type: '品类', minConfidence: 0.8 })
     expect(r.changed).toBe(2)
     expect(await origins(titles[1]!)).toEqual(['0-2:品牌:model', '2-6:品类:gold'])
