@@ -375,6 +375,11 @@ export function preannotateQueue(db: DB, q: QueueQuery = {}): QueueResult {
       `SELECT t.id, t.text, min(coalesce(s.confidence, 0)) AS minConfidence, avg(coalesce(s.confidence, 0)) AS meanConfidence, count(*) AS modelSpans
        ${base} GROUP BY t.id ORDER BY minConfidence ASC, t.id ASC LIMIT ? OFFSET ?`,
     )
-    .all(...params, limit, offset) as QueueResult['items']
-  return { total, items }
+    .all(...params, limit, offset) as Omit<QueueResult['items'][number], 'spans'>[]
+  const spansOf = db.prepare(
+    `SELECT s.id, s.start, s.end, e.name AS type, coalesce(s.confidence, 0) AS confidence FROM spans s JOIN entity_types e ON e.id = s.type_id
+      WHERE s.title_id = ? AND s.origin = 'model'${run} ORDER BY s.start`,
+  )
+  const runArg = q.runId !== undefined ? [q.runId] : []
+  return { total, items: items.map((i) => ({ ...i, spans: spansOf.all(i.id, ...runArg) as QueueResult['items'][number]['spans'] })) }
 }

@@ -119,7 +119,8 @@ export class Studio {
       'train.cancel': ({ runId }) => this.jobs.cancel(runId),
       'train.jobs': () => this.jobs.list(),
       'runs.get': ({ runId }) => getRun(this.p(), runId),
-      'runs.compare': ({ a, b, split }) => this.infer('comparing runs', () => compareRuns(this.p(), a, b, split ?? 'test', this.progress)),
+      'runs.compare': ({ a, b, split }) =>
+        this.infer('comparing runs', async () => this.changed('runs', await compareRuns(this.p(), a, b, split ?? 'test', this.progress))),
       'eval.run': ({ runId, split }) =>
         this.infer('an evaluation', async () => this.changed('runs', await evalRun(this.p().db, runId, split ?? 'test', this.progress))),
       'eval.titles': ({ runId, split, cell, limit }) => evalTitles(this.p().db, runId, split, cell, limit),

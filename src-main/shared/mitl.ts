@@ -210,6 +210,8 @@ export interface QueueItem {
   minConfidence: number
   meanConfidence: number
   modelSpans: number
+  /** Its model spans (of the run, when one was asked for), by start. */
+  spans: { id: number; start: number; end: number; type: string; confidence: number }[]
 }
 
 export interface QueueQuery {

@@ -74,6 +74,7 @@ describe('pre-annotation review', () => {
     const q = await studio.handle('preannotate.queue', {})
     expect(q.items.map((i) => i.id)).toEqual([titles[1], titles[2], titles[0]])
     expect(q.items.map((i) => i.minConfidence)).toEqual([0.4, 0.6, 0.9])
+    expect(q.items[0]!.spans.map((s) => [s.start, s.end, s.type, s.confidence])).toEqual([[0, 2, '品牌', 0.4], [2, 6, '品类', 0.95]])
     await studio.handle('titles.setStatus', { ids: [titles[1]!], status: 'reviewed' })
     expect((await studio.handle('preannotate.queue', undefined as never)).items.map((i) => i.id)).toEqual([titles[2], titles[0]])
   })
