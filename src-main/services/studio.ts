@@ -199,6 +199,8 @@ export class Studio {
   }
 
   close(): void {
+    // A job still running stops at its next batch; what it reports after this is not recorded.
+    if (this.jobs.active) void this.jobs.stop()
     this.project?.close()
     this.project = null
   }

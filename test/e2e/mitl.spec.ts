@@ -177,4 +177,16 @@ test('weak labels → correct → train → evaluate → drill down → fix → 
   await expect(page.getByTestId('compare-table')).toBeVisible({ timeout: 60_000 })
   await expect(page.getByTestId('compare-table')).toContainText('all (micro)')
   await shot(page, '10-runs-compare')
+
+  // Cancel from the Train screen: a long job stops at the next batch and says so.
+  await page.getByTestId('tab-train').click()
+  await page.getByTestId('preset-bilstm').click()
+  await page.getByTestId('cfg-epochs').fill('30')
+  await page.getByTestId('train-start').click()
+  await expect(page.getByTestId('job-state')).toHaveText('running')
+  await expect.poll(progress, { timeout: 60_000, intervals: [100] }).toBeGreaterThan(0)
+  await page.getByTestId('train-cancel').click()
+  await expect(page.getByTestId('job-state')).toHaveText('cancelled', { timeout: 60_000 })
+  expect((await studio.api('runs.list'))[0]!.status).toBe('cancelled')
+  await shot(page, '11-train-cancelled')
 })
