@@ -184,6 +184,13 @@ test('weak labels → correct → train → evaluate → drill down → fix → 
   await page.getByTestId('cfg-epochs').fill('30')
   await page.getByTestId('train-start').click()
   await expect(page.getByTestId('job-state')).toHaveText('running')
+  // Reopening the page while it trains shows the job again (the header's Train tab says so too).
+  await page.reload()
+  await expect(page.locator('[data-app-state="ready"]')).toBeVisible()
+  await expect(page.getByTestId('tab-train-live')).toBeVisible()
+  await page.getByTestId('tab-train').click()
+  await expect(page.getByTestId('job-state')).toHaveText('running')
+  await expect(page.getByTestId('preset-bilstm').locator('input')).toBeChecked()
   await expect.poll(progress, { timeout: 60_000, intervals: [100] }).toBeGreaterThan(0)
   await page.getByTestId('train-cancel').click()
   await expect(page.getByTestId('job-state')).toHaveText('cancelled', { timeout: 60_000 })
