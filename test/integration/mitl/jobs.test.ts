@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TrainProgress } from '../../../src-main/shared/mitl'
 import { join } from 'node:path'
+import { evaluate } from '../../../src-main/ml/eval'
 import { runCli } from '../../helpers/cli'
 import { mitlStudio, TINY_OVERRIDES, type MitlStudio } from '../../helpers/mitl'
 
@@ -93,6 +94,22 @@ describe('training jobs in the Studio', () => {
       expect(r.count).toBe(ev.errors[b])
       expect(r.total).toBe(r.titles.length)
       for (const t of r.titles) expect(t.hits.length).toBeGreaterThan(0)
+    }
+    // Exactly those titles: a title is listed for a bucket iff ml/eval, run on that title alone, counts the bucket there.
+    const preds = new Map(
+      (m.studio.current()!.db.prepare('SELECT title_id, spans FROM predictions WHERE run_id = ?').all(runId) as { title_id: number; spans: string }[]).map((r) => [
+        r.title_id,
+        JSON.parse(r.spans) as { start: number; end: number; type: string }[],
+      ]),
+    )
+    const testTitles = await m.studio.handle('titles.list', { split: 'test', limit: 100 })
+    for (const b of ['missed', 'spurious', 'wrongBoundary', 'wrongType', 'wrongBoth'] as const) {
+      const listed = new Set((await m.studio.handle('eval.titles', { runId, split: 'test', cell: { bucket: b } })).titles.map((t) => t.id))
+      for (const it of testTitles.items) {
+        const t = await m.studio.handle('titles.get', { id: it.id })
+        const one = evaluate([t.spans.filter((s) => s.origin !== 'model')], [preds.get(t.id) ?? []])
+        expect(listed.has(t.id), `${b} ${t.id}`).toBe(one.errors[b] > 0)
+      }
     }
     for (const [g, row] of Object.entries(ev.confusion))
       for (const [p, n] of Object.entries(row)) expect((await m.studio.handle('eval.titles', { runId, split: 'test', cell: { gold: g, pred: p } })).count).toBe(n)
