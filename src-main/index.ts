@@ -1,7 +1,7 @@
 // Electron bootstrap only: one secure window, the IPC bridge to the contract, menu, dialogs.
 // The services are the same ones the headless server and the CLI use.
 
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMainInvokeEvent } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, utilityProcess, type IpcMainInvokeEvent } from 'electron'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isRequestName, type DialogKind, type MenuAction, type WireResult } from './shared/api'
@@ -10,8 +10,28 @@ import { CSP, toWire } from './server/http'
 import { ensureDemoProject } from './services/demo'
 import { Studio } from './services/studio'
 import { appVersion } from './services/version'
+import type { ChildLike, Spawner } from './trainer/host'
 
-const studio = new Studio({ shell: 'electron', version: appVersion() })
+/** Training jobs fork the trainer as an Electron utility process (the entry speaks parentPort). */
+const utilitySpawner: Spawner = (entry, execArgv, env) => {
+  const child = utilityProcess.fork(entry, [], { execArgv, env, serviceName: 'NER Studio trainer', stdio: 'inherit' })
+  const like: ChildLike = {
+    get pid() {
+      return child.pid
+    },
+    send: (msg) => child.postMessage(msg),
+    on: (event: string, cb: (...a: never[]) => void) => {
+      if (event === 'message') child.on('message', cb as (m: unknown) => void)
+      else if (event === 'exit') child.on('exit', (code) => (cb as (c: number | null) => void)(code))
+      else if (event === 'error') child.on('error' as 'exit', () => (cb as (e: Error) => void)(new Error('trainer process failed')))
+      return like
+    },
+    kill: () => child.kill(),
+  } as ChildLike
+  return like
+}
+
+const studio = new Studio({ shell: 'electron', version: appVersion(), spawner: utilitySpawner })
 let win: BrowserWindow | null = null
 
 interface WindowState {
@@ -152,7 +172,11 @@ function buildMenu(): void {
           { label: 'Annotate', accelerator: 'CmdOrCtrl+2', click: send('view-annotate') },
           { label: 'Entity Types', accelerator: 'CmdOrCtrl+3', click: send('view-types') },
           { label: 'Weak Labels', accelerator: 'CmdOrCtrl+4', click: send('view-weak') },
-          { label: 'Export', accelerator: 'CmdOrCtrl+5', click: send('view-export') },
+          { label: 'Train', accelerator: 'CmdOrCtrl+5', click: send('view-train') },
+          { label: 'Runs', accelerator: 'CmdOrCtrl+6', click: send('view-runs') },
+          { label: 'Evaluate', accelerator: 'CmdOrCtrl+7', click: send('view-evaluate') },
+          { label: 'Pre-annotate', accelerator: 'CmdOrCtrl+8', click: send('view-preannotate') },
+          { label: 'Export', accelerator: 'CmdOrCtrl+9', click: send('view-export') },
           { type: 'separator' },
           { role: 'reload' },
           { role: 'toggleDevTools' },
@@ -172,7 +196,9 @@ if (!app.requestSingleInstanceLock()) {
   app.quit()
 } else {
   app.on('second-instance', () => {
-    if (win) {
+    // A window closed while a training job ran: launching the studio again shows it (and the job).
+    if (!win || win.isDestroyed()) createWindow()
+    else {
       if (win.isMinimized()) win.restore()
       win.focus()
     }
@@ -207,7 +233,17 @@ if (!app.requestSingleInstanceLock()) {
     createWindow()
   })
   app.on('window-all-closed', () => {
-    studio.close()
-    app.quit()
+    win = null
+    // A training job outlives its window: the app stays until the job ends (launch again to see it).
+    const quitWhenIdle = (): void => {
+      if (win) return
+      if (studio.jobs.active) return void setTimeout(quitWhenIdle, 1000)
+      studio.close()
+      app.quit()
+    }
+    quitWhenIdle()
+  })
+  app.on('activate', () => {
+    if (!win || win.isDestroyed()) createWindow()
   })
 }

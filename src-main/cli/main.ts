@@ -15,6 +15,7 @@ import { Project } from '../services/project'
 import { ProgressBar } from './progress'
 import { applyDictionaries, importGazetteer, listDictionaries, readGazetteer } from '../services/weak'
 import { cmdEvaluate, cmdPredict, cmdPresets, cmdTrain, UsageError } from './train'
+import { cmdAccept, cmdPreannotate, cmdQueue } from './mitl'
 
 const USAGE = `usage: ner-studio <command> …
 
@@ -41,6 +42,11 @@ const USAGE = `usage: ner-studio <command> …
   evaluate <project.sqlite> --run <id> [--split test|dev|train] [--json]
   predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--bom]
   presets  [--bert <folder>] [--json]                (the study's models and what each one is)
+  pre-annotate <project.sqlite> --run <id> [--split S] [--min-confidence X] [--limit N] [--json]
+         (the run's spans on unreviewed titles as origin model, with confidence; never over other spans)
+  queue    <project.sqlite> [--run <id>] [--limit N] [--json]   (unreviewed titles, least confident first)
+  accept   <project.sqlite> (--type T [--min-confidence X] [--run <id>] | --title ID)   (model spans → gold)
+  reject   <project.sqlite> (--type T [--min-confidence X] [--run <id>] | --title ID)   (model spans deleted)
   serve  [project.sqlite] [--port N]   (headless server on 127.0.0.1, prints its URL; default: the demo project)
 `
 
@@ -317,6 +323,18 @@ export async function main(argv: string[]): Promise<number> {
         return 0
       case 'predict':
         await cmdPredict(rest)
+        return 0
+      case 'pre-annotate':
+        await cmdPreannotate(rest)
+        return 0
+      case 'queue':
+        cmdQueue(rest)
+        return 0
+      case 'accept':
+        cmdAccept(rest)
+        return 0
+      case 'reject':
+        cmdAccept(rest, true)
         return 0
       case undefined:
       case 'help':

@@ -217,7 +217,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       wss.close()
       await new Promise<void>((ok) => server.close(() => ok()))
       rmSync(uploadDir, { recursive: true, force: true })
-      if (!opts.studio) studio.close()
+      // A training job is cancelled (and waited for) before its project closes.
+      if (!opts.studio) await studio.shutdown()
     },
   }
 }

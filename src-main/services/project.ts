@@ -35,6 +35,7 @@ import {
   type TitleWithSpans,
 } from '../shared/types'
 import { openDatabase, type DB, type OpenOptions } from '../store/db'
+import type { ModelSpanSelector } from '../shared/mitl'
 import { colorFor, isColor } from './palette'
 
 /** A span row as stored (the unit of undo/redo). */
@@ -715,6 +716,72 @@ export class Project {
       const why = e instanceof Error ? e.message : String(e)
       throw new StudioError('conflict', `cannot ${verb} "${label}": ${why}`)
     }
+  }
+
+  // ---------------------------------------------------------------- model in the loop (issue 6)
+
+  /** Model spans chosen by a selector: one span, every one of a title, or of a type at/above a confidence. */
+  private modelSpans(sel: ModelSpanSelector): SpanRow[] {
+    if ('spanId' in sel) {
+      const row = this.spanRow(sel.spanId)
+      if (row.origin !== 'model') throw new StudioError('bad_request', `span ${sel.spanId} is not a model span (origin ${row.origin})`)
+      return [row]
+    }
+    if ('titleId' in sel) {
+      return this.db.prepare("SELECT * FROM spans WHERE title_id = ? AND origin = 'model' ORDER BY start").all(sel.titleId) as SpanRow[]
+    }
+    if ('type' in sel) {
+      const t = this.typeByName(String(sel.type))
+      if (!t) throw new StudioError('not_found', `no entity type named "${sel.type}"`)
+      const min = sel.minConfidence ?? 0
+      const run = sel.runId !== undefined ? ' AND run_id = ?' : ''
+      const args: unknown[] = [t.id, min]
+      if (sel.runId !== undefined) args.push(sel.runId)
+      return this.db
+        .prepare(`SELECT * FROM spans WHERE type_id = ? AND origin = 'model' AND coalesce(confidence, 0) >= ?${run} ORDER BY title_id, start`)
+        .all(...args) as SpanRow[]
+    }
+    throw new StudioError('bad_request', 'give spanId, titleId, or type (with minConfidence)')
+  }
+
+  /** How many model spans, in how many titles, a selector picks (a preview; changes nothing). */
+  countModelSpans(sel: ModelSpanSelector): { spans: number; titles: number } {
+    const rows = this.modelSpans(sel)
+    return { spans: rows.length, titles: new Set(rows.map((r) => r.title_id)).size }
+  }
+
+  /** Accept model spans: they become gold. One history entry. */
+  acceptModelSpans(sel: ModelSpanSelector): { changed: number; titleIds: number[] } {
+    const rows = this.modelSpans(sel)
+    const label = 'spanId' in sel ? 'accept model span' : 'titleId' in sel ? 'accept model spans of a title' : `accept model ${sel.type} spans`
+    return this.edit(label, (ops) => {
+      const ids = new Set<number>()
+      for (const before of rows) {
+        const after: SpanRow = { ...before, origin: 'gold', run_id: null, confidence: null }
+        updateSpan(this.db, after)
+        ops.push({ k: 'span~', before, after })
+        ids.add(before.title_id)
+      }
+      for (const id of ids) this.touch(id)
+      return { changed: rows.length, titleIds: [...ids] }
+    })
+  }
+
+  /** Reject model spans: they are deleted. One history entry. */
+  rejectModelSpans(sel: ModelSpanSelector): { changed: number; titleIds: number[] } {
+    const rows = this.modelSpans(sel)
+    const label = 'spanId' in sel ? 'reject model span' : 'titleId' in sel ? 'reject model spans of a title' : `reject model ${sel.type} spans`
+    return this.edit(label, (ops) => {
+      const ids = new Set<number>()
+      const del = this.db.prepare('DELETE FROM spans WHERE id = ?')
+      for (const row of rows) {
+        del.run(row.id)
+        ops.push({ k: 'span-', row })
+        ids.add(row.title_id)
+      }
+      for (const id of ids) this.touch(id)
+      return { changed: rows.length, titleIds: [...ids] }
+    })
   }
 
   // ---------------------------------------------------------------- runs

@@ -21,6 +21,9 @@ import { importInto } from './import'
 import { Project } from './project'
 import { userDataDir } from './paths'
 import { RecentProjects } from './recent'
+import { TrainingJobs } from './jobs'
+import { compareRuns, evalRun, evalTitles, getRun, preannotate, preannotateQueue, presetsList } from './mitl'
+import type { Spawner } from '../trainer/host'
 
 type Handlers = { [K in RequestName]: (args: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>> }
 type Listener = <E extends EventName>(name: E, payload: Events[E]) => void
@@ -31,6 +34,8 @@ export interface StudioOptions {
   note?: string | null
   /** Folder for the studio's own files (recent.json); default userDataDir(). */
   dataDir?: string
+  /** How training jobs fork the trainer (Electron: utilityProcess.fork); default child_process.fork. */
+  spawner?: Spawner
 }
 
 export class Studio {
@@ -41,9 +46,18 @@ export class Studio {
   private exported = new Set<string>()
   private readonly handlers: Handlers
   readonly recent: RecentProjects
+  /** Training jobs (one at a time); they outlive windows, not the process. */
+  readonly jobs: TrainingJobs
+  /** Evaluation / pre-annotation in progress (one at a time). */
+  private inferring: string | null = null
 
   constructor(private readonly opts: StudioOptions) {
     this.recent = new RecentProjects(() => join(this.opts.dataDir ?? userDataDir(), 'recent.json'))
+    this.jobs = new TrainingJobs(
+      (p) => this.emit('train.progress', p),
+      () => this.emit('project.changed', { what: 'runs' }),
+      () => (this.opts.spawner ? { spawner: this.opts.spawner } : {}),
+    )
     this.handlers = {
       'app.info': () => ({
         version: this.opts.version,
@@ -140,6 +154,47 @@ export class Studio {
       },
       'dicts.promote': (req) => promoteSpans(this.writable().db, req),
       'export.preview': (req) => previewExport(this.p().path, req),
+      // ---- model in the loop (issue 6) ----
+      'presets.list': () => presetsList(),
+      'train.start': (req) => this.jobs.start(this.writable().db, req),
+      'train.cancel': ({ runId }) => this.jobs.cancel(runId),
+      'train.jobs': () => this.jobs.list(),
+      'runs.get': ({ runId }) => getRun(this.p(), runId),
+      'runs.compare': ({ a, b, split }) =>
+        this.infer('comparing runs', async () => this.changed('runs', await compareRuns(this.p(), a, b, split ?? 'test', this.progress))),
+      'eval.run': ({ runId, split }) =>
+        this.infer('an evaluation', async () => this.changed('runs', await evalRun(this.p().db, runId, split ?? 'test', this.progress))),
+      'eval.titles': ({ runId, split, cell, limit }) => evalTitles(this.p().db, runId, split, cell, limit),
+      'preannotate.run': (req) =>
+        this.infer('a pre-annotation', async () => {
+          const p = this.writable()
+          const r = await preannotate(p, req, this.progress)
+          this.emit('project.changed', { what: 'spans' })
+          return r
+        }),
+      'preannotate.accept': (sel) => {
+        const r = this.writable().acceptModelSpans(sel)
+        return this.changed('spans', r, r.titleIds)
+      },
+      'preannotate.reject': (sel) => {
+        const r = this.writable().rejectModelSpans(sel)
+        return this.changed('spans', r, r.titleIds)
+      },
+      'preannotate.queue': (q) => preannotateQueue(this.p().db, q ?? {}),
+      'preannotate.count': (sel) => this.p().countModelSpans(sel),
+    }
+  }
+
+  private readonly progress = (p: Events['inference.progress']): void => this.emit('inference.progress', p)
+
+  /** Run one inference at a time (evaluate, pre-annotate, compare). */
+  private async infer<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.inferring) throw new StudioError('busy', `${this.inferring} is running; try again when it ends`)
+    this.inferring = what
+    try {
+      return await fn()
+    } finally {
+      this.inferring = null
     }
   }
 
@@ -169,6 +224,8 @@ export class Studio {
 
   open(path: string, create: boolean): ReturnType<Project['info']> {
     if (this.importing) throw new StudioError('busy', `an import of ${this.importing} is running`)
+    if (this.jobs.active) throw new StudioError('busy', `run ${this.jobs.active.runId} is training in this project; cancel it first`)
+    if (this.inferring) throw new StudioError('busy', `${this.inferring} is running; try again when it ends`)
     const next = Project.open(path, { create })
     this.project?.close()
     this.project = next
@@ -181,7 +238,15 @@ export class Studio {
     return this.project
   }
 
+  /** Cancel a running training job and wait for it to end, then close the project. */
+  async shutdown(): Promise<void> {
+    await this.jobs.stop()
+    this.close()
+  }
+
   close(): void {
+    // A job still running stops at its next batch; what it reports after this is not recorded.
+    if (this.jobs.active) void this.jobs.stop()
     this.project?.close()
     this.project = null
   }

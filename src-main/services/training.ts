@@ -146,6 +146,9 @@ export function startTraining(
           epochOf(e.epoch).dev = e.dev
           updateRun(db, runId, { metrics: { epochs: history } })
         }
+      } catch (err) {
+        // The project was closed under a running job (it is being cancelled): nothing to record.
+        if (db.open) throw err
       } finally {
         onEvent(runId, e)
       }

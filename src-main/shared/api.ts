@@ -15,6 +15,24 @@ import type {
   TitleWithSpans,
   Title,
 } from './types'
+import type {
+  EvalCell,
+  EvalSummary,
+  EvalTitlesResult,
+  InferenceProgress,
+  ModelSpanEditResult,
+  ModelSpanSelector,
+  PreannotateRequest,
+  PreannotateResult,
+  PresetEntry,
+  QueueQuery,
+  QueueResult,
+  RunDetail,
+  RunsCompare,
+  TrainJob,
+  TrainProgress,
+  TrainStartRequest,
+} from './mitl'
 
 export type ImportFormat = 'seed' | 'conll' | 'jsonl' | 'text' | 'csv'
 export type ExportFormat = 'attributes-csv' | 'conll' | 'jsonl' | 'seed'
@@ -215,6 +233,11 @@ export type MenuAction =
   | 'view-types'
   | 'view-weak'
   | 'view-export'
+  // ---- model in the loop (issue 6) ----
+  | 'view-train'
+  | 'view-runs'
+  | 'view-evaluate'
+  | 'view-preannotate'
 
 // ---- weak labelling and export (issue 6, loop) ----
 
@@ -373,6 +396,21 @@ export interface Requests {
   'dicts.apply': R<WeakLabelRequest, WeakLabelSummary>
   'dicts.promote': R<PromoteRequest, PromoteSummary>
   'export.preview': R<ExportPreviewRequest, ExportPreview>
+  // ---- model in the loop (issue 6): src-main/shared/mitl.ts, services/mitl.ts ----
+  'presets.list': R<void, PresetEntry[]>
+  'train.start': R<TrainStartRequest, TrainJob>
+  'train.cancel': R<{ runId: number }, { cancelling: boolean }>
+  'train.jobs': R<void, TrainJob[]>
+  'runs.get': R<{ runId: number }, RunDetail>
+  'runs.compare': R<{ a: number; b: number; split?: Split }, RunsCompare>
+  'eval.run': R<{ runId: number; split?: Split }, EvalSummary>
+  'eval.titles': R<{ runId: number; split: Split; cell: EvalCell; limit?: number }, EvalTitlesResult>
+  'preannotate.run': R<PreannotateRequest, PreannotateResult>
+  'preannotate.accept': R<ModelSpanSelector, ModelSpanEditResult>
+  'preannotate.reject': R<ModelSpanSelector, ModelSpanEditResult>
+  'preannotate.queue': R<QueueQuery, QueueResult>
+  /** How many model spans (in how many titles) a selector would accept or reject. */
+  'preannotate.count': R<ModelSpanSelector, { spans: number; titles: number }>
 }
 
 export type RequestName = keyof Requests
@@ -386,6 +424,11 @@ export interface Events {
   'project.changed': { what: 'titles' | 'spans' | 'types' | 'runs' | 'project'; titleIds?: number[] }
   /** A desktop menu item the renderer carries out (Electron only). */
   'app.menu': { action: MenuAction }
+  // ---- model in the loop (issue 6) ----
+  /** Every event of a training job, with the job as it now stands. */
+  'train.progress': TrainProgress
+  /** Evaluation / pre-annotation progress (titles done of total). */
+  'inference.progress': InferenceProgress
 }
 export type EventName = keyof Events
 
@@ -432,11 +475,32 @@ const requestNames = [
   'dicts.apply',
   'dicts.promote',
   'export.preview',
+  // ---- model in the loop (issue 6) ----
+  'presets.list',
+  'train.start',
+  'train.cancel',
+  'train.jobs',
+  'runs.get',
+  'runs.compare',
+  'eval.run',
+  'eval.titles',
+  'preannotate.run',
+  'preannotate.accept',
+  'preannotate.reject',
+  'preannotate.queue',
+  'preannotate.count',
 ] as const
 /** Runtime list of request names; the type check fails if it and `Requests` differ. */
 export const REQUEST_NAMES: Exactly<RequestName, typeof requestNames> = requestNames
 
-const eventNames = ['import.progress', 'project.changed', 'app.menu'] as const
+const eventNames = [
+  'import.progress',
+  'project.changed',
+  'app.menu',
+  // ---- model in the loop (issue 6) ----
+  'train.progress',
+  'inference.progress',
+] as const
 export const EVENT_NAMES: Exactly<EventName, typeof eventNames> = eventNames
 
 export function isRequestName(x: unknown): x is RequestName {
@@ -471,12 +535,12 @@ export interface StudioClient {
 export type { Title }
 
 type VoidArgs = { [K in RequestName]: ArgsOf<K> extends void ? K : never }[RequestName]
-const noArgRequests = ['app.info', 'project.current', 'project.stats', 'types.list', 'history.undo', 'history.redo', 'runs.list', 'project.recent'] as const
+const noArgRequests = ['app.info', 'project.current', 'project.stats', 'types.list', 'history.undo', 'history.redo', 'runs.list', 'project.recent', 'presets.list', 'train.jobs'] as const
 /** Requests that take no argument (checked against `Requests`). */
 export const NO_ARG_REQUESTS: Exactly<VoidArgs, typeof noArgRequests> = noArgRequests
 
 /** Requests whose argument (a query) may be left out: they then list or count everything. */
-export const OPTIONAL_ARG_REQUESTS = ['titles.list', 'titles.counts', 'dicts.list'] as const satisfies readonly RequestName[]
+export const OPTIONAL_ARG_REQUESTS = ['titles.list', 'titles.counts', 'dicts.list', 'preannotate.queue'] as const satisfies readonly RequestName[]
 
 /** Whether a request must be called with an argument object. */
 export function needsArgument(name: RequestName): boolean {

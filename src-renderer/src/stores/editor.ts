@@ -190,6 +190,15 @@ export const useEditorStore = defineStore('editor', () => {
     })
   }
 
+  /** Accept (→ gold) or reject (delete) one model span; one undoable edit (issue 6). */
+  function reviewModelSpan(spanId: number, accept: boolean): Promise<unknown> {
+    return run(async () => {
+      await call(accept ? 'preannotate.accept' : 'preannotate.reject', { spanId })
+      await refresh()
+      say(accept ? 'Accepted the model span as gold' : 'Rejected the model span')
+    })
+  }
+
   function toggleReviewed(): Promise<unknown> {
     return run(async () => {
       const t = title.value
@@ -274,6 +283,6 @@ export const useEditorStore = defineStore('editor', () => {
     title, chars, cursor, anchor, selection, selectedSpanId, selectedSpan, spanAt, armed, paletteOpen, message,
     canUndo, canRedo,
     load, refresh, close, changed, applyType, createSpan, moveBoundary, setBoundary, deleteSelected, acceptAll,
-    toggleReviewed, labelOccurrences, history, go, moveCursor, selectSpan, cycleSpan, say, idle,
+    toggleReviewed, reviewModelSpan, labelOccurrences, history, go, moveCursor, selectSpan, cycleSpan, say, idle,
   }
 })

@@ -9,7 +9,7 @@ import { useTypesStore } from './types'
 import { useEditorStore } from './editor'
 import { useWeakStore } from './weak'
 
-export type View = 'project' | 'annotate' | 'types' | 'weak' | 'export'
+export type View = 'project' | 'annotate' | 'types' | 'weak' | 'train' | 'runs' | 'evaluate' | 'preannotate' | 'export'
 
 export const useProjectStore = defineStore('project', () => {
   const app = ref<AppInfo | null>(null)

@@ -108,8 +108,23 @@ describe('Studio.handle', () => {
       ['dicts.apply', { dictionaryIds: [1] }],
       ['dicts.promote', { dictionaryId: 1, type: 'x' }],
       ['export.preview', { format: 'jsonl' }],
+      // ---- model in the loop (issue 6) ----
+      ['train.start', { preset: 'bilstm' }],
+      ['runs.get', { runId: 1 }],
+      ['runs.compare', { a: 1, b: 2 }],
+      ['eval.run', { runId: 1 }],
+      ['eval.titles', { runId: 1, split: 'test', cell: {} }],
+      ['preannotate.run', { runId: 1 }],
+      ['preannotate.accept', { spanId: 1 }],
+      ['preannotate.reject', { titleId: 1 }],
+      ['preannotate.queue', {}],
+      ['preannotate.count', { titleId: 1 }],
     ]
-    const projectless = ['app.info', 'project.current', 'project.open', 'project.create', 'project.recent', 'project.forget']
+    const projectless = [
+      'app.info', 'project.current', 'project.open', 'project.create', 'project.recent', 'project.forget',
+      // the engine's presets and the studio's training jobs do not need a project
+      'presets.list', 'train.jobs', 'train.cancel',
+    ]
     // Every name except the projectless ones is in this list, so a new request must be added here.
     expect(needsProject.map(([n]) => n).sort()).toEqual(REQUEST_NAMES.filter((n) => !projectless.includes(n)).sort())
     for (const [name, args] of needsProject)
@@ -172,6 +187,20 @@ describe('Studio.handle', () => {
     expect(await c('dicts.promote', { dictionaryId: made.id, type: '品牌' })).toMatchObject({ added: expect.any(Number) })
     expect(await c('dicts.delete', { id: made.id })).toEqual({ removedSpans: 0 })
     expect(await c('export.preview', { format: 'attributes-csv', limit: 1 })).toMatchObject({ titles: 3, rows: expect.any(Array) })
+    // ---- model in the loop (issue 6): the cheap answers; training itself is in test/integration/mitl
+    expect(await c('presets.list')).toHaveLength(10)
+    expect(await c('train.jobs')).toEqual([])
+    expect(await codeOf(c('train.start', { preset: 'bert' }))).toBe('bad_request')
+    expect(await codeOf(c('train.cancel', { runId: 99 }))).toBe('not_found')
+    expect(await codeOf(c('runs.get', { runId: 99 }))).toBe('not_found')
+    expect(await codeOf(c('runs.compare', { a: 98, b: 99 }))).toBe('not_found')
+    expect(await codeOf(c('eval.run', { runId: 99 }))).toBe('not_found')
+    expect(await codeOf(c('eval.titles', { runId: 99, split: 'test', cell: {} }))).toBe('not_found')
+    expect(await codeOf(c('preannotate.run', { runId: 99 }))).toBe('not_found')
+    expect(await codeOf(c('preannotate.accept', { spanId: weak.id }))).toBe('bad_request')
+    expect(await c('preannotate.reject', { titleId: 1 })).toEqual({ changed: 0, titleIds: [] })
+    expect(await c('preannotate.queue')).toEqual({ total: 0, items: [] })
+    expect(await c('preannotate.count', { type: '品牌', minConfidence: 0.5 })).toEqual({ spans: 0, titles: 0 })
     expect(await c('project.recent')).toEqual(expect.any(Array))
     expect(await c('project.forget', { path })).toEqual(expect.any(Array))
     const other = join(dir, 'other.sqlite')
