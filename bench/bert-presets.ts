@@ -4,7 +4,7 @@
  * with random BERT-base-shaped encoders of 2, 4 and 12 layers.
  *
  *   npm run bench bert-presets -- [--backend wasm] [--layers 2,4,12] [--presets bert,bert-crf,…] [--batch 8] [--chars 50]
- *                                 [--reps 1] [--full-presets bert-crf] [--out bench/results/bert-presets.md]
+ *                                 [--reps 1] [--full-presets bert-crf] [--freeze N [--freeze-embeddings]] [--out bench/results/bert-presets.md]
  *
  * Every row runs in its own child process (a wasm out-of-memory abort kills the wasm module, and
  * every row then starts from the same heap). Encoder: hidden 768, 12 heads, intermediate 3072,
@@ -31,6 +31,8 @@ interface Job {
   layers: number
   batch: number
   freeze: number
+  /** Freeze the embedding tables too (default: freeze > 0). */
+  freezeEmb?: boolean
   chars: number
   backend: string
   reps: number
@@ -84,9 +86,9 @@ async function child(job: Job): Promise<Result> {
     const data = Array.from({ length: 64 }, title)
     const t0 = performance.now()
     const encoder = BertEncoder.random(config, 1)
-    encoder.freeze({ layers: job.freeze, embeddings: job.freeze > 0 })
+    encoder.freeze({ layers: job.freeze, embeddings: job.freezeEmb ?? job.freeze > 0 })
     out.initS = (performance.now() - t0) / 1000
-    const cfg = presetConfig(job.preset as 'bert', { batchSize: job.batch, model: { bert: { freezeLayers: job.freeze } } })
+    const cfg = presetConfig(job.preset as 'bert', { batchSize: job.batch, model: { bert: { freezeLayers: job.freeze, freezeEmbeddings: job.freezeEmb ?? job.freeze > 0 } } })
     const model = new Tagger({ config: cfg.model, vocabs: buildVocabs(data, cfg.model), seed: 1, bert: { encoder, vocab } })
     out.parameters = model.parameterCount
     out.trainable = model.trainableParameterCount
@@ -142,7 +144,8 @@ async function main(): Promise<void> {
   const jobs: Job[] = []
   // --freeze N: only that setting (e.g. --layers 12 --freeze 4 --presets bert-crf: how much of a 12-layer encoder fits)
   const only = arg('freeze', '')
-  if (only) for (const layers of layersList) for (const preset of presets) jobs.push({ preset, layers, batch, freeze: Number(only), chars, backend, reps })
+  const freezeEmb = process.argv.includes('--freeze-embeddings')
+  if (only) for (const layers of layersList) for (const preset of presets) jobs.push({ preset, layers, batch, freeze: Number(only), ...(freezeEmb ? { freezeEmb } : {}), chars, backend, reps })
   else for (const layers of layersList)
     for (const preset of presets) {
       if (layers <= 4) jobs.push({ preset, layers, batch, freeze: 0, chars, backend, reps })
@@ -181,7 +184,7 @@ async function main(): Promise<void> {
     '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.preset} | ${r.layers} | ${r.freeze ? `top ${r.layers - r.freeze} (frozen ${r.freeze})` : 'full'} | ${r.batch} | ${r.parameters ? `${(r.parameters / 1e6).toFixed(1)} M (${(r.trainable! / 1e6).toFixed(1)} M)` : '—'} | ${f(r.firstStepS)} | ${f(r.stepS)} | ${f(r.charsPerS, 0)} | ${f(r.tfMB, 0)} | ${f(r.peakRssMB, 0)} | ${f(r.titlesPerS, 1)} | ${r.error ?? ''} |`,
+        `| ${r.preset} | ${r.layers} | ${r.freeze ? `top ${r.layers - r.freeze} (frozen ${r.freeze})` : r.freezeEmb ? 'all but embeddings' : 'full'} | ${r.batch} | ${r.parameters ? `${(r.parameters / 1e6).toFixed(1)} M (${(r.trainable! / 1e6).toFixed(1)} M)` : '—'} | ${f(r.firstStepS)} | ${f(r.stepS)} | ${f(r.charsPerS, 0)} | ${f(r.tfMB, 0)} | ${f(r.peakRssMB, 0)} | ${f(r.titlesPerS, 1)} | ${r.error ?? ''} |`,
     ),
     '',
   ].join('\n')

@@ -38,7 +38,7 @@ const USAGE = `usage: ner-studio <command> …
   train  <project.sqlite> --model <preset> [--epochs N] [--seed S] [--batch-size B] [--patience P]
          [--data all|reviewed] [--backend tensorflow|wasm|cpu] [--config overrides.json] [--json]
          BERT models (bert, bert-crf, bert-bilstm-crf, cascade-bert-crf, cascade-bert-crf-wol):
-         --bert <folder> [--encoder-lr 1e-4] [--freeze-layers N] [--accumulate K]
+         --bert <folder> [--encoder-lr 1e-4] [--freeze-layers N] [--freeze-embeddings] [--accumulate K]
   evaluate <project.sqlite> --run <id> [--split test|dev|train] [--json]
   predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--bom]
   presets  [--bert <folder>] [--json]                (the study's models and what each one is)

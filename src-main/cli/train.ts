@@ -61,6 +61,7 @@ export async function cmdTrain(argv: string[]): Promise<void> {
       bert: { type: 'string' },
       'encoder-lr': { type: 'string' },
       'freeze-layers': { type: 'string' },
+      'freeze-embeddings': { type: 'boolean' },
       accumulate: { type: 'string' },
     },
   })
@@ -94,13 +95,17 @@ export async function cmdTrain(argv: string[]): Promise<void> {
     if (!(encoderLearningRate > 0)) throw new UsageError(`--encoder-lr must be a number > 0, got "${values['encoder-lr']}"`)
   }
   const bertModel = isBertPreset(values.model)
-  if (!bertModel && (values.bert !== undefined || freezeLayers !== undefined || encoderLearningRate !== undefined)) {
-    throw new UsageError(`--bert, --freeze-layers and --encoder-lr are for the BERT models, not "${values.model}"`)
+  const freezeEmbeddings = values['freeze-embeddings']
+  if (!bertModel && (values.bert !== undefined || freezeLayers !== undefined || freezeEmbeddings !== undefined || encoderLearningRate !== undefined)) {
+    throw new UsageError(`--bert, --freeze-layers, --freeze-embeddings and --encoder-lr are for the BERT models, not "${values.model}"`)
   }
   if (bertModel && !values.bert) throw new UsageError(`--model ${values.model} fine-tunes a pre-trained BERT: give its folder with --bert <folder>`)
-  if (freezeLayers !== undefined) {
+  if (freezeLayers !== undefined || freezeEmbeddings !== undefined) {
     const m = (overrides?.model ?? {}) as NonNullable<NonNullable<ConfigOverrides>['model']>
-    overrides = { ...overrides, model: { ...m, bert: { ...m.bert, freezeLayers } } }
+    overrides = {
+      ...overrides,
+      model: { ...m, bert: { ...m.bert, ...(freezeLayers !== undefined ? { freezeLayers } : {}), ...(freezeEmbeddings ? { freezeEmbeddings: true } : {}) } },
+    }
   }
   overrides = {
     ...(encoderLearningRate !== undefined ? { encoderLearningRate } : {}),

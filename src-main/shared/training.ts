@@ -95,6 +95,12 @@ export interface BertModelOptions {
   lstm: boolean
   /** Freeze the embeddings and the lowest N transformer layers (0 = fine-tune everything). */
   freezeLayers: number
+  /**
+   * Freeze the embedding tables (+ their LayerNorm) on their own; absent = `freezeLayers > 0`.
+   * The word-embedding table (21128 × 768 in Chinese BERT) has a dense gradient and Adam update every
+   * step, a large part of a small encoder's step on CPU (bench/results/bert-presets.md).
+   */
+  freezeEmbeddings?: boolean
   /** Dropout inside BERT during training; null = the checkpoint's config.json values (usually 0.1). */
   dropout: number | null
 }

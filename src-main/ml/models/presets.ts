@@ -205,6 +205,7 @@ export function validateConfig(c: TrainConfig): string[] {
     const b = m.bert
     if (b && (!Number.isInteger(b.freezeLayers) || b.freezeLayers < 0)) errs.push('bert.freezeLayers must be an integer ≥ 0')
     if (b && b.dropout !== null && !(b.dropout >= 0 && b.dropout < 1)) errs.push('bert.dropout must be null or in [0, 1)')
+    if (b && b.freezeEmbeddings !== undefined && typeof b.freezeEmbeddings !== 'boolean') errs.push('bert.freezeEmbeddings must be true or false')
     if (m.wordEmbedding > 0) errs.push('word features (wordEmbedding) are not available with BERT')
   }
   if (c.encoderLearningRate !== null && !(c.encoderLearningRate > 0)) errs.push('encoderLearningRate must be > 0 or null')

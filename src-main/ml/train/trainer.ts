@@ -173,7 +173,7 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
   if (config.model.encoder === 'bert') {
     if (!opts.bert) throw new Error(`preset '${config.preset}' needs a BERT encoder (import a BERT folder)`)
     const freeze = config.model.bert?.freezeLayers ?? 0
-    opts.bert.encoder.freeze({ layers: Math.min(freeze, opts.bert.encoder.config.numLayers), embeddings: freeze > 0 })
+    opts.bert.encoder.freeze({ layers: Math.min(freeze, opts.bert.encoder.config.numLayers), embeddings: config.model.bert?.freezeEmbeddings ?? freeze > 0 })
   }
   const model = new Tagger({ config: config.model, vocabs, seed: config.seed, ...(opts.bert ? { bert: opts.bert } : {}) })
   const opt = makeOptimizer(model, config)

@@ -148,6 +148,27 @@ describe('BERT presets', () => {
     m.dispose()
   })
 
+  it('freezeEmbeddings freezes the embedding tables alone; freezeLayers N also freezes layers 0 … N−1', async () => {
+    const cases: [Record<string, unknown>, RegExp, RegExp][] = [
+      // options, must stay unchanged, must change
+      [{ freezeEmbeddings: true }, /\/embeddings\./, /encoder\.layer\.[01]\.attention\.self\.query\.weight/],
+      [{ freezeLayers: 1 }, /\/(embeddings\.|encoder\.layer\.0\.)/, /encoder\.layer\.1\.attention\.self\.query\.weight/],
+      [{ freezeLayers: 1, freezeEmbeddings: false }, /encoder\.layer\.0\./, /word_embeddings|encoder\.layer\.1\.attention\.self\.query\.weight/],
+    ]
+    for (const [bertOpts, frozenRe, trainedRe] of cases) {
+      const bert = tinyBert()
+      const all = bert.encoder.allVariables()
+      const before = all.map((v) => v.dataSync().slice())
+      const r = await train(tinyConfig('bert-crf', { epochs: 1, model: { hidden: 24, bert: { dropout: 0, ...bertOpts } } } as Partial<TrainConfig>), TINY, [], { bert })
+      all.forEach((v, i) => {
+        const changed = v.dataSync().some((x, j) => x !== before[i]![j])
+        if (frozenRe.test(v.name)) expect(changed, `${JSON.stringify(bertOpts)} ${v.name}`).toBe(false)
+        if (trainedRe.test(v.name)) expect(changed, `${JSON.stringify(bertOpts)} ${v.name}`).toBe(true)
+      })
+      r.model.dispose()
+    }
+  })
+
   it('warm-up and linear decay schedule values', () => {
     // 10 steps, warm-up 20 % = 2 steps: 1/2, 1, then (10 − s)/8
     const f = Array.from({ length: 10 }, (_, s) => lrFactor(s, 10, 0.2, 'linear'))
