@@ -45,6 +45,12 @@ export const useEditorStore = defineStore('editor', () => {
   let refreshSeq = 0
 
   async function load(id: number, index?: number): Promise<void> {
+    // Loading the title that is already open (the list re-selecting it after a filter or a count
+    // came back) must not throw away what the analyst is doing: cursor, selection, open palette.
+    if (title.value?.id === id) {
+      if (index !== undefined) useTitlesStore().currentIndex = index
+      return refresh()
+    }
     const seq = ++loadSeq
     const t = await call('titles.get', { id })
     if (seq !== loadSeq) return
