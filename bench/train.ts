@@ -84,11 +84,11 @@ async function main(): Promise<void> {
       '',
       `- Command: \`${cmd}\``,
       `- Date: ${new Date().toISOString()}; machine: ${cpu?.model ?? 'unknown'}, ${os.cpus().length} cores; backend ${report.name}`,
-      '- Not comparable to the study’s table (full data, many epochs, GPU); a sanity check that each preset learns. Three epochs at Adam 1e-3 on 2,000 titles with ~430 types is early training: recall is still low everywhere.',
+      `- Not comparable to the study’s table (full data, many epochs, GPU): ${opt('epochs', '3')} epochs at Adam 1e-3 on ${opt('train-n', '2000')} titles with ~430 types is early training on this 2-core machine.`,
       '',
       '',
     ]
-    const out = path.join(repoRoot, 'bench', 'results', 'train-quality.md')
+    const out = path.resolve(repoRoot, opt('out', path.join('bench', 'results', 'train-quality.md')))
     mkdirSync(path.dirname(out), { recursive: true })
     writeFileSync(out, head.join('\n') + quality + '\n')
     console.log(quality)

@@ -45,7 +45,9 @@ type Progress = (p: InferenceProgress) => void
 // ------------------------------------------------------------------ presets
 
 export function presetsList(): PresetEntry[] {
-  return listPresets().map((p) => ({ ...p, config: p.available ? presetConfig(p.name) : null }))
+  // Every preset can be trained from the studio; the BERT ones (needsBert) also take the folder of a
+  // pre-trained encoder, which train.start validates before the job starts.
+  return listPresets({ bert: true }).map((p) => ({ ...p, config: presetConfig(p.name) }))
 }
 
 // ------------------------------------------------------------------ runs

@@ -28,12 +28,16 @@ describe('training jobs in the Studio', () => {
     await m.studio.shutdown()
   })
 
-  it('lists the ten presets with explanations; BERT ones unavailable', async () => {
+  it('lists the ten presets with explanations; the BERT ones take a BERT folder, checked at start', async () => {
     const ps = await m.studio.handle('presets.list', undefined)
     expect(ps).toHaveLength(10)
     expect(ps.find((p) => p.name === 'bilstm-crf')).toMatchObject({ available: true })
     expect(ps.find((p) => p.name === 'bilstm-crf')!.config!.model.head).toBe('crf')
-    expect(ps.filter((p) => !p.available).every((p) => p.name.includes('bert') && p.config === null)).toBe(true)
+    const bert = ps.filter((p) => p.needsBert)
+    expect(bert.map((p) => p.name).sort()).toEqual(['bert', 'bert-bilstm-crf', 'bert-crf', 'cascade-bert-crf', 'cascade-bert-crf-wol'])
+    for (const p of bert) expect(p).toMatchObject({ available: true, config: { model: { encoder: 'bert' } } })
+    await expect(m.studio.handle('train.start', { preset: 'bert-crf' })).rejects.toMatchObject({ code: 'bad_request' })
+    await expect(m.studio.handle('train.start', { preset: 'bert-crf', bert: '/no/such/folder' })).rejects.toThrow(/BERT folder/)
     for (const p of ps) expect(p.description.length).toBeGreaterThan(10)
   })
 
