@@ -98,3 +98,18 @@ export async function fileDialog(kind: DialogKind): Promise<string | null> {
 export function on<E extends EventName>(name: E, listener: (payload: Events[E]) => void): () => void {
   return client.on(name, listener)
 }
+
+/**
+ * The file a form refers to: the typed path as it is, or — when only a file was picked (browser
+ * mode) — the path the server stored the uploaded file under. `busy` is true while uploading.
+ */
+export async function pathOrUpload(typed: string, file: File | null, busy: { value: boolean }): Promise<string> {
+  const path = typed.trim()
+  if (path || !file) return path
+  busy.value = true
+  try {
+    return await upload(file)
+  } finally {
+    busy.value = false
+  }
+}

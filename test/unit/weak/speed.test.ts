@@ -7,17 +7,9 @@ import { Project } from '../../../src-main/services/project'
 import { applyDictionaries, importGazetteer, listDictionaries } from '../../../src-main/services/weak'
 import { makeProject } from '../../helpers/project'
 import { tmpDir } from '../../helpers/tmp'
+import { makeRng } from '../../../src-main/ml/train/rng'
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const rng = makeRng
 
 describe('labelling speed', () => {
   it('60,000 terms × 10,000 titles in seconds', async () => {
