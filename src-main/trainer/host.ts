@@ -60,10 +60,13 @@ export function resolveTrainerEntry(): { entry: string; execArgv: string[] } {
   if (here.endsWith('.ts')) {
     return { entry: path.join(path.dirname(here), 'entry.ts'), execArgv: ['--import', 'tsx'] }
   }
-  const built = path.join(path.dirname(here), 'trainer.js')
-  if (existsSync(built)) return { entry: built, execArgv: [] }
-  // running from sources compiled elsewhere: fall back to the TS entry
-  return { entry: path.resolve(path.dirname(here), '..', '..', 'src-main', 'trainer', 'entry.ts'), execArgv: ['--import', 'tsx'] }
+  // Built: electron-vite emits out/main/trainer.js beside the entry files (index.js, cli.js), and
+  // this module may have been bundled into one of them or into a shared chunk in out/main/chunks/.
+  for (const dir of [path.dirname(here), path.join(path.dirname(here), '..')]) {
+    const built = path.join(dir, 'trainer.js')
+    if (existsSync(built)) return { entry: built, execArgv: [] }
+  }
+  throw new Error(`the trainer process entry trainer.js is not beside ${path.dirname(here)}: rebuild with npm run build`)
 }
 
 const defaultSpawner: Spawner = (entry, execArgv, env) => fork(entry, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
