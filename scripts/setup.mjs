@@ -16,8 +16,10 @@ const run = (args, env = {}) =>
   spawnSync(npm, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } }).status === 0
 
 const say = (s) => console.log(`\n[setup] ${s}`)
-const lock = existsSync(join(root, 'package-lock.json'))
-const install = lock && process.env.CI ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']
+// Always `npm install` (it installs the versions in package-lock.json), never `npm ci`: the registry
+// mirror reachable here lacks some other-platform optional binaries (e.g. @node-rs/jieba-darwin-x64
+// at our version), so the lock cannot list them and `npm ci` rejects it as "out of sync".
+const install = ['install', '--no-audit', '--no-fund']
 
 say(`npm ${install[0]} …`)
 let electronSkipped = false
