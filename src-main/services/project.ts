@@ -37,6 +37,7 @@ import {
 import { openDatabase, type DB, type OpenOptions } from '../store/db'
 import type { ModelSpanSelector } from '../shared/mitl'
 import { colorFor, isColor } from './palette'
+import { failInterruptedRuns } from './runs'
 
 /** A span row as stored (the unit of undo/redo). */
 export interface SpanRow {
@@ -79,8 +80,19 @@ export class Project {
     readonly path: string,
   ) {}
 
+  /**
+   * Open a project file: the one open path of the Studio (Electron, server) and the CLI. Opened
+   * writable, runs left 'queued'/'running' by a process that is gone are marked failed.
+   */
   static open(path: string, opts: OpenOptions = {}): Project {
-    return new Project(openDatabase(path, opts), path)
+    const db = openDatabase(path, opts)
+    try {
+      if (!opts.readonly) failInterruptedRuns(db)
+    } catch (e) {
+      db.close()
+      throw e
+    }
+    return new Project(db, path)
   }
 
   close(): void {

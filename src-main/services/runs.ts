@@ -3,6 +3,7 @@
 // process writes the data it trains on to files, and stores what comes back.
 
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { StudioError } from '../shared/errors'
 import type { PlainSpan } from '../shared/tags'
@@ -95,12 +96,83 @@ export function writeTrainingFiles(dir: string, data: { train: TrainingExample[]
 
 // ------------------------------------------------------------------ run records
 
-export function createRun(db: DB, preset: string, config: unknown): number {
+/** The process that trains a run: the one that forks the trainer and records what it reports. */
+export interface RunOwner {
+  host: string
+  pid: number
+}
+
+/** This process as a run's owner. */
+export function thisProcess(): RunOwner {
+  return { host: hostname(), pid: process.pid }
+}
+
+/** A new 'queued' run owned by `owner` (this process unless told otherwise). */
+export function createRun(db: DB, preset: string, config: unknown, owner: RunOwner = thisProcess()): number {
   return Number(
     db
-      .prepare(`INSERT INTO runs (preset, config, status, created_at) VALUES (?, ?, 'queued', ?)`)
-      .run(preset, JSON.stringify(config), Date.now()).lastInsertRowid,
+      .prepare(`INSERT INTO runs (preset, config, status, created_at, owner_host, owner_pid) VALUES (?, ?, 'queued', ?, ?, ?)`)
+      .run(preset, JSON.stringify(config), Date.now(), owner.host, owner.pid).lastInsertRowid,
   )
+}
+
+/** Whether a process of this host is alive: signal 0 checks without signalling; EPERM means it exists (another user's). */
+export function pidAlive(pid: number): boolean {
+  // 0 and negative numbers name process groups, not a process: no real owner has them.
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH'
+  }
+}
+
+/** Why a run is taken to be interrupted, or null when its owner may still be training it. */
+function interruption(owner: { owner_host: string | null; owner_pid: number | null }, host: string, alive: (pid: number) => boolean): string | null {
+  if (owner.owner_host === null || owner.owner_pid === null) {
+    return 'interrupted: the process that was training it ended before the run finished (the run predates NER Studio recording which process trains a run)'
+  }
+  // Another host may be training it on a shared disk; a live pid here may be training it now.
+  if (owner.owner_host !== host || alive(owner.owner_pid)) return null
+  return `interrupted: the process that was training it (pid ${owner.owner_pid} on host ${owner.owner_host}) ended before the run finished`
+}
+
+/**
+ * Mark as failed every 'queued' or 'running' run whose owner is gone: a process of this host that
+ * is no longer alive, or no owner at all (a run from before migration 3). Runs owned by a live
+ * process, or by another host, are left alone. Called when a project is opened writable; one
+ * transaction. A project another process is writing to (an import holding the write lock) is left
+ * as it is: the next open sweeps it. Answers the runs it failed.
+ */
+export function failInterruptedRuns(
+  db: DB,
+  opts: { host?: string; alive?: (pid: number) => boolean; now?: number } = {},
+): { id: number; error: string }[] {
+  const host = opts.host ?? hostname()
+  const alive = opts.alive ?? pidAlive
+  const select = db.prepare(`SELECT id, owner_host, owner_pid FROM runs WHERE status IN ('queued', 'running') ORDER BY id`)
+  type Row = { id: number; owner_host: string | null; owner_pid: number | null }
+  // Most opens find nothing: look first without taking the write lock.
+  if (!(select.all() as Row[]).some((r) => interruption(r, host, alive) !== null)) return []
+  const fail = db.prepare(`UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'running')`)
+  const sweep = db.transaction((): { id: number; error: string }[] => {
+    const failed: { id: number; error: string }[] = []
+    const now = opts.now ?? Date.now()
+    for (const r of select.all() as Row[]) {
+      const error = interruption(r, host, alive)
+      if (error === null) continue
+      fail.run(error, now, r.id)
+      failed.push({ id: r.id, error })
+    }
+    return failed
+  })
+  try {
+    return sweep.immediate()
+  } catch (e) {
+    if ((e as { code?: string }).code === 'SQLITE_BUSY') return []
+    throw e
+  }
 }
 
 export function updateRun(

@@ -123,6 +123,14 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX dictionary_spans_dict ON dictionary_spans (dictionary_id);
   `,
+  // 3: which process is training a run: the host name and pid of the process that forked the
+  // trainer and records its results (the Electron main process, the server, or the CLI). A run
+  // left 'queued'/'running' by a process that is gone is marked failed when the project is opened
+  // (services/runs.ts, failInterruptedRuns). Runs from before this migration have NULL owners.
+  `
+  ALTER TABLE runs ADD COLUMN owner_host TEXT;
+  ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
