@@ -1,0 +1,95 @@
+// SIGKILL of `ner-studio train` mid-training: nothing is left to record the end of the run, so the
+// record stays 'running' until the project is opened again, which marks it failed (the run's owner,
+// the CLI's pid on this host, is dead). The trainer child does not linger either: it loses its
+// channel to the host and stops at the next batch.
+import { spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { Project } from '../../../src-main/services/project'
+import { openDatabase } from '../../../src-main/store/db'
+import { REPO_ROOT } from '../../helpers/paths'
+import { makeProject, type TitleSpec } from '../../helpers/project'
+import { TINY } from '../../helpers/tiny'
+import { tmpDir } from '../../helpers/tmp'
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Whether any process of the process group `pgid` is still there. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH'
+  }
+}
+
+async function until(what: () => string, cond: () => boolean, ms: number): Promise<void> {
+  const t0 = Date.now()
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`${what()}: not within ${ms} ms`)
+    await sleep(50)
+  }
+}
+
+// Process groups (to find and clean up the forked trainer) are POSIX.
+describe.skipIf(process.platform === 'win32')('killing a training CLI', () => {
+  it('SIGKILL mid-training: the trainer child ends on its own, and reopening the project marks the run failed', async () => {
+    const dir = tmpDir()
+    const titles: TitleSpec[] = []
+    for (let i = 0; i < 10; i++) for (const e of TINY) titles.push({ text: e.text, label: e.spans.map((s): [number, number, string] => [s.start, s.end, s.type]) })
+    const project = await makeProject(dir, titles, { split: 'train' })
+    const config = join(dir, 'small.json')
+    writeFileSync(config, JSON.stringify({ model: { charEmbedding: 16, hidden: 16 }, batchSize: 8 }))
+
+    // Its own process group (detached), so the CLI and the trainer it forks can be found and cleaned up.
+    const cli = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(REPO_ROOT, 'src-main', 'cli', 'main.ts'), 'train', project, '--model', 'bilstm', '--epochs', '10000', '--patience', '0', '--config', config],
+      { cwd: REPO_ROOT, env: { ...process.env, NER_STUDIO_DEBUG: '' }, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+    )
+    const pid = cli.pid!
+    let stderr = ''
+    cli.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null
+    const exit = new Promise<void>((resolve) =>
+      cli.on('exit', (code, signal) => {
+        exited = { code, signal }
+        resolve()
+      }),
+    )
+    try {
+      // Training is under way: the trainer reported 'started' and an epoch went by.
+      await until(() => `the trainer to start (${stderr})`, () => exited !== null || /epoch 1: loss/.test(stderr), 45_000)
+      expect(exited, `the CLI ended before it could be killed: ${stderr}`).toBeNull()
+      const db = openDatabase(project, { readonly: true })
+      const before = db.prepare('SELECT id, status, owner_host, owner_pid FROM runs').all()
+      db.close()
+      expect(before).toEqual([{ id: 1, status: 'running', owner_host: hostname(), owner_pid: pid }])
+
+      cli.kill('SIGKILL')
+      await exit
+      expect(exited).toEqual({ code: null, signal: 'SIGKILL' })
+      // The orphaned trainer notices the lost channel and stops at its next batch.
+      await until(() => 'the orphaned trainer to exit', () => !groupAlive(pid), 15_000)
+
+      // Nobody recorded an end: the run still says 'running'…
+      const db2 = openDatabase(project, { readonly: true })
+      expect(db2.prepare('SELECT status, finished_at FROM runs WHERE id = 1').get()).toEqual({ status: 'running', finished_at: null })
+      db2.close()
+      // …until the project is opened again.
+      const p = Project.open(project)
+      const run = p.listRuns()[0]!
+      p.close()
+      expect(run).toMatchObject({ id: 1, status: 'failed', hasCheckpoint: false })
+      expect(run.error).toBe(`interrupted: the process that was training it (pid ${pid} on host ${hostname()}) ended before the run finished`)
+      expect(run.finishedAt).toBeGreaterThan(run.startedAt!)
+      expect((run.metrics as { epochs: unknown[] }).epochs.length).toBeGreaterThanOrEqual(1)
+    } finally {
+      // Whatever happened, leave no process of the group behind.
+      if (groupAlive(pid)) process.kill(-pid, 'SIGKILL')
+    }
+  }, 90_000)
+})
