@@ -63,9 +63,11 @@ export interface ModelConfig {
   /** Output head of the flat tagger / boundary head. */
   head: HeadKind
   /**
-   * CRF with BIO constraints: `I-X` only after `B-X`/`I-X`, never first (ill-formed paths get
-   * probability 0). Also halves the CRF's cost with many types. Only for the BIO scheme; ignored
-   * otherwise. Absent (old configs) = false.
+   * CRF with transition constraints of the tag scheme (ill-formed paths get probability 0; also
+   * halves the CRF's cost with many types). BIO: `I-X` only after `B-X`/`I-X`, never first.
+   * BIOES: `I-X`/`E-X` only after `B-X`/`I-X`; `O`, `B-*`, `S-*` only first or after `O`/`E-*`/`S-*`;
+   * a title never ends on `B-*`/`I-*`. Applies to the flat tags and to the cascade's type-free
+   * boundary tags alike. Absent (old configs) = false.
    */
   crfConstraints?: boolean
   /** Character embedding size (study: 300). */

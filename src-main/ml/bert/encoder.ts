@@ -93,29 +93,38 @@ export interface LoadWeightsOptions {
 }
 
 /**
- * Validate a weight map (already in internal names) against the config: every missing tensor,
- * unknown tensor and shape mismatch is named. Returns the map restricted to encoder tensors.
+ * Validate tensor names and shapes (already in internal names) against the config: every missing
+ * tensor, unknown tensor and shape mismatch is named, in one `BertWeightsError`. `extra` may add a
+ * problem for a tensor whose shape is right (the full import checks its value count). Returns the
+ * names of the encoder tensors. The one validation behind both `validateWeights` (full import) and
+ * the shapes-only `inspectBertFolder`.
  */
-export function validateWeights(c: BertConfig, weights: WeightMap, opts: LoadWeightsOptions = {}): WeightMap {
+export function validateShapes(
+  c: BertConfig,
+  shapes: ReadonlyMap<string, readonly number[]>,
+  opts: LoadWeightsOptions = {},
+  extra?: (name: string, shape: number[]) => string | null,
+): string[] {
   const src = opts.source ?? 'weights'
   const exp = expectedShapes(c)
   const problems: string[] = []
   const unknown: string[] = []
-  const out: WeightMap = new Map()
-  for (const [name, t] of weights) {
+  const known: string[] = []
+  for (const [name, got] of shapes) {
     const shape = exp.get(name)
     if (!shape) {
       unknown.push(name)
       continue
     }
-    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      problems.push(`shape mismatch for "${name}": file has [${t.shape.join(', ')}], config needs [${shape.join(', ')}]`)
-    } else if (t.data.length !== shape.reduce((a, b) => a * b, 1)) {
-      problems.push(`"${name}" has ${t.data.length} values for shape [${shape.join(', ')}]`)
+    if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
+      problems.push(`shape mismatch for "${name}": file has [${got.join(', ')}], config needs [${shape.join(', ')}]`)
+    } else {
+      const p = extra?.(name, shape)
+      if (p) problems.push(p)
     }
-    out.set(name, t)
+    known.push(name)
   }
-  const missing = [...exp.keys()].filter((n) => !weights.has(n))
+  const missing = [...exp.keys()].filter((n) => !shapes.has(n))
   if (missing.length) problems.unshift(`missing tensor${missing.length > 1 ? 's' : ''}: ${listNames(missing)}`)
   const policy = opts.unknownTensors ?? 'error'
   if (unknown.length) {
@@ -124,7 +133,20 @@ export function validateWeights(c: BertConfig, weights: WeightMap, opts: LoadWei
     else if (policy === 'warn') (opts.onWarning ?? console.warn)(`${src}: ${msg}`)
   }
   if (problems.length) throw new BertWeightsError(`${src}: ${problems.join('; ')}`)
-  return out
+  return known
+}
+
+/**
+ * Validate a weight map (already in internal names) against the config (`validateShapes`, plus
+ * each tensor's value count). Returns the map restricted to encoder tensors.
+ */
+export function validateWeights(c: BertConfig, weights: WeightMap, opts: LoadWeightsOptions = {}): WeightMap {
+  const shapes = new Map([...weights].map(([name, t]) => [name, t.shape]))
+  const known = validateShapes(c, shapes, opts, (name, shape) => {
+    const n = weights.get(name)!.data.length
+    return n !== shape.reduce((a, b) => a * b, 1) ? `"${name}" has ${n} values for shape [${shape.join(', ')}]` : null
+  })
+  return new Map(known.map((name) => [name, weights.get(name)!]))
 }
 
 function listNames(names: string[]): string {
@@ -132,9 +154,9 @@ function listNames(names: string[]): string {
   return names.length > 8 ? `${shown} and ${names.length - 8} more` : shown
 }
 
-/** Re-key a HF state dict to internal names, dropping known-ignorable tensors. */
-export function fromHfNames(weights: WeightMap): WeightMap {
-  const out: WeightMap = new Map()
+/** Re-key a HF state dict (tensors or shapes) to internal names, dropping known-ignorable tensors. */
+export function fromHfNames<T>(weights: Map<string, T>): Map<string, T> {
+  const out = new Map<string, T>()
   for (const [name, t] of weights) {
     const n = normalizeHfName(name)
     if (n !== null) out.set(n, t)

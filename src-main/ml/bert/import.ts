@@ -7,14 +7,15 @@
  *
  * The weights come back in internal names (HF `BertModel` names, Linear weights [out, in]) and are
  * validated against the config (missing / unknown / wrong-shape tensors are named); pass them to
- * `BertEncoder.fromWeights(config, weights)`.
+ * `BertEncoder.fromWeights(config, weights)`. `inspectBertFolder` runs the same validation from
+ * the tensor headers alone (no weights read), for a host that only needs to know the folder is good.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseBertConfig, readBertConfig, type BertConfig } from './config'
-import { BertEncoder, fromHfNames, validateWeights, type LoadWeightsOptions, type WeightMap } from './encoder'
-import { floatTensors, readSafetensors } from './safetensors'
-import { readGoogleBertCheckpoint } from './tf-checkpoint'
+import { BertEncoder, fromHfNames, validateShapes, validateWeights, type LoadWeightsOptions, type WeightMap } from './encoder'
+import { floatShapes, floatTensors, readSafetensors, readSafetensorsHeader } from './safetensors'
+import { inspectGoogleBertCheckpoint, readGoogleBertCheckpoint } from './tf-checkpoint'
 import { Vocab } from './tokenizer'
 
 export class BertImportError extends Error {
@@ -42,7 +43,16 @@ export function detectLayout(dir: string): 'hf' | 'google' {
   )
 }
 
-export function importBertFolder(dir: string, opts: LoadWeightsOptions = {}): ImportedBert {
+/** The files of a BERT folder, every one checked to exist (missing ones named). */
+interface FolderFiles {
+  layout: 'hf' | 'google'
+  config: string
+  vocab: string
+  /** HF: [model.safetensors]; Google: [.index, .data-00000-of-00001]. */
+  weights: string[]
+}
+
+function locateFiles(dir: string): FolderFiles {
   const layout = detectLayout(dir)
   const need = (name: string, hint = ''): string => {
     const p = join(dir, name)
@@ -50,8 +60,8 @@ export function importBertFolder(dir: string, opts: LoadWeightsOptions = {}): Im
     return p
   }
   if (layout === 'hf') {
-    const configPath = need('config.json')
-    const vocabPath = need('vocab.txt')
+    const config = need('config.json')
+    const vocab = need('vocab.txt')
     if (!existsSync(join(dir, 'model.safetensors'))) {
       const other = ['pytorch_model.bin', 'tf_model.h5', 'flax_model.msgpack'].filter((f) => existsSync(join(dir, f)))
       if (existsSync(join(dir, 'model.safetensors.index.json'))) throw new BertImportError(`${dir}: sharded safetensors (model.safetensors.index.json) are not supported; save the model as a single model.safetensors`)
@@ -60,24 +70,70 @@ export function importBertFolder(dir: string, opts: LoadWeightsOptions = {}): Im
           (other.length ? ` (found ${other.join(', ')}, which cannot be read; convert with \`model.save_pretrained(dir, safe_serialization=True)\`)` : ''),
       )
     }
-    const weightsPath = join(dir, 'model.safetensors')
-    const config = readBertConfig(configPath)
-    const vocab = Vocab.read(vocabPath)
-    checkVocab(config, vocab, vocabPath, configPath)
-    const raw = fromHfNames(floatTensors(readSafetensors(weightsPath), weightsPath))
-    const weights = validateWeights(config, raw, { source: weightsPath, ...opts })
-    return { config, vocab, weights, layout, files: { config: configPath, vocab: vocabPath, weights: [weightsPath] } }
+    return { layout, config, vocab, weights: [join(dir, 'model.safetensors')] }
   }
-  const configPath = need('bert_config.json')
-  const vocabPath = need('vocab.txt')
+  const config = need('bert_config.json')
+  const vocab = need('vocab.txt')
   const indexPath = need('bert_model.ckpt.index')
   const dataPath = need('bert_model.ckpt.data-00000-of-00001', ' (only single-shard checkpoints are supported)')
-  const config = readBertConfig(configPath)
-  const vocab = Vocab.read(vocabPath)
-  checkVocab(config, vocab, vocabPath, configPath)
-  const raw = readGoogleBertCheckpoint(join(dir, 'bert_model.ckpt'))
-  const weights = validateWeights(config, raw, { source: indexPath, ...opts })
-  return { config, vocab, weights, layout, files: { config: configPath, vocab: vocabPath, weights: [indexPath, dataPath] } }
+  return { layout, config, vocab, weights: [indexPath, dataPath] }
+}
+
+/**
+ * The folder's config and vocabulary (sizes checked against each other) and its tensors read by
+ * `tensors` — every tensor's bytes (import) or only its shape (inspect) — validated against the
+ * config by one function, `validateShapes`.
+ */
+function readFolder<T>(dir: string, tensors: (f: FolderFiles) => Map<string, T>, validate: (config: BertConfig, raw: Map<string, T>, source: string) => Map<string, T>) {
+  const files = locateFiles(dir)
+  const config = readBertConfig(files.config)
+  const vocab = Vocab.read(files.vocab)
+  checkVocab(config, vocab, files.vocab, files.config)
+  const tensorMap = validate(config, tensors(files), files.weights[0]!)
+  return { config, vocab, tensors: tensorMap, layout: files.layout, files: { config: files.config, vocab: files.vocab, weights: files.weights } }
+}
+
+const googlePrefix = (f: FolderFiles): string => f.weights[0]!.slice(0, -'.index'.length)
+
+export function importBertFolder(dir: string, opts: LoadWeightsOptions = {}): ImportedBert {
+  const r = readFolder(
+    dir,
+    (f) => (f.layout === 'hf' ? fromHfNames(floatTensors(readSafetensors(f.weights[0]!), f.weights[0]!)) : readGoogleBertCheckpoint(googlePrefix(f))),
+    (config, raw, source) => validateWeights(config, raw, { source, ...opts }),
+  )
+  return { config: r.config, vocab: r.vocab, weights: r.tensors, layout: r.layout, files: r.files }
+}
+
+export interface InspectedBert {
+  config: BertConfig
+  vocab: Vocab
+  layout: 'hf' | 'google'
+  /** Every encoder tensor's shape, internal names, HF layout (Linear weights [out, in]). */
+  shapes: Map<string, number[]>
+  /** Sum of the encoder tensors' element counts. */
+  parameters: number
+  files: { config: string; vocab: string; weights: string[] }
+}
+
+/**
+ * Validate a BERT folder as `importBertFolder` does — same files, config, vocabulary, the same
+ * missing / unknown / shape-mismatch errors — from the tensor headers alone: the safetensors JSON
+ * header (dtypes, shapes, offsets within the file), or the TF checkpoint's `.index` (dtypes,
+ * shapes, offset + size within the data file). No tensor bytes are read, so corrupt values or a
+ * bad CRC in a data file that is long enough only show when the weights are imported.
+ */
+export function inspectBertFolder(dir: string, opts: LoadWeightsOptions = {}): InspectedBert {
+  const r = readFolder(
+    dir,
+    (f) => (f.layout === 'hf' ? fromHfNames(floatShapes(readSafetensorsHeader(f.weights[0]!), f.weights[0]!)) : inspectGoogleBertCheckpoint(googlePrefix(f))),
+    (config, raw, source) => {
+      const known = validateShapes(config, raw, { source, ...opts })
+      return new Map(known.map((n) => [n, raw.get(n)!]))
+    },
+  )
+  let parameters = 0
+  for (const s of r.tensors.values()) parameters += s.reduce((a, b) => a * b, 1)
+  return { config: r.config, vocab: r.vocab, layout: r.layout, shapes: r.tensors, parameters, files: r.files }
 }
 
 function checkVocab(config: BertConfig, vocab: Vocab, vocabPath: string, configPath: string): void {

@@ -10,7 +10,7 @@
  * Floating dtypes (F32, F16, BF16, F64) decode to Float32Array; I32 to Int32Array; I64 to
  * BigInt64Array. Other dtypes are rejected with the tensor named.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs'
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32'
 const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4 }
@@ -126,17 +126,42 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new Error('safetensors.ts assumes a little-endian host')
 }
 
-/** Parse safetensors bytes. `source` (a path) is used in every error message. */
-export function parseSafetensors(buf: Buffer, source = '<buffer>'): SafetensorsFile {
-  if (buf.length < 8) throw new SafetensorsError(`${source}: truncated file (${buf.length} bytes, need ≥ 8 for the header size)`)
-  const n = buf.readBigUInt64LE(0)
-  if (n > BigInt(buf.length - 8)) {
-    throw new SafetensorsError(`${source}: truncated file: header size ${n} exceeds the ${buf.length - 8} bytes after it`)
+/** One header entry: where a tensor's bytes lie in the byte buffer (offsets relative to its start). */
+export interface SafetensorsEntry {
+  dtype: SafetensorsDtype
+  shape: number[]
+  begin: number
+  end: number
+}
+
+/** A parsed header: every tensor's dtype, shape and byte range, checked against the file size. */
+export interface SafetensorsHeader {
+  entries: Map<string, SafetensorsEntry>
+  metadata: Record<string, string>
+  /** File offset of the byte buffer (8 + header length). */
+  dataStart: number
+}
+
+/** The u64 header length from a file's first 8 bytes, checked against the file size. */
+function headerLength(first8: Buffer, fileSize: number, source: string): number {
+  if (fileSize < 8) throw new SafetensorsError(`${source}: truncated file (${fileSize} bytes, need ≥ 8 for the header size)`)
+  const n = first8.readBigUInt64LE(0)
+  if (n > BigInt(fileSize - 8)) {
+    throw new SafetensorsError(`${source}: truncated file: header size ${n} exceeds the ${fileSize - 8} bytes after it`)
   }
-  const headerLen = Number(n)
+  return Number(n)
+}
+
+/**
+ * Parse and check the JSON header (the bytes after the 8-byte length) of a file of `fileSize`
+ * bytes: dtypes, shapes, offsets within the file, offsets matching shape × dtype, and the byte
+ * buffer entirely indexed (no holes, no overlap, no trailing bytes). Reads no tensor data.
+ */
+export function parseSafetensorsHeader(headerBytes: Buffer, fileSize: number, source = '<buffer>'): SafetensorsHeader {
+  const headerLen = headerBytes.length
   let header: unknown
   try {
-    header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8'))
+    header = JSON.parse(headerBytes.toString('utf8'))
   } catch (e) {
     throw new SafetensorsError(`${source}: bad header JSON (${(e as Error).message})`)
   }
@@ -144,8 +169,8 @@ export function parseSafetensors(buf: Buffer, source = '<buffer>'): SafetensorsF
     throw new SafetensorsError(`${source}: bad header JSON (not an object)`)
   }
   const dataStart = 8 + headerLen
-  const dataLen = buf.length - dataStart
-  const tensors = new Map<string, ReadTensor>()
+  const dataLen = fileSize - dataStart
+  const entries = new Map<string, SafetensorsEntry>()
   let metadata: Record<string, string> = {}
   const spans: { name: string; begin: number; end: number }[] = []
   for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
@@ -191,7 +216,7 @@ export function parseSafetensors(buf: Buffer, source = '<buffer>'): SafetensorsF
       )
     }
     spans.push({ name, begin, end })
-    tensors.set(name, { dtype, shape: [...shape], data: decode(dtype, buf.subarray(dataStart + begin, dataStart + end), numel) })
+    entries.set(name, { dtype, shape: [...shape], begin, end })
   }
   spans.sort((a, b) => a.begin - b.begin || a.end - b.end)
   let pos = 0
@@ -201,7 +226,19 @@ export function parseSafetensors(buf: Buffer, source = '<buffer>'): SafetensorsF
     pos = s.end
   }
   if (pos !== dataLen) throw new SafetensorsError(`${source}: ${dataLen - pos} trailing bytes after the last tensor are not indexed`)
-  return { tensors, metadata }
+  return { entries, metadata, dataStart }
+}
+
+/** Parse safetensors bytes. `source` (a path) is used in every error message. */
+export function parseSafetensors(buf: Buffer, source = '<buffer>'): SafetensorsFile {
+  const headerLen = headerLength(buf, buf.length, source)
+  const h = parseSafetensorsHeader(buf.subarray(8, 8 + headerLen), buf.length, source)
+  const tensors = new Map<string, ReadTensor>()
+  for (const [name, e] of h.entries) {
+    const numel = e.shape.reduce((a, b) => a * b, 1)
+    tensors.set(name, { dtype: e.dtype, shape: e.shape, data: decode(e.dtype, buf.subarray(h.dataStart + e.begin, h.dataStart + e.end), numel) })
+  }
+  return { tensors, metadata: h.metadata }
 }
 
 export function readSafetensors(path: string): SafetensorsFile {
@@ -214,12 +251,62 @@ export function readSafetensors(path: string): SafetensorsFile {
   return parseSafetensors(buf, path)
 }
 
+/**
+ * Read only the header of a safetensors file (the 8-byte length and the JSON; the tensor bytes are
+ * never read) and check it as `readSafetensors` does, offsets against the file's size included.
+ */
+export function readSafetensorsHeader(path: string): SafetensorsHeader {
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch (e) {
+    throw new SafetensorsError(`${path}: cannot read (${(e as Error).message})`)
+  }
+  try {
+    const size = fstatSync(fd).size
+    const first8 = Buffer.alloc(8)
+    readFully(fd, first8, 0)
+    const headerLen = headerLength(first8, size, path)
+    const headerBytes = Buffer.alloc(headerLen)
+    readFully(fd, headerBytes, 8)
+    return parseSafetensorsHeader(headerBytes, size, path)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function readFully(fd: number, into: Buffer, position: number): void {
+  let got = 0
+  while (got < into.length) {
+    const n = readSync(fd, into, got, into.length - got, position + got)
+    if (n <= 0) return // the size checks against fstat report the truncation
+    got += n
+  }
+}
+
+const FLOAT_DTYPES: ReadonlySet<string> = new Set<SafetensorsDtype>(['F64', 'F32', 'F16', 'BF16'])
+
+/** The error `floatTensors` raises for a tensor of an integer dtype, or nothing for a float one. */
+export function requireFloatDtype(name: string, dtype: SafetensorsDtype, source = '<buffer>'): void {
+  if (!FLOAT_DTYPES.has(dtype)) throw new SafetensorsError(`${source}: tensor "${name}" has integer dtype ${dtype}, expected a float dtype`)
+}
+
+/** Shapes of a header's tensors, floating dtypes required (as `floatTensors` requires of a full read). */
+export function floatShapes(h: SafetensorsHeader, source = '<buffer>'): Map<string, number[]> {
+  const out = new Map<string, number[]>()
+  for (const [name, e] of h.entries) {
+    requireFloatDtype(name, e.dtype, source)
+    out.set(name, e.shape)
+  }
+  return out
+}
+
 /** Float view of a parsed file: every floating tensor as Float32Array; integer tensors are rejected. */
 export function floatTensors(f: SafetensorsFile, source = '<buffer>'): Map<string, FloatTensor> {
   const out = new Map<string, FloatTensor>()
   for (const [name, t] of f.tensors) {
-    if (!(t.data instanceof Float32Array)) throw new SafetensorsError(`${source}: tensor "${name}" has integer dtype ${t.dtype}, expected a float dtype`)
-    out.set(name, { shape: t.shape, data: t.data })
+    requireFloatDtype(name, t.dtype, source)
+    out.set(name, { shape: t.shape, data: t.data as Float32Array })
   }
   return out
 }

@@ -18,7 +18,7 @@
  * Sliced (partitioned) variables (`slices`) and string tensors are not supported and are reported
  * by name if a caller asks for them.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import type { FloatTensor } from './safetensors'
 import { f16ToF32 } from './safetensors'
 
@@ -314,8 +314,14 @@ export interface ReadCheckpointOptions {
 export const dataShardPath = (prefix: string, shard: number, numShards: number): string =>
   `${prefix}.data-${String(shard).padStart(5, '0')}-of-${String(numShards).padStart(5, '0')}`
 
-/** Read tensors of a bundle given its prefix (e.g. `dir/bert_model.ckpt`). */
-export function readTfCheckpoint(prefix: string, opts: ReadCheckpointOptions = {}): Map<string, CheckpointTensor> {
+/** A bundle entry checked as readable: its dtype, element count and data shard (open, size known). */
+interface CheckedEntry {
+  dt: { name: string; bytes: number }
+  numel: number
+  shard: { fd: number; size: number; path: string }
+}
+
+function readIndexFile(prefix: string): { indexPath: string; index: BundleIndex } {
   const indexPath = `${prefix}.index`
   let indexBuf: Buffer
   try {
@@ -323,13 +329,25 @@ export function readTfCheckpoint(prefix: string, opts: ReadCheckpointOptions = {
   } catch (e) {
     throw new TfCheckpointError(`${indexPath}: cannot read (${(e as Error).message})`)
   }
-  const index = parseBundleIndex(indexBuf, indexPath)
-  const verify = opts.verifyChecksums ?? true
+  return { indexPath, index: parseBundleIndex(indexBuf, indexPath) }
+}
+
+/**
+ * Walk the selected entries of a bundle, each checked without reading tensor bytes: supported
+ * dtype, not sliced, size = shape × dtype, shard in range and its data file open and long enough
+ * for [offset, offset + size). `visit` gets every checked entry; shards are closed afterwards.
+ * Shared by `readTfCheckpoint` (which then reads the bytes) and `inspectTfCheckpoint`.
+ */
+function walkEntries(
+  prefix: string,
+  filter: ((name: string) => boolean) | undefined,
+  visit: (name: string, e: BundleEntry, c: CheckedEntry, where: string) => void,
+): void {
+  const { indexPath, index } = readIndexFile(prefix)
   const fds = new Map<number, { fd: number; size: number; path: string }>()
-  const out = new Map<string, CheckpointTensor>()
   try {
     for (const [name, e] of index.entries) {
-      if (opts.filter && !opts.filter(name)) continue
+      if (filter && !filter(name)) continue
       const where = `${indexPath}: tensor "${name}"`
       const dt = TF_DTYPES[e.dtype]
       if (!dt) throw new TfCheckpointError(`${where}: unsupported dtype ${e.dtype} (supported: ${Object.values(TF_DTYPES).map((d) => d.name).join(', ')})`)
@@ -346,23 +364,48 @@ export function readTfCheckpoint(prefix: string, opts: ReadCheckpointOptions = {
         } catch (err) {
           throw new TfCheckpointError(`${path}: cannot open data shard (${(err as Error).message})`)
         }
-        shard = { fd, size: statSync(path).size, path }
+        shard = { fd, size: fstatSync(fd).size, path }
         fds.set(e.shardId, shard)
       }
       if (e.offset + e.size > shard.size) throw new TfCheckpointError(`${where}: bytes [${e.offset}, ${e.offset + e.size}) lie beyond the end of ${shard.path} (${shard.size} bytes; truncated?)`)
-      const bytes = new Uint8Array(e.size)
-      let got = 0
-      while (got < e.size) {
-        const n = readSync(shard.fd, bytes, got, e.size - got, e.offset + got)
-        if (n <= 0) throw new TfCheckpointError(`${where}: short read from ${shard.path}`)
-        got += n
-      }
-      if (verify && crc32c(bytes) !== unmaskCrc(e.crc32c)) throw new TfCheckpointError(`${where}: CRC32C mismatch in ${shard.path} (corrupt data file?)`)
-      out.set(name, { dtype: dt.name, shape: e.shape, data: decodeTf(e.dtype, bytes, numel) })
+      visit(name, e, { dt, numel, shard }, where)
     }
   } finally {
     for (const s of fds.values()) closeSync(s.fd)
   }
+}
+
+/** Read tensors of a bundle given its prefix (e.g. `dir/bert_model.ckpt`). */
+export function readTfCheckpoint(prefix: string, opts: ReadCheckpointOptions = {}): Map<string, CheckpointTensor> {
+  const verify = opts.verifyChecksums ?? true
+  const out = new Map<string, CheckpointTensor>()
+  walkEntries(prefix, opts.filter, (name, e, { dt, numel, shard }, where) => {
+    const bytes = new Uint8Array(e.size)
+    let got = 0
+    while (got < e.size) {
+      const n = readSync(shard.fd, bytes, got, e.size - got, e.offset + got)
+      if (n <= 0) throw new TfCheckpointError(`${where}: short read from ${shard.path}`)
+      got += n
+    }
+    if (verify && crc32c(bytes) !== unmaskCrc(e.crc32c)) throw new TfCheckpointError(`${where}: CRC32C mismatch in ${shard.path} (corrupt data file?)`)
+    out.set(name, { dtype: dt.name, shape: e.shape, data: decodeTf(e.dtype, bytes, numel) })
+  })
+  return out
+}
+
+/** A tensor's dtype and shape, as `inspectTfCheckpoint` reports it. */
+export interface CheckpointTensorInfo {
+  dtype: string
+  shape: number[]
+}
+
+/**
+ * What `readTfCheckpoint` would read, from the `.index` alone: the same checks (dtype, size, shard
+ * file present and long enough), no tensor bytes read and no checksums verified.
+ */
+export function inspectTfCheckpoint(prefix: string, opts: { filter?: (name: string) => boolean } = {}): Map<string, CheckpointTensorInfo> {
+  const out = new Map<string, CheckpointTensorInfo>()
+  walkEntries(prefix, opts.filter, (name, e, { dt }) => out.set(name, { dtype: dt.name, shape: e.shape }))
   return out
 }
 
@@ -431,21 +474,45 @@ function transpose2d(t: FloatTensor): FloatTensor {
 }
 
 /**
+ * Internal name, HF-layout shape and whether to transpose, for a tensor that
+ * `googleToInternalName` keeps; float dtype and rank-2 kernels required. Shared by the full and the
+ * shapes-only reader.
+ */
+function googleTensor(prefix: string, name: string, t: CheckpointTensorInfo): { name: string; shape: number[]; transpose: boolean } {
+  const m = googleToInternalName(name)!
+  if (!FLOAT_TF_DTYPES.has(t.dtype)) throw new TfCheckpointError(`${prefix}.index: tensor "${name}" has integer dtype ${t.dtype}, expected a float`)
+  if (!m.transpose) return { name: m.name, shape: t.shape, transpose: false }
+  if (t.shape.length !== 2) throw new TfCheckpointError(`${prefix}.index: kernel "${name}" has rank ${t.shape.length}, expected 2`)
+  return { name: m.name, shape: [t.shape[1]!, t.shape[0]!], transpose: true }
+}
+const FLOAT_TF_DTYPES: ReadonlySet<string> = new Set(['DT_FLOAT', 'DT_DOUBLE', 'DT_BFLOAT16', 'DT_HALF'])
+const keptByGoogle = (n: string): boolean => googleToInternalName(n) !== null
+
+/**
  * Read a Google BERT checkpoint into internal names (Linear kernels transposed from TF [in, out] to
  * HF [out, in]); optimiser slots and heads are skipped without being read.
  */
 export function readGoogleBertCheckpoint(prefix: string, opts: { verifyChecksums?: boolean } = {}): Map<string, FloatTensor> {
-  const tensors = readTfCheckpoint(prefix, { filter: (n) => googleToInternalName(n) !== null, ...opts })
+  const tensors = readTfCheckpoint(prefix, { filter: keptByGoogle, ...opts })
   const out = new Map<string, FloatTensor>()
   for (const [name, t] of tensors) {
-    const m = googleToInternalName(name)!
-    if (!(t.data instanceof Float32Array)) throw new TfCheckpointError(`${prefix}.index: tensor "${name}" has integer dtype ${t.dtype}, expected a float`)
-    let ft: FloatTensor = { shape: t.shape, data: t.data }
-    if (m.transpose) {
-      if (t.shape.length !== 2) throw new TfCheckpointError(`${prefix}.index: kernel "${name}" has rank ${t.shape.length}, expected 2`)
-      ft = transpose2d(ft)
-    }
-    out.set(m.name, ft)
+    const g = googleTensor(prefix, name, t)
+    const ft: FloatTensor = { shape: t.shape, data: t.data as Float32Array }
+    out.set(g.name, g.transpose ? transpose2d(ft) : ft)
+  }
+  return out
+}
+
+/**
+ * Shapes of a Google BERT checkpoint in internal names and HF layout, as `readGoogleBertCheckpoint`
+ * would return them, from the `.index` alone (the data shard is only checked to exist and be long
+ * enough; its bytes and checksums are not read).
+ */
+export function inspectGoogleBertCheckpoint(prefix: string): Map<string, number[]> {
+  const out = new Map<string, number[]>()
+  for (const [name, t] of inspectTfCheckpoint(prefix, { filter: keptByGoogle })) {
+    const g = googleTensor(prefix, name, t)
+    out.set(g.name, g.shape)
   }
   return out
 }

@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs'
 import { makeRng } from '../train/rng'
 import { makeVariable } from './init'
 import { splitSteps } from './bilstm'
+import { splitTag } from '../tagging'
 
 export interface CrfArgs {
   /** Number of tags T. */
@@ -27,66 +28,111 @@ export interface CrfArgs {
   /** Seed of the uniform(-0.1, 0.1) initialisation (pytorch-crf's). Default 1. */
   seed?: number
   /**
-   * Tag names, for `constraints`. With `constraints: 'BIO'` the transitions into `I-X` are allowed
-   * only from `B-X` and `I-X`, and no title starts with `I-X` (AllenNLP's allowed transitions).
-   * Besides ruling out ill-formed paths, it halves the CRF's cost at many types: only the `O`/`B-*`
-   * columns need the [B,T]×[T,T/2] matmul, each `I-X` column is a 2-term logsumexp.
-   * Default: no constraints (every transition allowed).
+   * Tag names, for `constraints` (typed `B-X` or type-free `B`, as the cascade's boundary tags;
+   * a type-free family is one more type, `''`). Forbidden transitions, first and last tags get
+   * probability 0 (AllenNLP's allowed transitions):
+   * - `'BIO'`: `I-X` only after `B-X` or `I-X`, never first.
+   * - `'BIOES'`: `I-X` and `E-X` only after `B-X` or `I-X`; `O`, `B-*`, `S-*` only after `O`,
+   *   `E-*`, `S-*` (or first); never first `I-*`/`E-*`, never last `B-*`/`I-*`. Every type needs all
+   *   of `B-X`, `I-X`, `E-X`, `S-X`.
+   * Besides ruling out ill-formed paths, it halves the CRF's cost at many types: only the
+   * `O`/`B-*`(/`S-*`) columns need the [B,T]×[T,·] matmul, each `I-X` (`E-X`) column is a 2-term
+   * logsumexp. Default: no constraints (every transition allowed).
    */
   labels?: readonly string[]
-  constraints?: 'BIO' | null
+  constraints?: 'BIO' | 'BIOES' | null
 }
 
-/** The BIO structure: dense columns (O, B-*) and the (B-X, I-X) pairs. */
-export interface BioStructure {
+/**
+ * The constrained CRF's structure. Columns (next tags) are `dense` (O, B-*, and S-* for BIOES: many
+ * predecessors, one matmul) or `sparse` (I-*, and E-* for BIOES: exactly two predecessors,
+ * `from1` = B-X and `from2` = I-X of the column's type).
+ */
+export interface CrfStructure {
   T: number
+  scheme: 'BIO' | 'BIOES'
   dense: Int32Array
-  B: Int32Array
-  I: Int32Array
-  /** position of each tag in concat([dense…, I…]) */
+  sparse: Int32Array
+  from1: Int32Array
+  from2: Int32Array
+  /** position of each tag in concat([dense…, sparse…]) */
   inv: Int32Array
-  /** for each row i: 0 = none, 1+k = B_k, 1+K+k = I_k (backward recursion's sparse terms) */
-  rowMap: Int32Array
-  /**
-   * Set when B_k = b0 + k, I_k = i0 + k and the I block is last (i0 = T − K), as
-   * `LabelVocab.forTypes` orders them: then every selection is a contiguous slice (wasm's gather
-   * along axis 1 is slow).
-   */
-  contiguous: { b0: number; i0: number } | null
+  /** allowed[i·T + j]: may tag j follow tag i */
+  allowed: Uint8Array
+  startAllowed: Uint8Array
+  endAllowed: Uint8Array
+  /** BIOES: rows with no dense successor (B-*, I-*): their dense terms are −∞. Null for BIO (none). */
+  sparseOnlyRows: Int32Array | null
 }
 
-export function bioStructure(labels: readonly string[]): BioStructure {
+/**
+ * Structure of BIO or BIOES tags. BIO: an `I-X` without `B-X` is left unconstrained (dense, may
+ * start). BIOES: tags with an unknown prefix behave as `O`; a type lacking one of B/I/E/S throws.
+ */
+export function crfStructure(labels: readonly string[], scheme: 'BIO' | 'BIOES'): CrfStructure {
   const T = labels.length
+  const parsed = labels.map(splitTag)
   const index = new Map(labels.map((l, i) => [l, i]))
-  const B: number[] = []
-  const I: number[] = []
-  labels.forEach((l, i) => {
-    if (l.startsWith('I-')) {
-      const b = index.get('B-' + l.slice(2))
-      if (b !== undefined) {
-        B.push(b)
-        I.push(i)
+  const member = (prefix: string, type: string): number | undefined => index.get(type ? `${prefix}-${type}` : prefix)
+  // per tag: its type family's B and I, when the tag is constrained (kind 'in': I/E; 'open': B/I (BIOES))
+  const famB = new Int32Array(T).fill(-1)
+  const famI = new Int32Array(T).fill(-1)
+  const sparseCol = new Uint8Array(T)
+  const sparseOnlyRow = new Uint8Array(T)
+  parsed.forEach(({ prefix, type }, i) => {
+    if (labels[i] === 'O') return
+    if (scheme === 'BIO') {
+      const b = member('B', type)
+      if (prefix === 'I' && b !== undefined) {
+        famB[i] = b
+        famI[i] = i
+        sparseCol[i] = 1
       }
+      return
     }
+    if (!['B', 'I', 'E', 'S'].includes(prefix)) return
+    const fam = ['B', 'I', 'E', 'S'].map((p) => member(p, type))
+    const lacking = ['B', 'I', 'E', 'S'].filter((_, k) => fam[k] === undefined)
+    if (lacking.length) {
+      throw new Error(`CRF: BIOES constraints need B, I, E and S tags of every type; ${JSON.stringify(labels[i])} has no ${lacking.map((p) => (type ? `${p}-${type}` : p)).join(', ')}`)
+    }
+    famB[i] = fam[0]!
+    famI[i] = fam[1]!
+    if (prefix === 'I' || prefix === 'E') sparseCol[i] = 1
+    if (prefix === 'B' || prefix === 'I') sparseOnlyRow[i] = 1
   })
-  const sparse = new Set(I)
-  const dense = labels.map((_, i) => i).filter((i) => !sparse.has(i))
+  const allowed = new Uint8Array(T * T)
+  for (let i = 0; i < T; i++) {
+    for (let j = 0; j < T; j++) {
+      allowed[i * T + j] = sparseCol[j] ? Number(i === famB[j] || i === famI[j]) : Number(!sparseOnlyRow[i])
+    }
+  }
+  const startAllowed = Uint8Array.from(sparseCol, (s) => 1 - s)
+  const endAllowed = Uint8Array.from(sparseOnlyRow, (s) => 1 - s)
+  const sparse = labels.map((_, i) => i).filter((i) => sparseCol[i])
+  const dense = labels.map((_, i) => i).filter((i) => !sparseCol[i])
   const inv = new Int32Array(T)
   dense.forEach((j, p) => (inv[j] = p))
-  I.forEach((j, k) => (inv[j] = dense.length + k))
-  const rowMap = new Int32Array(T)
-  B.forEach((i, k) => (rowMap[i] = 1 + k))
-  I.forEach((i, k) => (rowMap[i] = 1 + B.length + k))
-  const K = B.length
-  const b0 = B[0] ?? 0
-  const i0 = T - K
-  const contiguous = K > 0 && B.every((b, k) => b === b0 + k) && I.every((i, k) => i === i0 + k) && b0 + K <= i0 ? { b0, i0 } : null
-  return { T, dense: Int32Array.from(dense), B: Int32Array.from(B), I: Int32Array.from(I), inv, rowMap, contiguous }
+  sparse.forEach((j, k) => (inv[j] = dense.length + k))
+  const rows = labels.map((_, i) => i).filter((i) => sparseOnlyRow[i])
+  return {
+    T,
+    scheme,
+    dense: Int32Array.from(dense),
+    sparse: Int32Array.from(sparse),
+    from1: Int32Array.from(sparse, (j) => famB[j]!),
+    from2: Int32Array.from(sparse, (j) => famI[j]!),
+    inv,
+    allowed,
+    startAllowed,
+    endAllowed,
+    sparseOnlyRows: rows.length ? Int32Array.from(rows) : null,
+  }
 }
 
 const NEG = -1e30
 
-/** The transition-matrix products the recursions need (dense, or BIO-structured). */
+/** The transition-matrix products the recursions need (dense, or BIO/BIOES-structured). */
 interface TransOps {
   /** shift c = max(trans) used inside exp(trans − c) */
   c: tf.Scalar
@@ -98,6 +144,8 @@ interface TransOps {
   counts(A: tf.Tensor2D, Bm: tf.Tensor2D): tf.Tensor2D
   /** added to start scores (NEG on forbidden first tags), or null */
   startMask: tf.Tensor1D | null
+  /** added to end scores (NEG on forbidden last tags), or null */
+  endMask: tf.Tensor1D | null
 }
 
 function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
@@ -115,77 +163,117 @@ function denseOps(trans: tf.Tensor2D): TransOps {
     bwd: (v) => logMatExp(v, (Et ??= tf.transpose(E)), c),
     counts: (A, Bm) => tf.mul(tf.matMul(tf.transpose(A), Bm), E) as tf.Tensor2D,
     startMask: null,
+    endMask: null,
   }
 }
 
-function bioOps(trans: tf.Tensor2D, st: BioStructure): TransOps {
+/** Most slices a column selection is assembled from before it becomes a gather. */
+const MAX_RUNS = 8
+
+/**
+ * `x[:, idx]` for `[N, W]` tensors, `-1` = a NEG column. When `idx` is a few runs of consecutive
+ * columns — as `LabelVocab.forTypes` orders tags (O, B-*, I-*, E-*, S-*) — it is slices (and
+ * fills) concatenated, or `x` itself for the identity; otherwise a gather (slow along axis 1 on
+ * wasm).
+ */
+function columnTake(idx: Int32Array, W: number): (x: tf.Tensor2D) => tf.Tensor2D {
+  const n = idx.length
+  if (n === 0) return (x) => tf.zeros([x.shape[0], 0]) as tf.Tensor2D
+  const runs: { start: number; len: number }[] = []
+  for (let p = 0; p < n; p++) {
+    const last = runs[runs.length - 1]
+    const i = idx[p]!
+    if (last && ((i < 0 && last.start < 0) || (i >= 0 && last.start >= 0 && i === last.start + last.len))) last.len++
+    else runs.push({ start: i < 0 ? -1 : i, len: 1 })
+  }
+  if (n === W && runs.length === 1 && runs[0]!.start === 0) return (x) => x
+  if (runs.length <= MAX_RUNS) {
+    return (x) => {
+      const N = x.shape[0]
+      const parts = runs.map((r) => (r.start < 0 ? tf.fill([N, r.len], NEG) : tf.slice(x, [0, r.start], [N, r.len])) as tf.Tensor2D)
+      return parts.length === 1 ? parts[0]! : (tf.concat(parts, 1) as tf.Tensor2D)
+    }
+  }
+  const hasFill = idx.some((i) => i < 0)
+  const g = tf.tensor1d(Int32Array.from(idx, (i) => (i < 0 ? W : i)), 'int32')
+  return (x) => (tf.gather(hasFill ? tf.concat([x, tf.fill([x.shape[0], 1], NEG)], 1) : x, g, 1) as tf.Tensor2D)
+}
+
+function maskVector(allowedFlags: Uint8Array): tf.Tensor1D | null {
+  if (allowedFlags.every((a) => a === 1)) return null
+  return tf.tensor1d(Float32Array.from(allowedFlags, (a) => (a ? 0 : NEG)))
+}
+
+function structuredOps(trans: tf.Tensor2D, st: CrfStructure): TransOps {
   const T = st.T
-  const K = st.B.length
-  const cont = st.contiguous
+  const nD = st.dense.length
+  const nS = st.sparse.length
   const c = tf.max(trans) as tf.Scalar
   const E = tf.exp(tf.sub(trans, c)) as tf.Tensor2D
-  const denseIdx = tf.tensor1d(st.dense, 'int32')
-  const Bidx = tf.tensor1d(st.B, 'int32')
-  const Iidx = tf.tensor1d(st.I, 'int32')
-  const inv = tf.tensor1d(st.inv, 'int32')
-  const rowMap = tf.tensor1d(st.rowMap, 'int32')
-  const nD = st.dense.length
-  // column selections: slices when the layout is contiguous, gathers otherwise
-  const takeDense = (x: tf.Tensor2D): tf.Tensor2D => (cont ? tf.slice(x, [0, 0], [x.shape[0], nD]) : (tf.gather(x, denseIdx, 1) as tf.Tensor2D))
-  const takeB = (x: tf.Tensor2D): tf.Tensor2D => (cont ? tf.slice(x, [0, cont.b0], [x.shape[0], K]) : (tf.gather(x, Bidx, 1) as tf.Tensor2D))
-  const takeI = (x: tf.Tensor2D): tf.Tensor2D => (cont ? tf.slice(x, [0, cont.i0], [x.shape[0], K]) : (tf.gather(x, Iidx, 1) as tf.Tensor2D))
-  /** [dense cols…, I cols…] → original order */
-  const assemble = (d: tf.Tensor2D, i: tf.Tensor2D): tf.Tensor2D => {
-    const cat = tf.concat([d, i], 1) as tf.Tensor2D
-    return cont ? cat : (tf.gather(cat, inv, 1) as tf.Tensor2D)
-  }
+  const takeDense = columnTake(st.dense, T)
+  const takeSparse = columnTake(st.sparse, T)
+  const take1 = columnTake(st.from1, T)
+  const take2 = columnTake(st.from2, T)
+  /** [dense cols…, sparse cols…] → original order */
+  const assemble = columnTake(st.inv, nD + nS)
   const flat = tf.reshape(trans, [-1])
-  const trBI = tf.gather(flat, tf.tensor1d(st.B.map((b, k) => b * T + st.I[k]!), 'int32'))
-  const trII = tf.gather(flat, tf.tensor1d(st.I.map((i) => i * T + i), 'int32'))
+  const tr1 = tf.gather(flat, tf.tensor1d(st.from1.map((i, k) => i * T + st.sparse[k]!), 'int32')) // [nS]
+  const tr2 = tf.gather(flat, tf.tensor1d(st.from2.map((i, k) => i * T + st.sparse[k]!), 'int32'))
   const ED = takeDense(E) // [T, |D|]
   let EDt: tf.Tensor2D | null = null
-  const sm = new Float32Array(T)
-  st.I.forEach((i) => (sm[i] = NEG))
+  // BIOES: B-*/I-* rows have no dense successor: NEG on their dense terms, zero in the counts
+  let rowNeg: tf.Tensor2D | null = null
+  let EDcounts = ED
+  if (st.sparseOnlyRows) {
+    const neg = new Float32Array(T)
+    const keep = new Float32Array(T).fill(1)
+    for (const i of st.sparseOnlyRows) {
+      neg[i] = NEG
+      keep[i] = 0
+    }
+    rowNeg = tf.tensor2d(neg, [1, T])
+    EDcounts = tf.mul(ED, tf.tensor2d(keep, [T, 1])) as tf.Tensor2D
+  }
+  // backward: row i's sparse terms, in concat([v_S + tr1, v_S + tr2]); one selection per term slot
+  const terms: number[][] = Array.from({ length: T }, () => [])
+  st.from1.forEach((i, k) => terms[i]!.push(k))
+  st.from2.forEach((i, k) => terms[i]!.push(nS + k))
+  const nSlots = Math.max(1, ...terms.map((t) => t.length))
+  const slots = Array.from({ length: nSlots }, (_, s) => columnTake(Int32Array.from(terms, (t) => t[s] ?? -1), 2 * nS))
+  const scatterIdx = new Int32Array(4 * nS)
+  for (let k = 0; k < nS; k++) {
+    scatterIdx[2 * k] = st.from1[k]!
+    scatterIdx[2 * k + 1] = k
+    scatterIdx[2 * nS + 2 * k] = st.from2[k]!
+    scatterIdx[2 * nS + 2 * k + 1] = k
+  }
   return {
     c,
     fwd: (x) => {
-      const pD = logMatExp(x, ED, c)
-      const pI = logAddExp(tf.add(takeB(x), trBI), tf.add(takeI(x), trII)) as tf.Tensor2D
-      return assemble(pD, pI)
+      // forbidden rows are masked in x (not only in the matmul) so the max shift is an allowed row's
+      const pD = logMatExp(rowNeg ? (tf.add(x, rowNeg) as tf.Tensor2D) : x, ED, c)
+      const pS = logAddExp(tf.add(take1(x), tr1), tf.add(take2(x), tr2)) as tf.Tensor2D
+      return assemble(tf.concat([pD, pS], 1) as tf.Tensor2D)
     },
     bwd: (v) => {
-      const N = v.shape[0]
-      const dense = logMatExp(takeDense(v), (EDt ??= tf.transpose(ED)), c) // [B,T]
-      const vI = takeI(v)
-      let extra: tf.Tensor
-      if (cont) {
-        const parts: tf.Tensor[] = []
-        if (cont.b0 > 0) parts.push(tf.fill([N, cont.b0], NEG))
-        parts.push(tf.add(vI, trBI))
-        if (cont.i0 - cont.b0 - K > 0) parts.push(tf.fill([N, cont.i0 - cont.b0 - K], NEG))
-        parts.push(tf.add(vI, trII))
-        extra = tf.concat(parts, 1)
-      } else {
-        extra = tf.gather(tf.concat([tf.fill([N, 1], NEG), tf.add(vI, trBI), tf.add(vI, trII)], 1), rowMap, 1)
-      }
+      let dense = logMatExp(takeDense(v), (EDt ??= tf.transpose(ED)), c) // [B,T]
+      if (rowNeg) dense = tf.add(dense, rowNeg) as tf.Tensor2D
+      const vS = takeSparse(v)
+      const cat = tf.concat([tf.add(vS, tr1), tf.add(vS, tr2)], 1) as tf.Tensor2D
+      let extra: tf.Tensor = slots[0]!(cat)
+      for (let s = 1; s < nSlots; s++) extra = logAddExp(extra, slots[s]!(cat))
       return logAddExp(dense, extra) as tf.Tensor2D
     },
     counts: (A, Bm) => {
-      const cD = tf.mul(tf.matMul(tf.transpose(A), takeDense(Bm)), ED) as tf.Tensor2D // [T,|D|]
-      const BmI = takeI(Bm)
-      const cBI = tf.mul(tf.sum(tf.mul(takeB(A), BmI), 0), tf.exp(tf.sub(trBI, c)))
-      const cII = tf.mul(tf.sum(tf.mul(takeI(A), BmI), 0), tf.exp(tf.sub(trII, c)))
-      const idx = new Int32Array(4 * K)
-      for (let k = 0; k < K; k++) {
-        idx[2 * k] = st.B[k]!
-        idx[2 * k + 1] = k
-        idx[2 * K + 2 * k] = st.I[k]!
-        idx[2 * K + 2 * k + 1] = k
-      }
-      const sparse = (K > 0 ? tf.scatterND(tf.tensor2d(idx, [2 * K, 2], 'int32'), tf.concat([cBI, cII]), [T, K]) : tf.zeros([T, 0])) as tf.Tensor2D
-      return assemble(cD, sparse)
+      const cD = tf.mul(tf.matMul(tf.transpose(A), takeDense(Bm)), EDcounts) as tf.Tensor2D // [T,|D|]
+      const BmS = takeSparse(Bm)
+      const c1 = tf.mul(tf.sum(tf.mul(take1(A), BmS), 0), tf.exp(tf.sub(tr1, c)))
+      const c2 = tf.mul(tf.sum(tf.mul(take2(A), BmS), 0), tf.exp(tf.sub(tr2, c)))
+      const sparse = tf.scatterND(tf.tensor2d(scatterIdx, [2 * nS, 2], 'int32'), tf.concat([c1, c2]), [T, nS]) as tf.Tensor2D
+      return assemble(tf.concat([cD, sparse], 1) as tf.Tensor2D)
     },
-    startMask: tf.tensor1d(sm),
+    startMask: maskVector(st.startAllowed),
+    endMask: maskVector(st.endAllowed),
   }
 }
 
@@ -209,13 +297,15 @@ export class CRF {
   readonly transitions: tf.Variable<tf.Rank.R2>
   readonly start: tf.Variable<tf.Rank.R1>
   readonly end: tf.Variable<tf.Rank.R1>
-  readonly structure: BioStructure | null
+  /** Null when unconstrained, or when the constraints leave every transition allowed (no types). */
+  readonly structure: CrfStructure | null
 
   constructor(args: CrfArgs) {
     const T = (this.numTags = args.numTags)
-    if (args.constraints === 'BIO') {
-      if (!args.labels || args.labels.length !== T) throw new Error('CRF: BIO constraints need the labels')
-      this.structure = bioStructure(args.labels)
+    if (args.constraints) {
+      if (!args.labels || args.labels.length !== T) throw new Error(`CRF: ${args.constraints} constraints need the labels`)
+      const s = crfStructure(args.labels, args.constraints)
+      this.structure = s.sparse.length ? s : null
     } else this.structure = null
     const rng = makeRng(args.seed ?? 1)
     const u = (n: number): Float32Array => {
@@ -287,7 +377,7 @@ export class CRF {
   }
 
   private ops(trans: tf.Tensor2D): TransOps {
-    return this.structure ? bioOps(trans, this.structure) : denseOps(trans)
+    return this.structure ? structuredOps(trans, this.structure) : denseOps(trans)
   }
 
   /** log Z per title `[B]` with the forward–backward gradient. */
@@ -323,24 +413,20 @@ export class CRF {
   /** Best tag path per title (exact Viterbi on CPU arrays). */
   async decode(emissions: tf.Tensor3D, lengths: readonly number[]): Promise<number[][]> {
     const [B, L, T] = emissions.shape
-    const [em, tr0, st0, en] = await Promise.all([emissions.data(), this.transitions.data(), this.start.data(), this.end.data()])
+    const [em, tr0, st0, en0] = await Promise.all([emissions.data(), this.transitions.data(), this.start.data(), this.end.data()])
     let tr = tr0 as Float32Array
     let st = st0 as Float32Array
+    let en = en0 as Float32Array
     if (this.structure) {
-      // forbidden transitions and first tags at −∞
+      // forbidden transitions, first and last tags at −∞
       const s = this.structure
-      tr = Float32Array.from(tr)
-      st = Float32Array.from(st)
-      const allowedFrom = new Map<number, number>()
-      s.I.forEach((i, k) => allowedFrom.set(i, s.B[k]!))
-      for (const [j, b] of allowedFrom) {
-        for (let i = 0; i < T; i++) if (i !== j && i !== b) tr[i * T + j] = -Infinity
-        st[j] = -Infinity
-      }
+      tr = Float32Array.from(tr, (v, k) => (s.allowed[k] ? v : -Infinity))
+      st = Float32Array.from(st, (v, j) => (s.startAllowed[j] ? v : -Infinity))
+      en = Float32Array.from(en, (v, j) => (s.endAllowed[j] ? v : -Infinity))
     }
     const out: number[][] = []
     for (let b = 0; b < B; b++) {
-      out.push(viterbi(em as Float32Array, b * L * T, lengths[b]!, T, tr as Float32Array, st as Float32Array, en as Float32Array))
+      out.push(viterbi(em as Float32Array, b * L * T, lengths[b]!, T, tr, st, en))
     }
     return out
   }
@@ -387,7 +473,7 @@ function forward(em: tf.Tensor3D, ops: TransOps, start: tf.Tensor1D, end: tf.Ten
       alpha = select(maskT[t]!, nxt as tf.Tensor2D, alpha)
       alphas.push(alpha)
     }
-    const last = tf.add(alpha, end)
+    const last = tf.add(alpha, ops.endMask ? tf.add(end, ops.endMask) : end)
     const logZ = tf.logSumExp(last, 1) as tf.Tensor1D
     return { logZ, alphas: tf.stack(alphas) as tf.Tensor3D }
   })
@@ -399,7 +485,7 @@ function backward(em: tf.Tensor3D, ops: TransOps, end: tf.Tensor1D, mask: tf.Ten
     const [B, L, T] = em.shape
     const emT = splitSteps(tf.transpose(em, [1, 0, 2]) as tf.Tensor3D)
     const maskT = splitSteps(tf.expandDims(tf.transpose(mask), 2) as tf.Tensor3D)
-    let beta = tf.tile(tf.reshape(end, [1, T]), [B, 1]) as tf.Tensor2D
+    let beta = tf.tile(tf.reshape(ops.endMask ? tf.add(end, ops.endMask) : end, [1, T]), [B, 1]) as tf.Tensor2D
     const betas: tf.Tensor2D[] = new Array(L)
     betas[L - 1] = beta
     for (let t = L - 1; t >= 1; t--) {

@@ -107,10 +107,12 @@ export class Tagger {
     }
     const T = this.vocabs.labels.size
     this.head = new Dense({ inputSize: outSize, units: T, name: `${p}/head`, seed: childSeed(seed, 'head') })
-    const constrained = config.crfConstraints === true && config.scheme === 'BIO'
+    // BIO or BIOES constraints on the flat tags or on the cascade's type-free boundary tags
+    // (O B I [E S]: one type, '', for the constraints)
+    const constraints = config.crfConstraints === true ? config.scheme : null
     this.crf =
       config.head === 'crf'
-        ? new CRF({ numTags: T, name: `${p}/crf`, seed: childSeed(seed, 'crf'), ...(constrained ? { labels: this.vocabs.labels.labels, constraints: 'BIO' as const } : {}) })
+        ? new CRF({ numTags: T, name: `${p}/crf`, seed: childSeed(seed, 'crf'), ...(constraints ? { labels: this.vocabs.labels.labels, constraints } : {}) })
         : null
     const K = this.vocabs.types?.size ?? 0
     this.typeHead = config.architecture === 'cascade' ? new Dense({ inputSize: outSize, units: Math.max(1, K), name: `${p}/type_head`, seed: childSeed(seed, 'type_head') }) : null

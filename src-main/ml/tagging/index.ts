@@ -124,7 +124,8 @@ export class LabelVocab {
   }
   /**
    * Typed tags for entity types, grouped by prefix, types sorted: O, B-t1…B-tK, I-t1…I-tK
-   * (BIOES: then E-*, S-*). The grouping lets the BIO-constrained CRF work on contiguous slices.
+   * (BIOES: then E-*, S-*). The grouping lets the constrained CRF (BIO, BIOES) select its columns
+   * as a few contiguous slices instead of gathers.
    */
   static forTypes(types: Iterable<string>, scheme: TagScheme): LabelVocab {
     const prefixes = scheme === 'BIO' ? ['B', 'I'] : ['B', 'I', 'E', 'S']

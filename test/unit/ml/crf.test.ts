@@ -1,16 +1,20 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { CRF } from '../../../src-main/ml/layers/crf'
+import { CRF, crfStructure } from '../../../src-main/ml/layers/crf'
+import { LabelVocab, splitTag } from '../../../src-main/ml/tagging'
 import { makeRng } from '../../../src-main/ml/train/rng'
 import { testBackend } from '../../helpers/ml'
 
 let uid = 0
 const INTERLEAVED = ['O', 'B-a', 'I-a', 'B-b', 'I-b']
-const GROUPED = ['O', 'B-a', 'B-b', 'I-a', 'I-b'] // LabelVocab.forTypes order: the contiguous fast path
-let BIO_LABELS = INTERLEAVED
-let constrained = false
-function crf(T: number, seed = 3): CRF {
-  const c = new CRF({ numTags: T, name: `crftest${uid++}`, seed, ...(constrained ? { labels: BIO_LABELS, constraints: 'BIO' as const } : {}) })
+const GROUPED = LabelVocab.forTypes(['a', 'b'], 'BIO').labels // O B-a B-b I-a I-b: the contiguous fast path
+const BIOES_INTERLEAVED = ['O', 'B-a', 'I-a', 'E-a', 'S-a', 'B-b', 'I-b', 'E-b', 'S-b']
+const BIOES_GROUPED = LabelVocab.forTypes(['a', 'b'], 'BIOES').labels // O B-* I-* E-* S-*
+const BIOES_TYPE_FREE = LabelVocab.boundary('BIOES').labels // the cascade's boundary tags: O B I E S
+let LABELS: readonly string[] = INTERLEAVED
+let SCHEME: 'BIO' | 'BIOES' | null = null
+function crf(T: number, seed = 3, scheme = SCHEME, labels = LABELS): CRF {
+  const c = new CRF({ numTags: T, name: `crftest${uid++}`, seed, ...(scheme ? { labels, constraints: scheme } : {}) })
   // make transitions large enough that they matter
   const rng = makeRng(seed + 100)
   c.transitions.assign(tf.tensor2d(Array.from({ length: T * T }, () => rng() * 4 - 2), [T, T]))
@@ -23,19 +27,43 @@ function allPathsAny(T: number, n: number): number[][] {
   if (n === 0) return [[]]
   return allPathsAny(T, n - 1).flatMap((p) => Array.from({ length: T }, (_, j) => [...p, j]))
 }
-/** BIO validity over BIO_LABELS: I-x only after B-x or I-x. */
-function validBio(y: number[]): boolean {
+/** BIO validity over labels: I-x only after B-x or I-x. */
+function validBio(y: number[], labels = LABELS): boolean {
   return y.every((j, t) => {
-    const l = BIO_LABELS[j]!
+    const l = labels[j]!
     if (!l.startsWith('I-')) return true
     if (t === 0) return false
-    const prev = BIO_LABELS[y[t - 1]!]!
+    const prev = labels[y[t - 1]!]!
     return prev === 'B-' + l.slice(2) || prev === l
   })
 }
+/**
+ * BIOES validity over labels (typed or type-free): I-x/E-x only after B-x/I-x; O, B-*, S-* only
+ * first or after O, E-*, S-*; the last tag is O, E-* or S-*.
+ */
+function validBioes(y: number[], labels = LABELS): boolean {
+  const tags = y.map((j) => splitTag(labels[j]!))
+  return tags.every((cur, t) => {
+    const prev = t > 0 ? tags[t - 1]! : null
+    const ok = cur.prefix === 'I' || cur.prefix === 'E' ? prev !== null && (prev.prefix === 'B' || prev.prefix === 'I') && prev.type === cur.type : prev === null || ['O', 'E', 'S'].includes(prev.prefix)
+    return ok && (t < tags.length - 1 || ['O', 'E', 'S'].includes(cur.prefix))
+  })
+}
+function valid(y: number[], scheme = SCHEME, labels = LABELS): boolean {
+  return scheme === 'BIO' ? validBio(y, labels) : scheme === 'BIOES' ? validBioes(y, labels) : true
+}
+/** May tag j follow tag i (inside a title)? */
+function allowedPair(i: number, j: number): boolean {
+  if (SCHEME === 'BIO') return !LABELS[j]!.startsWith('I-') || LABELS[i] === 'B-' + LABELS[j]!.slice(2) || i === j
+  if (SCHEME === 'BIOES') {
+    const a = splitTag(LABELS[i]!)
+    const b = splitTag(LABELS[j]!)
+    return b.prefix === 'I' || b.prefix === 'E' ? (a.prefix === 'B' || a.prefix === 'I') && a.type === b.type : ['O', 'E', 'S'].includes(a.prefix)
+  }
+  return true
+}
 function allPaths(T: number, n: number): number[][] {
-  const all = allPathsAny(T, n)
-  return constrained ? all.filter(validBio) : all
+  return allPathsAny(T, n).filter((y) => valid(y))
 }
 
 function pathScore(em: number[][], tr: number[][], st: number[], en: number[], y: number[]): number {
@@ -49,40 +77,44 @@ function lse(xs: number[]): number {
   return m + Math.log(xs.reduce((a, x) => a + Math.exp(x - m), 0))
 }
 
-for (const mode of ['dense', 'BIO-constrained', 'BIO-constrained-grouped'] as const) describe(`CRF vs brute force (${mode})`, () => {
+interface Mode {
+  name: string
+  scheme: 'BIO' | 'BIOES' | null
+  labels: readonly string[]
+  gold: string[][]
+}
+const BIO_GOLD = [['B-a', 'I-a', 'O', 'B-b'], ['B-b', 'I-b'], ['B-a'], ['O', 'B-a', 'I-a']]
+const BIOES_GOLD = [['B-a', 'I-a', 'E-a', 'S-b'], ['B-b', 'E-b'], ['S-a'], ['O', 'B-a', 'E-a']]
+const MODES: Mode[] = [
+  { name: 'dense', scheme: null, labels: ['O', 'B-a', 'I-a'], gold: [['O', 'B-a', 'I-a', 'B-a'], ['I-a', 'I-a'], ['B-a'], ['O', 'O', 'B-a']] },
+  { name: 'BIO-constrained', scheme: 'BIO', labels: INTERLEAVED, gold: BIO_GOLD },
+  { name: 'BIO-constrained-grouped', scheme: 'BIO', labels: GROUPED, gold: BIO_GOLD },
+  { name: 'BIOES-constrained', scheme: 'BIOES', labels: BIOES_INTERLEAVED, gold: BIOES_GOLD },
+  { name: 'BIOES-constrained-grouped', scheme: 'BIOES', labels: BIOES_GROUPED, gold: BIOES_GOLD },
+  { name: 'BIOES-type-free', scheme: 'BIOES', labels: BIOES_TYPE_FREE, gold: BIOES_GOLD.map((y) => y.map((l) => splitTag(l).prefix)) },
+]
+
+for (const mode of MODES) describe(`CRF vs brute force (${mode.name})`, () => {
   beforeAll(async () => {
     await testBackend()
   })
   beforeEach(() => {
-    constrained = mode !== 'dense'
-    BIO_LABELS = mode === 'BIO-constrained-grouped' ? GROUPED : INTERLEAVED
+    SCHEME = mode.scheme
+    LABELS = mode.labels
   })
-  const T = mode === 'dense' ? 3 : 5
+  const T = mode.labels.length
   const lengths = [4, 2, 1, 3]
   const L = 4
   const rng = makeRng(7)
   const emArr = Array.from({ length: lengths.length }, () => Array.from({ length: L }, () => Array.from({ length: T }, () => rng() * 4 - 2)))
-  const tags =
-    mode === 'dense'
-      ? [
-          [0, 1, 2, 1],
-          [2, 2],
-          [1],
-          [0, 0, 1],
-        ]
-      : mode === 'BIO-constrained'
-        ? [
-            [1, 2, 0, 3],
-            [3, 4],
-            [1],
-            [0, 1, 2],
-          ]
-        : [
-            [1, 3, 0, 2],
-            [2, 4],
-            [1],
-            [0, 1, 3],
-          ]
+  const tags = mode.gold.map((y) => y.map((l) => mode.labels.indexOf(l)))
+
+  it('gold paths are valid paths of the scheme', () => {
+    for (const y of tags) {
+      expect(y.every((j) => j >= 0)).toBe(true)
+      expect(valid(y, mode.scheme, mode.labels)).toBe(true)
+    }
+  })
 
   it('log-likelihood equals score − logsumexp over all paths', async () => {
     const c = crf(T)
@@ -118,7 +150,7 @@ for (const mode of ['dense', 'BIO-constrained', 'BIO-constrained-grouped'] as co
     em.dispose()
   })
 
-  it.skipIf(mode !== 'dense')('Viterbi pruning stays exact with many tags (skipped when the CRF is constrained: the many-tag case is the dense one)', async () => {
+  it.skipIf(mode.scheme !== null)('Viterbi pruning stays exact with many tags (skipped when the CRF is constrained: the many-tag case is the dense one)', async () => {
     const T2 = 40
     const c = crf(T2, 5)
     const r = makeRng(9)
@@ -208,10 +240,19 @@ for (const mode of ['dense', 'BIO-constrained', 'BIO-constrained-grouped'] as co
     await check(c.transitions, grads[c.transitions.name]!, Array.from({ length: T * T }, (_, i) => i))
     await check(c.start, grads[c.start.name]!, Array.from({ length: T }, (_, i) => i))
     await check(c.end, grads[c.end.name]!, Array.from({ length: T }, (_, i) => i))
-    // padding positions get no gradient; forbidden transitions (O → I-a) get none either
+    // padding positions get no gradient; forbidden transitions (O → I-a; BIOES: B-a → O, …) get none either
     const ge = (await grads[em.name]!.array()) as number[][][]
     expect(ge[2]![1]!.every((v) => v === 0)).toBe(true)
-    if (constrained) expect((await grads[c.transitions.name]!.data())[0 * T + BIO_LABELS.indexOf('I-a')]).toBe(0)
+    const gt = await grads[c.transitions.name]!.data()
+    let forbidden = 0
+    for (let i = 0; i < T; i++) {
+      for (let j = 0; j < T; j++) {
+        if (allowedPair(i, j)) continue
+        forbidden++
+        expect(gt[i * T + j], `${LABELS[i]} → ${LABELS[j]}`).toBe(0)
+      }
+    }
+    expect(forbidden > 0).toBe(mode.scheme !== null)
     Object.values(grads).forEach((g) => g.dispose())
   })
 
@@ -225,5 +266,131 @@ for (const mode of ['dense', 'BIO-constrained', 'BIO-constrained-grouped'] as co
     const m = c.marginals(em, lengths)
     m.dispose()
     expect(tf.memory().numTensors).toBe(before)
+  })
+})
+
+describe('BIOES-constrained CRF', () => {
+  beforeAll(async () => {
+    await testBackend()
+  })
+
+  /** Random weights large enough that an unconstrained CRF often picks ill-formed paths. */
+  function randomCrf(labels: readonly string[], scheme: 'BIO' | 'BIOES' | null, seed: number): CRF {
+    const T = labels.length
+    const c = new CRF({ numTags: T, name: `crfprop${uid++}`, seed, ...(scheme ? { labels, constraints: scheme } : {}) })
+    const r = makeRng(seed * 31 + 1)
+    c.transitions.assign(tf.tensor2d(Array.from({ length: T * T }, () => r() * 8 - 4), [T, T]))
+    c.start.assign(tf.tensor1d(Array.from({ length: T }, () => r() * 6 - 3)))
+    c.end.assign(tf.tensor1d(Array.from({ length: T }, () => r() * 6 - 3)))
+    return c
+  }
+
+  it('Viterbi never outputs an ill-formed BIOES path (random weights and emissions, several seeds and layouts)', async () => {
+    const layouts = [BIOES_INTERLEAVED, BIOES_GROUPED, BIOES_TYPE_FREE, LabelVocab.forTypes(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'], 'BIOES').labels]
+    let decoded = 0
+    let illFormedUnconstrained = 0
+    for (const labels of layouts) {
+      const T = labels.length
+      for (let seed = 1; seed <= 6; seed++) {
+        const c = randomCrf(labels, 'BIOES', seed)
+        const free = randomCrf(labels, null, seed) // same weights, no constraints
+        const r = makeRng(seed + 1000)
+        const lengths = Array.from({ length: 8 }, () => 1 + Math.floor(r() * 12))
+        const L = Math.max(...lengths)
+        const em = tf.tensor3d(Array.from({ length: lengths.length * L * T }, () => r() * 10 - 5), [lengths.length, L, T])
+        const paths = await c.decode(em, lengths)
+        const freePaths = await free.decode(em, lengths)
+        paths.forEach((y, b) => {
+          expect(y).toHaveLength(lengths[b]!)
+          expect(validBioes(y, labels), `${labels.length} tags, seed ${seed}: ${y.map((j) => labels[j]).join(' ')}`).toBe(true)
+          decoded++
+        })
+        illFormedUnconstrained += freePaths.filter((y) => !validBioes(y, labels)).length
+        em.dispose()
+        c.variables.forEach((v) => v.dispose())
+        free.variables.forEach((v) => v.dispose())
+      }
+    }
+    expect(decoded).toBe(4 * 6 * 8)
+    // the property is not vacuous: with the same weights, an unconstrained CRF decodes ill-formed paths
+    expect(illFormedUnconstrained).toBeGreaterThan(decoded / 2)
+  })
+
+  it('stays exact with large emissions (forbidden rows masked before the max shift)', async () => {
+    const labels = BIOES_GROUPED
+    const T = labels.length
+    const c = crf(T, 23, 'BIOES', labels)
+    const [tr, st, en] = [(await c.transitions.array()) as number[][], (await c.start.array()) as number[], (await c.end.array()) as number[]]
+    // B-a first scores 120 above O / S-*, but the second char must be O: the mass flows through the
+    // low first-char scores, which a max shift taken over the forbidden B-a row would underflow
+    const e = [labels.map((l) => (l === 'B-a' ? 60 : -60)), labels.map((l) => (l === 'O' ? 100 : -100))]
+    const tags = [['O', 'O'], ['S-b', 'O'], ['B-a', 'E-a']].map((y) => y.map((l) => labels.indexOf(l)))
+    const em = tf.tensor3d([e, e, e])
+    const ll = (await c.logLikelihood(em, tags, [2, 2, 2]).array()) as number[]
+    const z = lse(
+      allPathsAny(T, 2)
+        .filter((y) => validBioes(y, labels))
+        .map((y) => pathScore(e, tr, st, en, y)),
+    )
+    tags.forEach((y, b) => expect(ll[b]!).toBeCloseTo(pathScore(e, tr, st, en, y) - z, 2))
+    const m = (await c.marginals(em, [2, 2, 2]).array()) as number[][][]
+    expect(m[0]![1]![labels.indexOf('O')]!).toBeCloseTo(1, 5)
+    em.dispose()
+  })
+
+  it('many types: the gather path (interleaved tags) equals the slice path (grouped tags), BIO and BIOES', async () => {
+    const types = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']
+    for (const scheme of ['BIO', 'BIOES'] as const) {
+      const prefixes = scheme === 'BIO' ? ['B', 'I'] : ['B', 'I', 'E', 'S']
+      const grouped = LabelVocab.forTypes(types, scheme).labels
+      const interleaved = ['O', ...types.flatMap((t) => prefixes.map((p) => `${p}-${t}`))]
+      const T = grouped.length
+      const perm = interleaved.map((l) => grouped.indexOf(l)) // interleaved index → grouped index
+      const g = crf(T, 29, scheme, grouped)
+      const i = new CRF({ numTags: T, name: `crfperm${uid++}`, labels: interleaved, constraints: scheme })
+      const [tr, st, en] = [(await g.transitions.array()) as number[][], (await g.start.array()) as number[], (await g.end.array()) as number[]]
+      i.transitions.assign(tf.tensor2d(perm.map((a) => perm.map((b) => tr[a]![b]!))))
+      i.start.assign(tf.tensor1d(perm.map((a) => st[a]!)))
+      i.end.assign(tf.tensor1d(perm.map((a) => en[a]!)))
+      const r = makeRng(31)
+      const lengths = [6, 3, 1]
+      const eg = Array.from({ length: 3 }, () => Array.from({ length: 6 }, () => Array.from({ length: T }, () => r() * 4 - 2)))
+      const ei = eg.map((x) => x.map((row) => perm.map((a) => row[a]!)))
+      const gold = scheme === 'BIO' ? [['B-c', 'I-c', 'O', 'B-i', 'I-i', 'I-i'], ['O', 'B-a', 'I-a'], ['B-h']] : [['B-c', 'I-c', 'E-c', 'S-i', 'B-a', 'E-a'], ['O', 'S-e', 'O'], ['S-h']]
+      const emG = tf.tensor3d(eg)
+      const emI = tf.tensor3d(ei)
+      const llG = (await g.logLikelihood(emG, gold.map((y) => y.map((l) => grouped.indexOf(l))), lengths).array()) as number[]
+      const llI = (await i.logLikelihood(emI, gold.map((y) => y.map((l) => interleaved.indexOf(l))), lengths).array()) as number[]
+      llG.forEach((v, b) => expect(llI[b]!).toBeCloseTo(v, 4))
+      const mG = (await g.marginals(emG, lengths).array()) as number[][][]
+      const mI = (await i.marginals(emI, lengths).array()) as number[][][]
+      mI.forEach((rows, b) => rows.forEach((row, t) => row.forEach((p, k) => expect(p).toBeCloseTo(mG[b]![t]![perm[k]!]!, 5))))
+      const dG = await g.decode(emG, lengths)
+      const dI = await i.decode(emI, lengths)
+      expect(dI.map((y) => y.map((k) => interleaved[k]))).toEqual(dG.map((y) => y.map((k) => grouped[k])))
+      // transition gradients agree too
+      const gradOf = (c: CRF, em: tf.Tensor3D, labels: readonly string[]): tf.Tensor => {
+        const { grads } = tf.variableGrads(() => tf.neg(tf.sum(c.logLikelihood(em, gold.map((y) => y.map((l) => labels.indexOf(l))), lengths))) as tf.Scalar, [c.transitions])
+        return grads[c.transitions.name]!
+      }
+      const gG = (await gradOf(g, emG, grouped).array()) as number[][]
+      const gI = (await gradOf(i, emI, interleaved).array()) as number[][]
+      perm.forEach((a, x) => perm.forEach((b, y) => expect(gI[x]![y]!).toBeCloseTo(gG[a]![b]!, 4)))
+      emG.dispose()
+      emI.dispose()
+    }
+  })
+
+  it('structure: type-free tags are one type; a type missing one of B/I/E/S is refused', () => {
+    const s = crfStructure(BIOES_TYPE_FREE, 'BIOES')
+    expect([...s.sparse].map((j) => BIOES_TYPE_FREE[j])).toEqual(['I', 'E'])
+    expect([...s.dense].map((j) => BIOES_TYPE_FREE[j])).toEqual(['O', 'B', 'S'])
+    expect([...s.startAllowed]).toEqual([1, 1, 0, 0, 1])
+    expect([...s.endAllowed]).toEqual([1, 0, 0, 1, 1])
+    expect(() => crfStructure(['O', 'B-a', 'I-a', 'E-a'], 'BIOES')).toThrow(/"B-a" has no S-a/)
+    // BIO type-free boundary tags are constrained as well (I only after B or I)
+    const bio = crfStructure(LabelVocab.boundary('BIO').labels, 'BIO')
+    expect([...bio.sparse]).toEqual([2])
+    expect([...bio.startAllowed]).toEqual([1, 1, 0])
   })
 })

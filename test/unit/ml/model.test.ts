@@ -12,7 +12,7 @@ import { Tagger } from '../../../src-main/ml/models/tagger'
 import { predict } from '../../../src-main/ml/predict'
 import { GroupedAdam } from '../../../src-main/ml/train/optimizer'
 import { makeOptimizer, train, trainStep } from '../../../src-main/ml/train/trainer'
-import type { PresetName } from '../../../src-main/shared/training'
+import type { ModelConfig, PresetName } from '../../../src-main/shared/training'
 import { testBackend } from '../../helpers/ml'
 import { TINY } from '../../helpers/tiny'
 
@@ -49,6 +49,43 @@ describe('model mechanics', () => {
       expect(tf.memory().numTensors).toBeLessThan(n)
     })
   }
+
+  it('BIOES CRF heads (flat typed tags, cascade boundary tags) are constrained: well-formed predictions, no leaks', async () => {
+    const cases: [PresetName, Partial<ModelConfig>][] = [
+      ['cascade-bilstm-crf', {}],
+      ['bilstm-crf', { scheme: 'BIOES' }],
+    ]
+    for (const [name, over] of cases) {
+      const config = presetConfig(name, { model: { ...small, ...over } })
+      expect(config.model.scheme).toBe('BIOES')
+      const vocabs = buildVocabs(TINY, config.model)
+      const off = new Tagger({ config: { ...config.model, crfConstraints: false }, vocabs, seed: 1 })
+      expect(off.crf!.structure).toBeNull()
+      off.dispose()
+      const model = new Tagger({ config: config.model, vocabs, seed: 1 })
+      expect(model.crf!.structure!.scheme).toBe('BIOES')
+      const opt = makeOptimizer(model, config)
+      const batch = makeBatch(TINY.map((e) => encodeExample(e, model.vocabs)))
+      trainStep(model, opt, batch, config)
+      const n = tf.memory().numTensors
+      trainStep(model, opt, batch, config)
+      const preds = await predict(model, TINY.map((e) => e.text))
+      expect(tf.memory().numTensors).toBe(n)
+      for (const p of preds) {
+        // well-formed BIOES: I/E continue a chunk of their type, O/B/S never interrupt one, no chunk left open
+        let open: string | null = null
+        for (const tag of p.tags) {
+          const [prefix, type = ''] = tag.split('-') as [string, string?]
+          if (prefix === 'I' || prefix === 'E') expect(open, p.tags.join(' ')).toBe(type)
+          else expect(open, p.tags.join(' ')).toBeNull()
+          open = prefix === 'B' || prefix === 'I' ? type : null
+        }
+        expect(open, p.tags.join(' ')).toBeNull()
+      }
+      opt.dispose()
+      model.dispose()
+    }
+  })
 
   it('BiLSTM: a title’s outputs do not depend on the padding around it; backward starts at its true end', async () => {
     const lstm = new BiLSTM({ inputSize: 3, hidden: 4, name: `lstmtest${Math.random()}`, seed: 5 })
