@@ -13,7 +13,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseBertConfig, readBertConfig, type BertConfig } from './config'
-import { BertEncoder, fromHfNames, validateShapes, validateWeights, type LoadWeightsOptions, type WeightMap } from './encoder'
+import { BertEncoder, fromHfNames, normalizeHfName, validateShapes, validateWeights, type LoadWeightsOptions, type WeightMap } from './encoder'
 import { floatShapes, floatTensors, readSafetensors, readSafetensorsHeader } from './safetensors'
 import { inspectGoogleBertCheckpoint, readGoogleBertCheckpoint } from './tf-checkpoint'
 import { Vocab } from './tokenizer'
@@ -80,6 +80,13 @@ function locateFiles(dir: string): FolderFiles {
 }
 
 /**
+ * Tensors the encoder drops by name (pooler, pre-training heads, `embeddings.position_ids`) are
+ * skipped before the float-dtype check: checkpoints saved by transformers < 4.31 carry
+ * `position_ids` as an int64 buffer, and rejecting them would refuse a valid BERT release.
+ */
+const ignoredByEncoder = (name: string): boolean => normalizeHfName(name) === null
+
+/**
  * The folder's config and vocabulary (sizes checked against each other) and its tensors read by
  * `tensors` — every tensor's bytes (import) or only its shape (inspect) — validated against the
  * config by one function, `validateShapes`.
@@ -98,7 +105,7 @@ const googlePrefix = (f: FolderFiles): string => f.weights[0]!.slice(0, -'.index
 export function importBertFolder(dir: string, opts: LoadWeightsOptions = {}): ImportedBert {
   const r = readFolder(
     dir,
-    (f) => (f.layout === 'hf' ? fromHfNames(floatTensors(readSafetensors(f.weights[0]!), f.weights[0]!)) : readGoogleBertCheckpoint(googlePrefix(f))),
+    (f) => (f.layout === 'hf' ? fromHfNames(floatTensors(readSafetensors(f.weights[0]!), f.weights[0]!, ignoredByEncoder)) : readGoogleBertCheckpoint(googlePrefix(f))),
     (config, raw, source) => validateWeights(config, raw, { source, ...opts }),
   )
   return { config: r.config, vocab: r.vocab, weights: r.tensors, layout: r.layout, files: r.files }
@@ -125,7 +132,7 @@ export interface InspectedBert {
 export function inspectBertFolder(dir: string, opts: LoadWeightsOptions = {}): InspectedBert {
   const r = readFolder(
     dir,
-    (f) => (f.layout === 'hf' ? fromHfNames(floatShapes(readSafetensorsHeader(f.weights[0]!), f.weights[0]!)) : inspectGoogleBertCheckpoint(googlePrefix(f))),
+    (f) => (f.layout === 'hf' ? fromHfNames(floatShapes(readSafetensorsHeader(f.weights[0]!), f.weights[0]!, ignoredByEncoder)) : inspectGoogleBertCheckpoint(googlePrefix(f))),
     (config, raw, source) => {
       const known = validateShapes(config, raw, { source, ...opts })
       return new Map(known.map((n) => [n, raw.get(n)!]))
@@ -167,6 +174,6 @@ export function loadBertModel(path: string, opts: LoadWeightsOptions = {}): { en
   const config = parseBertConfig(raw, `${path} (__metadata__.bert_config)`)
   const vocab = Vocab.parse(metaVocab, `${path} (__metadata__.bert_vocab)`)
   checkVocab(config, vocab, `${path} (__metadata__.bert_vocab)`, `${path} (__metadata__.bert_config)`)
-  const encoder = BertEncoder.fromWeights(config, fromHfNames(floatTensors(f, path)), { source: path, ...opts })
+  const encoder = BertEncoder.fromWeights(config, fromHfNames(floatTensors(f, path, ignoredByEncoder)), { source: path, ...opts })
   return { encoder, vocab, config }
 }

@@ -291,20 +291,28 @@ export function requireFloatDtype(name: string, dtype: SafetensorsDtype, source 
   if (!FLOAT_DTYPES.has(dtype)) throw new SafetensorsError(`${source}: tensor "${name}" has integer dtype ${dtype}, expected a float dtype`)
 }
 
-/** Shapes of a header's tensors, floating dtypes required (as `floatTensors` requires of a full read). */
-export function floatShapes(h: SafetensorsHeader, source = '<buffer>'): Map<string, number[]> {
+/**
+ * Shapes of a header's tensors, floating dtypes required (as `floatTensors` requires of a full read).
+ * Tensors for which `skip` answers true are left out before their dtype is checked.
+ */
+export function floatShapes(h: SafetensorsHeader, source = '<buffer>', skip: (name: string) => boolean = () => false): Map<string, number[]> {
   const out = new Map<string, number[]>()
   for (const [name, e] of h.entries) {
+    if (skip(name)) continue
     requireFloatDtype(name, e.dtype, source)
     out.set(name, e.shape)
   }
   return out
 }
 
-/** Float view of a parsed file: every floating tensor as Float32Array; integer tensors are rejected. */
-export function floatTensors(f: SafetensorsFile, source = '<buffer>'): Map<string, FloatTensor> {
+/**
+ * Float view of a parsed file: every floating tensor as Float32Array; integer tensors are rejected.
+ * Tensors for which `skip` answers true (e.g. a model's integer buffers) are left out first.
+ */
+export function floatTensors(f: SafetensorsFile, source = '<buffer>', skip: (name: string) => boolean = () => false): Map<string, FloatTensor> {
   const out = new Map<string, FloatTensor>()
   for (const [name, t] of f.tensors) {
+    if (skip(name)) continue
     requireFloatDtype(name, t.dtype, source)
     out.set(name, { shape: t.shape, data: t.data as Float32Array })
   }

@@ -176,6 +176,18 @@ describe('inspectBertFolder reports what importBertFolder reports', () => {
     bothReject(d, /tensor "embeddings\.LayerNorm\.bias" has integer dtype I32, expected a float dtype/)
   })
 
+  it('but not the int64 position_ids buffer that transformers < 4.31 saved: both skip it', () => {
+    const d = copy()
+    const plain = importBertFolder(d)
+    editSafetensors(d, (t) =>
+      t.set('embeddings.position_ids', { shape: [1, plain.config.maxPositions], data: BigInt64Array.from({ length: plain.config.maxPositions }, (_, i) => BigInt(i)), dtype: 'I64' }),
+    )
+    expectAgree(d)
+    const withBuffer = importBertFolder(d)
+    expect([...withBuffer.weights.keys()].sort()).toEqual([...plain.weights.keys()].sort())
+    expect(inspectBertFolder(d).parameters).toBe(inspectBertFolder(copy()).parameters)
+  })
+
   it('data files shorter than the headers say', () => {
     const d = copy()
     const p = join(d, 'model.safetensors')
