@@ -17,9 +17,7 @@
  * Inference: `predict` on `2 × batch` titles, eval mode, batch = all of them.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
-import { dirname } from 'node:path'
+import { benchCommand, machineLine, mdTable, writeResults } from './lib/report'
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`)
@@ -165,31 +163,41 @@ async function main(): Promise<void> {
     rows.push(res)
     console.log(JSON.stringify(res))
   }
-  const cpus = os.cpus()
   const f = (x: number | undefined, d = 2): string => (x === undefined ? '—' : x.toFixed(d))
   const be = rows.find((r) => r.backendName)
   const md = [
     '# BERT presets benchmark (training step and inference)',
     '',
     `- date: ${new Date().toISOString()}; total ${((Date.now() - t0) / 1000).toFixed(0)} s`,
-    `- machine: ${cpus[0]?.model ?? '?'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.platform()} ${os.arch()}, Node ${process.version}`,
+    `- machine: ${machineLine()}`,
     `- backend that ran: **${be?.backendName ?? backend}** (${be?.provider ?? '?'}) — no GPU on this machine; these are CPU (wasm, SIMD, 1 thread) numbers, not GPU numbers`,
-    `- command: \`npm run bench bert-presets -- ${process.argv.slice(2).join(' ')}\``,
+    `- command: \`${benchCommand('bert-presets')}\``,
     `- encoder: random BERT, hidden 768, 12 heads, intermediate 3072, vocab 21128, dropout 0.1; titles of ${chars} chars (+[CLS]/[SEP]), an entity every 10 chars, 20 types`,
     '- step = one `trainStep`: forward + backward + grouped Adam (BERT 1e-4, heads 1e-3, clip 5 per group); after one warm-up step (Adam slots created). chars/s = batch × chars / step',
     '- 12 layers: "frozen 8" = embeddings + lower 8 layers frozen, top 4 trained (batch 8); "full" = everything trained at batch 2 (bench/results/bert.md: batch 8 exceeds the 4 GiB wasm heap)',
     '- inference = `predict` (eval mode, windows, CRF Viterbi / cascade decode) of max(8, batch) titles in one batch; tf MB = tfjs bytes after the steps (weights + Adam slots); RSS = peak of the row’s own process',
     '',
-    `| preset | layers | trained | batch | params (trainable) | first step (s) | step (s, median of ${rows[0]?.reps ?? 1}) | train chars/s | tf MB | peak RSS MB | infer titles/s | error |`,
-    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
-    ...rows.map(
-      (r) =>
-        `| ${r.preset} | ${r.layers} | ${r.freeze ? `top ${r.layers - r.freeze} (frozen ${r.freeze})` : r.freezeEmb ? 'all but embeddings' : 'full'} | ${r.batch} | ${r.parameters ? `${(r.parameters / 1e6).toFixed(1)} M (${(r.trainable! / 1e6).toFixed(1)} M)` : '—'} | ${f(r.firstStepS)} | ${f(r.stepS)} | ${f(r.charsPerS, 0)} | ${f(r.tfMB, 0)} | ${f(r.peakRssMB, 0)} | ${f(r.titlesPerS, 1)} | ${r.error ?? ''} |`,
+    ...mdTable(
+      ['preset', 'layers', 'trained', 'batch', 'params (trainable)', 'first step (s)', `step (s, median of ${rows[0]?.reps ?? 1})`, 'train chars/s', 'tf MB', 'peak RSS MB', 'infer titles/s', 'error'],
+      'lrlrrrrrrrrl',
+      rows.map((r) => [
+        r.preset,
+        r.layers,
+        r.freeze ? `top ${r.layers - r.freeze} (frozen ${r.freeze})` : r.freezeEmb ? 'all but embeddings' : 'full',
+        r.batch,
+        r.parameters ? `${(r.parameters / 1e6).toFixed(1)} M (${(r.trainable! / 1e6).toFixed(1)} M)` : '—',
+        f(r.firstStepS),
+        f(r.stepS),
+        f(r.charsPerS, 0),
+        f(r.tfMB, 0),
+        f(r.peakRssMB, 0),
+        f(r.titlesPerS, 1),
+        r.error ?? '',
+      ]),
     ),
     '',
   ].join('\n')
-  mkdirSync(dirname(outPath), { recursive: true })
-  writeFileSync(outPath, md)
+  writeResults(outPath, md)
   console.log(md)
 }
 

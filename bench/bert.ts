@@ -15,11 +15,10 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
 import { dirname } from 'node:path'
 import { parseBertConfig } from '../src-main/ml/bert/config'
 import { BertEncoder } from '../src-main/ml/bert/encoder'
+import { benchCommand, machineLine, mdTable, writeResults } from './lib/report'
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`)
@@ -154,29 +153,26 @@ async function main(): Promise<void> {
     }
   }
   clearInterval(rssTimer)
-  const cpus = os.cpus()
   const f = (x: number | undefined, d = 2): string => (x === undefined ? '—' : x.toFixed(d))
   const md = [
     '# BERT encoder benchmark',
     '',
     `- date: ${new Date().toISOString()}`,
-    `- machine: ${cpus[0]?.model ?? '?'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.platform()} ${os.arch()}, Node ${process.version}, tfjs ${tf.version.tfjs}`,
-    `- command: \`npm run bench bert -- ${process.argv.slice(2).join(' ')}\``,
+    `- machine: ${machineLine()}, tfjs ${tf.version.tfjs}`,
+    `- command: \`${benchCommand('bert')}\``,
     `- model: random BERT, hidden 768, 12 heads, intermediate 3072, vocab 21128; batch ${batch} × ${chars} chars (+[CLS]/[SEP] = ${chars + 2} tokens), no padding`,
     '- fwd = eval forward (dropout off); train = training forward + backward (`tf.variableGrads` over all encoder variables, no optimiser update); train-top4 = same with embeddings and all but the top 4 layers frozen',
     `- timing: 1 warm-up ("first"), then up to ${maxReps} reps or ${minTime} s; median reported. RSS = peak process RSS so far (sampled every 50 ms; cumulative across rows).`,
     ...notes.map((n) => `- ${n}`),
     '',
-    '| backend | layers | mode | first (s) | median (s) | reps | chars/s | tf tensors | tf MB | peak RSS MB | error |',
-    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|',
-    ...rows.map(
-      (r) =>
-        `| ${r.backend} | ${r.layers} | ${r.mode} | ${f(r.firstS)} | ${f(r.medianS)} | ${r.reps ?? '—'} | ${f(r.charsPerS, 0)} | ${r.tensors ?? '—'} | ${f(r.tfMB, 0)} | ${f(r.rssMB, 0)} | ${r.error ?? ''} |`,
+    ...mdTable(
+      ['backend', 'layers', 'mode', 'first (s)', 'median (s)', 'reps', 'chars/s', 'tf tensors', 'tf MB', 'peak RSS MB', 'error'],
+      'lrlrrrrrrrl',
+      rows.map((r) => [r.backend, r.layers, r.mode, f(r.firstS), f(r.medianS), r.reps ?? '—', f(r.charsPerS, 0), r.tensors ?? '—', f(r.tfMB, 0), f(r.rssMB, 0), r.error ?? '']),
     ),
     '',
   ].join('\n')
-  mkdirSync(dirname(outPath), { recursive: true })
-  writeFileSync(outPath, md)
+  writeResults(outPath, md)
   console.log(md)
 }
 

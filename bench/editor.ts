@@ -6,13 +6,13 @@
 // hotkey applying a type and for boundary moves; scrolling the title list end to end; renderer heap.
 // Writes bench/results/editor.md.
 import { chromium, type Page } from '@playwright/test'
-import { execSync } from 'node:child_process'
-import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, platform, release, tmpdir, totalmem } from 'node:os'
+import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServer } from '../src-main/server/http'
 import { importInto } from '../src-main/services/import'
 import { Project } from '../src-main/services/project'
+import { benchCommand, machine, mdTable, osName, writeResults } from './lib/report'
 
 const N = Number(process.argv[2] ?? 200_000)
 const EDIT_TITLES = 100
@@ -218,17 +218,10 @@ async function main(): Promise<void> {
     await browser.close()
     await server.close()
 
-    const cpu = cpus()
-    let os = `${platform()} ${release()}`
-    try {
-      os = execSync('. /etc/os-release && echo "$PRETTY_NAME"', { shell: '/bin/sh' }).toString().trim() + ` (kernel ${release()})`
-    } catch {
-      /* keep the short form */
-    }
     log('# Annotation desk benchmark (`npm run bench editor`)')
     log('')
-    log(`- Command: \`npx electron-vite build && npm run bench editor${process.argv[2] ? ` ${process.argv[2]}` : ''}\``)
-    log(`- Machine: ${cpu.length} × ${cpu[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os}, no GPU`)
+    log(`- Command: \`npx electron-vite build && ${benchCommand('editor', process.argv.slice(2, 3), ' ')}\``)
+    log(`- Machine: ${machine.cores} × ${machine.cpu}, ${machine.ramGiB} GiB RAM, ${osName()}, no GPU`)
     log(`- Node ${process.version}; Chromium ${chromiumVersion} (Debian, headless, flags as playwright.config.ts)`)
     log(`- Date: ${new Date().toISOString()}`)
     log('')
@@ -238,23 +231,32 @@ async function main(): Promise<void> {
     log('')
     log('## Results')
     log('')
-    log('| measure | result | target |')
-    log('|---|---|---|')
-    log(`| open: page load → project → first title drawn (cold, then 2 reloads) | ${opens.map(ms).join(', ')} | < 2 s |`)
-    log(`| hotkey applies a type to a selection → span drawn (committed), p50 / p99 / max (n=${create.length}) | ${ms(pct(create, 50))} / ${ms(pct(create, 99))} / ${ms(Math.max(...create))} | p99 < 50 ms |`)
-    log(`| … → drawn and read back over the API, p50 / p99 | ${ms(pct(createRead, 50))} / ${ms(pct(createRead, 99))} | |`)
-    log(`| boundary move (Alt/Ctrl+arrows) → drawn (committed), p50 / p99 / max (n=${move.length}) | ${ms(pct(move, 50))} / ${ms(pct(move, 99))} / ${ms(Math.max(...move))} | p99 < 50 ms |`)
-    log(`| … → drawn and read back over the API, p50 / p99 | ${ms(pct(moveRead, 50))} / ${ms(pct(moveRead, 99))} | |`)
-    log(`| scroll the list end to end in ${SCROLL_STEPS} jumps (each waits for every visible row's text) | total ${ms(steps.total)}; per jump p50 ${ms(pct(steps.times, 50))}, p99 ${ms(pct(steps.times, 99))}; last row index ${steps.lastIndex}; back to top ${ms(steps.back)} | |`)
-    log(`| wheel-like scroll, 300 frames × 100 px: frame gap p50 / p99 / max | ${ms(wheel.p50)} / ${ms(wheel.p99)} / ${ms(wheel.max)} | 16.7 ms = 60 fps |`)
-    log(`| rows in the DOM while scrolling | ${steps.rows} | |`)
-    log(`| renderer JS heap used (CDP JSHeapUsedSize): after open / after ${create.length + move.length} edits / after scrolling | ${heapOpen.toFixed(1)} / ${heapEdit.toFixed(1)} / ${heapScroll.toFixed(1)} MiB | |`)
+    const results = mdTable(['measure', 'result', 'target'], 'lll', [
+      ['open: page load → project → first title drawn (cold, then 2 reloads)', opens.map(ms).join(', '), '< 2 s'],
+      [`hotkey applies a type to a selection → span drawn (committed), p50 / p99 / max (n=${create.length})`, `${ms(pct(create, 50))} / ${ms(pct(create, 99))} / ${ms(Math.max(...create))}`, 'p99 < 50 ms'],
+      ['… → drawn and read back over the API, p50 / p99', `${ms(pct(createRead, 50))} / ${ms(pct(createRead, 99))}`, ''],
+      [`boundary move (Alt/Ctrl+arrows) → drawn (committed), p50 / p99 / max (n=${move.length})`, `${ms(pct(move, 50))} / ${ms(pct(move, 99))} / ${ms(Math.max(...move))}`, 'p99 < 50 ms'],
+      ['… → drawn and read back over the API, p50 / p99', `${ms(pct(moveRead, 50))} / ${ms(pct(moveRead, 99))}`, ''],
+      [
+        `scroll the list end to end in ${SCROLL_STEPS} jumps (each waits for every visible row's text)`,
+        `total ${ms(steps.total)}; per jump p50 ${ms(pct(steps.times, 50))}, p99 ${ms(pct(steps.times, 99))}; last row index ${steps.lastIndex}; back to top ${ms(steps.back)}`,
+        '',
+      ],
+      ['wheel-like scroll, 300 frames × 100 px: frame gap p50 / p99 / max', `${ms(wheel.p50)} / ${ms(wheel.p99)} / ${ms(wheel.max)}`, '16.7 ms = 60 fps'],
+      ['rows in the DOM while scrolling', steps.rows, ''],
+      [
+        `renderer JS heap used (CDP JSHeapUsedSize): after open / after ${create.length + move.length} edits / after scrolling`,
+        `${heapOpen.toFixed(1)} / ${heapEdit.toFixed(1)} / ${heapScroll.toFixed(1)} MiB`,
+        '',
+      ],
+    ])
+    for (const l of results) log(l)
     log('')
     log('"Drawn (committed)": the editor draws a span only from the service\'s answer, and the service answers after its')
     log('SQLite transaction (edit + history entry) has committed, so drawn means persisted; the read-back column adds one')
     log('more `titles.get` round trip from the page to prove it. Times are measured inside the page from the keydown event')
     log('to the DOM mutation (MutationObserver), so Playwright\'s own input latency is not counted.')
-    writeFileSync('bench/results/editor.md', lines.join('\n') + '\n')
+    writeResults('bench/results/editor.md', lines.join('\n') + '\n')
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -1,8 +1,8 @@
 // Store benchmark: import 1,000,000 synthetic titles (JSONL, ~50 characters, 3 spans each, a few
 // dozen types) through importInto, then span edit latency on that project, then an attributes-CSV
 // export. Writes bench/results/store.md. Run: `npm run bench store [-- --titles N] [--edits N]`.
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir, totalmem } from 'node:os'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { exportFrom } from '../src-main/services/export'
@@ -10,6 +10,7 @@ import { importInto } from '../src-main/services/import'
 import { Project } from '../src-main/services/project'
 import { SYNTHETIC_TYPES, writeSyntheticJsonl } from '../test/helpers/synthetic'
 import { makeRng } from '../src-main/ml/train/rng'
+import { benchCommand, machine, mdTable, writeResults } from './lib/report'
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -142,51 +143,47 @@ async function main(): Promise<void> {
     log('# Store benchmark')
     log('')
     log(`- Date: ${new Date().toISOString()}`)
-    log(
-      `- Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${mib(totalmem())} RAM, ${process.platform} ${process.arch}`,
-    )
+    log(`- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramMiB} MiB RAM, ${machine.platform}`)
     log(`- Node ${process.version}; better-sqlite3 (WAL, synchronous = NORMAL)`)
-    log(
-      `- Command: \`npm run bench store${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\``,
-    )
+    log(`- Command: \`${benchCommand('store')}\``)
     log(
       `- Data: ${TITLES.toLocaleString('en-US')} synthetic titles (40–60 characters, mostly Chinese, 3 spans each, ${SYNTHETIC_TYPES.length} types), doccano JSONL, ${mib(bytes)}; generated in ${genS.toFixed(1)} s`,
     )
     log('')
     log('## Import (`importInto`, one transaction)')
     log('')
-    log('| measure | value |')
-    log('|---|---|')
-    log(`| titles / spans | ${imp.titles.toLocaleString('en-US')} / ${imp.spans.toLocaleString('en-US')} |`)
-    log(
-      `| wall time | ${imp.seconds.toFixed(1)} s (${Math.round(imp.titles / imp.seconds).toLocaleString('en-US')} titles/s) |`,
-    )
-    log(`| RSS at start → peak (sampled every 20 ms) | ${mib(start)} → ${mib(peak)} |`)
-    log(`| process maxRSS before → after the import | ${mib(maxRssBefore)} → ${mib(maxRssAfter)} |`)
-    log(`| project file after import | ${mib(projectBytes)} |`)
+    const importRows = mdTable(['measure', 'value'], 'll', [
+      ['titles / spans', `${imp.titles.toLocaleString('en-US')} / ${imp.spans.toLocaleString('en-US')}`],
+      ['wall time', `${imp.seconds.toFixed(1)} s (${Math.round(imp.titles / imp.seconds).toLocaleString('en-US')} titles/s)`],
+      ['RSS at start → peak (sampled every 20 ms)', `${mib(start)} → ${mib(peak)}`],
+      ['process maxRSS before → after the import', `${mib(maxRssBefore)} → ${mib(maxRssAfter)}`],
+      ['project file after import', mib(projectBytes)],
+    ])
+    for (const l of importRows) log(l)
     log('')
     log(
       `## Span edits (${EDITS.toLocaleString('en-US')} of each kind on random titles, each one transaction + history entry)`,
     )
     log('')
-    log('| call | p50 ms | p99 ms | max ms |')
-    log('|---|---|---|---|')
-    for (const [k, xs] of [
-      ['createSpan', lat.create],
-      ['updateSpan', lat.update],
-      ['deleteSpan', lat.delete],
-      ['all three', all],
-      ['undo', undo],
-    ] as const) {
-      log(`| ${k} | ${ms(percentile(xs, 50))} | ${ms(percentile(xs, 99))} | ${ms(Math.max(...xs))} |`)
-    }
+    const editRows = mdTable(
+      ['call', 'p50 ms', 'p99 ms', 'max ms'],
+      'llll',
+      (
+        [
+          ['createSpan', lat.create],
+          ['updateSpan', lat.update],
+          ['deleteSpan', lat.delete],
+          ['all three', all],
+          ['undo', undo],
+        ] as const
+      ).map(([k, xs]) => [k, ms(percentile(xs, 50)), ms(percentile(xs, 99)), ms(Math.max(...xs))]),
+    )
+    for (const l of editRows) log(l)
     log('')
     log('## Reads on the imported project (median of 3)')
     log('')
-    log('| call | ms |')
-    log('|---|---|')
-    for (const [k, v] of reads) log(`| ${k} | ${ms(v)} |`)
-    log(`| stats() | ${ms(statsMs)} |`)
+    const readRows = mdTable(['call', 'ms'], 'll', [...reads.map(([k, v]) => [k, ms(v)]), ['stats()', ms(statsMs)]])
+    for (const l of readRows) log(l)
     log('')
     log('## Export')
     log('')
@@ -194,7 +191,7 @@ async function main(): Promise<void> {
       `attributes CSV of ${exp.titles.toLocaleString('en-US')} titles, ${exp.spans.toLocaleString('en-US')} spans, ${SYNTHETIC_TYPES.length} type columns: ${exportS.toFixed(1)} s, ${mib(csvBytes)}`,
     )
     log('')
-    writeFileSync(RESULTS, lines.join('\n'))
+    writeResults(RESULTS, lines.join('\n'))
     console.log(`\nwrote ${RESULTS}`)
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -14,7 +14,7 @@
  * Results go to bench/results/train.md.
  */
 import * as tf from '@tensorflow/tfjs'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { initBackend, type BackendName } from '../src-main/ml/backend'
@@ -28,6 +28,7 @@ import { makeRng } from '../src-main/ml/train/rng'
 import { makeOptimizer, train, trainStep } from '../src-main/ml/train/trainer'
 import type { PresetName } from '../src-main/shared/training'
 import { LabelVocab } from '../src-main/ml/tagging'
+import { benchCommand, machine, mdTable, writeResults } from './lib/report'
 
 const args = process.argv.slice(2)
 function opt(name: string, def: string): string {
@@ -77,20 +78,17 @@ async function main(): Promise<void> {
   if (flag('quality-only')) {
     // separate file, so a long quality run never overwrites the speed results
     const quality = await qualityTable(data)
-    const cmd = `npm run bench train -- ${args.join(' ')}`
-    const cpu = os.cpus()[0]
     const head = [
       '# Quality after a few epochs (bench/train.ts --quality-only)',
       '',
-      `- Command: \`${cmd}\``,
-      `- Date: ${new Date().toISOString()}; machine: ${cpu?.model ?? 'unknown'}, ${os.cpus().length} cores; backend ${report.name}`,
+      `- Command: \`${benchCommand('train', args)}\``,
+      `- Date: ${new Date().toISOString()}; machine: ${machine.cpu}, ${machine.cores} cores; backend ${report.name}`,
       `- Not comparable to the study’s table (full data, many epochs, GPU): ${opt('epochs', '3')} epochs at Adam 1e-3 on ${opt('train-n', '2000')} titles with ~430 types is early training on this 2-core machine.`,
       '',
       '',
     ]
     const out = path.resolve(repoRoot, opt('out', path.join('bench', 'results', 'train-quality.md')))
-    mkdirSync(path.dirname(out), { recursive: true })
-    writeFileSync(out, head.join('\n') + quality + '\n')
+    writeResults(out, head.join('\n') + quality + '\n')
     console.log(quality)
     return
   }
@@ -153,25 +151,46 @@ async function main(): Promise<void> {
   const byName = new Map(rows.map((r) => [r.preset, r]))
   const crf = byName.get('bilstm-crf')
   const bl = byName.get('bilstm')
-  const cpu = os.cpus()[0]
-  const cmd = `npm run bench train${args.length ? ' -- ' + args.join(' ') : ''}`
   const md = [
     '# Training benchmark (bench/train.ts)',
     '',
-    `- Command: \`${cmd}\``,
+    `- Command: \`${benchCommand('train', args)}\``,
     `- Date: ${new Date().toISOString()}`,
-    `- Machine: ${cpu?.model ?? 'unknown'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}`,
+    `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB; Node ${process.version}`,
     `- Backend: ${report.name} (${report.provider}); tried: ${report.tried.map((t) => `${t.name} ${t.ok ? 'ok' : `✗ ${t.error}`}`).join('; ')}`,
     `- Load average (1/5/15 min) at start ${load0}, after the speed runs ${load1} — the machine's 2 cores are shared with other sessions, so numbers are noisy.`,
     `- Data: ../shared/data/seed-sample/train, ${data.length} titles, ${totalChars} chars (mean ${(totalChars / data.length).toFixed(1)}).`,
     `- Dims: embedding 300 (+300 word embedding for WLF), BiLSTM 300 per direction (added), batch 32, Adam 1e-3, clip 5. Flat presets: ${FLAT_TAGS} flat BIO tags (the sample's types + unseen placeholders = 500 types); their CRF is BIO-constrained (preset default).`,
     `- Method: ${WARMUP} warm-up + ${STEPS} timed training steps per preset on the same bucketed batches; **s/epoch is extrapolated** from those steps (epoch chars ÷ chars/s). Inference: \`predict\` on ${INFER} titles (batch 64) right after those steps (an almost untrained model: the pruned Viterbi is at its slowest).`,
     '',
-    '| preset | tags | ms/step (wall) | CPU ms/step | chars/s (wall) | chars per CPU-s | s/epoch (wall, extrapolated) | s/epoch (CPU, extrapolated) | PyTorch ref chars/s | ratio to ref (wall / CPU) | inference titles/s |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map(
-      (r) =>
-        `| ${r.preset} | ${r.labels} | ${r.msPerStep.toFixed(0)} | ${r.cpuMsPerStep.toFixed(0)} | ${r.charsPerSec.toFixed(0)} | ${r.charsPerCpuSec.toFixed(0)} | ${r.secPerEpoch.toFixed(0)} | ${(totalChars / r.charsPerCpuSec).toFixed(0)} | ${r.ref ?? '—'} | ${r.ref ? `${(r.charsPerSec / r.ref).toFixed(2)}× / ${(r.charsPerCpuSec / r.ref).toFixed(2)}×` : '—'} | ${r.inferTitlesPerSec.toFixed(1)} |`,
+    ...mdTable(
+      [
+        'preset',
+        'tags',
+        'ms/step (wall)',
+        'CPU ms/step',
+        'chars/s (wall)',
+        'chars per CPU-s',
+        's/epoch (wall, extrapolated)',
+        's/epoch (CPU, extrapolated)',
+        'PyTorch ref chars/s',
+        'ratio to ref (wall / CPU)',
+        'inference titles/s',
+      ],
+      'lrrrrrrrrrr',
+      rows.map((r) => [
+        r.preset,
+        r.labels,
+        r.msPerStep.toFixed(0),
+        r.cpuMsPerStep.toFixed(0),
+        r.charsPerSec.toFixed(0),
+        r.charsPerCpuSec.toFixed(0),
+        r.secPerEpoch.toFixed(0),
+        (totalChars / r.charsPerCpuSec).toFixed(0),
+        r.ref ?? '—',
+        r.ref ? `${(r.charsPerSec / r.ref).toFixed(2)}× / ${(r.charsPerCpuSec / r.ref).toFixed(2)}×` : '—',
+        r.inferTitlesPerSec.toFixed(1),
+      ]),
     ),
     '',
     'CPU time is this process’s user+system time during the step. The wasm backend runs one thread, so on an idle machine wall ≈ CPU. Under load from other sessions wall time counts the time spent waiting for a core, CPU time does not (but still includes the slowdown from shared caches), so the CPU column is closer to what an idle machine gives; neither is exact.',
@@ -185,13 +204,12 @@ async function main(): Promise<void> {
     'Reference: PyTorch 1.13, one CPU thread, this machine: bilstm 3,730 chars/s, bilstm-crf 1,570, cascade-bilstm-crf 3,750; target ≥ 0.3× on wasm.',
   ].join('\n')
   const out = path.join(repoRoot, 'bench', 'results', 'train.md')
-  mkdirSync(path.dirname(out), { recursive: true })
-  writeFileSync(out, md + '\n')
+  writeResults(out, md + '\n')
   console.log(md)
   if (flag('quality')) {
     // speed results are on disk already; the quality table is appended when it is done
     const quality = await qualityTable(data)
-    writeFileSync(out, md + '\n\n' + quality + '\n')
+    writeResults(out, md + '\n\n' + quality + '\n')
     console.log(quality)
   }
   void tf
@@ -274,12 +292,8 @@ async function qualityTable(data: ReturnType<typeof readSeedDir>): Promise<strin
   }
   const dev = shuffled.slice(0, devN)
   const tr = shuffled.slice(devN, devN + trainN)
-  const lines = [
-    `## Quality after ${epochs} epochs (${tr.length} train / ${dev.length} dev titles of the sample, seed split; dims ${dim}; entity-level exact match, micro)`,
-    '',
-    '| preset | P | R | F1 | study metric F1 | boundary F1 | minutes |',
-    '|---|---:|---:|---:|---:|---:|---:|',
-  ]
+  const rows: string[][] = []
+  const pct = (x: number): string => (x * 100).toFixed(2)
   for (const name of PRESETS) {
     const config = presetConfig(name, { epochs, patience: 0, logEvery: 0, model: { charEmbedding: dim, hidden: dim, ...(name.includes('wlf') ? { wordEmbedding: dim } : {}) } })
     const t0 = Date.now()
@@ -289,12 +303,14 @@ async function qualityTable(data: ReturnType<typeof readSeedDir>): Promise<strin
       },
     })
     const m = r.bestDev!
-    lines.push(
-      `| ${name} | ${(m.micro.precision * 100).toFixed(2)} | ${(m.micro.recall * 100).toFixed(2)} | ${(m.micro.f1 * 100).toFixed(2)} | ${(m.study.f1 * 100).toFixed(2)} | ${(m.boundary.f1 * 100).toFixed(2)} | ${((Date.now() - t0) / 60000).toFixed(1)} |`,
-    )
+    rows.push([name, pct(m.micro.precision), pct(m.micro.recall), pct(m.micro.f1), pct(m.study.f1), pct(m.boundary.f1), ((Date.now() - t0) / 60000).toFixed(1)])
     r.model.dispose()
   }
-  return lines.join('\n')
+  return [
+    `## Quality after ${epochs} epochs (${tr.length} train / ${dev.length} dev titles of the sample, seed split; dims ${dim}; entity-level exact match, micro)`,
+    '',
+    ...mdTable(['preset', 'P', 'R', 'F1', 'study metric F1', 'boundary F1', 'minutes'], 'lrrrrrr', rows),
+  ].join('\n')
 }
 
 void main()
