@@ -35,21 +35,24 @@ export const useTitlesStore = defineStore('titles', () => {
     version.value++
   }
 
+  /** Load page `p` of the current filter; dropped if the list started over meanwhile. */
+  async function loadPage(p: number): Promise<void> {
+    const gen = generation
+    const r = await call('titles.list', { ...filter.value, offset: p * PAGE, limit: PAGE, skipTotal: p > 0 })
+    if (gen !== generation) return
+    pages.value.set(p, markRaw(r.items))
+    if (r.total >= 0) total.value = r.total
+    version.value++
+  }
+
+  /** Load a page not loaded yet, once: concurrent asks share one request. */
   async function fetchPage(p: number): Promise<void> {
     const existing = inflight.get(p)
     if (existing) return existing
     const gen = generation
-    const job = (async () => {
-      try {
-        const r = await call('titles.list', { ...filter.value, offset: p * PAGE, limit: PAGE, skipTotal: p > 0 })
-        if (gen !== generation) return
-        pages.value.set(p, markRaw(r.items))
-        if (r.total >= 0) total.value = r.total
-        version.value++
-      } finally {
-        if (gen === generation) inflight.delete(p)
-      }
-    })()
+    const job = loadPage(p).finally(() => {
+      if (gen === generation) inflight.delete(p)
+    })
     inflight.set(p, job)
     return job
   }
@@ -115,18 +118,10 @@ export const useTitlesStore = defineStore('titles', () => {
     refreshTimer = setTimeout(() => {
       const ids = titleIds ? new Set(titleIds) : null
       for (const [p, items] of pages.value) {
-        if (!ids || items.some((t) => ids.has(t.id))) void refetch(p)
+        if (!ids || items.some((t) => ids.has(t.id))) void loadPage(p)
       }
       if (what === 'titles' || what === 'types' || !ids) loadCounts(300)
     }, 300)
-  }
-  async function refetch(p: number): Promise<void> {
-    const gen = generation
-    const r = await call('titles.list', { ...filter.value, offset: p * PAGE, limit: PAGE, skipTotal: p > 0 })
-    if (gen !== generation) return
-    pages.value.set(p, markRaw(r.items))
-    if (r.total >= 0) total.value = r.total
-    version.value++
   }
 
   return {
