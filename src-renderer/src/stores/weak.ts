@@ -26,11 +26,13 @@ export const useWeakStore = defineStore('weak', () => {
   /** Shortest term used, for applying and for the precision estimates. One-character terms in a
    *  Chinese gazetteer (single 字, digits, punctuation) are mostly noise: 2 by default. */
   const minLength = ref(2)
+  /** minLength as sent: a whole number ≥ 1 (the field may be empty or fractional while typed). */
+  const termLength = (): number => Math.max(1, Math.floor(minLength.value || 1))
 
   async function load(): Promise<void> {
     loading.value = true
     try {
-      list.value = await call('dicts.list', { minLength: Math.max(1, Math.floor(minLength.value || 1)) })
+      list.value = await call('dicts.list', { minLength: termLength() })
       chosen.value = chosen.value.filter((id) => list.value.some((d) => d.id === id))
     } finally {
       loading.value = false
@@ -60,9 +62,10 @@ export const useWeakStore = defineStore('weak', () => {
     return true
   }
 
-  async function apply(req: Omit<WeakLabelRequest, 'dictionaryIds'>): Promise<boolean> {
+  /** Apply the ticked dictionaries with the shortest term length the estimates were measured at. */
+  async function apply(req: Omit<WeakLabelRequest, 'dictionaryIds' | 'minLength'>): Promise<boolean> {
     applied.value = null
-    const r = await act('apply', () => call('dicts.apply', { ...req, dictionaryIds: [...chosen.value] }))
+    const r = await act('apply', () => call('dicts.apply', { ...req, dictionaryIds: [...chosen.value], minLength: termLength() }))
     if (!r) return false
     applied.value = r
     await load()
