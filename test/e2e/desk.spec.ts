@@ -2,11 +2,10 @@
 // The annotation desk end to end: the real renderer in Debian's chromium, the real server and a
 // real project file. What the UI does is read back through the API (offsets are code points).
 import { existsSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import type { Page } from '@playwright/test'
+import { SEED_TRAIN as SEED } from '../helpers/paths'
 import { test, expect, type StudioFixture } from './fixtures/studio'
-
-const SEED = join(resolve(__dirname, '..', '..', '..', 'shared', 'data'), 'seed-sample', 'train')
 
 const ch = (page: Page, i: number) => page.locator(`[data-testid="char"][data-i="${i}"]`)
 

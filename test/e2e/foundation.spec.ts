@@ -1,10 +1,7 @@
 /// <reference lib="dom" />
 import { existsSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { SEED_TRAIN as SEED } from '../helpers/paths'
 import { test, expect } from './fixtures/studio'
-
-const DATA = resolve(__dirname, '..', '..', '..', 'shared', 'data')
-const SEED = join(DATA, 'seed-sample', 'train')
 
 test('the renderer loads in a real browser through the token-protected server', async ({ studio, page }) => {
   await studio.open()

@@ -4,10 +4,11 @@
 // gazetteers on the Weak-label screen, apply them, see dictionary spans in the editor, promote
 // confirmed spans; on the Export screen preview the rows, export the attributes CSV and check it.
 import { existsSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
+import { dataPath } from '../helpers/paths'
 import { test, expect } from './fixtures/studio'
 
-const DING = resolve(__dirname, '..', '..', '..', 'shared', 'data', 'ecommerce-ding2019')
+const DING = dataPath('ecommerce-ding2019')
 const DICS = [
   ['brand1', 'HP'],
   ['brand2', 'HP'],

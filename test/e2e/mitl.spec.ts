@@ -5,11 +5,10 @@
 // chart → Evaluate → click a cell → fix the title in the editor → pre-annotate unlabelled titles →
 // accept one type above a threshold → export the attributes CSV and check its rows.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import type { Page } from '@playwright/test'
+import { DING_TRAIN as DING } from '../helpers/paths'
 import { test, expect } from './fixtures/studio'
-
-const DING = join(resolve(__dirname, '..', '..', '..', 'shared', 'data'), 'ecommerce-ding2019', 'train.txt.bieos')
 
 /** Titles [from, from + n) of the CoNLL file, as CoNLL blocks. */
 function slice(from: number, n: number): string[] {
