@@ -27,13 +27,7 @@ test('ding2019: gazetteers weak-label the titles, precision shows, spans reach t
   await studio.open()
 
   // Train as weak labels, through the Project screen.
-  await page.getByTestId('open-import').click()
-  await page.getByTestId('import-path').fill(join(DING, 'train.txt.bieos'))
-  await page.getByTestId('import-format').selectOption('conll')
-  await page.getByTestId('import-split').selectOption('train')
-  await page.getByTestId('import-origin').selectOption('weak')
-  await page.getByTestId('import-run').click()
-  await expect(page.getByTestId('import-done')).toBeVisible({ timeout: 60_000 })
+  await studio.importFile(join(DING, 'train.txt.bieos'), { format: 'conll', split: 'train', origin: 'weak' })
   await expect(page.getByTestId('title-count')).toHaveText('3,989 titles')
   // Dev as gold and reviewed: the titles a person has confirmed, against which precision is measured.
   await studio.api('import.run', { path: join(DING, 'dev.txt.bieos'), format: 'conll', split: 'dev', origin: 'gold' })

@@ -38,13 +38,7 @@ test('weak labels → gazetteers → correct → train → evaluate → drill do
 
   // Import the weak labels through the Project screen; the test and unlabelled slices by the API.
   await studio.open()
-  await page.getByTestId('open-import').click()
-  await page.getByTestId('import-path').fill(train)
-  await page.getByTestId('import-format').selectOption('conll')
-  await page.getByTestId('import-split').selectOption('train')
-  await page.getByTestId('import-origin').selectOption('weak')
-  await page.getByTestId('import-run').click()
-  await expect(page.getByTestId('import-done')).toBeVisible({ timeout: 60_000 })
+  await studio.importFile(train, { format: 'conll', split: 'train', origin: 'weak' })
   await studio.api('import.run', { path: testFile, format: 'conll', split: 'test', origin: 'weak' })
   await studio.api('import.run', { path: unlabelled, format: 'text', split: 'none' })
 
