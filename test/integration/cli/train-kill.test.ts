@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest'
 import { Project } from '../../../src-main/services/project'
 import { openDatabase } from '../../../src-main/store/db'
 import { spawnCli } from '../../helpers/cli'
-import { makeProject, type TitleSpec } from '../../helpers/project'
-import { TINY } from '../../helpers/tiny'
+import { makeProject } from '../../helpers/project'
+import { TINY, tinyTitles } from '../../helpers/tiny'
 import { tmpDir } from '../../helpers/tmp'
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -37,9 +37,7 @@ async function until(what: () => string, cond: () => boolean, ms: number): Promi
 describe.skipIf(process.platform === 'win32')('killing a training CLI', () => {
   it('SIGKILL mid-training: the trainer child ends on its own, and reopening the project marks the run failed', async () => {
     const dir = tmpDir()
-    const titles: TitleSpec[] = []
-    for (let i = 0; i < 10; i++) for (const e of TINY) titles.push({ text: e.text, label: e.spans.map((s): [number, number, string] => [s.start, s.end, s.type]) })
-    const project = await makeProject(dir, titles, { split: 'train' })
+    const project = await makeProject(dir, tinyTitles(10 * TINY.length), { split: 'train' })
     const config = join(dir, 'small.json')
     writeFileSync(config, JSON.stringify({ model: { charEmbedding: 16, hidden: 16 }, batchSize: 8 }))
 
