@@ -2,11 +2,10 @@
 // The annotation desk end to end: the real renderer in Debian's chromium, the real server and a
 // real project file. What the UI does is read back through the API (offsets are code points).
 import { existsSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import type { Page } from '@playwright/test'
+import { SEED_TRAIN as SEED } from '../helpers/paths'
 import { test, expect, type StudioFixture } from './fixtures/studio'
-
-const SEED = join(resolve(__dirname, '..', '..', '..', 'shared', 'data'), 'seed-sample', 'train')
 
 const ch = (page: Page, i: number) => page.locator(`[data-testid="char"][data-i="${i}"]`)
 
@@ -37,11 +36,7 @@ test('seed sample: find a title, label with mouse and keyboard, move boundaries,
 }) => {
   test.skip(!existsSync(SEED), 'needs ../shared/data/seed-sample (not present on this machine)')
   await studio.open()
-  await page.getByTestId('open-import').click()
-  await page.getByTestId('import-path').fill(SEED)
-  await page.getByTestId('import-format').selectOption('seed')
-  await page.getByTestId('import-run').click()
-  await expect(page.getByTestId('import-done')).toBeVisible({ timeout: 60_000 })
+  await studio.importFile(SEED, { format: 'seed' })
   await expect(page.getByTestId('title-count')).toHaveText('10,000 titles')
 
   // Find the title: 啄木鸟钥匙包男女通用款头层牛皮零钱包多功能情侣短款牛皮钱包潮 黑色

@@ -1,10 +1,7 @@
 /// <reference lib="dom" />
 import { existsSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { SEED_TRAIN as SEED } from '../helpers/paths'
 import { test, expect } from './fixtures/studio'
-
-const DATA = resolve(__dirname, '..', '..', '..', 'shared', 'data')
-const SEED = join(DATA, 'seed-sample', 'train')
 
 test('the renderer loads in a real browser through the token-protected server', async ({ studio, page }) => {
   await studio.open()
@@ -20,11 +17,7 @@ test('a page without the token gets nothing', async ({ studio, page }) => {
 test('import the seed sample from the browser and see Chinese titles rendered', async ({ studio, page }) => {
   test.skip(!existsSync(SEED), 'needs ../shared/data/seed-sample (not present on this machine)')
   await studio.open()
-  await page.getByTestId('open-import').click()
-  await page.getByTestId('import-path').fill(SEED)
-  await page.getByTestId('import-format').selectOption('seed')
-  await page.getByTestId('import-run').click()
-  await expect(page.getByTestId('import-done')).toBeVisible({ timeout: 60_000 })
+  await studio.importFile(SEED, { format: 'seed' })
   await expect(page.getByTestId('title-count')).toHaveText('10,000 titles')
   await expect(page.getByTestId('title-text')).toContainText('啄木鸟')
   // A CJK font must really draw the characters: without one, 品 and 牌 both come out as the same

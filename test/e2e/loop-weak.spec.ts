@@ -4,10 +4,11 @@
 // gazetteers on the Weak-label screen, apply them, see dictionary spans in the editor, promote
 // confirmed spans; on the Export screen preview the rows, export the attributes CSV and check it.
 import { existsSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
+import { dataPath } from '../helpers/paths'
 import { test, expect } from './fixtures/studio'
 
-const DING = resolve(__dirname, '..', '..', '..', 'shared', 'data', 'ecommerce-ding2019')
+const DING = dataPath('ecommerce-ding2019')
 const DICS = [
   ['brand1', 'HP'],
   ['brand2', 'HP'],
@@ -26,13 +27,7 @@ test('ding2019: gazetteers weak-label the titles, precision shows, spans reach t
   await studio.open()
 
   // Train as weak labels, through the Project screen.
-  await page.getByTestId('open-import').click()
-  await page.getByTestId('import-path').fill(join(DING, 'train.txt.bieos'))
-  await page.getByTestId('import-format').selectOption('conll')
-  await page.getByTestId('import-split').selectOption('train')
-  await page.getByTestId('import-origin').selectOption('weak')
-  await page.getByTestId('import-run').click()
-  await expect(page.getByTestId('import-done')).toBeVisible({ timeout: 60_000 })
+  await studio.importFile(join(DING, 'train.txt.bieos'), { format: 'conll', split: 'train', origin: 'weak' })
   await expect(page.getByTestId('title-count')).toHaveText('3,989 titles')
   // Dev as gold and reviewed: the titles a person has confirmed, against which precision is measured.
   await studio.api('import.run', { path: join(DING, 'dev.txt.bieos'), format: 'conll', split: 'dev', origin: 'gold' })

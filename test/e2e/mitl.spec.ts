@@ -5,11 +5,10 @@
 // chart → Evaluate → click a cell → fix the title in the editor → pre-annotate unlabelled titles →
 // accept one type above a threshold → export the attributes CSV and check its rows.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import type { Page } from '@playwright/test'
+import { DING_TRAIN as DING } from '../helpers/paths'
 import { test, expect } from './fixtures/studio'
-
-const DING = join(resolve(__dirname, '..', '..', '..', 'shared', 'data'), 'ecommerce-ding2019', 'train.txt.bieos')
 
 /** Titles [from, from + n) of the CoNLL file, as CoNLL blocks. */
 function slice(from: number, n: number): string[] {
@@ -39,13 +38,7 @@ test('weak labels → gazetteers → correct → train → evaluate → drill do
 
   // Import the weak labels through the Project screen; the test and unlabelled slices by the API.
   await studio.open()
-  await page.getByTestId('open-import').click()
-  await page.getByTestId('import-path').fill(train)
-  await page.getByTestId('import-format').selectOption('conll')
-  await page.getByTestId('import-split').selectOption('train')
-  await page.getByTestId('import-origin').selectOption('weak')
-  await page.getByTestId('import-run').click()
-  await expect(page.getByTestId('import-done')).toBeVisible({ timeout: 60_000 })
+  await studio.importFile(train, { format: 'conll', split: 'train', origin: 'weak' })
   await studio.api('import.run', { path: testFile, format: 'conll', split: 'test', origin: 'weak' })
   await studio.api('import.run', { path: unlabelled, format: 'text', split: 'none' })
 

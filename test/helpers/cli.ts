@@ -12,12 +12,16 @@ export interface CliResult {
 
 const MAIN = join(REPO_ROOT, 'src-main', 'cli', 'main.ts')
 
-/** Start the CLI without waiting (for the kill test and the server). */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+/**
+ * Start the CLI without waiting (for the kill tests and the server). `detached` puts it in a process
+ * group of its own (pgid = its pid), so it and the processes it forks can be found and killed.
+ */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, opts: { detached?: boolean } = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, NER_STUDIO_DEBUG: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached,
   })
 }
 

@@ -1,4 +1,5 @@
 import type { Example, Span } from '../../src-main/shared/training'
+import type { TitleSpec } from './project'
 
 /** 8 tiny product titles with brand / category / color / size entities (incl. emoji, full-width). */
 function ex(parts: [string, string | null][], words?: boolean): Example {
@@ -24,3 +25,11 @@ export const TINY: Example[] = [
   ex([['华为', '品牌'], ['平板', '品类'], ['灰色', '颜色'], ['🔥爆款', null]]),
   ex([['李宁', '品牌'], ['卫衣', '品类'], ['红色', '颜色'], ['M', '尺码']]),
 ]
+
+/** `n` titles taken from TINY in turn, starting at `offset`, as titles to import (doccano labels). */
+export function tinyTitles(n: number, offset = 0): TitleSpec[] {
+  return Array.from({ length: n }, (_, i) => {
+    const e = TINY[(i + offset) % TINY.length]!
+    return { text: e.text, label: e.spans.map((s): [number, number, string] => [s.start, s.end, s.type]) }
+  })
+}

@@ -2,16 +2,15 @@
 // record stays 'running' until the project is opened again, which marks it failed (the run's owner,
 // the CLI's pid on this host, is dead). The trainer child does not linger either: it loses its
 // channel to the host and stops at the next batch.
-import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Project } from '../../../src-main/services/project'
 import { openDatabase } from '../../../src-main/store/db'
-import { REPO_ROOT } from '../../helpers/paths'
-import { makeProject, type TitleSpec } from '../../helpers/project'
-import { TINY } from '../../helpers/tiny'
+import { spawnCli } from '../../helpers/cli'
+import { makeProject } from '../../helpers/project'
+import { TINY, tinyTitles } from '../../helpers/tiny'
 import { tmpDir } from '../../helpers/tmp'
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -38,19 +37,14 @@ async function until(what: () => string, cond: () => boolean, ms: number): Promi
 describe.skipIf(process.platform === 'win32')('killing a training CLI', () => {
   it('SIGKILL mid-training: the trainer child ends on its own, and reopening the project marks the run failed', async () => {
     const dir = tmpDir()
-    const titles: TitleSpec[] = []
-    for (let i = 0; i < 10; i++) for (const e of TINY) titles.push({ text: e.text, label: e.spans.map((s): [number, number, string] => [s.start, s.end, s.type]) })
-    const project = await makeProject(dir, titles, { split: 'train' })
+    const project = await makeProject(dir, tinyTitles(10 * TINY.length), { split: 'train' })
     const config = join(dir, 'small.json')
     writeFileSync(config, JSON.stringify({ model: { charEmbedding: 16, hidden: 16 }, batchSize: 8 }))
 
     // Its own process group (detached), so the CLI and the trainer it forks can be found and cleaned up.
-    const cli = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(REPO_ROOT, 'src-main', 'cli', 'main.ts'), 'train', project, '--model', 'bilstm', '--epochs', '10000', '--patience', '0', '--config', config],
-      { cwd: REPO_ROOT, env: { ...process.env, NER_STUDIO_DEBUG: '' }, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
-    )
+    const cli = spawnCli(['train', project, '--model', 'bilstm', '--epochs', '10000', '--patience', '0', '--config', config], {}, { detached: true })
     const pid = cli.pid!
+    cli.stdout!.resume() // not read, only drained
     let stderr = ''
     cli.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
     let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null

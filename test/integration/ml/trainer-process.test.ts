@@ -1,17 +1,17 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { readCheckpointDir } from '../../../src-main/ml/checkpoint'
 import { writeJsonl } from '../../../src-main/ml/data/jsonl'
 import { presetConfig } from '../../../src-main/ml/models/presets'
 import { predict } from '../../../src-main/ml/predict'
-import { startTrainingJob } from '../../../src-main/trainer/host'
+import { startTrainingJob, type TrainingJob, type TrainingJobHandle } from '../../../src-main/trainer/host'
 import type { TrainingEvent } from '../../../src-main/shared/training'
 import { testBackend } from '../../helpers/ml'
 import { TINY } from '../../helpers/tiny'
+import { tmpDir } from '../../helpers/tmp'
 
-const dir = mkdtempSync(path.join(tmpdir(), 'ner-trainer-'))
+const dir = tmpDir('ner-trainer-')
 const small = { charEmbedding: 16, hidden: 16, wordEmbedding: 8 }
 const BERT_TINY = path.resolve(__dirname, '../../fixtures/bert-tiny')
 
@@ -25,6 +25,24 @@ function alive(pid: number | undefined): boolean {
   }
 }
 
+/** Start `job`, collecting its events, and cancel it at its third batch (mid-epoch). */
+function startAndCancel(job: TrainingJob): { job: TrainingJobHandle; events: TrainingEvent[] } {
+  const events: TrainingEvent[] = []
+  let cancelled = false
+  const handle = startTrainingJob(
+    job,
+    (e) => {
+      events.push(e)
+      if (e.kind === 'batch' && e.step >= 3 && !cancelled) {
+        cancelled = true
+        handle.cancel()
+      }
+    },
+    { timeoutMs: 110_000 },
+  )
+  return { job: handle, events }
+}
+
 describe('trainer process', () => {
   beforeAll(async () => {
     await testBackend()
@@ -32,7 +50,6 @@ describe('trainer process', () => {
     writeJsonl(path.join(dir, 'dev.jsonl'), TINY.slice(0, 4))
     writeJsonl(path.join(dir, 'big.jsonl'), Array.from({ length: 300 }, (_, i) => TINY[i % TINY.length]!))
   })
-  afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   it('a forked job trains, streams events in order, writes a checkpoint that loads and predicts', async () => {
     const events: TrainingEvent[] = []
@@ -78,26 +95,14 @@ describe('trainer process', () => {
   })
 
   it('cancel mid-epoch yields `cancelled` and leaves no checkpoint of a partial epoch', async () => {
-    const events: TrainingEvent[] = []
     const outDir = path.join(dir, 'out2')
-    let cancelled = false
-    const job = startTrainingJob(
-      {
-        config: presetConfig('bilstm-crf', { model: { charEmbedding: 16, hidden: 16 }, epochs: 5, batchSize: 2, logEvery: 1 }),
-        trainPath: path.join(dir, 'big.jsonl'),
-        devPath: path.join(dir, 'dev.jsonl'),
-        outDir,
-        backend: 'wasm',
-      },
-      (e) => {
-        events.push(e)
-        if (e.kind === 'batch' && e.step >= 3 && !cancelled) {
-          cancelled = true
-          job.cancel()
-        }
-      },
-      { timeoutMs: 110_000 },
-    )
+    const { job, events } = startAndCancel({
+      config: presetConfig('bilstm-crf', { model: { charEmbedding: 16, hidden: 16 }, epochs: 5, batchSize: 2, logEvery: 1 }),
+      trainPath: path.join(dir, 'big.jsonl'),
+      devPath: path.join(dir, 'dev.jsonl'),
+      outDir,
+      backend: 'wasm',
+    })
     const outcome = await job.done
     expect(outcome.kind, JSON.stringify(outcome)).toBe('cancelled')
     expect(events.map((e) => e.kind)).not.toContain('epoch')
@@ -109,27 +114,15 @@ describe('trainer process', () => {
   })
 
   it('a BERT job (bert-crf, tiny encoder folder) cancels mid-epoch: `cancelled`, no checkpoint, process gone', async () => {
-    const events: TrainingEvent[] = []
     const outDir = path.join(dir, 'out-bert')
-    let cancelled = false
-    const job = startTrainingJob(
-      {
-        config: presetConfig('bert-crf', { epochs: 5, batchSize: 2, logEvery: 1, model: { bert: { dropout: 0 } } }),
-        trainPath: path.join(dir, 'big.jsonl'),
-        devPath: path.join(dir, 'dev.jsonl'),
-        outDir,
-        backend: 'wasm',
-        bertPath: BERT_TINY,
-      },
-      (e) => {
-        events.push(e)
-        if (e.kind === 'batch' && e.step >= 3 && !cancelled) {
-          cancelled = true
-          job.cancel()
-        }
-      },
-      { timeoutMs: 110_000 },
-    )
+    const { job, events } = startAndCancel({
+      config: presetConfig('bert-crf', { epochs: 5, batchSize: 2, logEvery: 1, model: { bert: { dropout: 0 } } }),
+      trainPath: path.join(dir, 'big.jsonl'),
+      devPath: path.join(dir, 'dev.jsonl'),
+      outDir,
+      backend: 'wasm',
+      bertPath: BERT_TINY,
+    })
     const outcome = await job.done
     expect(outcome.kind, JSON.stringify(outcome)).toBe('cancelled')
     const started = events[0] as Extract<TrainingEvent, { kind: 'started' }>

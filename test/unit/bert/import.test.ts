@@ -1,20 +1,10 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseBertConfig, readBertConfig } from '../../../src-main/ml/bert/config'
 import { importBertFolder } from '../../../src-main/ml/bert/import'
-
-const FIX = join(__dirname, '../../fixtures/bert-tiny')
-
-function copy(sub = ''): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bert-imp-'))
-  cpSync(join(FIX, sub), dir, { recursive: true })
-  return dir
-}
-function editConfig(path: string, patch: Record<string, unknown>): void {
-  writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), ...patch }))
-}
+import { BERT_TINY as FIX, copyBertTiny as copy, editConfig } from '../../helpers/bert'
+import { tmpDir } from '../../helpers/tmp'
 
 describe('importBertFolder', () => {
   it('imports both layouts with identical weights', () => {
@@ -39,7 +29,7 @@ describe('importBertFolder', () => {
     const g = copy('google')
     rmSync(join(g, 'bert_model.ckpt.data-00000-of-00001'))
     expect(() => importBertFolder(g)).toThrow(/missing file bert_model\.ckpt\.data-00000-of-00001/)
-    const e = mkdtempSync(join(tmpdir(), 'bert-empty-'))
+    const e = tmpDir('bert-empty-')
     expect(() => importBertFolder(e)).toThrow(/not a BERT folder — expected Hugging Face files/)
   })
 
@@ -79,7 +69,7 @@ describe('BERT config', () => {
     expect(() => parseBertConfig({ ...base, num_attention_heads: 3 }, 'c.json')).toThrow(/"hidden_size" \(8\) must be divisible by "num_attention_heads" \(3\)/)
     expect(() => parseBertConfig({ ...base, num_hidden_layers: 1.5 }, 'c.json')).toThrow(/field "num_hidden_layers" must be an integer/)
     expect(() => parseBertConfig({ ...base, model_type: 'roberta' }, 'c.json')).toThrow(/model_type/)
-    const d = mkdtempSync(join(tmpdir(), 'cfg-'))
+    const d = tmpDir('cfg-')
     writeFileSync(join(d, 'config.json'), '{oops')
     expect(() => readBertConfig(join(d, 'config.json'))).toThrow(/config\.json: invalid JSON/)
   })

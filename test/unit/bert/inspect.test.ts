@@ -1,9 +1,8 @@
 // inspectBertFolder: the shapes-only validation checkBertFolder runs on the host. It must agree with
 // importBertFolder (layout, config, vocabulary, parameter count, and the same errors), while reading
 // only headers: the safetensors JSON header, the TF checkpoint's .index.
-import fs, { cpSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import fs, { readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { syncBuiltinESMExports } from 'node:module'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { parseBertConfig, type BertConfig } from '../../../src-main/ml/bert/config'
@@ -12,17 +11,9 @@ import { importBertFolder, inspectBertFolder } from '../../../src-main/ml/bert/i
 import { readSafetensors, writeSafetensors, type SafetensorsDtype, type WriteTensor } from '../../../src-main/ml/bert/safetensors'
 import { makeRng } from '../../../src-main/ml/train/rng'
 import { checkBertFolder } from '../../../src-main/services/training'
+import { BERT_TINY as FIX, copyBertTiny as copy, editConfig } from '../../helpers/bert'
+import { tmpDir } from '../../helpers/tmp'
 
-const FIX = join(__dirname, '../../fixtures/bert-tiny')
-
-function copy(sub = ''): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bert-insp-'))
-  cpSync(join(FIX, sub), dir, { recursive: true })
-  return dir
-}
-function editConfig(path: string, patch: Record<string, unknown>): void {
-  writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), ...patch }))
-}
 /** Rewrite the fixture's model.safetensors in `dir` through `edit` (tensors by HF name). */
 function editSafetensors(dir: string, edit: (t: Map<string, WriteTensor>) => void): void {
   const p = join(dir, 'model.safetensors')
@@ -67,7 +58,7 @@ function expectAgree(dir: string): void {
 
 /** A random HF folder: HF names with a `bert.` prefix, pooler and MLM head (ignored), given dtype. */
 function randomHfFolder(c: Record<string, number>, dtype: SafetensorsDtype, seed: number): { dir: string; config: BertConfig } {
-  const dir = mkdtempSync(join(tmpdir(), 'bert-rand-'))
+  const dir = tmpDir('bert-rand-')
   const json = { model_type: 'bert', hidden_act: 'gelu', ...c }
   const config = parseBertConfig(json)
   writeFileSync(join(dir, 'config.json'), JSON.stringify(json))
@@ -138,7 +129,7 @@ describe('inspectBertFolder reports what importBertFolder reports', () => {
     const g2 = copy('google')
     rmSync(join(g2, 'bert_model.ckpt.index'))
     bothReject(g2, /missing file bert_model\.ckpt\.index/)
-    bothReject(mkdtempSync(join(tmpdir(), 'bert-empty-')), /not a BERT folder/)
+    bothReject(tmpDir('bert-empty-'), /not a BERT folder/)
   })
 
   it('missing tensors, by name', () => {

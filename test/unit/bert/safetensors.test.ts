@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -11,6 +10,7 @@ import {
   SafetensorsError,
   writeSafetensors,
 } from '../../../src-main/ml/bert/safetensors'
+import { tmpDir } from '../../helpers/tmp'
 
 /** Build a file from a raw header object and data bytes (for malformed cases). */
 function raw(header: unknown, data: Buffer | number[] = [], headerText?: string): Buffer {
@@ -43,7 +43,7 @@ describe('safetensors', () => {
 
   it('decodes F16 and BF16 (written by the writer) to float32', () => {
     const vals = [0, 1, -2, 0.5, 65504, 1e-7, -0.333251953125, 3.140625]
-    const dir = mkdtempSync(join(tmpdir(), 'st-'))
+    const dir = tmpDir('st-')
     const p = join(dir, 'h.safetensors')
     writeSafetensors(p, {
       h: { shape: [vals.length], data: vals, dtype: 'F16' },
@@ -115,9 +115,10 @@ describe('safetensors', () => {
   })
 
   it('readSafetensors names a missing file', () => {
-    const p = join(tmpdir(), 'does-not-exist.safetensors')
+    const dir = tmpDir('st-')
+    const p = join(dir, 'does-not-exist.safetensors')
     expect(() => readSafetensors(p)).toThrow(SafetensorsError)
-    writeFileSync(join(tmpdir(), 'empty.safetensors'), '')
-    expect(() => readSafetensors(join(tmpdir(), 'empty.safetensors'))).toThrow(/empty\.safetensors: truncated/)
+    writeFileSync(join(dir, 'empty.safetensors'), '')
+    expect(() => readSafetensors(join(dir, 'empty.safetensors'))).toThrow(/empty\.safetensors: truncated/)
   })
 })

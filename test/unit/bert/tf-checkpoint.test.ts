@@ -1,7 +1,6 @@
 // The tensor-bundle fixture was written by scripts/make-bert-fixture.py with its own Python writer
 // (TensorFlow is not installable here), following the LevelDB table format and tensor_bundle.proto.
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { floatTensors, readSafetensors } from '../../../src-main/ml/bert/safetensors'
@@ -15,6 +14,7 @@ import {
   snappyDecompress,
   unmaskCrc,
 } from '../../../src-main/ml/bert/tf-checkpoint'
+import { tmpDir } from '../../helpers/tmp'
 
 const FIX = join(__dirname, '../../fixtures/bert-tiny')
 const PREFIX = join(FIX, 'google/bert_model.ckpt')
@@ -62,7 +62,7 @@ describe('TF tensor-bundle reader', () => {
   })
 
   it('reads an index whose blocks are snappy-compressed', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ckpt-'))
+    const dir = tmpDir('ckpt-')
     copyFileSync(join(FIX, 'snappy-bert_model.ckpt.index'), join(dir, 'm.ckpt.index'))
     copyFileSync(PREFIX + '.data-00000-of-00001', join(dir, 'm.ckpt.data-00000-of-00001'))
     const a = readGoogleBertCheckpoint(join(dir, 'm.ckpt'))
@@ -83,7 +83,7 @@ describe('TF tensor-bundle reader', () => {
   })
 
   it('errors: not a table, truncated index, corrupted block, corrupted data, missing shard', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ckpt-'))
+    const dir = tmpDir('ckpt-')
     const idx = readFileSync(PREFIX + '.index')
     const data = readFileSync(PREFIX + '.data-00000-of-00001')
     writeFileSync(join(dir, 'a.index'), Buffer.alloc(100))

@@ -7,14 +7,14 @@ import { importInto } from '../../../src-main/services/import'
 import { Project } from '../../../src-main/services/project'
 import { detectFormat } from '../../../src-main/io/readers'
 import { cpSlice } from '../../../src-main/shared/text'
+import { makeProject } from '../../helpers/project'
 import { tmpDir } from '../../helpers/tmp'
 
 let dir: string
 let projectPath: string
-beforeEach(() => {
+beforeEach(async () => {
   dir = tmpDir()
-  projectPath = join(dir, 'p.sqlite')
-  Project.open(projectPath, { create: true }).close()
+  projectPath = await makeProject(dir, [])
 })
 
 function file(name: string, content: string | Buffer): string {

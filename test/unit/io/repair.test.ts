@@ -7,7 +7,7 @@ import { importInto } from '../../../src-main/services/import'
 import { Project } from '../../../src-main/services/project'
 import { tagsToSpans } from '../../../src-main/shared/tags'
 import { GAIIC_WEAK, hasData } from '../../helpers/paths'
-import { statsOf } from '../../helpers/project'
+import { makeProject, statsOf } from '../../helpers/project'
 import { tmpDir } from '../../helpers/tmp'
 
 describe('tagsToSpans({ repair })', () => {
@@ -29,10 +29,9 @@ describe('tagsToSpans({ repair })', () => {
 describe('import with repairTags', () => {
   let dir: string
   let project: string
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tmpDir()
-    project = join(dir, 'p.sqlite')
-    Project.open(project, { create: true }).close()
+    project = await makeProject(dir, [])
   })
 
   it('CoNLL with a stray tag: strict import changes nothing, repairing import keeps the entity', async () => {

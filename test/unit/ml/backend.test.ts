@@ -3,7 +3,7 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { repoRoot } from '../../helpers/ml'
+import { REPO_ROOT } from '../../helpers/paths'
 
 // Each case runs in a fresh process: a backend choice is per process.
 function report(env: Record<string, string>): { ok: boolean; out: string } {
@@ -11,11 +11,11 @@ function report(env: Record<string, string>): { ok: boolean; out: string } {
   const file = path.join(dir, 'probe.ts')
   writeFileSync(
     file,
-    `import { initBackend } from ${JSON.stringify(path.join(repoRoot, 'src-main/ml/backend.ts'))}\n` +
+    `import { initBackend } from ${JSON.stringify(path.join(REPO_ROOT, 'src-main/ml/backend.ts'))}\n` +
       `initBackend().then((r) => console.log(JSON.stringify(r)), (e) => { console.log('ERR ' + e.message); process.exit(3) })\n`,
   )
   try {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: repoRoot, env: { ...process.env, ...env }, encoding: 'utf8' })
+    const out = execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: REPO_ROOT, env: { ...process.env, ...env }, encoding: 'utf8' })
     return { ok: true, out }
   } catch (e) {
     return { ok: false, out: String((e as { stdout?: string }).stdout ?? e) }
