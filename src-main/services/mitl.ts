@@ -317,12 +317,7 @@ export async function preannotate(p: Project, req: PreannotateRequest, onProgres
     (done, total) => onProgress?.({ runId, what: 'pre-annotate', done, total }),
   )
   const result: PreannotateResult = { runId, titles: titles.length, spans: 0, skippedOverlap: 0, skippedLowConfidence: 0, replaced: 0 }
-  const typeIds = new Map<string, number>()
-  const typeId = (name: string): number => {
-    let id = typeIds.get(name)
-    if (id === undefined) typeIds.set(name, (id = p.ensureType(name)))
-    return id
-  }
+  const typeId = p.typeIds()
   db.transaction(() => {
     const del = db.prepare("DELETE FROM spans WHERE title_id = ? AND origin = 'model'")
     const others = db.prepare("SELECT start, end FROM spans WHERE title_id = ? AND origin != 'model'")

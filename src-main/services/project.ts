@@ -282,6 +282,16 @@ export class Project {
     })
   }
 
+  /** `ensureType` remembered by name: for labelling many spans in one go (import, weak labels, pre-annotation). */
+  typeIds(): (name: string) => number {
+    const ids = new Map<string, number>()
+    return (name) => {
+      let id = ids.get(name)
+      if (id === undefined) ids.set(name, (id = this.ensureType(name)))
+      return id
+    }
+  }
+
   // ---------------------------------------------------------------- titles
 
   /** The WHERE clause of a title query; `skip` leaves one facet out (for counts per filter value). */

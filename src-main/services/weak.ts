@@ -301,12 +301,7 @@ export function applyDictionaries(project: Project, req: WeakLabelRequest): Weak
         )
         .run(...params, ...ids).changes
     }
-    const typeIds = new Map<string, number>()
-    const typeId = (name: string): number => {
-      let id = typeIds.get(name)
-      if (id === undefined) typeIds.set(name, (id = project.ensureType(name)))
-      return id
-    }
+    const typeId = project.typeIds()
     const selTitles = db.prepare(
       `SELECT t.id, t.text FROM titles t WHERE ${[...where, 't.id > ?'].join(' AND ')} ORDER BY t.id LIMIT ${CHUNK}`,
     )
