@@ -20,7 +20,7 @@ import type {
   TypeUpdate,
 } from '../shared/api'
 import { StudioError } from '../shared/errors'
-import { cpLength } from '../shared/text'
+import { cpLength, cpSlice } from '../shared/text'
 import {
   ORIGINS,
   REVIEW_STATUSES,
@@ -595,7 +595,7 @@ export class Project {
   labelOccurrences(spanId: number): OccurrencesResult {
     const src = this.spanRow(spanId)
     const title = this.db.prepare('SELECT text FROM titles WHERE id = ?').get(src.title_id) as { text: string }
-    const needle = Array.from(title.text).slice(src.start, src.end).join('')
+    const needle = cpSlice(title.text, src.start, src.end)
     const len = src.end - src.start
     const type = this.typeById(src.type_id)
     return this.edit(`label every "${needle}" as ${type.name}`, (ops) => {
