@@ -107,7 +107,8 @@ function checkTitle(name: string, no: number, text: string): number {
 
 // ------------------------------------------------------------------ the study's folder format
 
-const SEED_FILES = {
+/** The files of the study's folder format. */
+export const SEED_FILES = {
   char: 'input.seq.char',
   word: 'input.seq.word',
   bioattr: 'output.seq.bioattr',
