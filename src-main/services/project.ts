@@ -107,8 +107,6 @@ export class Project {
   // ---------------------------------------------------------------- statistics
 
   stats(): ProjectStats {
-    const zero = <K extends string>(keys: readonly K[]): Record<K, number> =>
-      Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>
     const bySplit = zero(SPLITS)
     const byStatus = zero(REVIEW_STATUSES)
     const bySplitStatus = this.db
@@ -373,8 +371,8 @@ export class Project {
     const rows = this.db
       .prepare(`SELECT t.split AS split, t.status AS status, count(*) AS n FROM titles t ${w} GROUP BY t.split, t.status`)
       .all(...base.params) as { split: Split; status: ReviewStatus; n: number }[]
-    const bySplit = Object.fromEntries(SPLITS.map((k) => [k, 0])) as Record<Split, number>
-    const byStatus = Object.fromEntries(REVIEW_STATUSES.map((k) => [k, 0])) as Record<ReviewStatus, number>
+    const bySplit = zero(SPLITS)
+    const byStatus = zero(REVIEW_STATUSES)
     let total = 0
     for (const r of rows) {
       const splitOk = q.split === undefined || r.split === q.split
@@ -385,7 +383,7 @@ export class Project {
     }
     let byOrigin: Record<Origin, number> | null = null
     if (q.origins) {
-      byOrigin = Object.fromEntries(ORIGINS.map((k) => [k, 0])) as Record<Origin, number>
+      byOrigin = zero(ORIGINS)
       const c = this.titleWhere(q, 'origin')
       const extra = c.where.length ? `AND ${c.where.join(' AND ')}` : ''
       const stmt = this.db.prepare(
@@ -848,6 +846,11 @@ export class Project {
 }
 
 // ------------------------------------------------------------------ row helpers
+
+/** A count of 0 for each key. */
+function zero<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>
+}
 
 function insertSpan(db: DB, r: SpanRow, withId = false): number {
   const info = db
