@@ -107,7 +107,8 @@ function checkTitle(name: string, no: number, text: string): number {
 
 // ------------------------------------------------------------------ the study's folder format
 
-const SEED_FILES = {
+/** The files of the study's folder format. */
+export const SEED_FILES = {
   char: 'input.seq.char',
   word: 'input.seq.word',
   bioattr: 'output.seq.bioattr',
@@ -171,19 +172,8 @@ function seedReader(dir: string, decode: TagDecoder): Omit<TitleReader, 'repaire
       const toks = tokens(charLine.text, charName, charLine.no)
       const cps = toks.map((t) => (t === SEED_SPACE ? [' '] : chars(t)))
       const text = cps.map((c) => c.join('')).join('')
-      checkTitle(charName, charLine.no, text)
-      // Character offset of each token (a token is normally one code point).
-      const offs: number[] = []
-      let o = 0
-      for (const c of cps) {
-        offs.push(o)
-        o += c.length
-      }
-      const tokSpanToChars = (s: PlainSpan): PlainSpan => ({
-        start: offs[s.start]!,
-        end: s.end < offs.length ? offs[s.end]! : o,
-        type: s.type,
-      })
+      const length = checkTitle(charName, charLine.no, text)
+      const tokSpanToChars = tokenSpansToChars(cps.map((c) => c.length))
       let spans: PlainSpan[] = []
       if (labelled === 'bioattr') {
         const l = line(SEED_FILES.bioattr)!
@@ -223,8 +213,8 @@ function seedReader(dir: string, decode: TagDecoder): Omit<TitleReader, 'repaire
         const name = byName.get(SEED_FILES.word)!.name
         words = tokens(wl.text, name, wl.no).map((w) => (w === SEED_SPACE ? 1 : chars(w).length))
         const total = words.reduce((a, b) => a + b, 0)
-        if (total !== o) {
-          throw new InputError(name, wl.no, `words cover ${total} characters but the title has ${o} (${charName} line ${charLine.no})`)
+        if (total !== length) {
+          throw new InputError(name, wl.no, `words cover ${total} characters but the title has ${length} (${charName} line ${charLine.no})`)
         }
       }
       yield { text, spans, ...(words ? { words } : {}), source: `${charName}:${charLine.no}` }
@@ -239,6 +229,13 @@ function seedReader(dir: string, decode: TagDecoder): Omit<TitleReader, 'repaire
     bytesRead: () => sources.reduce((a, s) => a + s.bytesRead(), 0),
     titles: gen(),
   }
+}
+
+/** Spans over tokens → spans over code points, given each token's length (a token is normally one code point). */
+function tokenSpansToChars(lengths: readonly number[]): (s: PlainSpan) => PlainSpan {
+  const offs = [0]
+  for (const n of lengths) offs.push(offs[offs.length - 1]! + n)
+  return (s) => ({ start: offs[s.start]!, end: offs[s.end]!, type: s.type })
 }
 
 function tokens(text: string, name: string, no: number): string[] {
@@ -285,16 +282,10 @@ async function* conllTitles(src: LineSource, decode: TagDecoder): AsyncGenerator
       if (e instanceof TagError) throw new InputError(src.name, firstLine + e.position, e.message)
       throw e
     }
-    // Token offsets → code-point offsets (a token is normally one character).
-    const offs: number[] = []
-    let o = 0
-    for (const t of toks) {
-      offs.push(o)
-      o += chars(t).length
-    }
+    const toChars = tokenSpansToChars(toks.map((t) => chars(t).length))
     const out = spans.map((s) => {
       if (!s.type) throw new InputError(src.name, firstLine + s.start, `tag "${tags[s.start]}" has no type`)
-      return { start: offs[s.start]!, end: s.end < offs.length ? offs[s.end]! : o, type: s.type }
+      return toChars(s)
     })
     const t: ParsedTitle = { text, spans: out, source: `${src.name}:${firstLine}` }
     toks = []

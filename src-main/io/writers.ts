@@ -8,7 +8,7 @@ import { StudioError } from '../shared/errors'
 import { spansToBoundaryTags, spansToTags, type PlainSpan } from '../shared/tags'
 import { chars } from '../shared/text'
 import { csvField } from './csv'
-import { SEED_SPACE } from './readers'
+import { SEED_FILES, SEED_SPACE } from './readers'
 
 export interface ExportTitle {
   id: number
@@ -152,6 +152,13 @@ export async function writeJsonl(
   return { titles: n, spans }
 }
 
+/** The files writeSeedFolder writes, in order (input.seq.word only with the words). */
+export function seedFileNames(withWords: boolean): string[] {
+  const names: string[] = [SEED_FILES.char, SEED_FILES.bioattr, SEED_FILES.bio, SEED_FILES.attr]
+  if (withWords) names.push(SEED_FILES.word)
+  return names
+}
+
 /**
  * The study's folder: input.seq.char (`[SPA]` for a space), output.seq.bioattr (BIO with types),
  * output.seq.bio (type-free BIOES), output.seq.attr (type per character, `null` outside), and
@@ -162,13 +169,11 @@ export async function writeSeedFolder(
   titles: AsyncIterable<ExportTitle> | Iterable<ExportTitle>,
   opts: { withWords: boolean },
 ): Promise<{ titles: number; spans: number }> {
-  const names = ['input.seq.char', 'output.seq.bioattr', 'output.seq.bio', 'output.seq.attr']
-  if (opts.withWords) names.push('input.seq.word')
   let n = 0
   let spans = 0
   mkdirSync(dir, { recursive: true })
   await withWriters(
-    names.map((f) => join(dir, f)),
+    seedFileNames(opts.withWords).map((f) => join(dir, f)),
     async ([wc, wba, wb, wa, ww]) => {
       for await (const t of titles) {
         assertOneLine(t, 'seed')

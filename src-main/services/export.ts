@@ -9,7 +9,7 @@ import { ORIGINS, SPLITS, type Origin } from '../shared/types'
 import { openDatabase, type DB } from '../store/db'
 import { parseCsvRecords } from '../io/csv'
 import { readLines } from '../io/lines'
-import { writeAttributesCsv, writeConll, writeJsonl, writeSeedFolder, type ExportTitle } from '../io/writers'
+import { seedFileNames, writeAttributesCsv, writeConll, writeJsonl, writeSeedFolder, type ExportTitle } from '../io/writers'
 
 export async function exportFrom(projectPath: string, req: ExportRequest, limit?: number): Promise<ExportSummary> {
   if (req.split !== undefined && !SPLITS.includes(req.split)) throw new StudioError('bad_request', `unknown split "${req.split}"`)
@@ -42,8 +42,9 @@ export async function exportFrom(projectPath: string, req: ExportRequest, limit?
         const missing = db
           .prepare(`SELECT count(*) AS n FROM titles WHERE words IS NULL ${req.split ? 'AND split = ?' : ''}`)
           .get(...(req.split ? [req.split] : [])) as { n: number }
-        r = await writeSeedFolder(req.out, titles(), { withWords: missing.n === 0 })
-        files = SEED_FILES.slice(0, missing.n === 0 ? 5 : 4).map((f) => join(req.out, f))
+        const withWords = missing.n === 0
+        r = await writeSeedFolder(req.out, titles(), { withWords })
+        files = seedFileNames(withWords).map((f) => join(req.out, f))
         break
       }
       default:
@@ -54,8 +55,6 @@ export async function exportFrom(projectPath: string, req: ExportRequest, limit?
     db.close()
   }
 }
-
-const SEED_FILES = ['input.seq.char', 'output.seq.bioattr', 'output.seq.bio', 'output.seq.attr', 'input.seq.word']
 
 function* take<T>(it: Generator<T>, n: number | undefined): Generator<T> {
   if (n === undefined) return yield* it

@@ -32,11 +32,9 @@ export async function importInto(projectPath: string, req: ImportRequest, opts: 
 
   const project = Project.open(projectPath)
   const db = project.db
-  const typeIds = new Map<string, number>()
-  for (const r of db.prepare('SELECT id, name FROM entity_types').all() as { id: number; name: string }[]) {
-    typeIds.set(r.name, r.id)
-  }
-  const typesBefore = typeIds.size
+  const typeId = project.typeIds()
+  const countTypes = (): number => (db.prepare('SELECT count(*) AS n FROM entity_types').get() as { n: number }).n
+  const typesBefore = countTypes()
   const insTitle = db.prepare(
     `INSERT INTO titles (text, length, split, status, source, words, created_at, updated_at)
      VALUES (?, ?, ?, 'unreviewed', ?, ?, ?, ?)`,
@@ -66,24 +64,21 @@ export async function importInto(projectPath: string, req: ImportRequest, opts: 
         insTitle.run(t.text, length, split, t.source, t.words ? t.words.join(',') : null, now, now).lastInsertRowid,
       )
       for (const s of t.spans) {
-        let typeId = typeIds.get(s.type)
-        if (typeId === undefined) {
-          try {
-            typeId = project.ensureType(s.type)
-          } catch (e) {
-            const [file, line] = splitSource(t.source)
-            throw new InputError(file, line, (e as Error).message)
-          }
-          typeIds.set(s.type, typeId)
+        let type: number
+        try {
+          type = typeId(s.type)
+        } catch (e) {
+          const [file, line] = splitSource(t.source)
+          throw new InputError(file, line, (e as Error).message)
         }
-        insSpan.run(id, s.start, s.end, typeId, origin, now)
+        insSpan.run(id, s.start, s.end, type, origin, now)
         spans++
       }
       titles++
       if ((titles & 255) === 0) emit(false)
     }
-    // Counted in the table: typeIds also holds aliases (" 品牌" and "品牌" are one type).
-    typesCreated = (db.prepare('SELECT count(*) AS n FROM entity_types').get() as { n: number }).n - typesBefore
+    // Counted in the table: the names typeId has seen include aliases (" 品牌" and "品牌" are one type).
+    typesCreated = countTypes() - typesBefore
     assignDefaultHotkeys(project)
     db.prepare('INSERT INTO imports (file, format, options, titles, spans, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
       req.path,

@@ -8,7 +8,7 @@
 
 import { initBackend } from '../ml/backend'
 import { loadCheckpoint } from '../ml/checkpoint'
-import { evaluate, type EvalReport } from '../ml/eval'
+import type { EvalReport } from '../ml/eval'
 import { listPresets, presetConfig } from '../ml/models/presets'
 import type { Tagger, TitlePrediction } from '../ml/models/tagger'
 import { predict } from '../ml/predict'
@@ -35,8 +35,8 @@ import type { RunRecord, Split } from '../shared/types'
 import { SPLITS } from '../shared/types'
 import type { DB } from '../store/db'
 import type { Project } from './project'
-import { getRunRow, savePredictions, selectExamples, updateRun, type TrainingExample } from './runs'
-import { runCheckpoint } from './training'
+import { getRunRow, savePredictions, selectExamples, type TrainingExample } from './runs'
+import { recordEvaluation, runCheckpoint, scorePredictions } from './training'
 
 export const INFERENCE_BATCH = 32
 
@@ -174,16 +174,7 @@ export async function evalRun(db: DB, runId: number, split: Split = 'test', onPr
   const examples = selectExamples(db, split, 'all')
   if (examples.length === 0) throw new StudioError('bad_request', `split "${split}" has no titles to evaluate on`)
   const preds = await predictBatched(db, runId, examples, (done, total) => onProgress?.({ runId, what: 'evaluate', done, total }))
-  savePredictions(
-    db,
-    runId,
-    examples.map((e, i) => ({ titleId: e.id, spans: preds[i]!.spans.map((s) => ({ start: s.start, end: s.end, type: s.type, confidence: s.confidence })) })),
-  )
-  const report = evaluate(
-    examples.map((e) => e.spans),
-    preds.map((p) => p.spans),
-    examples.map((e) => e.text),
-  )
+  const report = scorePredictions(db, runId, examples, preds)
   const errorsByType: Record<string, ErrorBucketsCount> = {}
   examples.forEach((e, i) => {
     const p = preds[i]!.spans
@@ -208,11 +199,7 @@ export async function evalRun(db: DB, runId: number, split: Split = 'test', onPr
     confusion: report.confusion,
     errorsByType,
   }
-  const row = getRunRow(db, runId)
-  const metrics = (row.metrics ? JSON.parse(row.metrics) : {}) as Record<string, unknown>
-  const evals = (metrics.evaluations ?? {}) as Record<string, unknown>
-  evals[split] = { micro: report.micro, macro: report.macro, boundary: report.boundary, study: report.study, errors: report.errors, titles: examples.length, summary }
-  updateRun(db, runId, { metrics: { ...metrics, evaluations: evals } })
+  recordEvaluation(db, runId, split, report, examples.length, summary)
   return summary
 }
 
@@ -317,12 +304,7 @@ export async function preannotate(p: Project, req: PreannotateRequest, onProgres
     (done, total) => onProgress?.({ runId, what: 'pre-annotate', done, total }),
   )
   const result: PreannotateResult = { runId, titles: titles.length, spans: 0, skippedOverlap: 0, skippedLowConfidence: 0, replaced: 0 }
-  const typeIds = new Map<string, number>()
-  const typeId = (name: string): number => {
-    let id = typeIds.get(name)
-    if (id === undefined) typeIds.set(name, (id = p.ensureType(name)))
-    return id
-  }
+  const typeId = p.typeIds()
   db.transaction(() => {
     const del = db.prepare("DELETE FROM spans WHERE title_id = ? AND origin = 'model'")
     const others = db.prepare("SELECT start, end FROM spans WHERE title_id = ? AND origin != 'model'")

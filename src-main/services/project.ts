@@ -20,7 +20,7 @@ import type {
   TypeUpdate,
 } from '../shared/api'
 import { StudioError } from '../shared/errors'
-import { cpLength } from '../shared/text'
+import { cpLength, cpSlice } from '../shared/text'
 import {
   ORIGINS,
   REVIEW_STATUSES,
@@ -107,8 +107,6 @@ export class Project {
   // ---------------------------------------------------------------- statistics
 
   stats(): ProjectStats {
-    const zero = <K extends string>(keys: readonly K[]): Record<K, number> =>
-      Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>
     const bySplit = zero(SPLITS)
     const byStatus = zero(REVIEW_STATUSES)
     const bySplitStatus = this.db
@@ -282,6 +280,16 @@ export class Project {
     })
   }
 
+  /** `ensureType` remembered by name: for labelling many spans in one go (import, weak labels, pre-annotation). */
+  typeIds(): (name: string) => number {
+    const ids = new Map<string, number>()
+    return (name) => {
+      let id = ids.get(name)
+      if (id === undefined) ids.set(name, (id = this.ensureType(name)))
+      return id
+    }
+  }
+
   // ---------------------------------------------------------------- titles
 
   /** The WHERE clause of a title query; `skip` leaves one facet out (for counts per filter value). */
@@ -363,8 +371,8 @@ export class Project {
     const rows = this.db
       .prepare(`SELECT t.split AS split, t.status AS status, count(*) AS n FROM titles t ${w} GROUP BY t.split, t.status`)
       .all(...base.params) as { split: Split; status: ReviewStatus; n: number }[]
-    const bySplit = Object.fromEntries(SPLITS.map((k) => [k, 0])) as Record<Split, number>
-    const byStatus = Object.fromEntries(REVIEW_STATUSES.map((k) => [k, 0])) as Record<ReviewStatus, number>
+    const bySplit = zero(SPLITS)
+    const byStatus = zero(REVIEW_STATUSES)
     let total = 0
     for (const r of rows) {
       const splitOk = q.split === undefined || r.split === q.split
@@ -375,7 +383,7 @@ export class Project {
     }
     let byOrigin: Record<Origin, number> | null = null
     if (q.origins) {
-      byOrigin = Object.fromEntries(ORIGINS.map((k) => [k, 0])) as Record<Origin, number>
+      byOrigin = zero(ORIGINS)
       const c = this.titleWhere(q, 'origin')
       const extra = c.where.length ? `AND ${c.where.join(' AND ')}` : ''
       const stmt = this.db.prepare(
@@ -585,7 +593,7 @@ export class Project {
   labelOccurrences(spanId: number): OccurrencesResult {
     const src = this.spanRow(spanId)
     const title = this.db.prepare('SELECT text FROM titles WHERE id = ?').get(src.title_id) as { text: string }
-    const needle = Array.from(title.text).slice(src.start, src.end).join('')
+    const needle = cpSlice(title.text, src.start, src.end)
     const len = src.end - src.start
     const type = this.typeById(src.type_id)
     return this.edit(`label every "${needle}" as ${type.name}`, (ops) => {
@@ -838,6 +846,11 @@ export class Project {
 }
 
 // ------------------------------------------------------------------ row helpers
+
+/** A count of 0 for each key. */
+function zero<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>
+}
 
 function insertSpan(db: DB, r: SpanRow, withId = false): number {
   const info = db

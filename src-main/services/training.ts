@@ -11,9 +11,10 @@ import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../
 import { isBertPreset, presetConfig, validateConfig } from '../ml/models/presets'
 import { inspectBertFolder } from '../ml/bert/import'
 import { resolve } from 'node:path'
-import { predict } from '../ml/predict'
+import { predict, type TitlePrediction } from '../ml/predict'
 import { startTrainingJob, type JobOutcome, type StartOptions } from '../trainer/host'
 import { StudioError } from '../shared/errors'
+import type { EvalSummary } from '../shared/mitl'
 import type { PresetName, TrainConfig, TrainingEvent } from '../shared/training'
 import { PRESET_NAMES } from '../shared/training'
 import type { Split } from '../shared/types'
@@ -29,6 +30,7 @@ import {
   updateRun,
   writeTrainingFiles,
   type DataSelection,
+  type TrainingExample,
 } from './runs'
 
 export type ConfigOverrides = Parameters<typeof presetConfig>[1]
@@ -209,6 +211,13 @@ export async function evaluateRun(db: DB, runId: number, split: Split = 'test'):
   const examples = selectExamples(db, split, 'all')
   if (examples.length === 0) throw new StudioError('bad_request', `split "${split}" has no titles to evaluate on`)
   const preds = await predict(ckpt, examples.map((e) => ({ text: e.text, ...(e.words ? { words: e.words } : {}) })))
+  const report = scorePredictions(db, runId, examples, preds)
+  recordEvaluation(db, runId, split, report, examples.length)
+  return { runId, split, titles: examples.length, report }
+}
+
+/** Store a run's predictions of `examples` (spans with confidence) and score them against the examples' spans. */
+export function scorePredictions(db: DB, runId: number, examples: readonly TrainingExample[], preds: readonly TitlePrediction[]): EvalReport {
   savePredictions(
     db,
     runId,
@@ -217,15 +226,26 @@ export async function evaluateRun(db: DB, runId: number, split: Split = 'test'):
       spans: preds[i]!.spans.map((s) => ({ start: s.start, end: s.end, type: s.type, confidence: s.confidence })),
     })),
   )
-  const report = evaluate(
+  return evaluate(
     examples.map((e) => e.spans),
     preds.map((p) => p.spans),
     examples.map((e) => e.text),
   )
+}
+
+/** Record an evaluation in the run's metrics under evaluations[split]; `summary` is the studio's (eval.run). */
+export function recordEvaluation(db: DB, runId: number, split: Split, report: EvalReport, titles: number, summary?: EvalSummary): void {
   const row = getRunRow(db, runId)
   const metrics = (row.metrics ? JSON.parse(row.metrics) : {}) as Record<string, unknown>
   const evals = (metrics.evaluations ?? {}) as Record<string, unknown>
-  evals[split] = { micro: report.micro, macro: report.macro, boundary: report.boundary, study: report.study, errors: report.errors, titles: examples.length }
+  evals[split] = {
+    micro: report.micro,
+    macro: report.macro,
+    boundary: report.boundary,
+    study: report.study,
+    errors: report.errors,
+    titles,
+    ...(summary ? { summary } : {}),
+  }
   updateRun(db, runId, { metrics: { ...metrics, evaluations: evals } })
-  return { runId, split, titles: examples.length, report }
 }

@@ -25,7 +25,7 @@ import type {
 } from '../shared/api'
 import { InputError, StudioError } from '../shared/errors'
 import { Matcher } from '../shared/matcher'
-import { chars, cpLength } from '../shared/text'
+import { chars, cpLength, cpSlice } from '../shared/text'
 import { SPLITS } from '../shared/types'
 import type { DB } from '../store/db'
 import { readLines } from '../io/lines'
@@ -301,12 +301,7 @@ export function applyDictionaries(project: Project, req: WeakLabelRequest): Weak
         )
         .run(...params, ...ids).changes
     }
-    const typeIds = new Map<string, number>()
-    const typeId = (name: string): number => {
-      let id = typeIds.get(name)
-      if (id === undefined) typeIds.set(name, (id = project.ensureType(name)))
-      return id
-    }
+    const typeId = project.typeIds()
     const selTitles = db.prepare(
       `SELECT t.id, t.text FROM titles t WHERE ${[...where, 't.id > ?'].join(' AND ')} ORDER BY t.id LIMIT ${CHUNK}`,
     )
@@ -394,7 +389,7 @@ export function promoteSpans(db: DB, req: PromoteRequest): PromoteSummary {
     .all(type, ...(req.split ? [req.split] : [])) as { text: string; start: number; end: number }[]
   const texts = new Set<string>()
   for (const r of rows) {
-    const term = chars(r.text).slice(r.start, r.end).join('').trim()
+    const term = cpSlice(r.text, r.start, r.end).trim()
     if (term && !term.includes('\t') && cpLength(term) <= MAX_TERM) texts.add(term)
   }
   const ins = db.prepare('INSERT OR IGNORE INTO dictionary_terms (dictionary_id, term, type) VALUES (?, ?, ?)')
