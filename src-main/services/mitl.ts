@@ -8,13 +8,12 @@
 
 import { initBackend } from '../ml/backend'
 import { loadCheckpoint } from '../ml/checkpoint'
-import type { EvalReport } from '../ml/eval'
+import { classifySpans, type EvalReport } from '../ml/eval'
 import { listPresets, presetConfig } from '../ml/models/presets'
 import type { Tagger, TitlePrediction } from '../ml/models/tagger'
 import { predict } from '../ml/predict'
 import { StudioError } from '../shared/errors'
 import type {
-  BucketName,
   ErrorBucketsCount,
   EvalCell,
   EvalSummary,
@@ -146,29 +145,6 @@ interface PlainSpan {
 }
 
 const zeroBuckets = (): ErrorBucketsCount => ({ missed: 0, spurious: 0, wrongBoundary: 0, wrongType: 0, wrongBoth: 0 })
-const overlaps = (a: PlainSpan, b: PlainSpan): boolean => a.start < b.end && b.start < a.end
-
-/** Each predicted span's bucket (null = correct) and each missed gold span — the same rules as ml/eval. */
-function classify(gold: readonly PlainSpan[], pred: readonly PlainSpan[]): { pred: (BucketName | null)[]; predGold: (PlainSpan | null)[]; missed: boolean[] } {
-  const byBoundary = new Map<string, PlainSpan>()
-  for (const g of gold) byBoundary.set(`${g.start}:${g.end}`, g)
-  const predOut: (BucketName | null)[] = []
-  const predGold: (PlainSpan | null)[] = []
-  for (const s of pred) {
-    const m = byBoundary.get(`${s.start}:${s.end}`)
-    if (m) {
-      predGold.push(m)
-      predOut.push(m.type === s.type ? null : 'wrongType')
-      continue
-    }
-    predGold.push(null)
-    const ov = gold.filter((g) => overlaps(g, s))
-    predOut.push(ov.length === 0 ? 'spurious' : ov.some((g) => g.type === s.type) ? 'wrongBoundary' : 'wrongBoth')
-  }
-  const missed = gold.map((g) => !pred.some((p) => overlaps(p, g)))
-  return { pred: predOut, predGold, missed }
-}
-
 export async function evalRun(db: DB, runId: number, split: Split = 'test', onProgress?: Progress): Promise<EvalSummary> {
   getRunRow(db, runId)
   const examples = selectExamples(db, split, 'all')
@@ -178,7 +154,7 @@ export async function evalRun(db: DB, runId: number, split: Split = 'test', onPr
   const errorsByType: Record<string, ErrorBucketsCount> = {}
   examples.forEach((e, i) => {
     const p = preds[i]!.spans
-    const c = classify(e.spans, p)
+    const c = classifySpans(e.spans, p)
     c.pred.forEach((b, k) => {
       if (b) (errorsByType[p[k]!.type] ??= zeroBuckets())[b]++
     })
@@ -237,7 +213,7 @@ export function evalTitles(db: DB, runId: number, split: Split, cell: EvalCell, 
 }
 
 export function cellHits(gold: readonly PlainSpan[], pred: readonly PlainSpan[], cell: EvalCell): EvalTitle['hits'] {
-  const c = classify(gold, pred)
+  const c = classifySpans(gold, pred)
   const out: EvalTitle['hits'] = []
   const g = (s: PlainSpan): void => void out.push({ start: s.start, end: s.end, type: s.type, side: 'gold' })
   const p = (s: PlainSpan): void => void out.push({ start: s.start, end: s.end, type: s.type, side: 'pred' })

@@ -50,6 +50,33 @@ const key = (s: Span): string => `${s.start}:${s.end}:${s.type}`
 const bkey = (s: Span): string => `${s.start}:${s.end}`
 const overlaps = (a: Span, b: Span): boolean => a.start < b.end && b.start < a.end
 
+/** An error bucket that a predicted span falls in (`missed` is for gold spans). */
+export type PredBucket = Exclude<keyof ErrorBuckets, 'missed'>
+
+/**
+ * The error-bucket rules for one title, per span: each predicted span's bucket (null when it is
+ * correct) and the gold span with its exact boundaries (null when none), and for each gold span
+ * whether it is missed. `evaluate` counts these; the Evaluate screen lists the spans behind a count.
+ */
+export function classifySpans<S extends Span>(gold: readonly S[], pred: readonly Span[]): { pred: (PredBucket | null)[]; predGold: (S | null)[]; missed: boolean[] } {
+  const byBoundary = new Map<string, S>()
+  for (const g of gold) byBoundary.set(bkey(g), g)
+  const buckets: (PredBucket | null)[] = []
+  const predGold: (S | null)[] = []
+  for (const s of pred) {
+    const m = byBoundary.get(bkey(s)) ?? null
+    predGold.push(m)
+    if (m) {
+      buckets.push(m.type === s.type ? null : 'wrongType')
+      continue
+    }
+    const ov = gold.filter((g) => overlaps(g, s))
+    buckets.push(ov.length === 0 ? 'spurious' : ov.some((g) => g.type === s.type) ? 'wrongBoundary' : 'wrongBoth')
+  }
+  const missed = gold.map((g) => !pred.some((p) => overlaps(p, g)))
+  return { pred: buckets, predGold, missed }
+}
+
 /**
  * @param gold gold spans per title
  * @param pred predicted spans per title
@@ -89,27 +116,23 @@ export function evaluate(gold: readonly (readonly Span[])[], pred: readonly (rea
         nCorrect++
         bucket(k.split(':').slice(2).join(':')).correct++
       }
-    const gb = new Map<string, Span>()
-    for (const s of g) gb.set(bkey(s), s)
+    const gb = new Set(g.map(bkey))
     const pb = new Set(p.map(bkey))
     bGoldDistinct += gb.size
     bPredDistinct += pb.size
     for (const k of pb) if (gb.has(k)) bCorrect++
-    for (const s of p) {
-      const m = gb.get(bkey(s))
+    const c = classifySpans(g, p)
+    p.forEach((s, k) => {
+      const m = c.predGold[k]
       if (m) {
         sameBoundary++
         if (m.type === s.type) sameBoundaryType++
         ;(confusion[m.type] ??= {})[s.type] = ((confusion[m.type] ??= {})[s.type] ?? 0) + 1
-        if (m.type !== s.type) errors.wrongType++
-        continue
       }
-      const ov = g.filter((x) => overlaps(x, s))
-      if (ov.length === 0) errors.spurious++
-      else if (ov.some((x) => x.type === s.type)) errors.wrongBoundary++
-      else errors.wrongBoth++
-    }
-    for (const s of g) if (!p.some((x) => overlaps(x, s))) errors.missed++
+      const b = c.pred[k]
+      if (b) errors[b]++
+    })
+    for (const m of c.missed) if (m) errors.missed++
     if (texts) {
       const chars = Array.from(texts[i]!)
       const pairs = (ss: readonly Span[]): Set<string> => new Set(ss.map((s) => `${s.type}\u0000${chars.slice(s.start, s.end).join('')}`))
