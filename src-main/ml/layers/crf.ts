@@ -424,9 +424,10 @@ export class CRF {
       st = Float32Array.from(st, (v, j) => (s.startAllowed[j] ? v : -Infinity))
       en = Float32Array.from(en, (v, j) => (s.endAllowed[j] ? v : -Infinity))
     }
+    const colMax = columnMax(tr, T)
     const out: number[][] = []
     for (let b = 0; b < B; b++) {
-      out.push(viterbi(em as Float32Array, b * L * T, lengths[b]!, T, tr, st, en))
+      out.push(viterbi(em as Float32Array, b * L * T, lengths[b]!, T, tr, st, en, colMax))
     }
     return out
   }
@@ -547,9 +548,17 @@ function logPartitionGrads(
   })
 }
 
+/** Per target column j of `trans` [T, T]: the largest transition into it (Viterbi's pruning bound). */
+function columnMax(trans: Float32Array, T: number): Float64Array {
+  const colMax = new Float64Array(T).fill(-Infinity)
+  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) if (trans[i * T + j]! > colMax[j]!) colMax[j] = trans[i * T + j]!
+  return colMax
+}
+
 /**
  * Exact Viterbi for one title. For each next tag j the previous tags are visited in decreasing
- * delta order and the scan stops once delta[i] + max_i' trans[i', j] cannot beat the best found.
+ * delta order and the scan stops once delta[i] + max_i' trans[i', j] (`colMax`, the same for every
+ * title of a batch) cannot beat the best found.
  */
 export function viterbi(
   em: Float32Array,
@@ -559,10 +568,8 @@ export function viterbi(
   trans: Float32Array,
   start: Float32Array,
   end: Float32Array,
+  colMax: Float64Array = columnMax(trans, T),
 ): number[] {
-  // per target column: the largest transition into it (the pruning bound)
-  const colMax = new Float64Array(T).fill(-Infinity)
-  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) if (trans[i * T + j]! > colMax[j]!) colMax[j] = trans[i * T + j]!
   let delta = new Float64Array(T)
   let next = new Float64Array(T)
   for (let j = 0; j < T; j++) delta[j] = start[j]! + em[offset + j]!
