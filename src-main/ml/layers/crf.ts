@@ -281,7 +281,6 @@ function structuredOps(trans: tf.Tensor2D, st: CrfStructure): TransOps {
 interface GoldIndex {
   emit: tf.Tensor1D
   trans: tf.Tensor1D
-  transW: tf.Tensor1D
   start: tf.Tensor1D
   end: tf.Tensor1D
 }
@@ -339,8 +338,8 @@ export class CRF {
     const [B, L, T] = shape as [number, number, number]
     const n = lengths.reduce((a, b) => a + b, 0)
     const emit = new Int32Array(n)
+    // length ≥ 1 for tf.gather; when every title has one char, segSum ignores the dummy entry
     const trans = new Int32Array(Math.max(1, n - B))
-    const transW = new Float32Array(Math.max(1, n - B))
     const start = new Int32Array(B)
     const end = new Int32Array(B)
     let k = 0
@@ -350,10 +349,7 @@ export class CRF {
       const len = lengths[b]!
       for (let t = 0; t < len; t++) {
         emit[k++] = (b * L + t) * T + y[t]!
-        if (t > 0) {
-          trans[q] = y[t - 1]! * T + y[t]!
-          transW[q++] = 1
-        }
+        if (t > 0) trans[q++] = y[t - 1]! * T + y[t]!
       }
       start[b] = y[0]!
       end[b] = y[len - 1]!
@@ -361,7 +357,6 @@ export class CRF {
     return {
       emit: tf.tensor1d(emit, 'int32'),
       trans: tf.tensor1d(trans, 'int32'),
-      transW: tf.tensor1d(transW),
       start: tf.tensor1d(start, 'int32'),
       end: tf.tensor1d(end, 'int32'),
     }
@@ -370,7 +365,7 @@ export class CRF {
   /** Gold path score per title `[B]`. */
   private goldScore(emissions: tf.Tensor3D, g: GoldIndex, lengths: readonly number[]): tf.Tensor1D {
     const e = tf.gather(tf.reshape(emissions, [-1]), g.emit) as tf.Tensor1D // [n]
-    const tr = tf.mul(tf.gather(tf.reshape(this.transitions, [-1]), g.trans), g.transW) as tf.Tensor1D // [n-B]
+    const tr = tf.gather(tf.reshape(this.transitions, [-1]), g.trans) as tf.Tensor1D // [n-B]
     const eSum = segSum(e, lengths)
     const trSum = segSum(tr, lengths.map((n) => n - 1))
     return tf.add(tf.add(eSum, trSum), tf.add(tf.gather(this.start, g.start), tf.gather(this.end, g.end)))
