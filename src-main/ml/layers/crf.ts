@@ -381,13 +381,15 @@ export class CRF {
       const [em, trans, start, end] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D]
       const save = args[args.length - 1] as (t: tf.Tensor[]) => void
       const mask = maskFromLengths(lengths, em.shape[1])
-      const fw = forward(em, this.ops(trans), start, end, mask)
-      save([em, trans, end, fw.logZ, fw.alphas, mask] as unknown as tf.Tensor[])
+      // time-major once, for the forward recursion and (saved) for the gradient's
+      const emLBT = tf.transpose(em, [1, 0, 2]) as tf.Tensor3D
+      const fw = forward(emLBT, this.ops(trans), start, end, mask)
+      save([emLBT, trans, end, fw.logZ, fw.alphas, mask] as unknown as tf.Tensor[])
       return {
         value: fw.logZ,
         gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-          const [em2, trans2, end2, logZ, alphas, mask2] = saved as [tf.Tensor3D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor3D, tf.Tensor2D]
-          return tf.tidy(() => logPartitionGrads(dy as tf.Tensor1D, em2, this.ops(trans2), end2, logZ, alphas, mask2))
+          const [emLBT2, trans2, end2, logZ, alphas, mask2] = saved as [tf.Tensor3D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor3D, tf.Tensor2D]
+          return tf.tidy(() => logPartitionGrads(dy as tf.Tensor1D, emLBT2, this.ops(trans2), end2, logZ, alphas, mask2))
         },
       }
     })
@@ -399,9 +401,10 @@ export class CRF {
     return tf.tidy(() => {
       const mask = maskFromLengths(lengths, emissions.shape[1])
       const ops = this.ops(this.transitions)
-      const fw = forward(emissions, ops, this.start, this.end, mask)
-      const betas = backward(emissions, ops, this.end, mask)
-      return unaryMarginals(fw.alphas, betas, fw.logZ, mask)
+      const emLBT = tf.transpose(emissions, [1, 0, 2]) as tf.Tensor3D
+      const fw = forward(emLBT, ops, this.start, this.end, mask)
+      const betas = backward(emLBT, ops, this.end, mask)
+      return tf.transpose(unaryMarginals(fw.alphas, betas, fw.logZ, mask), [1, 0, 2]) as tf.Tensor3D
     })
   }
 
@@ -457,10 +460,11 @@ function logMatExp(x: tf.Tensor2D, expMat: tf.Tensor2D, shift: tf.Scalar): tf.Te
   return tf.add(tf.add(tf.log(tf.maximum(p, 1e-30)), m), shift)
 }
 
-function forward(em: tf.Tensor3D, ops: TransOps, start: tf.Tensor1D, end: tf.Tensor1D, mask: tf.Tensor2D): Forward {
+/** Alphas and log Z; `emLBT` = emissions time-major, `[L, B, T]`. */
+function forward(emLBT: tf.Tensor3D, ops: TransOps, start: tf.Tensor1D, end: tf.Tensor1D, mask: tf.Tensor2D): Forward {
   return tf.tidy(() => {
-    const L = em.shape[1]
-    const emT = splitSteps(tf.transpose(em, [1, 0, 2]) as tf.Tensor3D)
+    const L = emLBT.shape[0]
+    const emT = splitSteps(emLBT)
     const maskT = splitSteps(tf.expandDims(tf.transpose(mask), 2) as tf.Tensor3D)
     let alpha = tf.add(emT[0]!, ops.startMask ? tf.add(start, ops.startMask) : start) as tf.Tensor2D
     const alphas: tf.Tensor2D[] = [alpha]
@@ -475,11 +479,11 @@ function forward(em: tf.Tensor3D, ops: TransOps, start: tf.Tensor1D, end: tf.Ten
   })
 }
 
-/** betas [L, B, T]: log-sum of path scores from t (excluded emit) to the end. */
-function backward(em: tf.Tensor3D, ops: TransOps, end: tf.Tensor1D, mask: tf.Tensor2D): tf.Tensor3D {
+/** betas [L, B, T]: log-sum of path scores from t (excluded emit) to the end; `emLBT` as in `forward`. */
+function backward(emLBT: tf.Tensor3D, ops: TransOps, end: tf.Tensor1D, mask: tf.Tensor2D): tf.Tensor3D {
   return tf.tidy(() => {
-    const [B, L, T] = em.shape
-    const emT = splitSteps(tf.transpose(em, [1, 0, 2]) as tf.Tensor3D)
+    const [L, B, T] = emLBT.shape
+    const emT = splitSteps(emLBT)
     const maskT = splitSteps(tf.expandDims(tf.transpose(mask), 2) as tf.Tensor3D)
     let beta = tf.tile(tf.reshape(ops.endMask ? tf.add(end, ops.endMask) : end, [1, T]), [B, 1]) as tf.Tensor2D
     const betas: tf.Tensor2D[] = new Array(L)
@@ -493,18 +497,19 @@ function backward(em: tf.Tensor3D, ops: TransOps, end: tf.Tensor1D, mask: tf.Ten
   })
 }
 
+/** Marginals time-major, `[L, B, T]` (zeros at padding). */
 function unaryMarginals(alphas: tf.Tensor3D, betas: tf.Tensor3D, logZ: tf.Tensor1D, mask: tf.Tensor2D): tf.Tensor3D {
   return tf.tidy(() => {
     const lz = tf.reshape(logZ, [1, -1, 1])
     const p = tf.exp(tf.sub(tf.add(alphas, betas), lz)) // [L,B,T]
     const m = tf.expandDims(tf.transpose(mask), 2) // [L,B,1]
-    return tf.transpose(tf.mul(p, m), [1, 0, 2]) as tf.Tensor3D
+    return tf.mul(p, m) as tf.Tensor3D
   })
 }
 
 function logPartitionGrads(
   dy: tf.Tensor1D,
-  em: tf.Tensor3D,
+  emLBT: tf.Tensor3D,
   ops: TransOps,
   end: tf.Tensor1D,
   logZ: tf.Tensor1D,
@@ -512,10 +517,10 @@ function logPartitionGrads(
   mask: tf.Tensor2D,
 ): tf.Tensor[] {
   return tf.tidy(() => {
-    const [B, L, T] = em.shape
-    const betas = backward(em, ops, end, mask)
+    const [L, B, T] = emLBT.shape
+    const betas = backward(emLBT, ops, end, mask)
     const dyB = tf.reshape(dy, [1, B, 1])
-    const pLBT = tf.mul(tf.transpose(unaryMarginals(alphas, betas, logZ, mask), [1, 0, 2]), dyB) // [L,B,T]
+    const pLBT = tf.mul(unaryMarginals(alphas, betas, logZ, mask), dyB) // [L,B,T]
     const dEm = tf.transpose(pLBT, [1, 0, 2])
     const dStart = tf.sum(tf.gather(pLBT, 0), 0)
     // last valid position of each title: mask_t − mask_{t+1}
@@ -530,7 +535,6 @@ function logPartitionGrads(
       const a = tf.reshape(tf.slice(alphas, [0, 0, 0], [L - 1, B, T]), [(L - 1) * B, T])
       const ma = tf.max(a, 1, true)
       const A = tf.exp(tf.sub(a, ma))
-      const emLBT = tf.transpose(em, [1, 0, 2])
       const eb = tf.reshape(tf.add(tf.slice(emLBT, [1, 0, 0], [L - 1, B, T]), tf.slice(betas, [1, 0, 0], [L - 1, B, T])), [(L - 1) * B, T])
       const lzRows = tf.reshape(tf.tile(tf.reshape(logZ, [1, B]), [L - 1, 1]), [(L - 1) * B, 1])
       const wRows = tf.reshape(tf.mul(tf.slice(maskLB, [1, 0], [L - 1, B]), tf.reshape(dy, [1, B])), [(L - 1) * B, 1])
