@@ -529,7 +529,6 @@ function logPartitionGrads(
     const lastW = tf.expandDims(tf.sub(maskLB, nextMask), 2)
     const dEnd = tf.sum(tf.mul(pLBT, lastW), [0, 1])
     let dTrans: tf.Tensor2D
-    const T2 = T
     if (L > 1) {
       const c = ops.c
       const a = tf.reshape(tf.slice(alphas, [0, 0, 0], [L - 1, B, T]), [(L - 1) * B, T])
@@ -541,7 +540,7 @@ function logPartitionGrads(
       const Bm = tf.mul(tf.exp(tf.add(tf.sub(eb, lzRows), tf.add(ma, c))), wRows)
       dTrans = ops.counts(A as tf.Tensor2D, Bm as tf.Tensor2D) // [T,T]
     } else {
-      dTrans = tf.zeros([T2, T2])
+      dTrans = tf.zeros([T, T])
     }
     return [dEm, dTrans, dStart, dEnd]
   })
