@@ -178,11 +178,6 @@ export function registerWasmFastSlice(): void {
   })
 }
 
-/** Dims-safe 2-D matmul that never takes the slow transposed path on wasm. */
-export function matMulT(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
-  return tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b)
-}
-
 async function tryNative(pkg: string): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(pkg)

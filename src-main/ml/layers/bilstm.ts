@@ -149,7 +149,7 @@ export function lstmScan(xs: tf.Tensor3D, Uf: tf.Tensor2D, Ub: tf.Tensor2D): tf.
   const f = tf.customGrad((...a: unknown[]) => {
     const [x3, uf, ub] = a as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D]
     const save = a[a.length - 1] as (t: tf.Tensor[]) => void
-    const [L, B2] = x3.shape
+    const B2 = x3.shape[1]
     const H = uf.shape[0]
     let h = tf.zeros([B2, H]) as tf.Tensor2D
     let c = tf.zeros([B2, H]) as tf.Tensor2D
@@ -171,7 +171,6 @@ export function lstmScan(xs: tf.Tensor3D, Uf: tf.Tensor2D, Ub: tf.Tensor2D): tf.
     const sigAll = tf.stack(sigs) as tf.Tensor3D // [L,2B,3H]
     const gAll = tf.stack(gs) as tf.Tensor3D
     save([uf, ub, hAll, cAll, sigAll, gAll])
-    void L
     return {
       value: hAll,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {

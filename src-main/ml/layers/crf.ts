@@ -281,7 +281,6 @@ function structuredOps(trans: tf.Tensor2D, st: CrfStructure): TransOps {
 interface GoldIndex {
   emit: tf.Tensor1D
   trans: tf.Tensor1D
-  transW: tf.Tensor1D
   start: tf.Tensor1D
   end: tf.Tensor1D
 }
@@ -339,8 +338,8 @@ export class CRF {
     const [B, L, T] = shape as [number, number, number]
     const n = lengths.reduce((a, b) => a + b, 0)
     const emit = new Int32Array(n)
+    // length ≥ 1 for tf.gather; when every title has one char, segSum ignores the dummy entry
     const trans = new Int32Array(Math.max(1, n - B))
-    const transW = new Float32Array(Math.max(1, n - B))
     const start = new Int32Array(B)
     const end = new Int32Array(B)
     let k = 0
@@ -350,10 +349,7 @@ export class CRF {
       const len = lengths[b]!
       for (let t = 0; t < len; t++) {
         emit[k++] = (b * L + t) * T + y[t]!
-        if (t > 0) {
-          trans[q] = y[t - 1]! * T + y[t]!
-          transW[q++] = 1
-        }
+        if (t > 0) trans[q++] = y[t - 1]! * T + y[t]!
       }
       start[b] = y[0]!
       end[b] = y[len - 1]!
@@ -361,7 +357,6 @@ export class CRF {
     return {
       emit: tf.tensor1d(emit, 'int32'),
       trans: tf.tensor1d(trans, 'int32'),
-      transW: tf.tensor1d(transW),
       start: tf.tensor1d(start, 'int32'),
       end: tf.tensor1d(end, 'int32'),
     }
@@ -370,7 +365,7 @@ export class CRF {
   /** Gold path score per title `[B]`. */
   private goldScore(emissions: tf.Tensor3D, g: GoldIndex, lengths: readonly number[]): tf.Tensor1D {
     const e = tf.gather(tf.reshape(emissions, [-1]), g.emit) as tf.Tensor1D // [n]
-    const tr = tf.mul(tf.gather(tf.reshape(this.transitions, [-1]), g.trans), g.transW) as tf.Tensor1D // [n-B]
+    const tr = tf.gather(tf.reshape(this.transitions, [-1]), g.trans) as tf.Tensor1D // [n-B]
     const eSum = segSum(e, lengths)
     const trSum = segSum(tr, lengths.map((n) => n - 1))
     return tf.add(tf.add(eSum, trSum), tf.add(tf.gather(this.start, g.start), tf.gather(this.end, g.end)))
@@ -386,13 +381,15 @@ export class CRF {
       const [em, trans, start, end] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D]
       const save = args[args.length - 1] as (t: tf.Tensor[]) => void
       const mask = maskFromLengths(lengths, em.shape[1])
-      const fw = forward(em, this.ops(trans), start, end, mask)
-      save([em, trans, end, fw.logZ, fw.alphas, mask] as unknown as tf.Tensor[])
+      // time-major once, for the forward recursion and (saved) for the gradient's
+      const emLBT = tf.transpose(em, [1, 0, 2]) as tf.Tensor3D
+      const fw = forward(emLBT, this.ops(trans), start, end, mask)
+      save([emLBT, trans, end, fw.logZ, fw.alphas, mask] as unknown as tf.Tensor[])
       return {
         value: fw.logZ,
         gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-          const [em2, trans2, end2, logZ, alphas, mask2] = saved as [tf.Tensor3D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor3D, tf.Tensor2D]
-          return tf.tidy(() => logPartitionGrads(dy as tf.Tensor1D, em2, this.ops(trans2), end2, logZ, alphas, mask2))
+          const [emLBT2, trans2, end2, logZ, alphas, mask2] = saved as [tf.Tensor3D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor3D, tf.Tensor2D]
+          return tf.tidy(() => logPartitionGrads(dy as tf.Tensor1D, emLBT2, this.ops(trans2), end2, logZ, alphas, mask2))
         },
       }
     })
@@ -404,9 +401,10 @@ export class CRF {
     return tf.tidy(() => {
       const mask = maskFromLengths(lengths, emissions.shape[1])
       const ops = this.ops(this.transitions)
-      const fw = forward(emissions, ops, this.start, this.end, mask)
-      const betas = backward(emissions, ops, this.end, mask)
-      return unaryMarginals(fw.alphas, betas, fw.logZ, mask)
+      const emLBT = tf.transpose(emissions, [1, 0, 2]) as tf.Tensor3D
+      const fw = forward(emLBT, ops, this.start, this.end, mask)
+      const betas = backward(emLBT, ops, this.end, mask)
+      return tf.transpose(unaryMarginals(fw.alphas, betas, fw.logZ, mask), [1, 0, 2]) as tf.Tensor3D
     })
   }
 
@@ -424,9 +422,10 @@ export class CRF {
       st = Float32Array.from(st, (v, j) => (s.startAllowed[j] ? v : -Infinity))
       en = Float32Array.from(en, (v, j) => (s.endAllowed[j] ? v : -Infinity))
     }
+    const colMax = columnMax(tr, T)
     const out: number[][] = []
     for (let b = 0; b < B; b++) {
-      out.push(viterbi(em as Float32Array, b * L * T, lengths[b]!, T, tr, st, en))
+      out.push(viterbi(em as Float32Array, b * L * T, lengths[b]!, T, tr, st, en, colMax))
     }
     return out
   }
@@ -461,10 +460,11 @@ function logMatExp(x: tf.Tensor2D, expMat: tf.Tensor2D, shift: tf.Scalar): tf.Te
   return tf.add(tf.add(tf.log(tf.maximum(p, 1e-30)), m), shift)
 }
 
-function forward(em: tf.Tensor3D, ops: TransOps, start: tf.Tensor1D, end: tf.Tensor1D, mask: tf.Tensor2D): Forward {
+/** Alphas and log Z; `emLBT` = emissions time-major, `[L, B, T]`. */
+function forward(emLBT: tf.Tensor3D, ops: TransOps, start: tf.Tensor1D, end: tf.Tensor1D, mask: tf.Tensor2D): Forward {
   return tf.tidy(() => {
-    const L = em.shape[1]
-    const emT = splitSteps(tf.transpose(em, [1, 0, 2]) as tf.Tensor3D)
+    const L = emLBT.shape[0]
+    const emT = splitSteps(emLBT)
     const maskT = splitSteps(tf.expandDims(tf.transpose(mask), 2) as tf.Tensor3D)
     let alpha = tf.add(emT[0]!, ops.startMask ? tf.add(start, ops.startMask) : start) as tf.Tensor2D
     const alphas: tf.Tensor2D[] = [alpha]
@@ -479,11 +479,11 @@ function forward(em: tf.Tensor3D, ops: TransOps, start: tf.Tensor1D, end: tf.Ten
   })
 }
 
-/** betas [L, B, T]: log-sum of path scores from t (excluded emit) to the end. */
-function backward(em: tf.Tensor3D, ops: TransOps, end: tf.Tensor1D, mask: tf.Tensor2D): tf.Tensor3D {
+/** betas [L, B, T]: log-sum of path scores from t (excluded emit) to the end; `emLBT` as in `forward`. */
+function backward(emLBT: tf.Tensor3D, ops: TransOps, end: tf.Tensor1D, mask: tf.Tensor2D): tf.Tensor3D {
   return tf.tidy(() => {
-    const [B, L, T] = em.shape
-    const emT = splitSteps(tf.transpose(em, [1, 0, 2]) as tf.Tensor3D)
+    const [L, B, T] = emLBT.shape
+    const emT = splitSteps(emLBT)
     const maskT = splitSteps(tf.expandDims(tf.transpose(mask), 2) as tf.Tensor3D)
     let beta = tf.tile(tf.reshape(ops.endMask ? tf.add(end, ops.endMask) : end, [1, T]), [B, 1]) as tf.Tensor2D
     const betas: tf.Tensor2D[] = new Array(L)
@@ -497,18 +497,19 @@ function backward(em: tf.Tensor3D, ops: TransOps, end: tf.Tensor1D, mask: tf.Ten
   })
 }
 
+/** Marginals time-major, `[L, B, T]` (zeros at padding). */
 function unaryMarginals(alphas: tf.Tensor3D, betas: tf.Tensor3D, logZ: tf.Tensor1D, mask: tf.Tensor2D): tf.Tensor3D {
   return tf.tidy(() => {
     const lz = tf.reshape(logZ, [1, -1, 1])
     const p = tf.exp(tf.sub(tf.add(alphas, betas), lz)) // [L,B,T]
     const m = tf.expandDims(tf.transpose(mask), 2) // [L,B,1]
-    return tf.transpose(tf.mul(p, m), [1, 0, 2]) as tf.Tensor3D
+    return tf.mul(p, m) as tf.Tensor3D
   })
 }
 
 function logPartitionGrads(
   dy: tf.Tensor1D,
-  em: tf.Tensor3D,
+  emLBT: tf.Tensor3D,
   ops: TransOps,
   end: tf.Tensor1D,
   logZ: tf.Tensor1D,
@@ -516,10 +517,10 @@ function logPartitionGrads(
   mask: tf.Tensor2D,
 ): tf.Tensor[] {
   return tf.tidy(() => {
-    const [B, L, T] = em.shape
-    const betas = backward(em, ops, end, mask)
+    const [L, B, T] = emLBT.shape
+    const betas = backward(emLBT, ops, end, mask)
     const dyB = tf.reshape(dy, [1, B, 1])
-    const pLBT = tf.mul(tf.transpose(unaryMarginals(alphas, betas, logZ, mask), [1, 0, 2]), dyB) // [L,B,T]
+    const pLBT = tf.mul(unaryMarginals(alphas, betas, logZ, mask), dyB) // [L,B,T]
     const dEm = tf.transpose(pLBT, [1, 0, 2])
     const dStart = tf.sum(tf.gather(pLBT, 0), 0)
     // last valid position of each title: mask_t − mask_{t+1}
@@ -528,28 +529,34 @@ function logPartitionGrads(
     const lastW = tf.expandDims(tf.sub(maskLB, nextMask), 2)
     const dEnd = tf.sum(tf.mul(pLBT, lastW), [0, 1])
     let dTrans: tf.Tensor2D
-    const T2 = T
     if (L > 1) {
       const c = ops.c
       const a = tf.reshape(tf.slice(alphas, [0, 0, 0], [L - 1, B, T]), [(L - 1) * B, T])
       const ma = tf.max(a, 1, true)
       const A = tf.exp(tf.sub(a, ma))
-      const emLBT = tf.transpose(em, [1, 0, 2])
       const eb = tf.reshape(tf.add(tf.slice(emLBT, [1, 0, 0], [L - 1, B, T]), tf.slice(betas, [1, 0, 0], [L - 1, B, T])), [(L - 1) * B, T])
       const lzRows = tf.reshape(tf.tile(tf.reshape(logZ, [1, B]), [L - 1, 1]), [(L - 1) * B, 1])
       const wRows = tf.reshape(tf.mul(tf.slice(maskLB, [1, 0], [L - 1, B]), tf.reshape(dy, [1, B])), [(L - 1) * B, 1])
       const Bm = tf.mul(tf.exp(tf.add(tf.sub(eb, lzRows), tf.add(ma, c))), wRows)
       dTrans = ops.counts(A as tf.Tensor2D, Bm as tf.Tensor2D) // [T,T]
     } else {
-      dTrans = tf.zeros([T2, T2])
+      dTrans = tf.zeros([T, T])
     }
     return [dEm, dTrans, dStart, dEnd]
   })
 }
 
+/** Per target column j of `trans` [T, T]: the largest transition into it (Viterbi's pruning bound). */
+function columnMax(trans: Float32Array, T: number): Float64Array {
+  const colMax = new Float64Array(T).fill(-Infinity)
+  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) if (trans[i * T + j]! > colMax[j]!) colMax[j] = trans[i * T + j]!
+  return colMax
+}
+
 /**
  * Exact Viterbi for one title. For each next tag j the previous tags are visited in decreasing
- * delta order and the scan stops once delta[i] + max_i' trans[i', j] cannot beat the best found.
+ * delta order and the scan stops once delta[i] + max_i' trans[i', j] (`colMax`, the same for every
+ * title of a batch) cannot beat the best found.
  */
 export function viterbi(
   em: Float32Array,
@@ -559,10 +566,8 @@ export function viterbi(
   trans: Float32Array,
   start: Float32Array,
   end: Float32Array,
+  colMax: Float64Array = columnMax(trans, T),
 ): number[] {
-  // per target column: the largest transition into it (the pruning bound)
-  const colMax = new Float64Array(T).fill(-Infinity)
-  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) if (trans[i * T + j]! > colMax[j]!) colMax[j] = trans[i * T + j]!
   let delta = new Float64Array(T)
   let next = new Float64Array(T)
   for (let j = 0; j < T; j++) delta[j] = start[j]! + em[offset + j]!

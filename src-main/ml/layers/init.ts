@@ -1,6 +1,6 @@
 /** Seeded initialisers and the two trivial layers (embedding, dense). */
 import * as tf from '@tensorflow/tfjs'
-import { makeRng, normal } from '../train/rng'
+import { makeRng } from '../train/rng'
 
 /** A trainable variable from an initial tensor (which is disposed: no tensor left behind). */
 export function makeVariable(init: tf.Tensor, name: string): tf.Variable {
@@ -14,14 +14,6 @@ export function uniformInit(shape: number[], limit: number, seed: number): tf.Te
   const n = shape.reduce((a, b) => a * b, 1)
   const a = new Float32Array(n)
   for (let i = 0; i < n; i++) a[i] = (rng() * 2 - 1) * limit
-  return tf.tensor(a, shape)
-}
-
-export function normalInit(shape: number[], std: number, seed: number): tf.Tensor {
-  const rng = makeRng(seed)
-  const n = shape.reduce((a, b) => a * b, 1)
-  const a = new Float32Array(n)
-  for (let i = 0; i < n; i++) a[i] = normal(rng) * std
   return tf.tensor(a, shape)
 }
 

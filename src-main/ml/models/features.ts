@@ -94,12 +94,16 @@ export function encodeExample(ex: Example | string, v: Vocabs, maxLength = Infin
   const charIds = Int32Array.from(chars, (c) => v.chars.id(c))
   const wordIds = v.words ? Int32Array.from(wordPerChar(chars, typeof ex === 'string' ? undefined : ex.words), (w) => v.words!.id(w)) : null
   if (typeof ex === 'string') return { chars, charIds, wordIds, tagIds: null, typeIds: null, isEntity: null, spans: null }
-  const spans = ex.spans.filter((s) => s.end <= n)
+  return { chars, charIds, wordIds, ...goldTargets(ex.spans.filter((s) => s.end <= n), n, v) }
+}
+
+/** Gold tag ids, entity flags and (cascade) type ids of `spans` over `n` positions. */
+function goldTargets(spans: Span[], n: number, v: Vocabs): Pick<Encoded, 'tagIds' | 'typeIds' | 'isEntity' | 'spans'> {
   const tags = encodeSpans(spans, n, v.scheme, !v.cascade)
   const tagIds = Int32Array.from(tags, (t) => v.labels.id(t))
   const isEntity = Uint8Array.from(tags, (t) => (t === 'O' ? 0 : 1))
   const typeIds = v.cascade && v.types ? typeTargets(spans, n, v.types) : null
-  return { chars, charIds, wordIds, tagIds, typeIds, isEntity, spans }
+  return { tagIds, typeIds, isEntity, spans }
 }
 
 /**
@@ -130,11 +134,7 @@ function encodeBertExample(ex: Example | string, v: Vocabs, vocab: BertVocab, ma
     const end = pos[s.end]!
     if (end > start) spans.push({ start, end, type: s.type })
   }
-  const tags = encodeSpans(spans, n, v.scheme, !v.cascade)
-  const tagIds = Int32Array.from(tags, (t) => v.labels.id(t))
-  const isEntity = Uint8Array.from(tags, (t) => (t === 'O' ? 0 : 1))
-  const typeIds = v.cascade && v.types ? typeTargets(spans, n, v.types) : null
-  return { ...base, tagIds, typeIds, isEntity, spans }
+  return { ...base, ...goldTargets(spans, n, v) }
 }
 
 /** Spans in token positions (BERT `Encoded`) → code-point spans of the title; identity otherwise. */

@@ -35,7 +35,7 @@ import { childSeed } from '../train/rng'
 import type { BertEncoder } from '../bert/encoder'
 import { windows, joinWindows, type Vocab as BertVocab } from '../bert/tokenizer'
 import type { Batch, TaggerVocabs, Vocabs } from './features'
-import { toVocabs } from './features'
+import { lossWeights, toVocabs } from './features'
 
 let instances = 0
 
@@ -237,9 +237,8 @@ export class Tagger {
   loss(batch: Batch, weights: LossWeights, training = true, norm?: { chars: number; entities: number }): tf.Scalar {
     if (!batch.tagFlat || !batch.tags) throw new Error('loss needs a labelled batch')
     const { B, L } = batch
-    const N = B * L
     const h = this.encode(batch, training)
-    const logits = this.head.apply(h) // [N, T]
+    const logits = this.head.apply(h) // [B·L, T]
     const T = logits.shape[1]
     const nValid = Math.max(1, norm?.chars ?? batch.chars)
     let loss: tf.Scalar
@@ -247,9 +246,7 @@ export class Tagger {
       const ll = this.crf.logLikelihood(tf.reshape(logits, [B, L, T]), batch.tags, batch.lengths)
       loss = tf.div(tf.neg(tf.sum(ll)), nValid)
     } else {
-      const w = new Float32Array(N)
-      for (let i = 0; i < N; i++) w[i] = batch.mask[i]! * (batch.entity && batch.entity[i]! > 0 ? weights.entity : weights.outside)
-      loss = pickedNll(logits, batch.tagFlat, w, nValid)
+      loss = pickedNll(logits, batch.tagFlat, lossWeights(batch, weights), nValid)
     }
     if (this.typeHead && batch.typeFlat && batch.typeMask) {
       const tl = this.typeHead.apply(h)

@@ -12,13 +12,6 @@ export function makeRng(seed: number): Rng {
   }
 }
 
-/** Standard normal via Box–Muller. */
-export function normal(rng: Rng): number {
-  const u = Math.max(rng(), 1e-12)
-  const v = rng()
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)
-}
-
 /** In-place Fisher–Yates shuffle. */
 export function shuffle<T>(arr: T[], rng: Rng): T[] {
   for (let i = arr.length - 1; i > 0; i--) {
