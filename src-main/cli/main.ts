@@ -24,7 +24,9 @@ const USAGE = `usage: ner-studio <command> …
          (creates the project file when it does not exist; --repair-tags lets a stray I- tag start
           an entity instead of refusing the file, as model-made weak labels need)
   export <project.sqlite> --format attributes-csv|conll|jsonl|seed --out <path> [--split S]
-         [--run ID] [--scheme bio|bioes] [--bom] [--separator SEP]
+         [--run ID] [--scheme bio|bioes] [--bom] [--separator SEP] [--force] [--no-formula-escape]
+         (never writes over a file that exists unless --force, and never over a SQLite file;
+          attributes CSV cells starting with = + - @ TAB CR get a leading ' unless --no-formula-escape)
   stats  <project.sqlite> [--json]
   weak-label <project.sqlite> --dict <file> [--dict <file> …] [--type T] [--name N] [--split S]
          [--all] [--replace] [--min-length N]
@@ -115,6 +117,8 @@ async function cmdExport(argv: string[]): Promise<void> {
       scheme: { type: 'string' },
       bom: { type: 'boolean' },
       separator: { type: 'string' },
+      force: { type: 'boolean' },
+      'no-formula-escape': { type: 'boolean' },
     },
   })
   const [project] = positionals
@@ -137,6 +141,8 @@ async function cmdExport(argv: string[]): Promise<void> {
     ...(runId !== undefined ? { runId } : {}),
     ...(values.bom ? { bom: true } : {}),
     ...(values.separator !== undefined ? { separator: values.separator } : {}),
+    ...(values.force ? { overwrite: true } : {}),
+    ...(values['no-formula-escape'] ? { formulaEscape: false } : {}),
   })
   console.log(`exported ${r.titles} titles and ${r.spans} spans to ${r.out} [${r.format}]`)
 }

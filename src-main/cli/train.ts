@@ -281,7 +281,12 @@ export async function cmdPredict(argv: string[]): Promise<void> {
       if (buf.length) yield* flush()
     }
     const t0 = performance.now()
-    const r = await writeAttributesCsv(values.out, typesOf(ckpt.manifest.vocabs), tagged(), { bom: values.bom ?? false })
+    const r = await writeAttributesCsv(values.out, typesOf(ckpt.manifest.vocabs), tagged(), {
+      bom: values.bom ?? false,
+      // as before, --out is replaced; never the project it reads, nor any SQLite file
+      overwrite: true,
+      protect: [path, input!],
+    })
     const s = (performance.now() - t0) / 1000
     console.log(`tagged ${r.titles} titles (${r.spans} entities) in ${s.toFixed(1)} s (${Math.round(r.titles / s)} titles/s) → ${values.out}`)
   } finally {

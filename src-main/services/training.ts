@@ -2,8 +2,8 @@
 // engine (src-main/ml, src-main/trainer). Training runs in its own process; this side writes the
 // data it trains on, records the run as it goes, and stores the best checkpoint in the project.
 
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync } from 'node:fs'
+import { makeTempFolder } from '../io/temp'
 import { join } from 'node:path'
 import type { EvalReport } from '../ml/eval'
 import { evaluate } from '../ml/eval'
@@ -123,7 +123,7 @@ export function startTraining(
   }
   const sel: DataSelection = { titles: 'all', seed: config.seed, ...req.data }
   const data = trainingData(db, sel)
-  const dir = mkdtempSync(join(tmpdir(), 'ner-studio-train-'))
+  const dir = makeTempFolder('train')
   const files = writeTrainingFiles(join(dir, 'data'), data)
   const runId = createRun(db, req.preset, { ...config, data: { ...sel, train: data.train.length, dev: data.dev.length, devSource: data.devSource }, ...(bert ? { bert } : {}) })
   updateRun(db, runId, { status: 'running', startedAt: Date.now() })

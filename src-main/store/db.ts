@@ -1,7 +1,7 @@
 // Opening a project file: one SQLite file per project, WAL journal, foreign keys on, migrations by
 // PRAGMA user_version. better-sqlite3 is synchronous, which keeps every edit one transaction.
 import Database from 'better-sqlite3'
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { StudioError } from '../shared/errors'
 import { MIGRATIONS, SCHEMA_VERSION } from './schema'
 
@@ -18,6 +18,11 @@ const APP_ID = 0x4e455253 // 'NERS': marks a file as a NER Studio project
 export function openDatabase(path: string, opts: OpenOptions = {}): DB {
   if (!opts.create && !existsSync(path)) {
     throw new StudioError('not_found', `${path}: no such project file`)
+  }
+  // SQLite would block for ever on a FIFO (holding nothing, answering nothing): refuse at once.
+  if (existsSync(path) && !statSync(path).isFile()) {
+    const what = statSync(path).isDirectory() ? 'a directory' : 'not a regular file (a FIFO, device or socket)'
+    throw new StudioError('bad_request', `${path}: is ${what}, not a project file`)
   }
   let db: DB
   try {
