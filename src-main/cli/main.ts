@@ -13,7 +13,8 @@ import { ensureDemoProject } from '../services/demo'
 import { userDataDir } from '../services/paths'
 import { Project } from '../services/project'
 import { ProgressBar } from './progress'
-import { applyDictionaries, importGazetteer, listDictionaries, readGazetteer } from '../services/weak'
+import { applyDictionaries, importGazetteerInto, listDictionaries } from '../services/weak'
+import { asyncTransaction } from '../store/db'
 import { cmdEvaluate, cmdPredict, cmdPresets, cmdTrain, UsageError } from './train'
 import { cmdAccept, cmdPreannotate, cmdQueue } from './mitl'
 
@@ -198,28 +199,33 @@ async function cmdWeakLabel(argv: string[]): Promise<void> {
   if (!dicts.length) throw new UsageError('weak-label needs --dict <file>')
   if (values.name && dicts.length > 1) throw new UsageError('--name names one dictionary: give one --dict with it')
   const split = need<Split>(values.split, SPLITS, 'split')
-  // Read every file first: a bad line in the last one leaves the project untouched.
-  for (const file of dicts) await readGazetteer(file, values.type)
+  // ONE transaction: every dictionary, its terms and the spans it makes commit together, so a bad
+  // line in the last file or a kill at any moment leaves the project as it was.
   const p = Project.open(path)
   try {
-    const ids: number[] = []
-    for (const file of dicts) {
-      const r = await importGazetteer(p, {
-        path: file,
-        update: true,
-        ...(values.type ? { type: values.type } : {}),
-        ...(values.name ? { name: values.name } : {}),
+    const { imported, r } = await asyncTransaction(p.db, async () => {
+      const imported: { name: string; file: string; terms: number; duplicates: number; id: number }[] = []
+      for (const file of dicts) {
+        const d = await importGazetteerInto(p.db, {
+          path: file,
+          update: true,
+          ...(values.type ? { type: values.type } : {}),
+          ...(values.name ? { name: values.name } : {}),
+        })
+        imported.push({ ...d, file, name: listDictionaries(p.db, [d.id])[0]!.name })
+      }
+      const r = applyDictionaries(p, {
+        dictionaryIds: imported.map((d) => d.id),
+        scope: values.all ? 'all' : 'unreviewed',
+        ...(split ? { split } : {}),
+        ...(values.replace ? { replace: true } : {}),
+        ...(minLength > 1 ? { minLength } : {}),
       })
-      ids.push(r.dictionary.id)
-      console.log(`dictionary ${r.dictionary.name}: ${r.terms} terms${r.duplicates ? ` (${r.duplicates} duplicate lines)` : ''} from ${file}`)
-    }
-    const r = applyDictionaries(p, {
-      dictionaryIds: ids,
-      scope: values.all ? 'all' : 'unreviewed',
-      ...(split ? { split } : {}),
-      ...(values.replace ? { replace: true } : {}),
-      ...(minLength > 1 ? { minLength } : {}),
+      return { imported, r }
     })
+    for (const d of imported) {
+      console.log(`dictionary ${d.name}: ${d.terms} terms${d.duplicates ? ` (${d.duplicates} duplicate lines)` : ''} from ${d.file}`)
+    }
     console.log(
       `labelled ${r.titlesTouched} of ${r.titlesScanned} titles: ${r.spansAdded} dictionary spans added, ` +
         `${r.skippedOverlap} matches skipped (overlap an existing span), ${r.alreadyPresent} already there` +

@@ -76,3 +76,21 @@ function migrate(db: DB, from: number): void {
     })()
   }
 }
+
+/**
+ * Run the async `fn` as ONE write transaction (BEGIN IMMEDIATE: the write lock is taken at once,
+ * waiting up to the busy timeout) that commits when `fn` resolves and rolls back when it throws.
+ * For long streamed writes (imports): the connection must be private to the operation, since every
+ * statement run on it meanwhile is part of the transaction.
+ */
+export async function asyncTransaction<T>(db: DB, fn: () => Promise<T>): Promise<T> {
+  db.exec('BEGIN IMMEDIATE')
+  try {
+    const r = await fn()
+    db.exec('COMMIT')
+    return r
+  } catch (e) {
+    if (db.inTransaction) db.exec('ROLLBACK')
+    throw e
+  }
+}
