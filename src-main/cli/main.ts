@@ -14,7 +14,7 @@ import { userDataDir } from '../services/paths'
 import { Project } from '../services/project'
 import { ProgressBar } from './progress'
 import { applyDictionaries, importGazetteerInto, listDictionaries } from '../services/weak'
-import { asyncTransaction } from '../store/db'
+import { asyncTransaction, busyError } from '../store/db'
 import { cmdEvaluate, cmdPredict, cmdPresets, cmdTrain, UsageError } from './train'
 import { cmdAccept, cmdPreannotate, cmdQueue } from './mitl'
 
@@ -362,7 +362,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ner-studio: ${(e as Error).message}\n${USAGE}`)
       return 2
     }
-    const msg = e instanceof StudioError ? e.message : `${(e as Error).message ?? e}`
+    const err = busyError(e) ?? e
+    const msg = err instanceof StudioError ? err.message : `${(err as Error).message ?? err}`
     process.stderr.write(`ner-studio: ${msg.split('\n')[0]}\n`)
     if (process.env.NER_STUDIO_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`)
     return 1

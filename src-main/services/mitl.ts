@@ -32,7 +32,7 @@ import type {
 import type { PRF } from '../shared/training'
 import type { RunRecord, Split } from '../shared/types'
 import { SPLITS } from '../shared/types'
-import type { DB } from '../store/db'
+import { writeTransaction, type DB } from '../store/db'
 import type { Project } from './project'
 import { getRunRow, savePredictions, selectExamples, type TrainingExample } from './runs'
 import { recordEvaluation, runCheckpoint, scorePredictions } from './training'
@@ -281,7 +281,7 @@ export async function preannotate(p: Project, req: PreannotateRequest, onProgres
   )
   const result: PreannotateResult = { runId, titles: titles.length, spans: 0, skippedOverlap: 0, skippedLowConfidence: 0, replaced: 0 }
   const typeId = p.typeIds()
-  db.transaction(() => {
+  writeTransaction(db, () => {
     const del = db.prepare("DELETE FROM spans WHERE title_id = ? AND origin = 'model'")
     const others = db.prepare("SELECT start, end FROM spans WHERE title_id = ? AND origin != 'model'")
     const status = db.prepare('SELECT status FROM titles WHERE id = ?')
@@ -313,7 +313,7 @@ export async function preannotate(p: Project, req: PreannotateRequest, onProgres
       runId,
       titles.map((t, i) => ({ titleId: t.id, spans: preds[i]!.spans.map((s) => ({ start: s.start, end: s.end, type: s.type, confidence: s.confidence })) })),
     )
-  })()
+  })
   return result
 }
 

@@ -34,7 +34,8 @@ import {
   type Split,
   type TitleWithSpans,
 } from '../shared/types'
-import { openDatabase, type DB, type OpenOptions } from '../store/db'
+import { openDatabase, writeTransaction, type DB, type OpenOptions } from '../store/db'
+import { sweepStaleTemps } from '../io/temp'
 import type { ModelSpanSelector } from '../shared/mitl'
 import { colorFor, isColor } from './palette'
 import { failInterruptedRuns } from './runs'
@@ -75,10 +76,17 @@ const HISTORY_LIMIT = 10_000
 const MAX_TYPE_NAME = 100
 
 export class Project {
+  /** When this process opened the project, and the history entries it wrote (see `ownUndo`). */
+  private readonly openedAt = Date.now()
+  private readonly baseHistoryId: number
+  private readonly myHistory = new Set<number>()
+
   private constructor(
     readonly db: DB,
     readonly path: string,
-  ) {}
+  ) {
+    this.baseHistoryId = (db.prepare('SELECT coalesce(max(id), 0) AS m FROM history').get() as { m: number }).m
+  }
 
   /**
    * Open a project file: the one open path of the Studio (Electron, server) and the CLI. Opened
@@ -87,7 +95,10 @@ export class Project {
   static open(path: string, opts: OpenOptions = {}): Project {
     const db = openDatabase(path, opts)
     try {
-      if (!opts.readonly) failInterruptedRuns(db)
+      if (!opts.readonly) {
+        failInterruptedRuns(db)
+        sweepStaleTemps(path)
+      }
     } catch (e) {
       db.close()
       throw e
@@ -652,46 +663,70 @@ export class Project {
    * A new edit clears the redo stack. Throwing inside `fn` rolls everything back.
    */
   private edit<T>(label: string, fn: (ops: Op[]) => T): T {
-    return this.db.transaction(() => {
+    return this.write(() => {
       const ops: Op[] = []
       const result = fn(ops)
       if (ops.length > 0) {
         this.db.prepare('DELETE FROM history WHERE undone = 1').run()
-        this.db
+        const id = this.db
           .prepare('INSERT INTO history (label, ops, created_at) VALUES (?, ?, ?)')
-          .run(label, JSON.stringify(ops), Date.now())
+          .run(label, JSON.stringify(ops), Date.now()).lastInsertRowid
+        this.myHistory.add(Number(id))
         this.db
           .prepare('DELETE FROM history WHERE id <= (SELECT max(id) FROM history) - ?')
           .run(HISTORY_LIMIT)
       }
       return result
-    })()
+    })
+  }
+
+  /** One write transaction (BEGIN IMMEDIATE, busy timeout, `busy` past it): store/db writeTransaction. */
+  write<T>(fn: () => T): T {
+    return writeTransaction(this.db, fn)
+  }
+
+  /**
+   * Undo is shared by every process with the project open, but a process never undoes (or redoes)
+   * what ANOTHER process did while this one had the project open: that edit is refused, with who
+   * made it. Entries from before this process opened the project (an earlier session, a restart)
+   * stay undoable, as they always were.
+   */
+  private ownUndo(h: { id: number; label: string; created_at: number }, verb: string): void {
+    if (this.myHistory.has(h.id)) return
+    if (h.id > this.baseHistoryId || h.created_at >= this.openedAt) {
+      throw new StudioError(
+        'conflict',
+        `cannot ${verb} "${h.label}": another process (a second window, server or command line) made that edit while this one had the project open; ${verb} it there`,
+      )
+    }
   }
 
   undo(): HistoryResult {
-    return this.db.transaction(() => {
+    return this.write(() => {
       const h = this.db.prepare('SELECT * FROM history WHERE undone = 0 ORDER BY id DESC LIMIT 1').get() as
-        | { id: number; label: string; ops: string }
+        | { id: number; label: string; ops: string; created_at: number }
         | undefined
       if (!h) return { label: null, titleIds: [], ...this.canUndoRedo() }
+      this.ownUndo(h, 'undo')
       const ops = JSON.parse(h.ops) as Op[]
       for (let i = ops.length - 1; i >= 0; i--) this.applyOp(invert(ops[i]!), h.label, 'undo')
       this.db.prepare('UPDATE history SET undone = 1 WHERE id = ?').run(h.id)
       return { label: h.label, titleIds: titleIdsOf(ops), ...this.canUndoRedo() }
-    })()
+    })
   }
 
   redo(): HistoryResult {
-    return this.db.transaction(() => {
+    return this.write(() => {
       const h = this.db.prepare('SELECT * FROM history WHERE undone = 1 ORDER BY id ASC LIMIT 1').get() as
-        | { id: number; label: string; ops: string }
+        | { id: number; label: string; ops: string; created_at: number }
         | undefined
       if (!h) return { label: null, titleIds: [], ...this.canUndoRedo() }
+      this.ownUndo(h, 'redo')
       const ops = JSON.parse(h.ops) as Op[]
       for (const op of ops) this.applyOp(op, h.label, 'redo')
       this.db.prepare('UPDATE history SET undone = 0 WHERE id = ?').run(h.id)
       return { label: h.label, titleIds: titleIdsOf(ops), ...this.canUndoRedo() }
-    })()
+    })
   }
 
   canUndoRedo(): { canUndo: boolean; canRedo: boolean } {

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { StudioError } from '../shared/errors'
 import type { PlainSpan } from '../shared/tags'
 import type { Origin, RunStatus, Split } from '../shared/types'
-import type { DB } from '../store/db'
+import { writeTransaction, type DB } from '../store/db'
 import { makeRng, shuffle } from '../ml/train/rng'
 import { pidAlive } from '../io/temp'
 
@@ -233,11 +233,11 @@ export function savePredictions(
 ): number {
   const ins = db.prepare('INSERT OR REPLACE INTO predictions (run_id, title_id, spans) VALUES (?, ?, ?)')
   let n = 0
-  db.transaction(() => {
+  writeTransaction(db, () => {
     for (const p of preds) {
       ins.run(runId, p.titleId, JSON.stringify(p.spans))
       n++
     }
-  })()
+  })
   return n
 }

@@ -18,7 +18,7 @@ import type { EvalSummary } from '../shared/mitl'
 import type { PresetName, TrainConfig, TrainingEvent } from '../shared/training'
 import { PRESET_NAMES } from '../shared/training'
 import type { Split } from '../shared/types'
-import type { DB } from '../store/db'
+import { writeTransaction, type DB } from '../store/db'
 import {
   createRun,
   getRunRow,
@@ -162,7 +162,7 @@ export function startTraining(
       const finishedAt = Date.now()
       if (outcome.kind === 'done' && outcome.checkpointPath) {
         const ckpt = readCheckpointDir(outcome.checkpointPath)
-        db.transaction(() => {
+        writeTransaction(db, () => {
           saveCheckpoint(db, runId, ckpt.manifest, ckpt.weights)
           updateRun(db, runId, {
             status: 'done',
@@ -170,7 +170,7 @@ export function startTraining(
             metrics: { epochs: history, best: outcome.best, bestEpoch: outcome.bestEpoch, stoppedEarly: outcome.stoppedEarly, dev: ckpt.manifest.metrics },
             timings: { seconds: outcome.seconds, secondsPerEpoch: outcome.seconds / Math.max(1, outcome.epochs) },
           })
-        })()
+        })
         return { runId, outcome, dev: outcome.best }
       }
       if (outcome.kind === 'cancelled') {

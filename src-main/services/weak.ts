@@ -27,7 +27,7 @@ import { InputError, StudioError } from '../shared/errors'
 import { Matcher } from '../shared/matcher'
 import { chars, cpLength, cpSlice } from '../shared/text'
 import { SPLITS } from '../shared/types'
-import { asyncTransaction, openDatabase, type DB } from '../store/db'
+import { asyncTransaction, openDatabase, writeTransaction, type DB } from '../store/db'
 import { readLines } from '../io/lines'
 import { checkTypeName, type Project } from './project'
 
@@ -175,7 +175,7 @@ export function createDictionary(db: DB, name: string, type: string | null | und
 /** Delete a dictionary and its terms; with removeSpans also its still-unconfirmed spans. */
 export function deleteDictionary(db: DB, id: number, removeSpans: boolean): { removedSpans: number } {
   dictRow(db, id)
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     let removedSpans = 0
     if (removeSpans) {
       removedSpans = db
@@ -186,7 +186,7 @@ export function deleteDictionary(db: DB, id: number, removeSpans: boolean): { re
     }
     db.prepare('DELETE FROM dictionaries WHERE id = ?').run(id)
     return { removedSpans }
-  })()
+  })
 }
 
 /**
@@ -342,7 +342,7 @@ export function applyDictionaries(project: Project, req: WeakLabelRequest): Weak
     .iterate(...params) as Iterable<string>
   const matcher = matcherOf(db, ids, minLength, scopeTexts)
 
-  return db.transaction((): WeakLabelSummary => {
+  return writeTransaction(db, (): WeakLabelSummary => {
     let removed = 0
     if (req.replace) {
       const inScope = where.length ? `AND title_id IN (SELECT t.id FROM titles t WHERE ${where.join(' AND ')})` : ''
@@ -422,7 +422,7 @@ export function applyDictionaries(project: Project, req: WeakLabelRequest): Weak
       removed,
       seconds: (performance.now() - t0) / 1000,
     }
-  })()
+  })
 }
 
 /** Add the texts of gold spans of a type (in reviewed titles) to a dictionary: new terms only. */
@@ -445,10 +445,10 @@ export function promoteSpans(db: DB, req: PromoteRequest): PromoteSummary {
     if (term && !term.includes('\t') && cpLength(term) <= MAX_TERM) texts.add(term)
   }
   const ins = db.prepare('INSERT OR IGNORE INTO dictionary_terms (dictionary_id, term, type) VALUES (?, ?, ?)')
-  const added = db.transaction(() => {
+  const added = writeTransaction(db, () => {
     let n = 0
     for (const t of texts) n += ins.run(d.id, t, type).changes
     return n
-  })()
+  })
   return { candidates: texts.size, added, present: texts.size - added }
 }

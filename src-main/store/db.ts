@@ -84,7 +84,11 @@ function migrate(db: DB, from: number): void {
  * statement run on it meanwhile is part of the transaction.
  */
 export async function asyncTransaction<T>(db: DB, fn: () => Promise<T>): Promise<T> {
-  db.exec('BEGIN IMMEDIATE')
+  try {
+    db.exec('BEGIN IMMEDIATE')
+  } catch (e) {
+    throw busyError(e) ?? e
+  }
   try {
     const r = await fn()
     db.exec('COMMIT')
@@ -92,5 +96,29 @@ export async function asyncTransaction<T>(db: DB, fn: () => Promise<T>): Promise
   } catch (e) {
     if (db.inTransaction) db.exec('ROLLBACK')
     throw e
+  }
+}
+
+/** What a screen shows when another connection holds the write lock past the busy timeout. */
+export const BUSY_MESSAGE = 'the project is busy (an import is running, or another process is writing to it); try again in a moment'
+
+/** SQLite's "database is locked" (SQLITE_BUSY…) as a `busy` StudioError; null for any other error. */
+export function busyError(e: unknown): StudioError | null {
+  const code = (e as { code?: unknown } | null)?.code
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY') ? new StudioError('busy', BUSY_MESSAGE) : null
+}
+
+/**
+ * Run `fn` as one write transaction that takes the write lock at once (BEGIN IMMEDIATE), so that the
+ * busy timeout applies while another connection (a CLI import, a second server, a training run)
+ * holds it; a deferred transaction would fail at once with "database is locked" when it upgrades
+ * from reading to writing. Contention that outlasts the timeout answers `busy`. Inside another
+ * transaction it is a savepoint of that one.
+ */
+export function writeTransaction<T>(db: DB, fn: () => T): T {
+  try {
+    return db.transaction(fn).immediate()
+  } catch (e) {
+    throw busyError(e) ?? e
   }
 }
