@@ -69,7 +69,11 @@ function looksUtf16(buf: Buffer): boolean {
   const n = Math.min(buf.length, 4096)
   let even = 0
   let odd = 0
-  for (let i = 0; i < n; i++) if (buf[i] === 0) (i & 1 ? odd++ : even++)
+  for (let i = 0; i < n; i++) {
+    if (buf[i] !== 0) continue
+    if (i & 1) odd++
+    else even++
+  }
   return Math.max(even, odd) >= n / 8
 }
 
