@@ -18,9 +18,9 @@ import type {
   TitleQuery,
   TypeCreate,
   TypeUpdate,
-} from '../shared/api'
-import { StudioError } from '../shared/errors'
-import { cpLength, cpSlice } from '../shared/text'
+} from '../../shared/api'
+import { StudioError } from '../../shared/errors'
+import { cpLength, cpSlice } from '../../shared/text'
 import {
   ORIGINS,
   REVIEW_STATUSES,
@@ -33,11 +33,11 @@ import {
   type Span,
   type Split,
   type TitleWithSpans,
-} from '../shared/types'
-import { openDatabase, type DB, type OpenOptions } from '../store/db'
-import type { ModelSpanSelector } from '../shared/mitl'
-import { colorFor, isColor } from './palette'
-import { failInterruptedRuns } from './runs'
+} from '../../shared/types'
+import { openDatabase, type DB, type OpenOptions } from '../../store/db'
+import type { ModelSpanSelector } from '../../shared/runs'
+import { colorFor, isColor } from '../types/palette'
+import { failInterruptedRuns } from '../runs/records'
 
 /** A span row as stored (the unit of undo/redo). */
 export interface SpanRow {
@@ -738,7 +738,7 @@ export class Project {
     }
   }
 
-  // ---------------------------------------------------------------- model in the loop (issue 6)
+  // ---------------------------------------------------------------- model in the loop
 
   /** Model spans chosen by a selector: one span, every one of a title, or of a type at/above a confidence. */
   private modelSpans(sel: ModelSpanSelector): SpanRow[] {

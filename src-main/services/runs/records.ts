@@ -5,11 +5,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { StudioError } from '../shared/errors'
-import type { PlainSpan } from '../shared/tags'
-import type { Origin, RunStatus, Split } from '../shared/types'
-import type { DB } from '../store/db'
-import { makeRng, shuffle } from '../ml/train/rng'
+import { StudioError } from '../../shared/errors'
+import type { PlainSpan } from '../../shared/tags'
+import type { Origin, RunStatus, Split } from '../../shared/types'
+import type { DB } from '../../store/db'
+import { makeRng, shuffle } from '../../ml/train/rng'
 
 export interface TrainingExample {
   id: number
