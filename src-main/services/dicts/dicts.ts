@@ -29,7 +29,8 @@ import { chars, cpLength, cpSlice } from '../../shared/text'
 import { SPLITS } from '../../shared/types'
 import type { DB } from '../../store/db'
 import { readLines } from '../../io/lines'
-import { checkTypeName, type Project } from '../project/project'
+import type { Project } from '../project/project'
+import { checkTypeName } from '../types/types'
 
 /** Longest accepted term, in code points. */
 export const MAX_TERM = 100
