@@ -2,8 +2,8 @@
 // changes when another connection commits, and then the runs are compared; a run left 'running'
 // by a process that is gone (a killed CLI training) is marked failed now, not at the next open.
 // A one-second poll of two tiny queries: cheap, and it needs nothing from the other process.
-import type { DB } from '../store/db'
-import { failInterruptedRuns } from './runs'
+import type { DB } from '../../store/db'
+import { failInterruptedRuns } from './records'
 
 export class ProjectWatch {
   private timer: ReturnType<typeof setInterval> | null = null

@@ -4,13 +4,13 @@
 // Memory stays bounded: titles are streamed, inserted and forgotten.
 
 import { basename } from 'node:path'
-import type { ImportProgress, ImportRequest, ImportSummary } from '../shared/api'
-import { InputError, StudioError } from '../shared/errors'
-import { SPLITS } from '../shared/types'
-import { chars } from '../shared/text'
-import { detectFormat, openReader } from '../io/readers'
-import { Project } from './project'
-import { busyError } from '../store/db'
+import type { ImportProgress, ImportRequest, ImportSummary } from '../../shared/api'
+import { InputError, StudioError } from '../../shared/errors'
+import { SPLITS } from '../../shared/types'
+import { chars } from '../../shared/text'
+import { detectFormat, openReader } from '../../io/readers'
+import { Project } from '../project/project'
+import { busyError } from '../../store/db'
 
 export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void
