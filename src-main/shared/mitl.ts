@@ -56,6 +56,10 @@ export interface TrainJob {
   progress: number
   etaSec: number | null
   lastLoss: number | null
+  /** Data-parallel trainer processes (null until started). */
+  workers: number | null
+  /** Training speed so far (chars/s of the training steps), live from the batch events. */
+  charsPerSec: number | null
   history: EpochPoint[]
   /** Per batch loss, thinned to at most ~400 points. */
   batchLoss: { step: number; loss: number }[]
