@@ -13,7 +13,7 @@ import { train, type TrainOptions } from '../ml/train/trainer'
 import { BertEncoder, importBertFolder } from '../ml/bert'
 import type { TrainingEvent } from '../shared/training'
 import type { ChildMessage, HostMessage, TrainingJob } from './protocol'
-import { gradientWorker, isWorkerRequest, resolveWorkers, startWorkerPool, type WorkerReply } from './workers'
+import { gradientWorker, helpersExited, isWorkerRequest, resolveWorkers, startWorkerPool, type WorkerReply } from './workers'
 
 let cancelRequested = false
 let started = false
@@ -113,7 +113,8 @@ function onMessage(raw: unknown): void {
     cancelRequested = true
   } else if (msg?.type === 'job' && !started) {
     started = true
-    void run(msg.job).then(() => {
+    void run(msg.job).then(async () => {
+      await helpersExited()
       if (process.connected) process.disconnect?.()
       process.exit(0)
     })

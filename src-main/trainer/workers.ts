@@ -132,6 +132,18 @@ export function gradientWorker(send: (m: WorkerReply) => void): (m: WorkerReques
   }
 }
 
+/** Helpers not yet reaped (every pool of this process). */
+const unreaped = new Map<number, Promise<void>>()
+
+/**
+ * Resolves when every helper this process started has exited and been reaped (or after `ms`).
+ * The trainer waits for it before it exits: a helper that outlived its parent would be reparented
+ * to an init that may never reap it (a zombie in containers).
+ */
+export async function helpersExited(ms = 3000): Promise<void> {
+  await Promise.race([Promise.all(unreaped.values()), new Promise((r) => setTimeout(r, ms).unref())])
+}
+
 export interface PoolOptions {
   workers: number
   backend: string
@@ -189,6 +201,8 @@ export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: T
   for (let i = 1; i < n; i++) {
     const child = fork(entry, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
     const h: Helper = { child, index: i, pending: null, failure: null }
+    const pid = child.pid ?? -i
+    unreaped.set(pid, new Promise<void>((r) => child.once('exit', () => (unreaped.delete(pid), r()))))
     helpers.push(h)
     ready.push(
       new Promise<void>((resolve, reject) => {

@@ -18,12 +18,12 @@ const dir = tmpDir('ner-workers-')
 const small = { charEmbedding: 16, hidden: 16, wordEmbedding: 8, dropout: 0 }
 let backend = 'wasm'
 
-/** A process that runs (a zombie — exited, not yet reaped by an init that does not reap — counts as gone). */
+/** A process exists (a zombie — exited but never reaped — counts: it is litter too). */
 function alive(pid: number | undefined): boolean {
   if (!pid) return false
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+    process.kill(pid, 0)
+    return true
   } catch {
     return false
   }
