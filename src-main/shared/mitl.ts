@@ -161,6 +161,8 @@ export interface RunDetail extends RunRecord {
   devExamples: number | null
   epochsRun: number
   secondsPerEpoch: number | null
+  /** Data-parallel trainer processes the run used (null: run from before they were recorded). */
+  workers: number | null
   best: PRF | null
   /** Evaluations made (per split), micro scores. */
   evaluations: Partial<Record<Split, PRF & { titles?: number }>>
