@@ -39,7 +39,7 @@ const USAGE = `usage: ner-studio <command> …
   dicts  <project.sqlite> [--json] [--min-length N]
          (dictionaries with terms, spans, precision and recall on reviewed titles)
   train  <project.sqlite> --model <preset> [--epochs N] [--seed S] [--batch-size B] [--patience P]
-         [--data all|reviewed] [--backend tensorflow|wasm|cpu] [--config overrides.json] [--json]
+         [--data all|reviewed] [--backend tensorflow|wasm|cpu] [--workers N] [--config overrides.json] [--json]
          BERT models (bert, bert-crf, bert-bilstm-crf, cascade-bert-crf, cascade-bert-crf-wol):
          --bert <folder> [--encoder-lr 1e-4] [--freeze-layers N] [--freeze-embeddings] [--accumulate K]
   evaluate <project.sqlite> --run <id> [--split test|dev|train] [--json]

@@ -75,6 +75,7 @@ export function runDetail(r: RunRecord): RunDetail {
     devExamples: num(data.dev),
     epochsRun: epochs.filter((e) => e.seconds !== undefined).length,
     secondsPerEpoch: spe,
+    workers: num(r.timings?.workers),
     best,
     evaluations,
   }

@@ -133,6 +133,7 @@ export function startTraining(
     if (!h) history.push((h = { epoch: n }))
     return h
   }
+  let workers = 1 // data-parallel trainer processes (the run records them in `timings.workers`)
   const handle = startTrainingJob(
     { config, ...files, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}), ...(bert ? { bertPath: bert.dir } : {}) },
     (e) => {
@@ -140,7 +141,8 @@ export function startTraining(
         if (e.kind === 'started') {
           const report = e.backendReport as { reason?: string } | undefined
           // the run says which backend ran and, for BERT without a GPU, that it will be slow
-          updateRun(db, runId, { backend: e.backend, backendReason: [report?.reason ?? '', e.warning ?? ''].filter(Boolean).join('; ') })
+          workers = e.workers ?? 1
+          updateRun(db, runId, { backend: e.backend, backendReason: [report?.reason ?? '', e.warning ?? ''].filter(Boolean).join('; '), timings: { workers } })
         } else if (e.kind === 'epoch') {
           Object.assign(epochOf(e.epoch), { loss: e.loss, seconds: e.seconds, charsPerSec: e.charsPerSec })
           updateRun(db, runId, { metrics: { epochs: history } })
@@ -168,7 +170,7 @@ export function startTraining(
             status: 'done',
             finishedAt,
             metrics: { epochs: history, best: outcome.best, bestEpoch: outcome.bestEpoch, stoppedEarly: outcome.stoppedEarly, dev: ckpt.manifest.metrics },
-            timings: { seconds: outcome.seconds, secondsPerEpoch: outcome.seconds / Math.max(1, outcome.epochs) },
+            timings: { seconds: outcome.seconds, secondsPerEpoch: outcome.seconds / Math.max(1, outcome.epochs), workers },
           })
         })
         return { runId, outcome, dev: outcome.best }
