@@ -21,7 +21,8 @@ export interface SkipGramOptions {
   seed: number
 }
 
-export const DEFAULT_SKIPGRAM: Omit<SkipGramOptions, 'dim' | 'seed'> = { window: 5, negative: 5, epochs: 5, lr: 0.025, subsample: 1e-3 }
+// sub-sampling at 1e-4: a title's vocabulary is a few thousand chars, the commonest ones very frequent
+export const DEFAULT_SKIPGRAM: Omit<SkipGramOptions, 'dim' | 'seed'> = { window: 5, negative: 5, epochs: 5, lr: 0.025, subsample: 1e-4 }
 
 const TABLE_SIZE = 1 << 20
 
