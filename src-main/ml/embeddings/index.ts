@@ -25,6 +25,8 @@ export interface EmbeddingOptions {
   epochs?: number
   /** Bigrams seen fewer times are left out (default 2). */
   minBigramCount?: number
+  /** Sub-sampling threshold of frequent tokens (default 1e-4; 0 = off, for tiny corpora). */
+  subsample?: number
 }
 
 export interface TitleEmbeddings {
@@ -45,7 +47,14 @@ export function bigramsOf(chars: readonly string[]): string[] {
 }
 
 function normalised(o: EmbeddingOptions): Required<EmbeddingOptions> {
-  return { dim: o.dim, bigramDim: o.bigramDim, seed: o.seed, epochs: o.epochs ?? DEFAULT_SKIPGRAM.epochs, minBigramCount: o.minBigramCount ?? 2 }
+  return {
+    dim: o.dim,
+    bigramDim: o.bigramDim,
+    seed: o.seed,
+    epochs: o.epochs ?? DEFAULT_SKIPGRAM.epochs,
+    minBigramCount: o.minBigramCount ?? 2,
+    subsample: o.subsample ?? DEFAULT_SKIPGRAM.subsample,
+  }
 }
 
 /** Cache key: sha256 of the options and of every title, in order. */
@@ -76,7 +85,7 @@ function index(streams: readonly string[][], minCount: number): { tokens: string
 export function learnTitleEmbeddings(titles: readonly string[], options: EmbeddingOptions): TitleEmbeddings {
   const o = normalised(options)
   const charStreams = titles.map((t) => Array.from(t))
-  const sg = { ...DEFAULT_SKIPGRAM, epochs: o.epochs }
+  const sg = { ...DEFAULT_SKIPGRAM, epochs: o.epochs, subsample: o.subsample }
   const c = index(charStreams, 1)
   const charVectors = trainSkipGram(c.ids, c.counts, { ...sg, dim: o.dim, seed: o.seed })
   let bigrams: string[] = []

@@ -392,7 +392,9 @@ export class Tagger {
           n++
         }
       })
-      emb.table.assign(tf.tensor2d(cur))
+      const t = tf.tensor2d(cur)
+      emb.table.assign(t)
+      t.dispose()
       return n
     }
     return {
