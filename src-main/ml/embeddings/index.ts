@@ -120,7 +120,7 @@ export function embeddingsFromBytes(bytes: Uint8Array): TitleEmbeddings {
   const nc = h.chars.length * h.dim
   const nb = h.bigrams.length * h.bigramDim
   if (bytes.length !== 12 + n + 4 * (nc + nb)) throw new Error('embeddings blob: wrong length')
-  const data = bytes.slice(12 + n) // aligned copy
+  const data = new Uint8Array(bytes.subarray(12 + n)) // an aligned copy (a Buffer's slice is a view)
   const f = new Float32Array(data.buffer, data.byteOffset, nc + nb)
   return { ...h, charVectors: f.slice(0, nc), bigramVectors: f.slice(nc) }
 }
