@@ -157,6 +157,8 @@ export interface RunDetail extends RunRecord {
   devExamples: number | null
   epochsRun: number
   secondsPerEpoch: number | null
+  /** The parts beyond the study the run's model used ('span head', 'title embeddings', 'bigrams', 'lexicon'); [] = none. */
+  parts: string[]
   best: PRF | null
   /** Evaluations made (per split), micro scores. */
   evaluations: Partial<Record<Split, PRF & { titles?: number }>>
