@@ -139,7 +139,7 @@ const BERT_PRESETS: Record<string, BiLstmPreset> = {
 }
 
 /**
- * All ten presets, in the study's order, with availability: the BERT ones are available when a
+ * All presets (the study's ten in its order, then bilstm-globalpointer), with availability: the BERT ones are available when a
  * BERT folder is given (`bert: true`); default false (nothing given).
  */
 export function listPresets(opts: { bert?: boolean } = {}): PresetInfo[] {
