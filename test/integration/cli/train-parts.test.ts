@@ -8,6 +8,8 @@ import { importInto } from '../../../src-main/services/import'
 import { lexiconEntries, preparePartFiles } from '../../../src-main/services/model-parts'
 import { openDatabase } from '../../../src-main/store/db'
 import { presetConfig } from '../../../src-main/ml/models/presets'
+import { getRun } from '../../../src-main/services/mitl'
+import { Project } from '../../../src-main/services/project'
 import { runCli } from '../../helpers/cli'
 import { makeProject, writeJsonl } from '../../helpers/project'
 import { tmpDir } from '../../helpers/tmp'
@@ -62,6 +64,13 @@ describe('model parts: title embeddings and lexicon in a project', () => {
       expect(parts.embeddings).toMatchObject({ cached: run === 2, titles: 10 })
       expect(parts.lexicon.words).toBeGreaterThan(2)
       expect(cached.n).toBe(1)
+    }
+    // what the Runs board shows
+    const p = Project.open(project)
+    try {
+      expect(getRun(p, 1).parts).toEqual(['title embeddings', 'bigrams', 'lexicon'])
+    } finally {
+      p.close()
     }
     const db = openDatabase(project)
     try {
