@@ -11,6 +11,7 @@
  *   emb  + char and bigram embeddings learnt by skip-gram on ALL titles' text (train, dev, test —
  *        text only, the unlabelled-titles case), time included in its minutes
  *   lex  + lexicon features from the seven gazetteers (brand* → HP, product* → HC) + train gold spans
+ *   lexgold  + lexicon features from the train gold spans alone (no gazetteer)
  *   gp   bilstm-globalpointer (the span head instead of the CRF)
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
@@ -105,9 +106,9 @@ async function main(): Promise<void> {
       embSec = (Date.now() - t0) / 1000
     }
     let lexicon: LexiconEntry[] | null = null
-    if (part === 'lex') {
+    if (part === 'lex' || part === 'lexgold') {
       model.lexicon = true
-      lexicon = [...gazetteers(), ...trainSet.flatMap((e) => e.spans.map((s) => ({ text: Array.from(e.text).slice(s.start, s.end).join(''), type: s.type })))]
+      lexicon = [...(part === 'lex' ? gazetteers() : []), ...trainSet.flatMap((e) => e.spans.map((s) => ({ text: Array.from(e.text).slice(s.start, s.end).join(''), type: s.type })))]
     }
     const config = presetConfig(preset, { epochs: EPOCHS, patience: 0, logEvery: 0, model })
     const r = await train(config, trainSet, devSet, {
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
     const pct = (x: number): string => (100 * x).toFixed(2)
     rows.push([
       part,
-      preset + (part === 'emb' ? ` + pretrainedEmbeddings + bigramEmbedding ${BIGRAM}` : part === 'lex' ? ' + lexicon' : ''),
+      preset + (part === 'emb' ? ` + pretrainedEmbeddings + bigramEmbedding ${BIGRAM}` : part === 'lex' ? ' + lexicon (gazetteers + train gold)' : part === 'lexgold' ? ' + lexicon (train gold only)' : ''),
       String(r.bestEpoch),
       pct(r.bestDev?.micro.f1 ?? 0),
       pct(test.precision),
