@@ -5,11 +5,11 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { embeddingsFromBytes, embeddingsKey, type EmbeddingOptions } from '../ml/embeddings'
-import type { LexiconEntry } from '../ml/lexicon'
-import type { TrainConfig } from '../shared/training'
-import type { Split } from '../shared/types'
-import type { DB } from '../store/db'
+import { embeddingsFromBytes, embeddingsKey, type EmbeddingOptions } from '../../ml/embeddings'
+import type { LexiconEntry } from '../../ml/lexicon'
+import type { TrainConfig } from '../../shared/training'
+import type { Split } from '../../shared/types'
+import type { DB } from '../../store/db'
 
 /** Title embeddings are learnt with this seed whatever the run's seed, so every run shares them. */
 export const EMBEDDING_SEED = 1
