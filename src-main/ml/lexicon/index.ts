@@ -16,7 +16,7 @@
  * group, so the feature size stays ≤ 4 × maxGroups.
  *
  * Leak-free by construction: callers build the lexicon from dictionaries and the TRAIN split's
- * gold spans only (services/training.ts, bench/parts.ts); the dev/test labels never enter it.
+ * gold spans only (services/runs/model-parts.ts, bench/parts.ts); the dev/test labels never enter it.
  */
 
 /** One lexicon word with its entity type. */
