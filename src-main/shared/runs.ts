@@ -161,6 +161,8 @@ export interface RunDetail extends RunRecord {
   devExamples: number | null
   epochsRun: number
   secondsPerEpoch: number | null
+  /** The parts beyond the study the run's model used ('span head', 'title embeddings', 'bigrams', 'lexicon'); [] = none. */
+  parts: string[]
   /** Data-parallel trainer processes the run used (null: run from before they were recorded). */
   workers: number | null
   best: PRF | null

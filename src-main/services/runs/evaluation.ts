@@ -9,7 +9,7 @@
 import { initBackend } from '../../ml/backend'
 import { loadCheckpoint } from '../../ml/checkpoint'
 import { classifySpans, type EvalReport } from '../../ml/eval'
-import { listPresets, presetConfig } from '../../ml/models/presets'
+import { configParts, listPresets, presetConfig } from '../../ml/models/presets'
 import type { Tagger, TitlePrediction } from '../../ml/models/tagger'
 import { predict } from '../../ml/predict'
 import { StudioError } from '../../shared/errors'
@@ -29,7 +29,7 @@ import type {
   RunsCompare,
   TypeRow,
 } from '../../shared/runs'
-import type { PRF } from '../../shared/training'
+import type { ModelConfig, PRF } from '../../shared/training'
 import type { RunRecord, Split } from '../../shared/types'
 import { SPLITS } from '../../shared/types'
 import { writeTransaction, type DB } from '../../store/db'
@@ -75,6 +75,7 @@ export function runDetail(r: RunRecord): RunDetail {
     devExamples: num(data.dev),
     epochsRun: epochs.filter((e) => e.seconds !== undefined).length,
     secondsPerEpoch: spe,
+    parts: r.config.model ? configParts(r.config.model as ModelConfig) : [],
     workers: num(r.timings?.workers),
     best,
     evaluations,

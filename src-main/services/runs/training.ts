@@ -8,7 +8,8 @@ import { join } from 'node:path'
 import type { EvalReport } from '../../ml/eval'
 import { evaluate } from '../../ml/eval'
 import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../../ml/checkpoint'
-import { isBertPreset, presetConfig, validateConfig } from '../../ml/models/presets'
+import { configParts, isBertPreset, presetConfig, validateConfig } from '../../ml/models/presets'
+import { preparePartFiles } from './model-parts'
 import { inspectBertFolder } from '../../ml/bert/import'
 import { resolve } from 'node:path'
 import { predict, type TitlePrediction } from '../../ml/predict'
@@ -125,7 +126,15 @@ export function startTraining(
   const data = trainingData(db, sel)
   const dir = makeTempFolder('train')
   const files = writeTrainingFiles(join(dir, 'data'), data)
-  const runId = createRun(db, req.preset, { ...config, data: { ...sel, train: data.train.length, dev: data.dev.length, devSource: data.devSource }, ...(bert ? { bert } : {}) })
+  const parts = preparePartFiles(db, config, join(dir, 'data'), sel.trainSplit ?? 'train')
+  const partNames = configParts(config.model)
+  const runId = createRun(db, req.preset, {
+    ...config,
+    data: { ...sel, train: data.train.length, dev: data.dev.length, devSource: data.devSource },
+    ...(bert ? { bert } : {}),
+    // the parts beyond the study this run used (the Runs board lists them)
+    ...(partNames.length ? { parts: { names: partNames, ...parts.record } } : {}),
+  })
   updateRun(db, runId, { status: 'running', startedAt: Date.now() })
   const history: { epoch: number; loss?: number; seconds?: number; charsPerSec?: number; dev?: unknown }[] = []
   const epochOf = (n: number): (typeof history)[number] => {
@@ -135,7 +144,7 @@ export function startTraining(
   }
   let workers = 1 // data-parallel trainer processes (the run records them in `timings.workers`)
   const handle = startTrainingJob(
-    { config, ...files, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}), ...(bert ? { bertPath: bert.dir } : {}) },
+    { config, ...files, ...parts.job, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}), ...(bert ? { bertPath: bert.dir } : {}) },
     (e) => {
       try {
         if (e.kind === 'started') {
@@ -161,6 +170,8 @@ export function startTraining(
   )
   const done = handle.done.then((outcome): TrainResult => {
     try {
+      // embeddings learnt by this job are kept for the next runs, whatever became of the run
+      parts.keep()
       const finishedAt = Date.now()
       if (outcome.kind === 'done' && outcome.checkpointPath) {
         const ckpt = readCheckpointDir(outcome.checkpointPath)
