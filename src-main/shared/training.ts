@@ -45,11 +45,25 @@ export interface PredictedSpan extends Span {
   confidence: number
 }
 
-/** One training/dev example as the host writes it to JSONL. `words` = word lengths in chars. */
+/** Where a training span came from: the project's span origins (reviewed gold > weak > dictionary > model). */
+export type TrainingOrigin = 'gold' | 'weak' | 'dictionary' | 'model'
+
+/** A training span; `origin` and `confidence` (model spans) drive the weak-label-aware loss. Absent origin = gold. */
+export interface TrainingSpan extends Span {
+  origin?: TrainingOrigin
+  confidence?: number
+}
+
+/**
+ * One training/dev example as the host writes it to JSONL. `words` = word lengths in chars.
+ * `reviewed` false = the title's labels are partial (weak): characters no span covers are unknown,
+ * not O, for a partial-CRF loss (`weakLoss`). Absent = reviewed (every character observed).
+ */
 export interface Example {
   text: string
-  spans: Span[]
+  spans: TrainingSpan[]
   words?: number[]
+  reviewed?: boolean
 }
 
 /** Model configuration (JSON-serialisable). See src-main/ml/models/presets.ts for defaults. */
@@ -147,6 +161,36 @@ export interface TrainConfig {
    * Absent = 1.
    */
   accumulateSteps?: number
+  /** The weak-label-aware loss (absent = every title's labels are taken as complete truth, as the study did). */
+  weakLoss?: WeakLossConfig
+  /** Self-training rounds after the first run (absent = none). */
+  selfTraining?: SelfTrainingConfig
+}
+
+/**
+ * Weak-label-aware loss. Titles marked `reviewed: false` are partially labelled: with `partial`,
+ * their characters that no span covers are unknown (a partial CRF / partial softmax marginalises over
+ * every tag consistent with the spans), with a prior ρ = `unknownEntityPrior` on the non-O tags of an
+ * unknown character (1 = nothing known, → 0 = read as O like the study). Each title's loss is
+ * weighted by the mean of `originWeights[origin] × confidence` over its spans (reviewed titles:
+ * `gold`; unreviewed titles without spans: `weak`).
+ */
+export interface WeakLossConfig {
+  partial: boolean
+  unknownEntityPrior: number
+  originWeights: Record<TrainingOrigin, number>
+}
+
+/**
+ * Self-training: after training, the model labels the unreviewed and unlabelled titles; spans with
+ * confidence ≥ `minConfidence` that overlap no existing span become `model` spans of a new training
+ * set, and the model trains again (`epochs` more, from its weights); at most `rounds` rounds, each
+ * kept only if dev F1 improves.
+ */
+export interface SelfTrainingConfig {
+  rounds: number
+  minConfidence: number
+  epochs: number
 }
 
 export interface PRF {
