@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import type { EvalReport } from '../ml/eval'
 import { evaluate } from '../ml/eval'
 import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../ml/checkpoint'
-import { isBertPreset, presetConfig, validateConfig } from '../ml/models/presets'
+import { DEFAULT_TRAIN, isBertPreset, presetConfig, validateConfig } from '../ml/models/presets'
 import { inspectBertFolder } from '../ml/bert/import'
 import { resolve } from 'node:path'
 import { predict, type TitlePrediction } from '../ml/predict'
@@ -16,7 +16,8 @@ import { startTrainingJob, type JobOutcome, type StartOptions } from '../trainer
 import { StudioError } from '../shared/errors'
 import type { EvalSummary } from '../shared/mitl'
 import type { PresetName, TrainConfig, TrainingEvent } from '../shared/training'
-import { PRESET_NAMES } from '../shared/training'
+import { AUTO_PRESET, PRESET_NAMES, type ProjectFacts } from '../shared/training'
+import { autoConfig, factsOf } from '../ml/models/auto'
 import type { Split } from '../shared/types'
 import type { DB } from '../store/db'
 import {
@@ -58,13 +59,17 @@ export interface RunningTraining {
 }
 
 /** Build and check the config of a preset with the user's overrides. */
-export function buildConfig(preset: string, overrides: ConfigOverrides = {}): TrainConfig {
-  if (!(PRESET_NAMES as readonly string[]).includes(preset)) {
-    throw new StudioError('bad_request', `unknown model "${preset}" (one of ${PRESET_NAMES.join(', ')})`)
+export function buildConfig(preset: string, overrides: ConfigOverrides = {}, facts?: ProjectFacts): TrainConfig {
+  if (!(PRESET_NAMES as readonly string[]).includes(preset) && preset !== AUTO_PRESET) {
+    throw new StudioError('bad_request', `unknown model "${preset}" (one of ${AUTO_PRESET}, ${PRESET_NAMES.join(', ')})`)
   }
   let config: TrainConfig
   try {
-    config = presetConfig(preset as PresetName, overrides)
+    if (preset === AUTO_PRESET) {
+      // auto's parts decide the model; the user's top-level settings (epochs, seed, batch size…) still apply
+      const { model: _m, lossWeights: _w, ...top } = overrides ?? {}
+      config = autoConfig(facts ?? { reviewed: 1, weak: 0, unlabelled: 0, types: 0 }, top)
+    } else config = presetConfig(preset as PresetName, overrides)
   } catch (e) {
     throw new StudioError('bad_request', (e as Error).message)
   }
@@ -111,7 +116,9 @@ export function startTraining(
   onEvent: (runId: number, e: TrainingEvent) => void = () => {},
   opts: StartOptions = {},
 ): RunningTraining {
-  const config = buildConfig(req.preset, req.overrides)
+  const sel: DataSelection = { titles: 'all', seed: req.overrides?.seed ?? DEFAULT_TRAIN.seed, ...req.data }
+  const data = trainingData(db, sel)
+  const config = buildConfig(req.preset, req.overrides, req.preset === AUTO_PRESET ? factsOf(data.train) : undefined)
   let bert: BertFolderInfo | null = null
   if (isBertPreset(req.preset)) {
     if (!req.bert) throw new StudioError('bad_request', `model "${req.preset}" fine-tunes a pre-trained BERT: give its folder (--bert <folder>)`)
@@ -121,8 +128,6 @@ export function startTraining(
   } else if (req.bert) {
     throw new StudioError('bad_request', `--bert is for the BERT models (bert, bert-crf, …), not "${req.preset}"`)
   }
-  const sel: DataSelection = { titles: 'all', seed: config.seed, ...req.data }
-  const data = trainingData(db, sel)
   const dir = mkdtempSync(join(tmpdir(), 'ner-studio-train-'))
   const files = writeTrainingFiles(join(dir, 'data'), data)
   const runId = createRun(db, req.preset, { ...config, data: { ...sel, train: data.train.length, dev: data.dev.length, devSource: data.devSource }, ...(bert ? { bert } : {}) })

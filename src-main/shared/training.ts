@@ -16,7 +16,21 @@ export const PRESET_NAMES = [
   'cascade-bert-crf',
   'cascade-bert-crf-wol',
 ] as const
-export type PresetName = (typeof PRESET_NAMES)[number]
+/**
+ * The studio's own recipe beyond the study's ten: parts chosen by what the project holds
+ * (src-main/ml/models/auto.ts); the concrete config, with `recipe`, is what the run records.
+ */
+export const AUTO_PRESET = 'auto' as const
+export type PresetName = (typeof PRESET_NAMES)[number] | typeof AUTO_PRESET
+
+/** One part of a recipe, as the Train screen explains it and the Runs board lists it. */
+export interface RecipePart {
+  id: string
+  /** Short label for the Runs board, e.g. "partial CRF (ρ 0.3)". */
+  label: string
+  /** One sentence for the Train screen. */
+  sentence: string
+}
 
 export interface PresetInfo {
   name: PresetName
@@ -165,6 +179,20 @@ export interface TrainConfig {
   weakLoss?: WeakLossConfig
   /** Self-training rounds after the first run (absent = none). */
   selfTraining?: SelfTrainingConfig
+  /** `auto`: the parts it chose and why (what the project held); absent for the study's presets. */
+  recipe?: { parts: RecipePart[]; facts: ProjectFacts }
+}
+
+/** What `auto` looks at: the training data's shape. */
+export interface ProjectFacts {
+  /** Reviewed training titles (fully labelled). */
+  reviewed: number
+  /** Unreviewed training titles with spans (weak, dictionary or model labels: partial). */
+  weak: number
+  /** Unreviewed training titles without any span, and titles outside every split. */
+  unlabelled: number
+  /** Entity types in the training data. */
+  types: number
 }
 
 /**

@@ -169,7 +169,7 @@ export function presetConfig(
 ): TrainConfig {
   const bertPreset = BERT_PRESETS[name]
   const p = BILSTM_PRESETS[name] ?? bertPreset
-  if (!p) throw new Error(`unknown preset '${name}'`)
+  if (!p) throw new Error(name === 'auto' ? "'auto' is built from the project's data: autoConfig (models/auto.ts)" : `unknown preset '${name}'`)
   const modelBase = bertPreset ? DEFAULT_BERT_MODEL : DEFAULT_MODEL
   const base: TrainConfig = {
     preset: name,

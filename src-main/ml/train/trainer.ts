@@ -40,6 +40,8 @@ export interface TrainOptions extends TrainCallbacks {
    * applied here.
    */
   bert?: { encoder: BertEncoder; vocab: BertVocab; source?: { dir?: string; layout?: string } }
+  /** Start from these weights (a checkpoint of a model with the same config and `vocabs`): self-training's later rounds. */
+  init?: Checkpoint
 }
 
 export interface TrainResult {
@@ -176,6 +178,7 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
     opts.bert.encoder.freeze({ layers: Math.min(freeze, opts.bert.encoder.config.numLayers), embeddings: config.model.bert?.freezeEmbeddings ?? freeze > 0 })
   }
   const model = new Tagger({ config: config.model, vocabs, seed: config.seed, ...(opts.bert ? { bert: opts.bert } : {}) })
+  if (opts.init) assignWeights(model, opts.init)
   const opt = makeOptimizer(model, config)
   const encoded: Encoded[] = trainSet.map((e) => encodeExample(e, model.vocabs, config.maxLength, config.weakLoss)).filter((e) => e.charIds.length > 0)
   const lengths = encoded.map((e) => e.charIds.length)

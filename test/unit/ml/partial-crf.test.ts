@@ -134,7 +134,7 @@ for (const scheme of ['BIO', 'BIOES'] as const)
       for (const [v, idxs] of [
         [e, [0, 3, T + 1, 2 * T * L + 4, 3 * L * T + 2]],
         [c.transitions, [0, 1, T + 2, 2 * T + 1, T * T - 1]],
-      ] as const) {
+      ] as [tf.Variable, number[]][]) {
         const base = (await v.data()).slice() as Float32Array
         const ga = (await grads[v.name]!.data()) as Float32Array
         for (const i of idxs) {
