@@ -18,6 +18,7 @@ import path from 'node:path'
 import { initBackend, type BackendName } from '../src-main/ml/backend'
 import { evaluate } from '../src-main/ml/eval'
 import { presetConfig } from '../src-main/ml/models/presets'
+import { autoConfig, factsOf } from '../src-main/ml/models/auto'
 import { predict } from '../src-main/ml/predict'
 import { trainRecipe } from '../src-main/ml/train/recipe'
 import type { PresetName, TrainConfig } from '../src-main/shared/training'
@@ -45,7 +46,8 @@ interface Row {
   F1: number
   devF1: number
   seconds: number
-  recipe?: unknown
+  recipe?: string[]
+  selfTraining?: unknown
   command: string
   date: string
   machine: string
@@ -89,15 +91,16 @@ async function main(): Promise<void> {
   }
   const epochs = Number(opt('epochs', '5'))
   const seed = Number(opt('seed', '1'))
-  const presets = opt('presets', '').split(',').filter(Boolean) as (PresetName | 'auto')[]
   const refs = opt('ref', '').split(',').filter(Boolean)
   const overrides = JSON.parse(opt('config', '{}')) as Parameters<typeof presetConfig>[1]
   const ps = await loadPublicSet(set, data)
   console.log(`${set}: ${ps.train.length} train / ${ps.dev.length} dev / ${ps.test.length} test titles`)
   const backend = await initBackend(opt('backend', 'wasm') as BackendName)
   const command = benchCommand('quality')
+  const presets = (opt('presets', '').split(',').filter(Boolean) as PresetName[])
   for (const preset of presets) {
-    const config: TrainConfig = presetConfig(preset, { epochs, seed, patience: epochs, logEvery: 0, ...overrides })
+    const top = { epochs, seed, patience: epochs, logEvery: 0 }
+    const config: TrainConfig = preset === 'auto' ? autoConfig(factsOf(ps.train, ps.unlabelled.length), { ...top, ...overrides }) : presetConfig(preset, { ...top, ...overrides })
     const t0 = Date.now()
     const r = await trainRecipe(config, ps.train, ps.dev, { backend: backend.name, unlabelled: ps.unlabelled, onEvent: (e) => (e.kind === 'eval' ? console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)}`) : undefined) })
     const seconds = (Date.now() - t0) / 1000
@@ -119,7 +122,8 @@ async function main(): Promise<void> {
       F1: rep.micro.f1,
       devF1: r.bestDev?.micro.f1 ?? 0,
       seconds,
-      ...(r.recipe ? { recipe: r.recipe } : {}),
+      ...(config.recipe ? { recipe: config.recipe.parts.map((p) => p.label) } : {}),
+      ...(r.selfTraining ? { selfTraining: r.selfTraining } : {}),
       command,
       date: new Date().toISOString(),
       machine: `${machineLine()}, backend ${backend.name}`,

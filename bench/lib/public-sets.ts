@@ -56,9 +56,9 @@ export async function loadPublicSet(name: SetName, data: string): Promise<Public
   }
   const dir = path.join(data, 'jd-gaiic2022')
   const all = await read(path.join(dir, 'weak-labels.txt'), 'conll')
-  const unl = await read(path.join(dir, 'unlabelled-titles.txt'), 'conll').catch(() => [] as Example[])
-  void unl
-  return { name, train: all.slice(0, -1000), dev: all.slice(-1000, -500), test: all.slice(-500), unlabelled: [], refDataset: 'gaiic' }
+  // model-made labels: unreviewed titles with `weak` spans, as `import --origin weak` stores them
+  const train = all.slice(0, -1000).map((e) => ({ ...e, spans: e.spans.map((s) => ({ ...s, origin: 'weak' as const })), reviewed: false }))
+  return { name, train, dev: all.slice(-1000, -500), test: all.slice(-500), unlabelled: [], refDataset: 'gaiic' }
 }
 
 /** The gazetteers applied to the titles (labels stripped): dictionary-origin spans only. */
