@@ -8,6 +8,8 @@ import type { RunRecord, Span, Split } from './types'
 export interface PresetEntry extends PresetInfo {
   /** The preset's default config; null for presets this build cannot train (BERT). */
   config: TrainConfig | null
+  /** `auto`: its parts, one sentence each (which of them run depends on the project's data). */
+  parts?: { id: string; sentence: string }[]
 }
 
 /** Deep-partial overrides of a preset's config (model and lossWeights merge deeply). */
@@ -158,6 +160,8 @@ export interface RunDetail extends RunRecord {
   epochsRun: number
   secondsPerEpoch: number | null
   best: PRF | null
+  /** The parts of the run's recipe (auto's, or the preset and any weak-loss / self-training settings). */
+  parts: string[]
   /** Evaluations made (per split), micro scores. */
   evaluations: Partial<Record<Split, PRF & { titles?: number }>>
 }
