@@ -65,6 +65,11 @@ describe('auto', () => {
     const many = autoConfig({ reviewed: 10, weak: 0, unlabelled: 0, types: 200 })
     expect(many.model.architecture).toBe('cascade')
     for (const c of [gold, weak, many]) expect(validateConfig(c)).toEqual([])
+    expect(validateConfig({ ...weak, weakLoss: { ...weak.weakLoss!, unknownEntityPrior: 0 } })).toEqual(['weakLoss.unknownEntityPrior must be in (0, 1]'])
+    expect(validateConfig({ ...weak, selfTraining: { rounds: 1, minConfidence: 2, epochs: 0 } })).toEqual([
+      'selfTraining.epochs must be a positive integer',
+      'selfTraining.minConfidence must be in [0, 1]',
+    ])
   })
 
   it('trains end to end on weak titles with self-training, the kept model no worse on dev than round one', async () => {
