@@ -48,9 +48,9 @@ export interface EmbeddingArgs {
 }
 
 /**
- * Embedding table `[V, D]`, initialised N(0, 1) as PyTorch's nn.Embedding (the reference and the
- * study's TF code): with tfjs-layers' uniform(±0.05) the BiLSTM sees near-identical inputs at first
- * and, at Adam 1e-3, learns visibly slower per epoch (bench/results/quality.md).
+ * Embedding table `[V, D]`, initialised N(0, 1) as PyTorch's nn.Embedding (the reference): with
+ * tfjs-layers' uniform(±0.05) the BiLSTM sees near-identical inputs at first and, at Adam 1e-3,
+ * learns visibly slower per epoch (bench/results/quality.md).
  */
 export class Embedding {
   readonly table: tf.Variable
