@@ -160,6 +160,9 @@ export async function cmdTrain(argv: string[]): Promise<void> {
     { preset: values.model as PresetName, overrides, data: { titles: data }, ...(backend ? { backend: backend as 'wasm' } : {}), ...(values.bert ? { bert: values.bert } : {}) },
     onEvent,
   )
+  // auto: say which parts the project's data called for (the run's config records them)
+  const recipe = (project.listRuns().find((x) => x.id === run.runId)?.config as { recipe?: { parts: { label: string }[] } } | undefined)?.recipe
+  if (recipe) log(`run ${run.runId}: auto = ${recipe.parts.map((p) => p.label).join(' + ')}`)
   const stop = (): void => {
     log('cancelling at the next batch …')
     run.cancel()
