@@ -6,16 +6,16 @@ import { parseArgs } from 'node:util'
 import type { ExportFormat, ImportFormat, TagScheme } from '../shared/api'
 import { StudioError } from '../shared/errors'
 import { SPLITS, type Split } from '../shared/types'
-import { exportFrom } from '../services/export'
-import { importInto } from '../services/import'
+import { exportFrom } from '../services/io/export'
+import { importInto } from '../services/io/import'
 import { join } from 'node:path'
-import { ensureDemoProject } from '../services/demo'
+import { ensureDemoProject } from '../services/io/demo'
 import { userDataDir } from '../services/paths'
-import { Project } from '../services/project'
+import { Project } from '../services/project/project'
 import { ProgressBar } from './progress'
-import { applyDictionaries, importGazetteer, listDictionaries, readGazetteer } from '../services/weak'
+import { applyDictionaries, importGazetteer, listDictionaries, readGazetteer } from '../services/dicts/dicts'
 import { cmdEvaluate, cmdPredict, cmdPresets, cmdTrain, UsageError } from './train'
-import { cmdAccept, cmdPreannotate, cmdQueue } from './mitl'
+import { cmdAccept, cmdPreannotate, cmdQueue } from './review'
 
 const USAGE = `usage: ner-studio <command> …
 
@@ -36,7 +36,7 @@ const USAGE = `usage: ner-studio <command> …
   dicts  <project.sqlite> [--json] [--min-length N]
          (dictionaries with terms, spans, precision and recall on reviewed titles)
   train  <project.sqlite> --model <preset> [--epochs N] [--seed S] [--batch-size B] [--patience P]
-         [--data all|reviewed] [--backend tensorflow|wasm|cpu] [--config overrides.json] [--json]
+         [--data all|reviewed] [--backend tensorflow|wasm|cpu] [--workers N] [--config overrides.json] [--json]
          BERT models (bert, bert-crf, bert-bilstm-crf, cascade-bert-crf, cascade-bert-crf-wol):
          --bert <folder> [--encoder-lr 1e-4] [--freeze-layers N] [--freeze-embeddings] [--accumulate K]
   evaluate <project.sqlite> --run <id> [--split test|dev|train] [--json]

@@ -175,6 +175,12 @@ export interface TrainConfig {
    * Absent = 1.
    */
   accumulateSteps?: number
+  /**
+   * Data-parallel training: processes that each compute the gradient of a share of every batch
+   * (summed, one optimiser step: the same update as one process). Absent = the machine's cores on
+   * wasm/cpu (capped, see trainer/workers.ts), 1 on tfjs-node; 1 = no helper processes.
+   */
+  workers?: number
   /** The weak-label-aware loss (absent = every title's labels are taken as complete truth, as the study did). */
   weakLoss?: WeakLossConfig
   /** Self-training rounds after the first run (absent = none). */
@@ -247,6 +253,8 @@ export type TrainingEvent =
       trainableParameters?: number
       /** A one-line note for the user, e.g. BERT on a CPU backend is slow. */
       warning?: string
+      /** Processes computing each batch's gradient (data-parallel training); absent = 1. */
+      workers?: number
     })
   | (EventBase & {
       kind: 'batch'

@@ -14,6 +14,7 @@ import { trainRecipe } from '../ml/train/recipe'
 import { BertEncoder, importBertFolder } from '../ml/bert'
 import type { TrainingEvent } from '../shared/training'
 import type { ChildMessage, HostMessage, TrainingJob } from './protocol'
+import { gradientWorker, helpersExited, isWorkerRequest, resolveWorkers, startWorkerPool, type WorkerReply } from './workers'
 
 let cancelRequested = false
 let started = false
@@ -63,6 +64,10 @@ async function run(job: TrainingJob): Promise<void> {
       backendReport: report,
       onEvent: on,
       shouldStop: () => cancelRequested,
+      parallel: async (model, opt, config) => {
+        const n = resolveWorkers(config.workers, report.name, config.batchSize)
+        return n > 1 ? startWorkerPool(model, opt, config, { workers: n, backend: report.name }) : null
+      },
       onBest: (ckpt) => {
         writeCheckpointDir(job.outDir, ckpt)
         checkpointPath = job.outDir
@@ -92,13 +97,25 @@ async function run(job: TrainingJob): Promise<void> {
   await Promise.all(pending)
 }
 
+/** This process as a data-parallel helper of another trainer (workers.ts); created on its first message. */
+let worker: ((m: Parameters<ReturnType<typeof gradientWorker>>[0]) => Promise<void>) | null = null
+let workerQueue: Promise<void> = Promise.resolve()
+
 function onMessage(raw: unknown): void {
+  if (isWorkerRequest(raw)) {
+    started = true
+    worker ??= gradientWorker((m: WorkerReply) => void send(m))
+    const w = worker
+    workerQueue = workerQueue.then(() => w(raw))
+    return
+  }
   const msg = raw as HostMessage
   if (msg?.type === 'cancel') {
     cancelRequested = true
   } else if (msg?.type === 'job' && !started) {
     started = true
-    void run(msg.job).then(() => {
+    void run(msg.job).then(async () => {
+      await helpersExited()
       if (process.connected) process.disconnect?.()
       process.exit(0)
     })
@@ -107,8 +124,8 @@ function onMessage(raw: unknown): void {
 if (parentPort) parentPort.on('message', (e) => onMessage(e.data))
 else process.on('message', onMessage)
 process.on('disconnect', () => {
-  // host went away: stop at the next batch
+  // host went away: stop at the next batch (a helper, which has no job of its own, exits now)
   cancelRequested = true
-  if (!started) process.exit(0)
+  if (!started || worker) process.exit(0)
 })
 void send({ type: 'ready' })

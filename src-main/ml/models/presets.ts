@@ -213,6 +213,7 @@ export function validateConfig(c: TrainConfig): string[] {
   if (c.lrDecay !== undefined && c.lrDecay !== 'none' && c.lrDecay !== 'linear') errs.push("lrDecay must be 'none' or 'linear'")
   if (c.accumulateSteps !== undefined && (!Number.isInteger(c.accumulateSteps) || c.accumulateSteps < 1 || c.accumulateSteps > c.batchSize))
     errs.push('accumulateSteps must be an integer in [1, batchSize]')
+  if (c.workers !== undefined && (!Number.isInteger(c.workers) || c.workers < 1 || c.workers > 64)) errs.push('workers must be an integer in [1, 64]')
   if (m.wordEmbedding < 0) errs.push('wordEmbedding must be ≥ 0')
   if (m.dropout < 0 || m.dropout >= 1) errs.push('dropout must be in [0, 1)')
   if (!(c.learningRate > 0)) errs.push('learningRate must be > 0')

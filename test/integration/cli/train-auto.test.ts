@@ -2,7 +2,7 @@
 // chosen, said on stderr, and recorded in the run's config; the run trains to a checkpoint.
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { importInto } from '../../../src-main/services/import'
+import { importInto } from '../../../src-main/services/io/import'
 import { openDatabase } from '../../../src-main/store/db'
 import { runCli } from '../../helpers/cli'
 import { makeProject, writeJsonl } from '../../helpers/project'

@@ -1,4 +1,4 @@
-// Model in the loop (issue 6): the contract's types for training jobs, runs, evaluation with
+// Model in the loop: the contract's types for training jobs, runs, evaluation with
 // drill-down, and pre-annotation. PURE TypeScript (the renderer imports it).
 
 import type { PresetInfo, PresetName, PRF, TrainConfig, TrainingEvent } from './training'
@@ -58,6 +58,10 @@ export interface TrainJob {
   progress: number
   etaSec: number | null
   lastLoss: number | null
+  /** Data-parallel trainer processes (null until started). */
+  workers: number | null
+  /** Training speed so far (chars/s of the training steps), live from the batch events. */
+  charsPerSec: number | null
   history: EpochPoint[]
   /** Per batch loss, thinned to at most ~400 points. */
   batchLoss: { step: number; loss: number }[]
@@ -159,6 +163,8 @@ export interface RunDetail extends RunRecord {
   devExamples: number | null
   epochsRun: number
   secondsPerEpoch: number | null
+  /** Data-parallel trainer processes the run used (null: run from before they were recorded). */
+  workers: number | null
   best: PRF | null
   /** The parts of the run's recipe (auto's, or the preset and any weak-loss / self-training settings). */
   parts: string[]

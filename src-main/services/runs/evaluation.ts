@@ -1,4 +1,4 @@
-// Model in the loop (issue 6): presets, run details and comparison, evaluation with drill-down,
+// Model in the loop: presets, run details and comparison, evaluation with drill-down,
 // pre-annotation and its review queue.
 //
 // Inference (evaluate, pre-annotate) runs in THIS process in small awaited batches (32 titles,
@@ -6,14 +6,14 @@
 // between batches; the model is loaded once per call. It is tfjs on the wasm/cpu backend here —
 // predictions are a forward pass, tens of milliseconds per batch with the BiLSTM presets.
 
-import { initBackend } from '../ml/backend'
-import { loadCheckpoint } from '../ml/checkpoint'
-import { classifySpans, type EvalReport } from '../ml/eval'
-import { listPresets, presetConfig } from '../ml/models/presets'
-import { autoConfig, autoPartsInfo } from '../ml/models/auto'
-import type { Tagger, TitlePrediction } from '../ml/models/tagger'
-import { predict } from '../ml/predict'
-import { StudioError } from '../shared/errors'
+import { initBackend } from '../../ml/backend'
+import { loadCheckpoint } from '../../ml/checkpoint'
+import { classifySpans, type EvalReport } from '../../ml/eval'
+import { listPresets, presetConfig } from '../../ml/models/presets'
+import { autoConfig, autoPartsInfo } from '../../ml/models/auto'
+import type { Tagger, TitlePrediction } from '../../ml/models/tagger'
+import { predict } from '../../ml/predict'
+import { StudioError } from '../../shared/errors'
 import type {
   ErrorBucketsCount,
   EvalCell,
@@ -29,13 +29,13 @@ import type {
   RunDetail,
   RunsCompare,
   TypeRow,
-} from '../shared/mitl'
-import { AUTO_PRESET, type PRF, type TrainConfig } from '../shared/training'
-import type { RunRecord, Split } from '../shared/types'
-import { SPLITS } from '../shared/types'
-import type { DB } from '../store/db'
-import type { Project } from './project'
-import { getRunRow, savePredictions, selectExamples, type TrainingExample } from './runs'
+} from '../../shared/runs'
+import { AUTO_PRESET, type PRF, type TrainConfig } from '../../shared/training'
+import type { RunRecord, Split } from '../../shared/types'
+import { SPLITS } from '../../shared/types'
+import type { DB } from '../../store/db'
+import type { Project } from '../project/project'
+import { getRunRow, savePredictions, selectExamples, type TrainingExample } from './records'
 import { recordEvaluation, runCheckpoint, scorePredictions } from './training'
 
 export const INFERENCE_BATCH = 32
@@ -91,6 +91,7 @@ export function runDetail(r: RunRecord): RunDetail {
     devExamples: num(data.dev),
     epochsRun: epochs.filter((e) => e.seconds !== undefined).length,
     secondsPerEpoch: spe,
+    workers: num(r.timings?.workers),
     best,
     parts: runParts(r.config, r.preset),
     evaluations,

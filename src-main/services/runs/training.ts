@@ -5,21 +5,21 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { EvalReport } from '../ml/eval'
-import { evaluate } from '../ml/eval'
-import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../ml/checkpoint'
-import { DEFAULT_TRAIN, isBertPreset, presetConfig, validateConfig } from '../ml/models/presets'
-import { inspectBertFolder } from '../ml/bert/import'
+import type { EvalReport } from '../../ml/eval'
+import { evaluate } from '../../ml/eval'
+import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../../ml/checkpoint'
+import { DEFAULT_TRAIN, isBertPreset, presetConfig, validateConfig } from '../../ml/models/presets'
+import { inspectBertFolder } from '../../ml/bert/import'
 import { resolve } from 'node:path'
-import { predict, type TitlePrediction } from '../ml/predict'
-import { startTrainingJob, type JobOutcome, type StartOptions } from '../trainer/host'
-import { StudioError } from '../shared/errors'
-import type { EvalSummary } from '../shared/mitl'
-import type { PresetName, TrainConfig, TrainingEvent } from '../shared/training'
-import { AUTO_PRESET, PRESET_NAMES, type ProjectFacts } from '../shared/training'
-import { autoConfig, factsOf } from '../ml/models/auto'
-import type { Split } from '../shared/types'
-import type { DB } from '../store/db'
+import { predict, type TitlePrediction } from '../../ml/predict'
+import { startTrainingJob, type JobOutcome, type StartOptions } from '../../trainer/host'
+import { StudioError } from '../../shared/errors'
+import type { EvalSummary } from '../../shared/runs'
+import type { PresetName, TrainConfig, TrainingEvent } from '../../shared/training'
+import { AUTO_PRESET, PRESET_NAMES, type ProjectFacts } from '../../shared/training'
+import { autoConfig, factsOf } from '../../ml/models/auto'
+import type { Split } from '../../shared/types'
+import type { DB } from '../../store/db'
 import {
   createRun,
   getRunRow,
@@ -32,7 +32,7 @@ import {
   writeTrainingFiles,
   type DataSelection,
   type TrainingExample,
-} from './runs'
+} from './records'
 
 export type ConfigOverrides = Parameters<typeof presetConfig>[1]
 
@@ -138,6 +138,7 @@ export function startTraining(
     if (!h) history.push((h = { epoch: n }))
     return h
   }
+  let workers = 1 // data-parallel trainer processes (the run records them in `timings.workers`)
   const handle = startTrainingJob(
     { config, ...files, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}), ...(bert ? { bertPath: bert.dir } : {}) },
     (e) => {
@@ -145,7 +146,8 @@ export function startTraining(
         if (e.kind === 'started') {
           const report = e.backendReport as { reason?: string } | undefined
           // the run says which backend ran and, for BERT without a GPU, that it will be slow
-          updateRun(db, runId, { backend: e.backend, backendReason: [report?.reason ?? '', e.warning ?? ''].filter(Boolean).join('; ') })
+          workers = e.workers ?? 1
+          updateRun(db, runId, { backend: e.backend, backendReason: [report?.reason ?? '', e.warning ?? ''].filter(Boolean).join('; '), timings: { workers } })
         } else if (e.kind === 'epoch') {
           Object.assign(epochOf(e.epoch), { loss: e.loss, seconds: e.seconds, charsPerSec: e.charsPerSec })
           updateRun(db, runId, { metrics: { epochs: history } })
@@ -173,7 +175,7 @@ export function startTraining(
             status: 'done',
             finishedAt,
             metrics: { epochs: history, best: outcome.best, bestEpoch: outcome.bestEpoch, stoppedEarly: outcome.stoppedEarly, dev: ckpt.manifest.metrics },
-            timings: { seconds: outcome.seconds, secondsPerEpoch: outcome.seconds / Math.max(1, outcome.epochs) },
+            timings: { seconds: outcome.seconds, secondsPerEpoch: outcome.seconds / Math.max(1, outcome.epochs), workers },
           })
         })()
         return { runId, outcome, dev: outcome.best }

@@ -1,13 +1,13 @@
-// Training jobs kept by the Studio (issue 6). Jobs live in the main/server process (this object)
+// Training jobs kept by the Studio. Jobs live in the main/server process (this object)
 // and the trainer child process, never in a window: a window that reopens asks `train.jobs` and
 // shows a running job again. ONE job at a time: a second `train.start` answers `busy` (the machine
 // this runs on has few cores and the trainer uses them all; a queue can come later).
 
-import { StudioError } from '../shared/errors'
-import type { TrainJob, TrainProgress, TrainStartRequest } from '../shared/mitl'
-import type { TrainingEvent } from '../shared/training'
-import type { DB } from '../store/db'
-import type { StartOptions } from '../trainer/host'
+import { StudioError } from '../../shared/errors'
+import type { TrainJob, TrainProgress, TrainStartRequest } from '../../shared/runs'
+import type { TrainingEvent } from '../../shared/training'
+import type { DB } from '../../store/db'
+import type { StartOptions } from '../../trainer/host'
 import { startTraining, type RunningTraining } from './training'
 
 const KEEP_JOBS = 20
@@ -80,6 +80,8 @@ export class TrainingJobs {
       progress: 0,
       etaSec: null,
       lastLoss: null,
+      workers: null,
+      charsPerSec: null,
       history: [],
       batchLoss: [],
       best: null,
@@ -148,6 +150,7 @@ export class TrainingJobs {
         job.devExamples = e.devExamples
         job.epochs = e.epochs
         job.stepsPerEpoch = e.stepsPerEpoch
+        job.workers = e.workers ?? 1
         break
       }
       case 'batch': {
@@ -155,6 +158,7 @@ export class TrainingJobs {
         job.progress = Math.min(1, ((e.epoch - 1) * e.stepsPerEpoch + e.batch) / Math.max(1, total))
         job.etaSec = e.etaSec
         job.lastLoss = e.loss
+        job.charsPerSec = e.charsPerSec
         job.batchLoss.push({ step: e.step, loss: e.loss })
         if (job.batchLoss.length > MAX_BATCH_POINTS) job.batchLoss = job.batchLoss.filter((_, i) => i % 2 === 0)
         break
