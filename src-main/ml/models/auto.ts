@@ -29,6 +29,18 @@ export const AUTO_PARTS: readonly AutoPart[] = [
     },
   },
   {
+    id: 'title-embeddings',
+    sentence: 'Character and bigram vectors learnt from all of the project’s titles (unlabelled ones included, text only) start the model, so it knows characters it never saw labelled.',
+    when: () => true,
+    apply: (c) => ({ config: { ...c, model: { ...c.model, pretrainedEmbeddings: true, bigramEmbedding: 50 } }, label: 'title embeddings + bigrams' }),
+  },
+  {
+    id: 'lexicon',
+    sentence: 'Each character sees which dictionary words (and confirmed train spans) begin, contain or end at it, and of which types: the dictionaries become features, not only labels.',
+    when: (f) => (f.lexiconWords ?? 0) > 0,
+    apply: (c) => ({ config: { ...c, model: { ...c.model, lexicon: true } }, label: 'lexicon' }),
+  },
+  {
     id: 'weak-loss',
     sentence:
       'Weak labels are not read as truth: characters of unreviewed titles that no span covers are unknown (a partial CRF), and each title counts by where its labels came from (reviewed > weak > dictionary > model).',

@@ -16,14 +16,14 @@ describe('train --model auto', () => {
     await importInto(project, { path: writeJsonl(join(dir, 'dev.jsonl'), tinyTitles(8, 3)), format: 'jsonl', origin: 'gold', split: 'dev' })
     const t = await runCli(['train', project, '--model', 'auto', '--epochs', '2', '--json'], { timeoutMs: 300_000 })
     expect(t.code, t.stderr).toBe(0)
-    expect(t.stderr).toMatch(/auto = bilstm-crf \+ partial CRF \(ρ 0\.3\) \+ origin weights \+ self-training \(1 round, 1 epochs\)/)
+    expect(t.stderr).toMatch(/auto = bilstm-crf \+ title embeddings \+ bigrams \+ partial CRF \(ρ 0\.3\) \+ origin weights \+ self-training \(1 round, 1 epochs\)/)
     const db = openDatabase(project, { readonly: true })
     const run = db.prepare('SELECT preset, status, config FROM runs WHERE id = 1').get() as { preset: string; status: string; config: string }
     db.close()
     expect(run).toMatchObject({ preset: 'auto', status: 'done' })
     const config = JSON.parse(run.config) as { recipe: { parts: { id: string }[]; facts: unknown }; weakLoss: { partial: boolean }; selfTraining: { rounds: number } }
-    expect(config.recipe.parts.map((p) => p.id)).toEqual(['base', 'weak-loss', 'self-training'])
-    expect(config.recipe.facts).toEqual({ reviewed: 0, weak: 24, unlabelled: 0, types: 5 })
+    expect(config.recipe.parts.map((p) => p.id)).toEqual(['base', 'title-embeddings', 'weak-loss', 'self-training'])
+    expect(config.recipe.facts).toEqual({ reviewed: 0, weak: 24, unlabelled: 0, types: 5, lexiconWords: 0 })
     expect(config.weakLoss.partial).toBe(true)
     expect(config.selfTraining.rounds).toBe(1)
   })
