@@ -61,8 +61,16 @@ interface TypeRow {
   created_at: number
 }
 
+/** A title row as stored, with what goes with it when it is deleted (for undoing a delete). */
+export interface TitleRecord {
+  row: Record<string, unknown> & { id: number }
+  spans: SpanRow[]
+  predictions: { run_id: number; spans: string }[]
+  dictionarySpans: { span_id: number; dictionary_id: number }[]
+}
+
 /** One reversible operation; a history entry is a list of them. */
-type Op =
+export type Op =
   | { k: 'span+'; row: SpanRow }
   | { k: 'span-'; row: SpanRow }
   | { k: 'span~'; before: SpanRow; after: SpanRow }
@@ -70,6 +78,9 @@ type Op =
   | { k: 'type+'; row: TypeRow }
   | { k: 'type-'; row: TypeRow }
   | { k: 'type~'; before: TypeRow; after: TypeRow }
+  | { k: 'split'; titleId: number; before: Split; after: Split }
+  | { k: 'title-'; rec: TitleRecord }
+  | { k: 'title+'; rec: TitleRecord }
 
 const HISTORY_LIMIT = 10_000
 const MAX_TYPE_NAME = 100
@@ -292,8 +303,8 @@ export class Project {
 
   // ---------------------------------------------------------------- titles
 
-  /** The WHERE clause of a title query; `skip` leaves one facet out (for counts per filter value). */
-  private titleWhere(q: TitleQuery, skip?: 'split' | 'status' | 'origin'): { where: string[]; params: unknown[] } {
+  /** The WHERE clause of a title query (over `titles t`); `skip` leaves one facet out (for counts per filter value). */
+  titleWhere(q: TitleQuery, skip?: 'split' | 'status' | 'origin'): { where: string[]; params: unknown[] } {
     const where: string[] = []
     const params: unknown[] = []
     if (q.split !== undefined && skip !== 'split') {
@@ -650,8 +661,9 @@ export class Project {
   /**
    * Run `fn` as one transaction that also records one history entry made of the ops `fn` pushes.
    * A new edit clears the redo stack. Throwing inside `fn` rolls everything back.
+   * Public for the bulk services (services/titles): an op pushed must already be applied.
    */
-  private edit<T>(label: string, fn: (ops: Op[]) => T): T {
+  edit<T>(label: string, fn: (ops: Op[]) => T): T {
     return this.db.transaction(() => {
       const ops: Op[] = []
       const result = fn(ops)
@@ -730,6 +742,15 @@ export class Project {
           break
         case 'type~':
           updateType(db, op.after)
+          break
+        case 'split':
+          db.prepare('UPDATE titles SET split = ?, updated_at = ? WHERE id = ?').run(op.after, Date.now(), op.titleId)
+          break
+        case 'title-':
+          db.prepare('DELETE FROM titles WHERE id = ?').run(op.rec.row.id)
+          break
+        case 'title+':
+          restoreTitle(db, op.rec)
           break
       }
     } catch (e) {
@@ -901,7 +922,45 @@ function invert(op: Op): Op {
       return { k: 'type+', row: op.row }
     case 'type~':
       return { k: 'type~', before: op.after, after: op.before }
+    case 'split':
+      return { k: 'split', titleId: op.titleId, before: op.after, after: op.before }
+    case 'title-':
+      return { k: 'title+', rec: op.rec }
+    case 'title+':
+      return { k: 'title-', rec: op.rec }
   }
+}
+
+/** A title as stored with its spans, predictions and dictionary links (deleting it cascades them). */
+export function titleRecord(db: DB, id: number): TitleRecord | null {
+  const row = db.prepare('SELECT * FROM titles WHERE id = ?').get(id) as TitleRecord['row'] | undefined
+  if (!row) return null
+  return {
+    row,
+    spans: db.prepare('SELECT * FROM spans WHERE title_id = ? ORDER BY id').all(id) as SpanRow[],
+    predictions: db.prepare('SELECT run_id, spans FROM predictions WHERE title_id = ?').all(id) as TitleRecord['predictions'],
+    dictionarySpans: db
+      .prepare('SELECT d.span_id, d.dictionary_id FROM dictionary_spans d JOIN spans s ON s.id = d.span_id WHERE s.title_id = ?')
+      .all(id) as TitleRecord['dictionarySpans'],
+  }
+}
+
+/** Put a deleted title back as it was (same ids); rows of a run or dictionary deleted since are left out. */
+function restoreTitle(db: DB, rec: TitleRecord): void {
+  const cols = Object.keys(rec.row)
+  db.prepare(`INSERT INTO titles (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(
+    ...cols.map((c) => rec.row[c]),
+  )
+  for (const s of rec.spans) {
+    const run = s.run_id !== null && db.prepare('SELECT 1 FROM runs WHERE id = ?').get(s.run_id) ? s.run_id : null
+    insertSpan(db, { ...s, run_id: run }, true)
+  }
+  const insPred = db.prepare('INSERT INTO predictions (run_id, title_id, spans) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM runs WHERE id = ?)')
+  for (const p of rec.predictions) insPred.run(p.run_id, rec.row.id, p.spans, p.run_id)
+  const insDict = db.prepare(
+    'INSERT INTO dictionary_spans (span_id, dictionary_id) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM dictionaries WHERE id = ?)',
+  )
+  for (const d of rec.dictionarySpans) insDict.run(d.span_id, d.dictionary_id, d.dictionary_id)
 }
 
 function titleIdsOf(ops: Op[]): number[] {
@@ -909,7 +968,8 @@ function titleIdsOf(ops: Op[]): number[] {
   for (const op of ops) {
     if (op.k === 'span+' || op.k === 'span-') ids.add(op.row.title_id)
     else if (op.k === 'span~') ids.add(op.after.title_id)
-    else if (op.k === 'status') ids.add(op.titleId)
+    else if (op.k === 'status' || op.k === 'split') ids.add(op.titleId)
+    else if (op.k === 'title-' || op.k === 'title+') ids.add(op.rec.row.id)
   }
   return [...ids]
 }

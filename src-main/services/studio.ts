@@ -24,6 +24,8 @@ import { RecentProjects } from './recent'
 import { TrainingJobs } from './jobs'
 import { compareRuns, evalRun, evalTitles, getRun, preannotate, preannotateQueue, presetsList } from './mitl'
 import type { Spawner } from '../trainer/host'
+import { bulkTitles, resplit } from './titles/bulk'
+import { listImports, previewImport, undoImport } from './io/imports'
 
 type Handlers = { [K in RequestName]: (args: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>> }
 type Listener = <E extends EventName>(name: E, payload: Events[E]) => void
@@ -182,6 +184,18 @@ export class Studio {
       },
       'preannotate.queue': (q) => preannotateQueue(this.p().db, q ?? {}),
       'preannotate.count': (sel) => this.p().countModelSpans(sel),
+      // ---- the analyst's desk, data management (issue 12) ----
+      'titles.bulk': (req) => {
+        const r = bulkTitles(req.dryRun ? this.p() : this.writable(), req)
+        return r.applied ? this.changed('deleteTitles' in req.action ? 'project' : 'titles', r) : r
+      },
+      'titles.resplit': (req) => {
+        const r = resplit(req.dryRun ? this.p() : this.writable(), req)
+        return r.applied ? this.changed('titles', r) : r
+      },
+      'imports.list': () => listImports(this.p()),
+      'imports.undo': (req) => this.changed('project', undoImport(this.writable(), req)),
+      'import.preview': (req) => previewImport(req),
     }
   }
 
