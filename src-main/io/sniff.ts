@@ -50,21 +50,21 @@ export function sniffFormat(path: string): ImportFormat {
   if (statSync(path).isDirectory()) return 'seed'
   const lower = path.toLowerCase()
   const lines = firstLines(path)
-  const tagged = looksTagged(lines)
   const json = lines.length > 0 && lines[0]!.trimStart().startsWith('{')
   if (lower.endsWith('.jsonl') || lower.endsWith('.json') || (json && !CONLL_NAME.test(lower) && !lower.endsWith('.csv'))) {
     return 'jsonl'
   }
   if (lower.endsWith('.csv')) return 'csv'
   if (CONLL_NAME.test(lower)) {
-    if (tagged || lines.length === 0) return 'conll'
+    // The name says CoNLL: one tagged line is enough (the reader names any bad line precisely).
+    if (lines.length === 0 || lines.some((l) => TAG_LINE.test(l))) return 'conll'
     throw new InputError(
       path,
       1,
       `the name says CoNLL but the first lines are not "character tag" lines (e.g. ${JSON.stringify(lines[0]!.slice(0, 30))}); choose the format`,
     )
   }
-  if (tagged) {
+  if (looksTagged(lines)) {
     throw new InputError(
       path,
       1,
