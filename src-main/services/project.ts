@@ -7,7 +7,6 @@ import type {
   HistoryResult,
   Neighbor,
   NeighborQuery,
-  OccurrencesResult,
   ProjectInfo,
   TitleCounts,
   CountsQuery,
@@ -20,7 +19,7 @@ import type {
   TypeUpdate,
 } from '../shared/api'
 import { StudioError } from '../shared/errors'
-import { cpLength, cpSlice } from '../shared/text'
+import { cpLength } from '../shared/text'
 import {
   ORIGINS,
   REVIEW_STATUSES,
@@ -594,61 +593,6 @@ export class Project {
       }
       if (rows.length) this.touch(titleId)
       return { accepted: rows.length }
-    })
-  }
-
-  /**
-   * Label every other occurrence of a span's text, in every title, with the span's type (gold).
-   * Places that would overlap an existing span are skipped. One transaction, one history entry.
-   */
-  labelOccurrences(spanId: number): OccurrencesResult {
-    const src = this.spanRow(spanId)
-    const title = this.db.prepare('SELECT text FROM titles WHERE id = ?').get(src.title_id) as { text: string }
-    const needle = cpSlice(title.text, src.start, src.end)
-    const len = src.end - src.start
-    const type = this.typeById(src.type_id)
-    return this.edit(`label every "${needle}" as ${type.name}`, (ops) => {
-      const candidates = this.db.prepare('SELECT id, text FROM titles WHERE instr(text, ?) > 0 ORDER BY id').all(needle) as {
-        id: number
-        text: string
-      }[]
-      const overlaps = this.db.prepare('SELECT 1 FROM spans WHERE title_id = ? AND start < ? AND end > ? LIMIT 1')
-      const now = Date.now()
-      let created = 0
-      let skipped = 0
-      const titleIds = new Set<number>()
-      for (const c of candidates) {
-        let from = 0
-        for (;;) {
-          const at = c.text.indexOf(needle, from)
-          if (at < 0) break
-          from = at + needle.length
-          const start = cpLength(c.text.slice(0, at))
-          const end = start + len
-          if (c.id === src.title_id && start === src.start) continue
-          if (overlaps.get(c.id, end, start)) {
-            skipped++
-            continue
-          }
-          const row: SpanRow = {
-            id: 0,
-            title_id: c.id,
-            start,
-            end,
-            type_id: src.type_id,
-            origin: 'gold',
-            run_id: null,
-            confidence: null,
-            created_at: now,
-          }
-          row.id = insertSpan(this.db, row)
-          ops.push({ k: 'span+', row })
-          created++
-          titleIds.add(c.id)
-        }
-      }
-      for (const id of titleIds) this.touch(id)
-      return { created, skipped, titleIds: [...titleIds] }
     })
   }
 

@@ -25,6 +25,7 @@ import { TrainingJobs } from './jobs'
 import { compareRuns, evalRun, evalTitles, getRun, preannotate, preannotateQueue, presetsList } from './mitl'
 import type { Spawner } from '../trainer/host'
 import { bulkTitles, resplit } from './titles/bulk'
+import { labelOccurrences } from './titles/occurrences'
 import { listImports, previewImport, undoImport } from './io/imports'
 
 type Handlers = { [K in RequestName]: (args: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>> }
@@ -126,9 +127,9 @@ export class Studio {
       'titles.counts': (q) => this.p().countTitles(q ?? {}),
       'titles.neighbor': (a) => this.p().neighbor(a),
       'spans.acceptAll': ({ titleId }) => this.changed('spans', this.writable().acceptAll(titleId), [titleId]),
-      'spans.labelOccurrences': ({ spanId }) => {
-        const r = this.writable().labelOccurrences(spanId)
-        return this.changed('spans', r, r.titleIds)
+      'spans.labelOccurrences': (req) => {
+        const r = labelOccurrences(req.dryRun ? this.p() : this.writable(), req)
+        return r.applied ? this.changed('spans', r, r.titleIds) : r
       },
       // ---- weak labelling and export (issue 6, loop) ----
       'dicts.list': (q) => listDictionaries(this.p().db, undefined, q?.minLength ?? 1),

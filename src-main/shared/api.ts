@@ -229,11 +229,25 @@ export interface Neighbor {
   index: number
 }
 
+export interface OccurrencesRequest {
+  spanId: number
+  /** Only count (the preview before applying); writes nothing. */
+  dryRun?: boolean
+  /** Also write into reviewed titles and the dev/test splits (left alone by default). */
+  includeProtected?: boolean
+}
+
 export interface OccurrencesResult {
+  /** New gold spans. */
   created: number
-  /** Occurrences left alone because a span already overlaps them. */
+  /** Weak, dictionary or model spans with the same boundaries made gold of the span's type. */
+  confirmed: number
+  /** Occurrences left alone because another span overlaps them. */
   skipped: number
+  /** Occurrences left alone in reviewed titles or dev/test titles (without includeProtected). */
+  protected: number
   titleIds: number[]
+  applied: boolean
 }
 
 /** Desktop menu commands the renderer carries out. */
@@ -400,7 +414,7 @@ export interface Requests {
   'titles.counts': R<CountsQuery, TitleCounts>
   'titles.neighbor': R<NeighborQuery, Neighbor>
   'spans.acceptAll': R<{ titleId: number }, { accepted: number }>
-  'spans.labelOccurrences': R<{ spanId: number }, OccurrencesResult>
+  'spans.labelOccurrences': R<OccurrencesRequest, OccurrencesResult>
   // ---- weak labelling and export (issue 6, loop) ----
   'dicts.list': R<DictListQuery, DictionaryInfo[]>
   'dicts.import': R<DictImportRequest, DictImportSummary>

@@ -314,7 +314,11 @@ test('title list: virtualised over 5,000 titles, filters with counts, keyboard n
   await page.getByTestId('palette-input').press('Enter')
   await expect(page.getByTestId('span-row')).toHaveCount(1)
   await page.keyboard.press('Alt+l')
-  await expect(page.getByTestId('editor-message')).toContainText('Labelled 1666 more occurrence(s)')
+  // A preview first (issue 12): nothing is written until the analyst confirms.
+  await expect(page.getByTestId('occurrences-text')).toContainText('Label 1666 more “红色”')
+  expect((await studio.api('project.stats')).byOrigin.gold).toBe(1)
+  await page.getByTestId('occurrences-yes').click()
+  await expect(page.getByTestId('editor-message')).toContainText('Labelled 1666 more places')
   expect((await studio.api('project.stats')).byOrigin.gold).toBe(1667)
   await page.keyboard.press('Control+z')
   await expect(page.getByTestId('editor-message')).toContainText('Undid')

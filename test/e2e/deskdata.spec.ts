@@ -110,3 +110,27 @@ test('training on a handful of titles is warned about before it starts', async (
   await page.getByTestId('tab-train').click()
   await expect(page.getByTestId('train-few')).toContainText('Only 1 title to train on')
 })
+
+test('problem 7: Alt+L on weak data confirms identical weak places, previews its count, and leaves dev titles alone', async ({ studio, page }) => {
+  await studio.open()
+  const weak = [
+    { text: '苹果手机壳', label: [[0, 2, '品牌']] as [number, number, string][] },
+    { text: '苹果数据线', label: [[0, 2, '品牌']] as [number, number, string][] },
+    { text: '新款苹果', label: [] },
+  ]
+  await studio.importFile(studio.jsonl('weak.jsonl', weak), { format: 'jsonl', split: 'train', origin: 'weak' })
+  await page.getByTestId('tab-project').click()
+  await studio.importFile(studio.jsonl('dev.jsonl', [{ text: '苹果耳机', label: [] }]), { format: 'jsonl', split: 'dev', origin: 'gold' })
+  await page.getByTestId('tab-annotate').click()
+  await page.getByTestId('title-row').first().click()
+  await expect(page.getByTestId('title-text')).toContainText('苹果手机壳')
+  await page.getByTestId('span-row').first().click()
+  await page.keyboard.press('Alt+l')
+  await expect(page.getByTestId('occurrences-text')).toContainText('Label 2 more “苹果” in 2 titles (1 weak spans confirmed)')
+  await expect(page.getByTestId('occurrences-text')).toContainText('1 in reviewed or dev/test titles are left alone')
+  expect((await studio.api('project.stats')).byOrigin).toMatchObject({ gold: 0, weak: 2 })
+  await page.getByTestId('occurrences-yes').click()
+  await expect(page.getByTestId('editor-message')).toContainText('Labelled 2 more places in 2 titles')
+  expect((await studio.api('titles.get', { id: 2 })).spans.map((s) => [s.type, s.origin])).toEqual([['品牌', 'gold']])
+  expect((await studio.api('titles.get', { id: 4 })).spans).toEqual([])
+})

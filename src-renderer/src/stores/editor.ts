@@ -4,6 +4,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { Span, TitleWithSpans } from '../../../src-main/shared/types'
+import type { OccurrencesResult } from '../../../src-main/shared/api'
 import { call } from '../api/client'
 import { useTitlesStore } from './titles'
 import { useTypesStore } from './types'
@@ -44,6 +45,9 @@ export const useEditorStore = defineStore('editor', () => {
   let loadSeq = 0
   let refreshSeq = 0
 
+  /** Alt+L's preview: what labelling every occurrence would do, shown for confirmation. */
+  const occurrences = ref<(OccurrencesResult & { spanId: number; text: string }) | null>(null)
+
   async function load(id: number, index?: number): Promise<void> {
     // Loading the title that is already open (the list re-selecting it after a filter or a count
     // came back) must not throw away what the analyst is doing: cursor, selection, open palette.
@@ -51,6 +55,7 @@ export const useEditorStore = defineStore('editor', () => {
       if (index !== undefined) useTitlesStore().currentIndex = index
       return refresh()
     }
+    occurrences.value = null
     const seq = ++loadSeq
     const t = await call('titles.get', { id })
     if (seq !== loadSeq) return
@@ -216,13 +221,29 @@ export const useEditorStore = defineStore('editor', () => {
     })
   }
 
+  /** Alt+L: count first (nothing is written), then `applyOccurrences` after the analyst confirms. */
   function labelOccurrences(): Promise<unknown> {
     return run(async () => {
       const s = selectedSpan.value
-      if (!s) return say('Select a span first', true)
-      const r = await call('spans.labelOccurrences', { spanId: s.id })
+      if (!s || !title.value) return say('Select a span first', true)
+      const r = await call('spans.labelOccurrences', { spanId: s.id, dryRun: true })
+      occurrences.value = { ...r, spanId: s.id, text: Array.from(title.value.text).slice(s.start, s.end).join('') }
+    })
+  }
+
+  function applyOccurrences(includeProtected: boolean): Promise<unknown> {
+    return run(async () => {
+      const o = occurrences.value
+      occurrences.value = null
+      if (!o) return
+      const r = await call('spans.labelOccurrences', { spanId: o.spanId, includeProtected })
       await refresh()
-      say(`Labelled ${r.created} more occurrence(s) in ${r.titleIds.length} title(s)${r.skipped ? `; ${r.skipped} skipped (overlap)` : ''}`)
+      const n = r.created + r.confirmed
+      say(
+        `Labelled ${n} more ${n === 1 ? 'place' : 'places'} in ${r.titleIds.length} ${r.titleIds.length === 1 ? 'title' : 'titles'}` +
+          (r.confirmed ? ` (${r.confirmed} weak confirmed)` : '') +
+          (r.protected ? `; ${r.protected} in reviewed or dev/test titles left alone` : ''),
+      )
     })
   }
 
@@ -289,6 +310,6 @@ export const useEditorStore = defineStore('editor', () => {
     title, chars, cursor, anchor, selection, selectedSpanId, selectedSpan, spanAt, armed, paletteOpen, message,
     canUndo, canRedo,
     load, refresh, close, changed, applyType, createSpan, moveBoundary, setBoundary, deleteSelected, acceptAll,
-    toggleReviewed, reviewModelSpan, labelOccurrences, history, go, moveCursor, selectSpan, cycleSpan, say, idle,
+    toggleReviewed, reviewModelSpan, labelOccurrences, applyOccurrences, occurrences, history, go, moveCursor, selectSpan, cycleSpan, say, idle,
   }
 })

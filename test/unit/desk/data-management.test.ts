@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { importInto } from '../../../src-main/services/import'
 import { listImports, previewImport, undoImport } from '../../../src-main/services/io/imports'
 import { bulkTitles, resplit } from '../../../src-main/services/titles/bulk'
+import { labelOccurrences } from '../../../src-main/services/titles/occurrences'
 import { sniffFormat } from '../../../src-main/io/sniff'
 import { Project } from '../../../src-main/services/project'
 import { Studio } from '../../../src-main/services/studio'
@@ -225,5 +226,43 @@ describe('imports that cannot shred a file', () => {
     expect(pv).toMatchObject({ format: 'conll', detected: true, spans: 1, repairedTags: 1, warnings: [] })
     expect(pv.titles).toEqual([{ text: '苹果壳', source: `${f}:1`, spans: [{ start: 0, end: 2, type: '品牌' }] }])
     expect(dumpProject(path)).toEqual(before)
+  })
+})
+
+describe('Alt+L: label every occurrence (problem 7)', () => {
+  it('confirms identical weak places, leaves reviewed and dev/test titles alone unless asked, previews first', async () => {
+    const p2 = await makeProject(
+      dir,
+      [
+        { text: '苹果手机壳', label: [[0, 2, '品牌']] }, // 1: the source (weak)
+        { text: '苹果数据线', label: [[0, 2, '品类']] }, // 2: identical weak place → confirmed as 品牌
+        { text: '大苹果汁', label: [[0, 2, '修饰']] }, // 3: overlapping weak span of other bounds → skipped
+        { text: '新款苹果', label: [] }, // 4: free → created
+      ],
+      { name: 'occ.sqlite', origin: 'weak', split: 'train' },
+    )
+    const dev = writeJsonl(join(dir, 'dev.jsonl'), [{ text: '苹果耳机', label: [] }])
+    await importInto(p2, { path: dev, format: 'jsonl', split: 'dev' }) // 5: evaluation data
+    const p = Project.open(p2)
+    try {
+      p.setStatus([4], 'reviewed')
+      const src = p.getTitle(1).spans[0]!
+      const before = dumpProject(p2)
+      const preview = labelOccurrences(p, { spanId: src.id, dryRun: true })
+      expect(preview).toEqual({ created: 0, confirmed: 1, skipped: 1, protected: 2, titleIds: [2], applied: false })
+      expect(dumpProject(p2)).toEqual(before)
+      const r = labelOccurrences(p, { spanId: src.id })
+      expect(r).toMatchObject({ created: 0, confirmed: 1, protected: 2, applied: true })
+      expect(p.getTitle(2).spans.map((s) => [s.start, s.end, s.type, s.origin])).toEqual([[0, 2, '品牌', 'gold']])
+      expect(p.getTitle(4).spans).toEqual([])
+      expect(p.getTitle(5).spans).toEqual([])
+      const all = labelOccurrences(p, { spanId: src.id, includeProtected: true })
+      expect(all).toMatchObject({ created: 2, confirmed: 0, protected: 0, titleIds: [4, 5] })
+      p.undo()
+      p.undo()
+      expect(p.getTitle(2).spans.map((s) => [s.type, s.origin])).toEqual([['品类', 'weak']])
+    } finally {
+      p.close()
+    }
   })
 })
