@@ -47,7 +47,7 @@ const USAGE = `usage: ner-studio <command> …
          (the run's spans on unreviewed titles as origin model, with confidence; never over other spans)
   queue    <project.sqlite> [--run <id>] [--limit N] [--json]   (unreviewed titles, least confident first)
   accept   <project.sqlite> (--type T [--min-confidence X] [--run <id>] | --title ID)   (model spans → gold)
-  reject   <project.sqlite> (--type T [--min-confidence X] [--run <id>] | --title ID)   (model spans deleted)
+  reject   <project.sqlite> (--type T [--min-confidence X | --below X] [--run <id>] | --title ID)   (model spans deleted)
   titles <project.sqlite> [--split S] [--status S] [--type T] [--origin O] [--search X] [--disagrees-with RUN]
          [--ids 1,2,…] (--mark reviewed|unreviewed | --move-to SPLIT | --delete | --delete-spans ORIGIN)
          [--dry-run] [--json]   (every title of the filter, or the ids, in ONE undoable step)

@@ -206,7 +206,7 @@ describe('Studio.handle', () => {
     expect(await codeOf(c('preannotate.run', { runId: 99 }))).toBe('not_found')
     expect(await codeOf(c('preannotate.accept', { spanId: weak.id }))).toBe('bad_request')
     expect(await c('preannotate.reject', { titleId: 1 })).toEqual({ changed: 0, titleIds: [] })
-    expect(await c('preannotate.queue')).toEqual({ total: 0, items: [] })
+    expect(await c('preannotate.queue')).toEqual({ total: 0, items: [], waiting: [] })
     expect(await c('preannotate.count', { type: '品牌', minConfidence: 0.5 })).toEqual({ spans: 0, titles: 0 })
     expect(await c('titles.bulk', { target: { ids: [2] }, action: { mark: 'reviewed' }, dryRun: true })).toMatchObject({ titles: 1 })
     expect(await c('titles.resplit', { from: 'dev', dev: 0, test: 0.5, seed: 1, dryRun: true })).toMatchObject({ applied: false })
