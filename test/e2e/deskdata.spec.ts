@@ -5,6 +5,7 @@
 // mark imported gold reviewed in bulk (10, 11), no warning before training on a handful of titles.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { test, expect } from './fixtures/studio'
 
 const CONLL = ['小 B-8', '米 I-8', '手 B-4', '环 I-4', '', '苹 B-8', '果 I-8', '壳 O', ''].join('\n')
@@ -133,4 +134,40 @@ test('problem 7: Alt+L on weak data confirms identical weak places, previews its
   await expect(page.getByTestId('editor-message')).toContainText('Labelled 2 more places in 2 titles')
   expect((await studio.api('titles.get', { id: 2 })).spans.map((s) => [s.type, s.origin])).toEqual([['品牌', 'gold']])
   expect((await studio.api('titles.get', { id: 4 })).spans).toEqual([])
+})
+
+test('problem 8: after a reload the pre-annotate screen picks the run whose spans wait, rejects below a threshold, recounts after undo', async ({ studio, page }) => {
+  await studio.open()
+  await studio.importFile(studio.jsonl('t.jsonl', [{ text: '华为手机' }, { text: '小米电视' }, { text: '红色外套' }]), { format: 'jsonl', split: 'train' })
+  // Two trained runs; only the older one has pre-annotated spans waiting (as after a reload).
+  const db = new Database(studio.projectPath)
+  const type = Number(db.prepare(`INSERT INTO entity_types (name, color, created_at) VALUES ('品牌', '#2f6feb', 0)`).run().lastInsertRowid)
+  for (const id of [1, 2]) {
+    db.prepare(`INSERT INTO runs (id, preset, config, status, created_at) VALUES (?, 'bilstm-crf', '{}', 'done', ?)`).run(id, id)
+    db.prepare(`INSERT INTO checkpoints (run_id, manifest, weights) VALUES (?, '{}', x'00')`).run(id)
+  }
+  const span = db.prepare(`INSERT INTO spans (title_id, start, end, type_id, origin, run_id, confidence, created_at) VALUES (?, 0, 2, ?, 'model', 1, ?, 0)`)
+  span.run(1, type, 0.3)
+  span.run(2, type, 0.95)
+  db.close()
+  await page.reload()
+  await expect(page.locator('[data-app-state="ready"]')).toBeVisible()
+  await page.getByTestId('tab-preannotate').click()
+  await expect(page.getByTestId('pre-run')).toHaveValue('1')
+  await expect(page.getByTestId('queue-row')).toHaveCount(2)
+  // The newest run has nothing waiting: the screen says where the spans are instead of "Nothing to review".
+  await page.getByTestId('pre-run').selectOption('2')
+  await expect(page.getByTestId('queue-empty')).toContainText('run 1 has 2 in 2 titles')
+  await page.getByTestId('queue-switch').click()
+  await expect(page.getByTestId('queue-row')).toHaveCount(2)
+  // Reject the unsure ones: below 0.90.
+  await page.getByTestId('bulk-direction').selectOption({ label: '<' })
+  await expect(page.getByTestId('bulk-preview')).toContainText('1 品牌 model span(s) at < 0.90 in 1 title(s)')
+  await page.getByTestId('bulk-reject').click()
+  await expect(page.getByTestId('queue-row')).toHaveCount(1)
+  expect((await studio.api('titles.get', { id: 1 })).spans).toEqual([])
+  // Undone elsewhere (another window, the editor): the counts here follow.
+  await studio.api('history.undo')
+  await expect(page.getByTestId('queue-row')).toHaveCount(2)
+  await expect(page.getByTestId('bulk-preview')).toContainText('1 品牌 model span(s) at < 0.90')
 })
