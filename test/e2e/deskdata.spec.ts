@@ -171,3 +171,35 @@ test('problem 8: after a reload the pre-annotate screen picks the run whose span
   await expect(page.getByTestId('queue-row')).toHaveCount(2)
   await expect(page.getByTestId('bulk-preview')).toContainText('1 品牌 model span(s) at < 0.90')
 })
+
+test('problem 9: the least-confident queue is a review stream — ↓ goes to the next in the queue, Enter accepts and moves on', async ({ studio, page }) => {
+  await studio.open()
+  const lines = [{ text: '华为手机' }, { text: '小米电视' }, { text: '红色外套' }, { text: '苹果耳机' }]
+  await studio.importFile(studio.jsonl('t.jsonl', lines), { format: 'jsonl', split: 'train' })
+  const db = new Database(studio.projectPath)
+  const type = Number(db.prepare(`INSERT INTO entity_types (name, color, created_at) VALUES ('品牌', '#2f6feb', 0)`).run().lastInsertRowid)
+  db.prepare(`INSERT INTO runs (id, preset, config, status, created_at) VALUES (1, 'bilstm-crf', '{}', 'done', 1)`).run()
+  db.prepare(`INSERT INTO checkpoints (run_id, manifest, weights) VALUES (1, '{}', x'00')`).run()
+  const span = db.prepare(`INSERT INTO spans (title_id, start, end, type_id, origin, run_id, confidence, created_at) VALUES (?, 0, 2, ?, 'model', 1, ?, 0)`)
+  span.run(3, type, 0.2) // least confident first: 3, then 1
+  span.run(1, type, 0.6)
+  db.close()
+  await page.reload()
+  await page.getByTestId('tab-preannotate').click()
+  await expect(page.getByTestId('queue-row')).toHaveCount(2)
+  await page.getByTestId('queue-open').first().click()
+  await expect(page.getByTestId('title-text')).toContainText('红色外套')
+  await expect(page.getByTestId('stream-progress')).toHaveText('1 / 2')
+  await page.getByTestId('title-text').focus()
+  await page.keyboard.press('ArrowDown') // skip: the next in the queue is title 1, not title 4
+  await expect(page.getByTestId('title-text')).toContainText('华为手机')
+  await expect(page.getByTestId('stream-progress')).toHaveText('2 / 2')
+  await page.keyboard.press('ArrowUp') // back
+  await expect(page.getByTestId('title-text')).toContainText('红色外套')
+  await page.keyboard.press('Enter') // accept and next
+  await expect(page.getByTestId('title-text')).toContainText('华为手机')
+  expect((await studio.api('titles.get', { id: 3 })).status).toBe('reviewed')
+  expect((await studio.api('titles.get', { id: 1 })).status).toBe('unreviewed')
+  await page.getByTestId('stream-leave').click()
+  await expect(page.getByTestId('stream')).toHaveCount(0)
+})
