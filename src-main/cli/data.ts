@@ -7,7 +7,7 @@ import type { BulkAction } from '../shared/desk'
 import { ORIGINS, REVIEW_STATUSES, SPLITS, type Origin, type ReviewStatus, type Split } from '../shared/types'
 import { bulkTitles, resplit } from '../services/titles/bulk'
 import { listImports, undoImport } from '../services/io/imports'
-import { Project } from '../services/project'
+import { Project } from '../services/project/project'
 import { UsageError } from './train'
 
 function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], flag: string): T | undefined {

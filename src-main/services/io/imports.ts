@@ -17,7 +17,7 @@ import { StudioError } from '../../shared/errors'
 import { chars } from '../../shared/text'
 import { openReader } from '../../io/readers'
 import { sniffFormat, suspectImport, TAG_LINE } from '../../io/sniff'
-import type { Project } from '../project'
+import type { Project } from '../project/project'
 
 interface ImportRow {
   id: number

@@ -8,7 +8,10 @@ import type { BulkAction, BulkRequest, BulkResult, ResplitRequest, ResplitResult
 import { StudioError } from '../../shared/errors'
 import { ORIGINS, REVIEW_STATUSES, SPLITS, type ReviewStatus, type Split } from '../../shared/types'
 import { makeRng, shuffle } from '../../ml/train/rng'
-import { titleRecord, type Project, type SpanRow } from '../project'
+import type { Project } from '../project/project'
+import { edit, titleRecord } from '../project/history'
+import type { SpanRow } from '../project/rows'
+import { titleWhere } from './titles'
 
 /** The ids of the target titles, ascending. Paging fields of a query are ignored: a filter means all of it. */
 export function targetIds(project: Project, target: TitleTarget): number[] {
@@ -25,7 +28,7 @@ export function targetIds(project: Project, target: TitleTarget): number[] {
     throw new StudioError('bad_request', 'the target is {query: a title filter} or {ids: [title ids]}')
   }
   const { offset: _o, limit: _l, skipTotal: _s, ...q } = target.query as TitleQuery
-  const { where, params } = project.titleWhere(q)
+  const { where, params } = titleWhere(q)
   const w = where.length ? `WHERE ${where.join(' AND ')}` : ''
   return (project.db.prepare(`SELECT t.id FROM titles t ${w} ORDER BY t.id`).pluck().all(...params) as number[])
 }
@@ -60,7 +63,7 @@ export function bulkTitles(project: Project, req: BulkRequest): BulkResult {
     const label = 'mark' in a ? `mark ${plural(todo.length, 'title')} ${a.mark}` : `move ${plural(todo.length, 'title')} to ${a.moveTo}`
     const result = { titles: ids.length, changed: todo.length, spans: 0, label, applied: false }
     if (req.dryRun || todo.length === 0) return result
-    project.edit(label, (ops) => {
+    edit(db, label, (ops) => {
       const set = db.prepare(`UPDATE titles SET ${field} = ?, updated_at = ? WHERE id = ?`)
       const now = Date.now()
       for (const id of todo) {
@@ -84,7 +87,7 @@ export function bulkTitles(project: Project, req: BulkRequest): BulkResult {
     const label = `delete ${plural(rows.length, `${a.deleteSpans} span`)} in ${plural(changed, 'title')}`
     const result = { titles: ids.length, changed, spans: rows.length, label, applied: false }
     if (req.dryRun || rows.length === 0) return result
-    project.edit(label, (ops) => {
+    edit(db, label, (ops) => {
       const del = db.prepare('DELETE FROM spans WHERE id = ?')
       for (const row of rows) {
         del.run(row.id)
@@ -103,7 +106,7 @@ export function bulkTitles(project: Project, req: BulkRequest): BulkResult {
   const label = `delete ${plural(ids.length, 'title')}`
   const result = { titles: ids.length, changed: ids.length, spans, label, applied: false }
   if (req.dryRun || ids.length === 0) return result
-  project.edit(label, (ops) => {
+  edit(db, label, (ops) => {
     const del = db.prepare('DELETE FROM titles WHERE id = ?')
     for (const id of ids) {
       const rec = titleRecord(db, id)!
@@ -138,7 +141,7 @@ export function resplit(project: Project, req: ResplitRequest): ResplitResult {
   const label = `re-split ${plural(ids.length, `${req.from} title`)}: ${nDev} to dev, ${nTest} to test (seed ${req.seed})`
   const result = { titles: ids.length, dev: nDev, test: nTest, label, applied: false }
   if (req.dryRun || moves.length === 0) return result
-  project.edit(label, (ops) => {
+  edit(db, label, (ops) => {
     const set = db.prepare('UPDATE titles SET split = ?, updated_at = ? WHERE id = ?')
     const now = Date.now()
     for (const [id, to] of moves) {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { runCli } from '../../helpers/cli'
 import { makeProject } from '../../helpers/project'
 import { tmpDir } from '../../helpers/tmp'
-import { Project } from '../../../src-main/services/project'
+import { Project } from '../../../src-main/services/project/project'
 
 function splits(path: string): Record<string, number> {
   const p = Project.open(path, { readonly: true })

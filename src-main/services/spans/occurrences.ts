@@ -8,7 +8,9 @@
 import type { OccurrencesRequest, OccurrencesResult } from '../../shared/api'
 import { StudioError } from '../../shared/errors'
 import { cpLength, cpSlice } from '../../shared/text'
-import type { Project, SpanRow } from '../project'
+import type { Project } from '../project/project'
+import { edit } from '../project/history'
+import type { SpanRow } from '../project/rows'
 
 export function labelOccurrences(project: Project, req: OccurrencesRequest): OccurrencesResult {
   const db = project.db
@@ -63,7 +65,7 @@ export function labelOccurrences(project: Project, req: OccurrencesRequest): Occ
     applied: false,
   }
   if (req.dryRun || creates.length + confirms.length === 0) return result
-  project.edit(`label every "${needle}" as ${typeName}`, (ops) => {
+  edit(db, `label every "${needle}" as ${typeName}`, (ops) => {
     const ins = db.prepare(
       'INSERT INTO spans (title_id, start, end, type_id, origin, run_id, confidence, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     )
