@@ -11,6 +11,7 @@ import { chars } from '../../shared/text'
 import { openReader } from '../../io/readers'
 import { sniffFormat, suspectImport, TAG_LINE } from '../../io/sniff'
 import { Project } from '../project/project'
+import { busyError } from '../../store/db'
 
 export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void
@@ -57,7 +58,12 @@ export async function importInto(projectPath: string, req: ImportRequest, opts: 
     opts.onProgress({ file: fileName, bytesRead: reader.bytesRead(), bytesTotal: reader.bytesTotal, titles, spans })
   }
 
-  db.exec('BEGIN IMMEDIATE')
+  try {
+    db.exec('BEGIN IMMEDIATE')
+  } catch (e) {
+    project.close()
+    throw busyError(e) ?? e
+  }
   try {
     const now = Date.now()
     // The import's row comes first: its titles point at it, so `imports.undo` can take them out again.
