@@ -17,6 +17,7 @@ import { applyDictionaries, importGazetteerInto, listDictionaries } from '../ser
 import { asyncTransaction, busyError } from '../store/db'
 import { cmdEvaluate, cmdPredict, cmdPresets, cmdTrain, UsageError } from './train'
 import { cmdAccept, cmdPreannotate, cmdQueue } from './review'
+import { cmdImports, cmdSplit, cmdTitles } from './data'
 
 const USAGE = `usage: ner-studio <command> …
 
@@ -49,7 +50,15 @@ const USAGE = `usage: ner-studio <command> …
          (the run's spans on unreviewed titles as origin model, with confidence; never over other spans)
   queue    <project.sqlite> [--run <id>] [--limit N] [--json]   (unreviewed titles, least confident first)
   accept   <project.sqlite> (--type T [--min-confidence X] [--run <id>] | --title ID)   (model spans → gold)
-  reject   <project.sqlite> (--type T [--min-confidence X] [--run <id>] | --title ID)   (model spans deleted)
+  reject   <project.sqlite> (--type T [--min-confidence X | --below X] [--run <id>] | --title ID)   (model spans deleted)
+  titles <project.sqlite> [--split S] [--status S] [--type T] [--origin O] [--search X] [--disagrees-with RUN]
+         [--ids 1,2,…] (--mark reviewed|unreviewed | --move-to SPLIT | --delete | --delete-spans ORIGIN)
+         [--dry-run] [--json]   (every title of the filter, or the ids, in ONE undoable step)
+  split  <project.sqlite> --from train [--dev 0.1] [--test 0.1] [--seed 1] [--dry-run] [--json]
+         (a reproducible random share of --from goes to dev and test; one undoable step)
+  imports <project.sqlite> [--json] | --undo ID [--force]
+         (every import with its titles; --undo deletes the titles an import created, --force also
+          those reviewed since)
   serve  [project.sqlite] [--port N]   (headless server on 127.0.0.1, prints its URL; default: the demo project)
 `
 
@@ -104,6 +113,7 @@ async function cmdImport(argv: string[]): Promise<void> {
     `imported ${r.titles} titles and ${r.spans} spans (${r.typesCreated} new entity types) from ${r.file} [${r.format}] in ${r.seconds.toFixed(1)} s` +
       (r.repairedTags ? `; repaired ${r.repairedTags} stray tags` : ''),
   )
+  for (const w of r.warnings) process.stderr.write(`ner-studio: warning: ${w}\n`)
 }
 
 async function cmdExport(argv: string[]): Promise<void> {
@@ -347,6 +357,15 @@ export async function main(argv: string[]): Promise<number> {
         return 0
       case 'reject':
         cmdAccept(rest, true)
+        return 0
+      case 'titles':
+        cmdTitles(rest)
+        return 0
+      case 'split':
+        cmdSplit(rest)
+        return 0
+      case 'imports':
+        cmdImports(rest)
         return 0
       case undefined:
       case 'help':

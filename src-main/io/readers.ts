@@ -40,16 +40,8 @@ export interface TitleReader {
 /** Longest title accepted, in code points. */
 export const MAX_TITLE_CHARS = 10_000
 
-/** Guess the format from the path: a folder is the study's, then by extension. */
-export function detectFormat(path: string): ImportFormat {
-  if (!existsSync(path)) throw new InputError(path, 0, 'no such file or folder')
-  if (statSync(path).isDirectory()) return 'seed'
-  const lower = path.toLowerCase()
-  if (lower.endsWith('.jsonl') || lower.endsWith('.json')) return 'jsonl'
-  if (lower.endsWith('.csv')) return 'csv'
-  if (/\.(conll|bio|bioes|bieos|iob|iobes|tsv)$/.test(lower)) return 'conll'
-  return 'text'
-}
+/** Guess the format: a folder is the study's, then the first lines with the name (io/sniff.ts). */
+export { sniffFormat as detectFormat } from './sniff'
 
 const IMPORT_FORMATS: readonly string[] = ['seed', 'conll', 'jsonl', 'text', 'csv'] satisfies ImportFormat[]
 

@@ -26,6 +26,9 @@ import { RecentProjects } from './project/recent'
 import { TrainingJobs } from './runs/jobs'
 import { compareRuns, evalRun, evalTitles, getRun, preannotate, preannotateQueue, presetsList } from './runs/evaluation'
 import type { Spawner } from '../trainer/host'
+import { bulkTitles, resplit } from './titles/bulk'
+import { labelOccurrences } from './spans/occurrences'
+import { listImports, previewImport, undoImport } from './io/imports'
 
 type Handlers = { [K in RequestName]: (args: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>> }
 type Listener = <E extends EventName>(name: E, payload: Events[E]) => void
@@ -129,9 +132,9 @@ export class Studio {
       'titles.counts': (q) => this.p().countTitles(q ?? {}),
       'titles.neighbor': (a) => this.p().neighbor(a),
       'spans.acceptAll': ({ titleId }) => this.changed('spans', this.writable().acceptAll(titleId), [titleId]),
-      'spans.labelOccurrences': ({ spanId }) => {
-        const r = this.writable().labelOccurrences(spanId)
-        return this.changed('spans', r, r.titleIds)
+      'spans.labelOccurrences': (req) => {
+        const r = labelOccurrences(req.dryRun ? this.p() : this.writable(), req)
+        return r.applied ? this.changed('spans', r, r.titleIds) : r
       },
       // ---- weak labelling and export ----
       'dicts.list': (q) => listDictionaries(this.p().db, undefined, q?.minLength ?? 1),
@@ -187,6 +190,18 @@ export class Studio {
       },
       'preannotate.queue': (q) => preannotateQueue(this.p().db, q ?? {}),
       'preannotate.count': (sel) => this.p().countModelSpans(sel),
+      // ---- the analyst's desk, data management (issue 12) ----
+      'titles.bulk': (req) => {
+        const r = bulkTitles(req.dryRun ? this.p() : this.writable(), req)
+        return r.applied ? this.changed('deleteTitles' in req.action ? 'project' : 'titles', r) : r
+      },
+      'titles.resplit': (req) => {
+        const r = resplit(req.dryRun ? this.p() : this.writable(), req)
+        return r.applied ? this.changed('titles', r) : r
+      },
+      'imports.list': () => listImports(this.p()),
+      'imports.undo': (req) => this.changed('project', undoImport(this.writable(), req)),
+      'import.preview': (req) => previewImport(req),
     }
   }
 

@@ -209,7 +209,7 @@ export interface PreannotateResult {
 export type ModelSpanSelector =
   | { spanId: number }
   | { titleId: number }
-  | { type: string; minConfidence?: number; runId?: number }
+  | { type: string; minConfidence?: number; runId?: number; below?: boolean }
 
 export interface ModelSpanEditResult {
   changed: number
@@ -236,6 +236,8 @@ export interface QueueQuery {
 export interface QueueResult {
   total: number
   items: QueueItem[]
+  /** Every run with model spans waiting on unreviewed titles (whatever runId asked), newest run first. */
+  waiting: { runId: number; spans: number; titles: number }[]
 }
 
 export type { Span }

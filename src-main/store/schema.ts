@@ -143,6 +143,14 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // 5: imports can be undone (issue 12). A title remembers the import that created it; an undone
+  // import keeps its row (the list shows it as undone) with undone_at set. Titles imported before
+  // this migration have NULL import_id: their imports cannot be undone by id.
+  `
+  ALTER TABLE titles ADD COLUMN import_id INTEGER REFERENCES imports (id) ON DELETE SET NULL;
+  CREATE INDEX titles_import ON titles (import_id) WHERE import_id IS NOT NULL;
+  ALTER TABLE imports ADD COLUMN undone_at INTEGER;
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -3,9 +3,17 @@
 
 import type { HistoryResult } from '../../shared/api'
 import { StudioError } from '../../shared/errors'
-import type { ReviewStatus } from '../../shared/types'
+import type { ReviewStatus, Split } from '../../shared/types'
 import { writeTransaction, type DB } from '../../store/db'
 import { checkSpanPlace, insertSpanRow, insertTypeRow, touch, updateSpanRow, updateTypeRow, type SpanRow, type TypeRow } from './rows'
+
+/** A title row as stored, with what goes with it when it is deleted (for undoing a delete). */
+export interface TitleRecord {
+  row: Record<string, unknown> & { id: number }
+  spans: SpanRow[]
+  predictions: { run_id: number; spans: string }[]
+  dictionarySpans: { span_id: number; dictionary_id: number }[]
+}
 
 /** One reversible operation; a history entry is a list of them. */
 export type Op =
@@ -16,6 +24,9 @@ export type Op =
   | { k: 'type+'; row: TypeRow }
   | { k: 'type-'; row: TypeRow }
   | { k: 'type~'; before: TypeRow; after: TypeRow }
+  | { k: 'split'; titleId: number; before: Split; after: Split }
+  | { k: 'title-'; rec: TitleRecord }
+  | { k: 'title+'; rec: TitleRecord }
 
 const HISTORY_LIMIT = 10_000
 
@@ -136,6 +147,15 @@ function applyOp(db: DB, op: Op, label: string, verb: string): void {
       case 'type~':
         updateTypeRow(db, op.after)
         break
+      case 'split':
+        db.prepare('UPDATE titles SET split = ?, updated_at = ? WHERE id = ?').run(op.after, Date.now(), op.titleId)
+        break
+      case 'title-':
+        db.prepare('DELETE FROM titles WHERE id = ?').run(op.rec.row.id)
+        break
+      case 'title+':
+        restoreTitle(db, op.rec)
+        break
     }
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e)
@@ -159,7 +179,45 @@ function invert(op: Op): Op {
       return { k: 'type+', row: op.row }
     case 'type~':
       return { k: 'type~', before: op.after, after: op.before }
+    case 'split':
+      return { k: 'split', titleId: op.titleId, before: op.after, after: op.before }
+    case 'title-':
+      return { k: 'title+', rec: op.rec }
+    case 'title+':
+      return { k: 'title-', rec: op.rec }
   }
+}
+
+/** A title as stored with its spans, predictions and dictionary links (deleting it cascades them). */
+export function titleRecord(db: DB, id: number): TitleRecord | null {
+  const row = db.prepare('SELECT * FROM titles WHERE id = ?').get(id) as TitleRecord['row'] | undefined
+  if (!row) return null
+  return {
+    row,
+    spans: db.prepare('SELECT * FROM spans WHERE title_id = ? ORDER BY id').all(id) as SpanRow[],
+    predictions: db.prepare('SELECT run_id, spans FROM predictions WHERE title_id = ?').all(id) as TitleRecord['predictions'],
+    dictionarySpans: db
+      .prepare('SELECT d.span_id, d.dictionary_id FROM dictionary_spans d JOIN spans s ON s.id = d.span_id WHERE s.title_id = ?')
+      .all(id) as TitleRecord['dictionarySpans'],
+  }
+}
+
+/** Put a deleted title back as it was (same ids); rows of a run or dictionary deleted since are left out. */
+function restoreTitle(db: DB, rec: TitleRecord): void {
+  const cols = Object.keys(rec.row)
+  db.prepare(`INSERT INTO titles (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(
+    ...cols.map((c) => rec.row[c]),
+  )
+  for (const s of rec.spans) {
+    const run = s.run_id !== null && db.prepare('SELECT 1 FROM runs WHERE id = ?').get(s.run_id) ? s.run_id : null
+    insertSpanRow(db, { ...s, run_id: run }, true)
+  }
+  const insPred = db.prepare('INSERT INTO predictions (run_id, title_id, spans) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM runs WHERE id = ?)')
+  for (const p of rec.predictions) insPred.run(p.run_id, rec.row.id, p.spans, p.run_id)
+  const insDict = db.prepare(
+    'INSERT INTO dictionary_spans (span_id, dictionary_id) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM dictionaries WHERE id = ?)',
+  )
+  for (const d of rec.dictionarySpans) insDict.run(d.span_id, d.dictionary_id, d.dictionary_id)
 }
 
 function titleIdsOf(ops: Op[]): number[] {
@@ -167,7 +225,8 @@ function titleIdsOf(ops: Op[]): number[] {
   for (const op of ops) {
     if (op.k === 'span+' || op.k === 'span-') ids.add(op.row.title_id)
     else if (op.k === 'span~') ids.add(op.after.title_id)
-    else if (op.k === 'status') ids.add(op.titleId)
+    else if (op.k === 'status' || op.k === 'split') ids.add(op.titleId)
+    else if (op.k === 'title-' || op.k === 'title+') ids.add(op.rec.row.id)
   }
   return [...ids]
 }

@@ -9,7 +9,6 @@ import type {
   HistoryResult,
   Neighbor,
   NeighborQuery,
-  OccurrencesResult,
   ProjectInfo,
   SpanCreate,
   SpanUpdate,
@@ -129,9 +128,6 @@ export class Project {
   }
   acceptAll(titleId: number): { accepted: number } {
     return spans.acceptAll(this.db, titleId)
-  }
-  labelOccurrences(spanId: number): OccurrencesResult {
-    return spans.labelOccurrences(this.db, spanId)
   }
   countModelSpans(sel: ModelSpanSelector): { spans: number; titles: number } {
     return model.countModelSpans(this.db, sel)

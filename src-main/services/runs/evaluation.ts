@@ -360,5 +360,11 @@ export function preannotateQueue(db: DB, q: QueueQuery = {}): QueueResult {
       WHERE s.title_id = ? AND s.origin = 'model'${run} ORDER BY s.start`,
   )
   const runArg = q.runId !== undefined ? [q.runId] : []
-  return { total, items: items.map((i) => ({ ...i, spans: spansOf.all(i.id, ...runArg) as QueueResult['items'][number]['spans'] })) }
+  const waiting = db
+    .prepare(
+      `SELECT s.run_id AS runId, count(*) AS spans, count(DISTINCT s.title_id) AS titles FROM spans s JOIN titles t ON t.id = s.title_id
+        WHERE s.origin = 'model' AND t.status = 'unreviewed' AND s.run_id IS NOT NULL GROUP BY s.run_id ORDER BY s.run_id DESC`,
+    )
+    .all() as QueueResult['waiting']
+  return { total, items: items.map((i) => ({ ...i, spans: spansOf.all(i.id, ...runArg) as QueueResult['items'][number]['spans'] })), waiting }
 }

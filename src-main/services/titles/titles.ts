@@ -10,7 +10,7 @@ import { zero } from '../project/rows'
 import { spansOf } from '../spans/spans'
 
 /** The WHERE clause of a title query; `skip` leaves one facet out (for counts per filter value). */
-function titleWhere(q: TitleQuery, skip?: 'split' | 'status' | 'origin'): { where: string[]; params: unknown[] } {
+export function titleWhere(q: TitleQuery, skip?: 'split' | 'status' | 'origin'): { where: string[]; params: unknown[] } {
   const where: string[] = []
   const params: unknown[] = []
   if (q.split !== undefined && skip !== 'split') {
