@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { autoConfig, factsOf } from '../../../src-main/ml/models/auto'
 import { validateConfig } from '../../../src-main/ml/models/presets'
+import { learnTitleEmbeddings } from '../../../src-main/ml/embeddings'
 import { pseudoLabel, trainRecipe } from '../../../src-main/ml/train/recipe'
 import type { Example } from '../../../src-main/shared/training'
 import { TINY } from '../../helpers/tiny'
@@ -84,7 +85,10 @@ describe('auto', () => {
     config.selfTraining = { rounds: 2, minConfidence: 0.0, epochs: 1 }
     const evals: number[] = []
     const f1s: number[] = []
+    // auto starts from title embeddings: learnt here on the titles' text, as the trainer process does
+    const pretrained = learnTitleEmbeddings(TINY.map((e) => e.text), { dim: 16, bigramDim: config.model.bigramEmbedding ?? 0, seed: 1 })
     const r = await trainRecipe(config, weakTitles, TINY.slice(0, 4), {
+      pretrained,
       onEvent: (e) => {
         if (e.kind !== 'eval') return
         evals.push(e.epoch)
