@@ -55,7 +55,8 @@ class HttpError extends Error {
     super(message)
   }
 }
-const MIME: Record<string, string> = {
+/** Content types of the renderer's files (the server and the desktop shell's app:// protocol). */
+export const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',

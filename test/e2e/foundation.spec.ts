@@ -9,9 +9,24 @@ test('the renderer loads in a real browser through the token-protected server', 
   await expect(page.locator('.shell-note')).toContainText('browser mode')
 })
 
-test('a page without the token gets nothing', async ({ studio, page }) => {
+test('the token comes from the URL fragment: stripped from the address bar, kept for reloads, never a cookie', async ({ studio, page }) => {
+  expect(studio.server.url).toMatch(/\/#token=[0-9a-f]{48}$/)
+  await studio.open()
+  expect(page.url()).not.toContain(studio.server.token)
+  expect(await page.evaluate(() => sessionStorage.getItem('ner-studio-token'))).toBe(studio.server.token)
+  expect(await page.context().cookies()).toEqual([])
+  // A reload works from the tab's session storage.
+  await page.reload()
+  await expect(page.locator('[data-app-state="ready"]')).toBeVisible()
+  await expect(page.getByTestId('project-name')).toHaveText('project')
+})
+
+test('a page without the token gets the public shell but no data', async ({ studio, page }) => {
   const res = await page.goto(`http://127.0.0.1:${studio.server.port}/`)
-  expect(res?.status()).toBe(401)
+  expect(res?.status()).toBe(200)
+  const status = await page.evaluate(async () => (await fetch('/api/project.current', { method: 'POST' })).status)
+  expect(status).toBe(401)
+  await expect(page.getByTestId('project-name')).not.toHaveText('project')
 })
 
 test('import the seed sample from the browser and see Chinese titles rendered', async ({ studio, page }) => {
