@@ -47,8 +47,9 @@ const USAGE = `usage: ner-studio <command> …
   queue    <project.sqlite> [--run <id>] [--limit N] [--json]   (unreviewed titles, least confident first)
   accept   <project.sqlite> (--type T [--min-confidence X] [--run <id>] | --title ID)   (model spans → gold)
   reject   <project.sqlite> (--type T [--min-confidence X] [--run <id>] | --title ID)   (model spans deleted)
-  serve  [project.sqlite] [--port N] [--max-upload-mib N]   (headless server on 127.0.0.1, prints its URL
-         with the token in its #fragment; uploads up to N MiB, default 1024; default project: the demo)
+  serve  [project.sqlite] [--port N] [--max-upload-mib N] [--root DIR]   (headless server on 127.0.0.1, prints
+         its URL with the token in its #fragment; uploads up to N MiB, default 1024; --root: projects,
+         imports, exports and uploads only below DIR; default project: the demo)
 `
 
 
@@ -266,7 +267,7 @@ async function cmdServe(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { port: { type: 'string' }, token: { type: 'string' }, 'max-upload-mib': { type: 'string' } },
+    options: { port: { type: 'string' }, token: { type: 'string' }, 'max-upload-mib': { type: 'string' }, root: { type: 'string' } },
   })
   const port = values.port === undefined ? 0 : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0…65535, got "${values.port}"`)
@@ -279,6 +280,7 @@ async function cmdServe(argv: string[]): Promise<void> {
     projectPath,
     port,
     maxUpload: mib * 2 ** 20,
+    ...(values.root ? { root: values.root } : {}),
     ...(values.token ? { token: values.token } : {}),
   })
   // The first signal stops cleanly (half-open connections are cut, see server/http.ts); a second one exits at once.

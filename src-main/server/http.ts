@@ -4,7 +4,7 @@
 // Every response says `nosniff`; a stop ends half-open connections instead of waiting on them.
 
 import { randomBytes } from 'node:crypto'
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -16,6 +16,7 @@ import { isRequestName, type WireResult } from '../shared/api'
 import { StudioError } from '../shared/errors'
 import { Studio } from '../services/studio'
 import { appVersion } from '../services/version'
+import { confineArgs, confinedPath } from './confine'
 import { DEFAULT_MAX_UPLOAD, MAX_JSON_BODY, WS_PROTOCOL, declaredTooLarge, decodePath, hasToken, hostOk, originOk } from './guard'
 
 export interface ServerOptions {
@@ -28,6 +29,8 @@ export interface ServerOptions {
   note?: string | null
   /** Use this Studio instead of making one (Electron does not, tests may). */
   studio?: Studio
+  /** Confined mode: every path a request names must lie below this folder (see confine.ts). */
+  root?: string
   /** Largest accepted `/upload` in bytes (default DEFAULT_MAX_UPLOAD, 1 GiB). */
   maxUpload?: number
 }
@@ -83,10 +86,14 @@ export function findRendererDir(): string | null {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const token = opts.token ?? randomBytes(24).toString('hex')
   const studio = opts.studio ?? new Studio({ shell: 'server', version: appVersion(), note: opts.note ?? null })
-  if (opts.projectPath && !opts.studio) studio.open(opts.projectPath, !existsSync(opts.projectPath))
+  const root = opts.root ? realpathSync(opts.root) : null
+  if (opts.projectPath && !opts.studio) {
+    const project = root ? confinedPath(root, opts.projectPath) : opts.projectPath
+    studio.open(project, !existsSync(project))
+  }
   const rendererDir = opts.rendererDir ?? findRendererDir()
   const maxUpload = opts.maxUpload ?? DEFAULT_MAX_UPLOAD
-  const uploadDir = mkdtempSync(join(tmpdir(), 'ner-studio-upload-'))
+  const uploadDir = mkdtempSync(join(root ?? tmpdir(), root ? '.ner-studio-upload-' : 'ner-studio-upload-'))
   let port = 0
 
   const send = (res: ServerResponse, status: number, body: unknown): void => {
@@ -129,7 +136,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         try {
           if (!isRequestName(name)) throw new StudioError('bad_request', `unknown request "${name}"`)
           const body = await readBody(req, MAX_JSON_BODY)
-          const args = body.length ? (JSON.parse(body) as unknown) : undefined
+          const parsed = body.length ? (JSON.parse(body) as unknown) : undefined
+          const args = root ? confineArgs(root, name, parsed) : parsed
           result = { ok: true, result: await studio.handle(name, args as never) }
         } catch (e) {
           if (e instanceof HttpError) return refuse(res, e.status, e.code, e.message)
@@ -176,9 +184,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       else res.destroy()
     })
   })
-  // A client that sends half a request may not hold the server (nor its stop) for long.
-  server.headersTimeout = 10_000
-  server.requestTimeout = 10 * 60_000
+  // Node's own headersTimeout/requestTimeout (60 s / 300 s) bound half-sent requests; lower ones would
+  // also cut long requests in progress (a 60,000-title import on a busy machine). A stop cuts them all.
 
   const serveStatic = (res: ServerResponse, path: string): void => {
     const headers: Record<string, string> = {
