@@ -8,7 +8,7 @@ import { isRequestName, type DialogKind, type MenuAction, type WireResult } from
 import { StudioError } from './shared/errors'
 import { CSP, MIME, toWire } from './server/http'
 import { APP_SCHEME, APP_URL, appFile, devToolsAllowed, externalAllowed, permissionAllowed, trustedSender } from './electron/security'
-import { ensureDemoProject } from './services/demo'
+import { ensureDemoProject } from './services/io/demo'
 import { Studio } from './services/studio'
 import { appVersion } from './services/version'
 import type { ChildLike, Spawner } from './trainer/host'

@@ -96,7 +96,7 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
-  // 2: gazetteers for weak labelling (issue 6). A dictionary has a type for the whole file, or NULL
+  // 2: gazetteers for weak labelling. A dictionary has a type for the whole file, or NULL
   // when each term carries its own (term<TAB>type files). Types are stored by name: a dictionary
   // outlives renaming or deleting an entity type, and applying it creates the type again.
   // dictionary_spans remembers which dictionary made a span (for "replace previous spans" and the
@@ -130,6 +130,18 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN owner_host TEXT;
   ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+  `,
+  // 4: char/bigram embeddings learnt from the project's titles (issue 10; ml/embeddings). `key` =
+  // hash of the titles and the options, `titles` = hash of the titles alone: a row whose titles no
+  // longer match is stale and is dropped when a new one is stored. `vectors` = ml/embeddings
+  // embeddingsToBytes. A cache: deleting rows loses nothing but the time to learn them again.
+  `
+  CREATE TABLE embeddings (
+    key        TEXT PRIMARY KEY,
+    titles     TEXT NOT NULL,
+    vectors    BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
   `,
 ]
 

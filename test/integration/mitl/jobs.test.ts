@@ -2,13 +2,13 @@
 // progress events with the run id → done; a second start while one runs → busy; cancel →
 // cancelled; then evaluate, drill down and pre-annotate with the trained run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { TrainProgress } from '../../../src-main/shared/mitl'
+import type { TrainProgress } from '../../../src-main/shared/runs'
 import { join } from 'node:path'
 import { evaluate } from '../../../src-main/ml/eval'
 import { runCli } from '../../helpers/cli'
-import { mitlStudio, TINY_OVERRIDES, type MitlStudio } from '../../helpers/mitl'
+import { runsStudio, TINY_OVERRIDES, type RunsStudio } from '../../helpers/runs'
 
-async function finished(m: MitlStudio, runId: number, timeoutMs = 100_000): Promise<TrainProgress> {
+async function finished(m: RunsStudio, runId: number, timeoutMs = 100_000): Promise<TrainProgress> {
   const t0 = Date.now()
   for (;;) {
     const last = m.of('train.progress').find((p) => p.runId === runId && p.event === null)
@@ -19,18 +19,18 @@ async function finished(m: MitlStudio, runId: number, timeoutMs = 100_000): Prom
 }
 
 describe('training jobs in the Studio', () => {
-  let m: MitlStudio
+  let m: RunsStudio
   let runId: number
   beforeAll(async () => {
-    m = await mitlStudio()
+    m = await runsStudio()
   })
   afterAll(async () => {
     await m.studio.shutdown()
   })
 
-  it('lists the ten presets with explanations; the BERT ones take a BERT folder, checked at start', async () => {
+  it('lists the eleven presets with explanations; the BERT ones take a BERT folder, checked at start', async () => {
     const ps = await m.studio.handle('presets.list', undefined)
-    expect(ps).toHaveLength(10)
+    expect(ps).toHaveLength(11)
     expect(ps.find((p) => p.name === 'bilstm-crf')).toMatchObject({ available: true })
     expect(ps.find((p) => p.name === 'bilstm-crf')!.config!.model.head).toBe('crf')
     const bert = ps.filter((p) => p.needsBert)
@@ -61,9 +61,14 @@ describe('training jobs in the Studio', () => {
     expect(jobs[0]!.history).toHaveLength(1)
     expect(jobs[0]!.history[0]!.dev).toBeDefined()
     expect(jobs[0]!.backend).toMatch(/wasm|cpu|tensorflow/)
+    // batch 8 on wasm: one worker per core, at most 2 (4 titles per share)
+    const cores = Math.min(2, (await import('node:os')).availableParallelism())
+    expect(jobs[0]!.workers).toBe(jobs[0]!.backend === 'tensorflow' ? 1 : cores)
+    expect(jobs[0]!.charsPerSec).toBeGreaterThan(0)
     const run = await m.studio.handle('runs.get', { runId })
     expect(run).toMatchObject({ status: 'done', hasCheckpoint: true, trainExamples: 48, devExamples: 8, epochsRun: 1 })
     expect(run.secondsPerEpoch).toBeGreaterThan(0)
+    expect(run.workers).toBe(jobs[0]!.workers)
   })
 
   it('cancel → cancelled, and the next start is allowed again', async () => {

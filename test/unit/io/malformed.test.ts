@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { ImportRequest } from '../../../src-main/shared/api'
-import { importInto } from '../../../src-main/services/import'
+import { importInto } from '../../../src-main/services/io/import'
 import { InputError } from '../../../src-main/shared/errors'
 import { MAX_LINE_BYTES } from '../../../src-main/io/lines'
 import { dumpProject, makeProject, statsOf } from '../../helpers/project'
@@ -321,7 +321,7 @@ describe('all or nothing', () => {
 
   it('a missing file or a folder given for a file format', async () => {
     await expectRejected({ path: join(dir, 'nope.jsonl') }, 'nope.jsonl', 0, /no such file/)
-    await expectRejected({ path: dir, format: 'jsonl' }, basename(dir), 0, /is a folder/)
+    await expectRejected({ path: dir, format: 'jsonl' }, basename(dir), 0, /is a directory/)
   })
 })
 

@@ -1,0 +1,114 @@
+// `ner-studio pre-annotate | queue | accept` — the model-in-the-loop flow from the command line,
+// over the same services the Pre-annotate screen uses (services/runs/evaluation.ts, Project).
+
+import { parseArgs } from 'node:util'
+import type { ModelSpanSelector } from '../shared/runs'
+import { SPLITS, type Split } from '../shared/types'
+import { preannotate, preannotateQueue } from '../services/runs/evaluation'
+import { Project } from '../services/project/project'
+import { ProgressBar } from './progress'
+import { UsageError } from './train'
+
+function runArg(v: string | undefined, cmd: string, required = true): number | undefined {
+  if (v === undefined) {
+    if (required) throw new UsageError(`${cmd} needs --run <id>`)
+    return undefined
+  }
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--run must be a run id, got "${v}"`)
+  return n
+}
+
+function confidence(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  const x = Number(v)
+  if (!Number.isFinite(x) || x < 0 || x > 1) throw new UsageError(`--min-confidence must be between 0 and 1, got "${v}"`)
+  return x
+}
+
+function split(v: string | undefined): Split | undefined {
+  if (v === undefined) return undefined
+  if (!(SPLITS as readonly string[]).includes(v)) throw new UsageError(`--split must be one of ${SPLITS.join(', ')}`)
+  return v as Split
+}
+
+/** `pre-annotate <project> --run ID [--split S] [--min-confidence X] [--limit N] [--json]` */
+export async function cmdPreannotate(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { run: { type: 'string' }, split: { type: 'string' }, 'min-confidence': { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+  })
+  const [path] = positionals
+  if (!path || positionals.length > 1) throw new UsageError('pre-annotate needs <project.sqlite>')
+  const runId = runArg(values.run, 'pre-annotate')!
+  const min = confidence(values['min-confidence'])
+  const s = split(values.split)
+  const limit = values.limit === undefined ? undefined : Number(values.limit)
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError('--limit must be a positive integer')
+  const project = Project.open(path)
+  const bar = new ProgressBar('pre-annotate')
+  try {
+    const r = await preannotate(
+      project,
+      { runId, ...(s ? { split: s } : {}), ...(min !== undefined ? { minConfidence: min } : {}), ...(limit ? { limit } : {}) },
+      (p) => bar.update(p.done, p.total, `${p.done} titles`),
+    )
+    bar.end()
+    if (values.json) return void console.log(JSON.stringify(r, null, 2))
+    console.log(
+      `run ${runId}: ${r.spans} model spans on ${r.titles} unreviewed titles` +
+        ` (${r.skippedOverlap} left out over existing spans, ${r.skippedLowConfidence} under the confidence threshold, ${r.replaced} earlier model spans replaced)`,
+    )
+  } finally {
+    bar.end()
+    project.close()
+  }
+}
+
+/** `queue <project> [--run ID] [--limit N] [--json]`: unreviewed titles, least confident first. */
+export function cmdQueue(argv: string[]): void {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { run: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+  })
+  const [path] = positionals
+  if (!path || positionals.length > 1) throw new UsageError('queue needs <project.sqlite>')
+  const runId = runArg(values.run, 'queue', false)
+  const project = Project.open(path, { readonly: true })
+  try {
+    const q = preannotateQueue(project.db, { ...(runId ? { runId } : {}), limit: values.limit ? Number(values.limit) : 20 })
+    if (values.json) return void console.log(JSON.stringify(q, null, 2))
+    console.log(`${q.total} unreviewed titles with model spans, least confident first:`)
+    for (const i of q.items) console.log(`  ${String(i.id).padStart(7)}  min ${i.minConfidence.toFixed(3)}  ${i.text}`)
+  } finally {
+    project.close()
+  }
+}
+
+/** `accept <project> --type T [--min-confidence X] [--run ID]`: model spans of a type become gold (one undoable edit). */
+export function cmdAccept(argv: string[], reject = false): void {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { type: { type: 'string' }, title: { type: 'string' }, run: { type: 'string' }, 'min-confidence': { type: 'string' } },
+  })
+  const [path] = positionals
+  const cmd = reject ? 'reject' : 'accept'
+  if (!path || positionals.length > 1) throw new UsageError(`${cmd} needs <project.sqlite>`)
+  let sel: ModelSpanSelector
+  if (values.title !== undefined) sel = { titleId: Number(values.title) }
+  else if (values.type !== undefined) {
+    const runId = runArg(values.run, cmd, false)
+    const min = confidence(values['min-confidence'])
+    sel = { type: values.type, ...(min !== undefined ? { minConfidence: min } : {}), ...(runId ? { runId } : {}) }
+  } else throw new UsageError(`${cmd} needs --type T [--min-confidence X] or --title ID`)
+  const project = Project.open(path)
+  try {
+    const r = reject ? project.rejectModelSpans(sel) : project.acceptModelSpans(sel)
+    console.log(`${reject ? 'rejected' : 'accepted'} ${r.changed} model spans in ${r.titleIds.length} titles`)
+  } finally {
+    project.close()
+  }
+}

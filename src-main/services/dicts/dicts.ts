@@ -1,0 +1,455 @@
+// Weak labelling with gazetteers: import dictionaries (streamed, strict UTF-8, whole or nothing),
+// label titles by longest match as `dictionary` spans, estimate each dictionary's precision against
+// reviewed titles, and promote confirmed gold spans into a dictionary.
+//
+// Rules (see docs/architecture.md, "Weak labelling"):
+// - A match never replaces or overlaps an existing span: gold, weak, dictionary or model spans all
+//   stay, and a match that overlaps one is skipped (counted). `replace` first removes the still
+//   unconfirmed spans the chosen dictionaries made before, within the scope.
+// - Matching is maximal munch over the union of the chosen dictionaries; a term present in several
+//   keeps the type of the first dictionary listed.
+// - Applying is ONE transaction and NOT an undo step (like an import): its reversal is `replace`
+//   (re-apply) or deleting the dictionary with its spans. The history stays small and an undo never
+//   has to replay 10,000 spans.
+
+import { basename, extname } from 'node:path'
+import type {
+  DictImportRequest,
+  DictImportSummary,
+  DictionaryInfo,
+  DictionaryQuality,
+  PromoteRequest,
+  PromoteSummary,
+  WeakLabelRequest,
+  WeakLabelSummary,
+} from '../../shared/api'
+import { InputError, StudioError } from '../../shared/errors'
+import { Matcher } from '../../shared/matcher'
+import { chars, cpLength, cpSlice } from '../../shared/text'
+import { SPLITS } from '../../shared/types'
+import { asyncTransaction, openDatabase, writeTransaction, type DB } from '../../store/db'
+import { readLines } from '../../io/lines'
+import type { Project } from '../project/project'
+import { checkTypeName } from '../types/types'
+
+/** Longest accepted term, in code points. */
+export const MAX_TERM = 100
+
+interface DictRow {
+  id: number
+  name: string
+  type: string | null
+  source: string
+  created_at: number
+}
+
+export interface ParsedTerm {
+  term: string
+  type: string
+  line: number
+}
+
+/**
+ * Stream a gazetteer's terms: one term per line (type `type`), or `term<TAB>type`. Blank lines are
+ * skipped; a term is trimmed. Memory stays bounded whatever the file's size (a line at a time).
+ * Errors name the file and the line.
+ */
+export async function* gazetteerTerms(path: string, type: string | undefined, displayName = path): AsyncGenerator<ParsedTerm> {
+  let fileType: string | undefined
+  if (type !== undefined && type !== null && type !== '') {
+    try {
+      fileType = checkTypeName(type)
+    } catch (e) {
+      throw new StudioError('bad_request', (e as Error).message)
+    }
+  }
+  const src = readLines(path, displayName)
+  for await (const { no, text } of src.lines) {
+    if (text.trim() === '') continue
+    const parts = text.split('\t')
+    if (parts.length > 2) throw new InputError(displayName, no, 'more than one TAB: expected a term, or term<TAB>type')
+    const term = parts[0]!.trim()
+    if (!term) throw new InputError(displayName, no, 'empty term before the TAB')
+    if (cpLength(term) > MAX_TERM) throw new InputError(displayName, no, `term longer than ${MAX_TERM} characters`)
+    let t: string
+    if (parts.length === 2) {
+      try {
+        t = checkTypeName(parts[1])
+      } catch (e) {
+        throw new InputError(displayName, no, (e as Error).message)
+      }
+    } else if (fileType) t = fileType
+    else throw new InputError(displayName, no, 'no type: give the type of the whole file, or write term<TAB>type')
+    yield { term, type: t, line: no }
+  }
+}
+
+/** A whole gazetteer in memory (small files and tests; imports stream with gazetteerTerms). */
+export async function readGazetteer(path: string, type: string | undefined, displayName = path): Promise<ParsedTerm[]> {
+  const out: ParsedTerm[] = []
+  for await (const t of gazetteerTerms(path, type, displayName)) out.push(t)
+  return out
+}
+
+function dictRow(db: DB, id: number): DictRow {
+  const row = db.prepare('SELECT * FROM dictionaries WHERE id = ?').get(id) as DictRow | undefined
+  if (!row) throw new StudioError('not_found', `no dictionary with id ${id}`)
+  return row
+}
+
+function checkDictName(name: unknown): string {
+  if (typeof name !== 'string' || !name.trim()) throw new StudioError('bad_request', 'a dictionary needs a name')
+  const n = name.trim()
+  if (cpLength(n) > 200) throw new StudioError('bad_request', 'dictionary name longer than 200 characters')
+  return n
+}
+
+/**
+ * Import a gazetteer as ONE transaction on a connection of its own (the dictionary and all its terms
+ * commit together or not at all; a kill leaves nothing), streaming its lines: memory stays bounded.
+ */
+export async function importGazetteer(project: Project, req: DictImportRequest): Promise<DictImportSummary> {
+  const t0 = performance.now()
+  const own = openDatabase(project.path)
+  let r: { id: number; terms: number; duplicates: number }
+  try {
+    r = await asyncTransaction(own, () => importGazetteerInto(own, req))
+  } finally {
+    own.close()
+  }
+  return {
+    dictionary: listDictionaries(project.db, [r.id])[0]!,
+    terms: r.terms,
+    duplicates: r.duplicates,
+    seconds: (performance.now() - t0) / 1000,
+  }
+}
+
+/**
+ * The import itself, inside the caller's transaction on `db` (`weak-label` imports several
+ * dictionaries and labels with them in one). A bad line throws `file:line: problem`; the caller's
+ * rollback then leaves nothing behind.
+ */
+export async function importGazetteerInto(db: DB, req: DictImportRequest): Promise<{ id: number; terms: number; duplicates: number }> {
+  if (!db.inTransaction) throw new Error('importGazetteerInto runs inside a transaction')
+  if (typeof req.path !== 'string' || !req.path) throw new StudioError('bad_request', 'dicts.import needs a path')
+  const name = checkDictName(req.name || basename(req.path, extname(req.path)))
+  const fileType = req.type ? checkTypeName(req.type) : null
+  const terms = gazetteerTerms(req.path, req.type)
+  const existing = db.prepare('SELECT id FROM dictionaries WHERE name = ?').get(name) as { id: number } | undefined
+  let dictId: number
+  if (existing) {
+    if (!req.update) throw new StudioError('conflict', `a dictionary named "${name}" already exists`)
+    dictId = existing.id
+    db.prepare('DELETE FROM dictionary_terms WHERE dictionary_id = ?').run(dictId)
+    db.prepare('UPDATE dictionaries SET type = ?, source = ? WHERE id = ?').run(fileType, req.path, dictId)
+  } else {
+    dictId = Number(
+      db
+        .prepare('INSERT INTO dictionaries (name, type, source, created_at) VALUES (?, ?, ?, ?)')
+        .run(name, fileType, req.path, Date.now()).lastInsertRowid,
+    )
+  }
+  const ins = db.prepare('INSERT OR IGNORE INTO dictionary_terms (dictionary_id, term, type) VALUES (?, ?, ?)')
+  let n = 0
+  let duplicates = 0
+  for await (const t of terms) {
+    n++
+    if (ins.run(dictId, t.term, t.type).changes === 0) duplicates++
+  }
+  return { id: dictId, terms: n - duplicates, duplicates }
+}
+
+export function createDictionary(db: DB, name: string, type: string | null | undefined): DictionaryInfo {
+  const n = checkDictName(name)
+  const t = type ? checkTypeName(type) : null
+  if (db.prepare('SELECT 1 FROM dictionaries WHERE name = ?').get(n)) {
+    throw new StudioError('conflict', `a dictionary named "${n}" already exists`)
+  }
+  const id = Number(
+    db.prepare(`INSERT INTO dictionaries (name, type, source, created_at) VALUES (?, ?, '', ?)`).run(n, t, Date.now())
+      .lastInsertRowid,
+  )
+  return listDictionaries(db, [id])[0]!
+}
+
+/** Delete a dictionary and its terms; with removeSpans also its still-unconfirmed spans. */
+export function deleteDictionary(db: DB, id: number, removeSpans: boolean): { removedSpans: number } {
+  dictRow(db, id)
+  return writeTransaction(db, () => {
+    let removedSpans = 0
+    if (removeSpans) {
+      removedSpans = db
+        .prepare(
+          `DELETE FROM spans WHERE origin = 'dictionary' AND id IN (SELECT span_id FROM dictionary_spans WHERE dictionary_id = ?)`,
+        )
+        .run(id).changes
+    }
+    db.prepare('DELETE FROM dictionaries WHERE id = ?').run(id)
+    return { removedSpans }
+  })
+}
+
+/**
+ * The trie of the dictionaries' terms that can occur in `texts`: a term is kept only when each of its
+ * character pairs (or its one character) occurs in some text. A match needs the term inside a title,
+ * so the matches are exactly those of the whole dictionary, while memory follows the titles, not the
+ * gazetteer (a 200 MB gazetteer against 10,000 titles keeps a few thousand terms).
+ */
+function matcherOf(db: DB, ids: number[], minLength: number, texts: Iterable<string>): Matcher {
+  const grams = new Set<string>()
+  for (const t of texts) {
+    const cps = chars(t)
+    for (let i = 0; i < cps.length; i++) {
+      grams.add(cps[i]!)
+      if (i + 1 < cps.length) grams.add(cps[i]! + cps[i + 1]!)
+    }
+  }
+  const possible = (term: string): boolean => {
+    const cps = chars(term)
+    if (cps.length === 1) return grams.has(cps[0]!)
+    for (let i = 0; i + 1 < cps.length; i++) if (!grams.has(cps[i]! + cps[i + 1]!)) return false
+    return true
+  }
+  const m = new Matcher()
+  const stmt = db.prepare('SELECT term, type FROM dictionary_terms WHERE dictionary_id = ?')
+  for (const id of ids) {
+    for (const r of stmt.iterate(id) as Iterable<{ term: string; type: string }>) {
+      if ((minLength <= 1 || cpLength(r.term) >= minLength) && possible(r.term)) m.add(r.term, { type: r.type, dict: id })
+    }
+  }
+  return m
+}
+
+interface ReviewedTitle {
+  cps: string[]
+  gold: Set<string>
+  goldByType: Map<string, number>
+}
+
+function reviewedTitles(db: DB): ReviewedTitle[] {
+  const rows = db
+    .prepare(
+      `SELECT t.id, t.text, s.start, s.end, e.name AS type FROM titles t
+         LEFT JOIN spans s ON s.title_id = t.id AND s.origin = 'gold'
+         LEFT JOIN entity_types e ON e.id = s.type_id
+        WHERE t.status = 'reviewed' ORDER BY t.id`,
+    )
+    .all() as { id: number; text: string; start: number | null; end: number | null; type: string | null }[]
+  const out: ReviewedTitle[] = []
+  let lastId = -1
+  for (const r of rows) {
+    if (r.id !== lastId) {
+      out.push({ cps: chars(r.text), gold: new Set(), goldByType: new Map() })
+      lastId = r.id
+    }
+    if (r.type !== null) {
+      const cur = out[out.length - 1]!
+      cur.gold.add(`${r.start}:${r.end}:${r.type}`)
+      cur.goldByType.set(r.type, (cur.goldByType.get(r.type) ?? 0) + 1)
+    }
+  }
+  return out
+}
+
+/** Precision and recall of one dictionary's longest matches against reviewed titles' gold spans. */
+export function measure(matcher: Matcher, types: string[], titles: ReviewedTitle[]): DictionaryQuality {
+  let matches = 0
+  let correct = 0
+  let support = 0
+  for (const t of titles) {
+    for (const ty of types) support += t.goldByType.get(ty) ?? 0
+    for (const m of matcher.match(t.cps)) {
+      matches++
+      if (t.gold.has(`${m.start}:${m.end}:${m.hit.type}`)) correct++
+    }
+  }
+  return {
+    reviewedTitles: titles.length,
+    matches,
+    correct,
+    precision: matches ? correct / matches : null,
+    support,
+    recall: support ? correct / support : null,
+  }
+}
+
+export function listDictionaries(db: DB, only?: number[], minLength = 1): DictionaryInfo[] {
+  if (!Number.isInteger(minLength) || minLength < 1) throw new StudioError('bad_request', 'minLength must be a whole number ≥ 1')
+  let rows = db.prepare('SELECT * FROM dictionaries ORDER BY name').all() as DictRow[]
+  if (only) rows = rows.filter((r) => only.includes(r.id))
+  if (!rows.length) return []
+  const counts = new Map<number, { terms: number; types: string[] }>()
+  for (const r of db
+    .prepare('SELECT dictionary_id AS id, type, count(*) AS n FROM dictionary_terms GROUP BY dictionary_id, type')
+    .all() as { id: number; type: string; n: number }[]) {
+    const c = counts.get(r.id) ?? { terms: 0, types: [] }
+    c.terms += r.n
+    c.types.push(r.type)
+    counts.set(r.id, c)
+  }
+  const spans = new Map<number, number>()
+  for (const r of db
+    .prepare(
+      `SELECT d.dictionary_id AS id, count(*) AS n FROM dictionary_spans d JOIN spans s ON s.id = d.span_id
+        WHERE s.origin = 'dictionary' GROUP BY d.dictionary_id`,
+    )
+    .all() as { id: number; n: number }[])
+    spans.set(r.id, r.n)
+  const reviewed = reviewedTitles(db)
+  const reviewedTexts = reviewed.map((t) => t.cps.join(''))
+  return rows.map((r) => {
+    const c = counts.get(r.id) ?? { terms: 0, types: r.type ? [r.type] : [] }
+    return {
+      id: r.id,
+      name: r.name,
+      type: r.type,
+      source: r.source,
+      createdAt: r.created_at,
+      terms: c.terms,
+      types: c.types,
+      spans: spans.get(r.id) ?? 0,
+      quality: measure(matcherOf(db, [r.id], minLength, reviewedTexts), c.types, reviewed),
+    }
+  })
+}
+
+const CHUNK = 5000
+
+/** Label titles by longest match over the chosen dictionaries. One transaction. */
+export function applyDictionaries(project: Project, req: WeakLabelRequest): WeakLabelSummary {
+  const t0 = performance.now()
+  const db = project.db
+  const ids = req.dictionaryIds
+  if (!Array.isArray(ids) || ids.length === 0 || !ids.every((x) => Number.isInteger(x))) {
+    throw new StudioError('bad_request', 'choose at least one dictionary (dictionaryIds)')
+  }
+  for (const id of ids) dictRow(db, id)
+  if (req.split !== undefined && !SPLITS.includes(req.split)) throw new StudioError('bad_request', `unknown split "${req.split}"`)
+  const scope = req.scope ?? 'unreviewed'
+  if (scope !== 'unreviewed' && scope !== 'all') throw new StudioError('bad_request', `scope must be unreviewed or all, not "${scope}"`)
+  const where: string[] = []
+  const params: unknown[] = []
+  if (req.split) {
+    where.push('t.split = ?')
+    params.push(req.split)
+  }
+  if (scope === 'unreviewed') where.push(`t.status = 'unreviewed'`)
+  const minLength = req.minLength ?? 1
+  if (!Number.isInteger(minLength) || minLength < 1) throw new StudioError('bad_request', 'minLength must be a whole number ≥ 1')
+  const scopeTexts = db
+    .prepare(`SELECT t.text FROM titles t ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`)
+    .pluck()
+    .iterate(...params) as Iterable<string>
+  const matcher = matcherOf(db, ids, minLength, scopeTexts)
+
+  return writeTransaction(db, (): WeakLabelSummary => {
+    let removed = 0
+    if (req.replace) {
+      const inScope = where.length ? `AND title_id IN (SELECT t.id FROM titles t WHERE ${where.join(' AND ')})` : ''
+      removed = db
+        .prepare(
+          `DELETE FROM spans WHERE origin = 'dictionary' ${inScope}
+             AND id IN (SELECT span_id FROM dictionary_spans WHERE dictionary_id IN (${ids.map(() => '?').join(',')}))`,
+        )
+        .run(...params, ...ids).changes
+    }
+    const typeId = project.typeIds()
+    const selTitles = db.prepare(
+      `SELECT t.id, t.text FROM titles t WHERE ${[...where, 't.id > ?'].join(' AND ')} ORDER BY t.id LIMIT ${CHUNK}`,
+    )
+    const selSpans = db.prepare('SELECT title_id, start, end, type_id FROM spans WHERE title_id BETWEEN ? AND ?')
+    const insSpan = db.prepare(
+      `INSERT INTO spans (title_id, start, end, type_id, origin, created_at) VALUES (?, ?, ?, ?, 'dictionary', ?)`,
+    )
+    const insLink = db.prepare('INSERT INTO dictionary_spans (span_id, dictionary_id) VALUES (?, ?)')
+    const touch = db.prepare('UPDATE titles SET updated_at = ? WHERE id = ?')
+    const now = Date.now()
+    let last = 0
+    let titlesScanned = 0
+    let titlesTouched = 0
+    let spansAdded = 0
+    let skippedOverlap = 0
+    let alreadyPresent = 0
+    for (;;) {
+      const titles = selTitles.all(...params, last) as { id: number; text: string }[]
+      if (!titles.length) break
+      const first = titles[0]!.id
+      last = titles[titles.length - 1]!.id
+      const existing = new Map<number, { start: number; end: number; type_id: number }[]>()
+      for (const s of selSpans.all(first, last) as { title_id: number; start: number; end: number; type_id: number }[]) {
+        let l = existing.get(s.title_id)
+        if (!l) existing.set(s.title_id, (l = []))
+        l.push(s)
+      }
+      for (const t of titles) {
+        titlesScanned++
+        const matches = matcher.match(chars(t.text))
+        if (!matches.length) continue
+        const have = existing.get(t.id) ?? []
+        let added = 0
+        for (const m of matches) {
+          const tid = typeId(m.hit.type)
+          let clash = false
+          let same = false
+          for (const s of have) {
+            if (s.start < m.end && s.end > m.start) {
+              clash = true
+              if (s.start === m.start && s.end === m.end && s.type_id === tid) same = true
+              break
+            }
+          }
+          if (same) alreadyPresent++
+          else if (clash) skippedOverlap++
+          else {
+            const spanId = Number(insSpan.run(t.id, m.start, m.end, tid, now).lastInsertRowid)
+            insLink.run(spanId, m.hit.dict)
+            added++
+          }
+        }
+        if (added) {
+          touch.run(now, t.id)
+          titlesTouched++
+          spansAdded += added
+        }
+      }
+    }
+    return {
+      titlesScanned,
+      titlesTouched,
+      spansAdded,
+      skippedOverlap,
+      alreadyPresent,
+      removed,
+      seconds: (performance.now() - t0) / 1000,
+    }
+  })
+}
+
+/** Add the texts of gold spans of a type (in reviewed titles) to a dictionary: new terms only. */
+export function promoteSpans(db: DB, req: PromoteRequest): PromoteSummary {
+  const d = dictRow(db, req.dictionaryId)
+  const type = checkTypeName(req.type)
+  if (d.type !== null && d.type !== type) {
+    throw new StudioError('bad_request', `dictionary "${d.name}" holds ${d.type} terms, not ${type}`)
+  }
+  if (req.split !== undefined && !SPLITS.includes(req.split)) throw new StudioError('bad_request', `unknown split "${req.split}"`)
+  const rows = db
+    .prepare(
+      `SELECT t.text, s.start, s.end FROM spans s JOIN titles t ON t.id = s.title_id JOIN entity_types e ON e.id = s.type_id
+        WHERE e.name = ? AND s.origin = 'gold' AND t.status = 'reviewed' ${req.split ? 'AND t.split = ?' : ''}`,
+    )
+    .all(type, ...(req.split ? [req.split] : [])) as { text: string; start: number; end: number }[]
+  const texts = new Set<string>()
+  for (const r of rows) {
+    const term = cpSlice(r.text, r.start, r.end).trim()
+    if (term && !term.includes('\t') && cpLength(term) <= MAX_TERM) texts.add(term)
+  }
+  const ins = db.prepare('INSERT OR IGNORE INTO dictionary_terms (dictionary_id, term, type) VALUES (?, ?, ?)')
+  const added = writeTransaction(db, () => {
+    let n = 0
+    for (const t of texts) n += ins.run(d.id, t, type).changes
+    return n
+  })
+  return { candidates: texts.size, added, present: texts.size - added }
+}

@@ -1,0 +1,347 @@
+// Model in the loop: presets, run details and comparison, evaluation with drill-down,
+// pre-annotation and its review queue.
+//
+// Inference (evaluate, pre-annotate) runs in THIS process in small awaited batches (32 titles,
+// then a macrotask yield), so the server's event loop answers other requests and pushes progress
+// between batches; the model is loaded once per call. It is tfjs on the wasm/cpu backend here —
+// predictions are a forward pass, tens of milliseconds per batch with the BiLSTM presets.
+
+import { initBackend } from '../../ml/backend'
+import { loadCheckpoint } from '../../ml/checkpoint'
+import { classifySpans, type EvalReport } from '../../ml/eval'
+import { configParts, listPresets, presetConfig } from '../../ml/models/presets'
+import type { Tagger, TitlePrediction } from '../../ml/models/tagger'
+import { predict } from '../../ml/predict'
+import { StudioError } from '../../shared/errors'
+import type {
+  ErrorBucketsCount,
+  EvalCell,
+  EvalSummary,
+  EvalTitle,
+  EvalTitlesResult,
+  InferenceProgress,
+  PreannotateRequest,
+  PreannotateResult,
+  PresetEntry,
+  QueueQuery,
+  QueueResult,
+  RunDetail,
+  RunsCompare,
+  TypeRow,
+} from '../../shared/runs'
+import type { ModelConfig, PRF } from '../../shared/training'
+import type { RunRecord, Split } from '../../shared/types'
+import { SPLITS } from '../../shared/types'
+import { writeTransaction, type DB } from '../../store/db'
+import type { Project } from '../project/project'
+import { getRunRow, savePredictions, selectExamples, type TrainingExample } from './records'
+import { recordEvaluation, runCheckpoint, scorePredictions } from './training'
+
+export const INFERENCE_BATCH = 32
+
+type Progress = (p: InferenceProgress) => void
+
+// ------------------------------------------------------------------ presets
+
+export function presetsList(): PresetEntry[] {
+  // Every preset can be trained from the studio; the BERT ones (needsBert) also take the folder of a
+  // pre-trained encoder, which train.start validates before the job starts.
+  return listPresets({ bert: true }).map((p) => ({ ...p, config: presetConfig(p.name) }))
+}
+
+// ------------------------------------------------------------------ runs
+
+function num(x: unknown): number | null {
+  return typeof x === 'number' && Number.isFinite(x) ? x : null
+}
+
+export function runDetail(r: RunRecord): RunDetail {
+  const data = (r.config.data ?? {}) as Record<string, unknown>
+  const m = (r.metrics ?? {}) as Record<string, unknown>
+  const epochs = Array.isArray(m.epochs) ? (m.epochs as { seconds?: number; dev?: PRF }[]) : []
+  const timed = epochs.filter((e) => typeof e.seconds === 'number')
+  const spe = num(r.timings?.secondsPerEpoch) ?? (timed.length ? timed.reduce((a, e) => a + e.seconds!, 0) / timed.length : null)
+  let best = (m.best as PRF | undefined) ?? null
+  if (!best) for (const e of epochs) if (e.dev && (!best || e.dev.f1 > best.f1)) best = e.dev
+  const evaluations: RunDetail['evaluations'] = {}
+  const ev = (m.evaluations ?? {}) as Record<string, { micro?: PRF; titles?: number }>
+  for (const s of SPLITS) {
+    const e = ev[s]
+    if (e?.micro) evaluations[s] = { precision: e.micro.precision, recall: e.micro.recall, f1: e.micro.f1, ...(e.titles !== undefined ? { titles: e.titles } : {}) }
+  }
+  return {
+    ...r,
+    trainExamples: num(data.train),
+    devExamples: num(data.dev),
+    epochsRun: epochs.filter((e) => e.seconds !== undefined).length,
+    secondsPerEpoch: spe,
+    parts: r.config.model ? configParts(r.config.model as ModelConfig) : [],
+    workers: num(r.timings?.workers),
+    best,
+    evaluations,
+  }
+}
+
+export function getRun(p: Project, runId: number): RunDetail {
+  const r = p.listRuns().find((x) => x.id === runId)
+  if (!r) throw new StudioError('not_found', `no run with id ${runId}`)
+  return runDetail(r)
+}
+
+function typeRows(report: Pick<EvalReport, 'perType'>): TypeRow[] {
+  return Object.entries(report.perType)
+    .map(([type, s]) => ({ type, precision: s.precision, recall: s.recall, f1: s.f1, support: s.support, predicted: s.predicted, correct: s.correct }))
+    .sort((a, b) => b.support - a.support || a.type.localeCompare(b.type))
+}
+
+export async function compareRuns(p: Project, a: number, b: number, split: Split = 'test', onProgress?: Progress): Promise<RunsCompare> {
+  const ea = await storedOrFreshEval(p.db, a, split, onProgress)
+  const eb = await storedOrFreshEval(p.db, b, split, onProgress)
+  const types = [...new Set([...ea.perType.map((t) => t.type), ...eb.perType.map((t) => t.type)])]
+  const rows = types
+    .map((type) => ({ type, a: ea.perType.find((t) => t.type === type) ?? null, b: eb.perType.find((t) => t.type === type) ?? null }))
+    .sort((x, y) => Math.max(y.a?.support ?? 0, y.b?.support ?? 0) - Math.max(x.a?.support ?? 0, x.b?.support ?? 0))
+  return { a: getRun(p, a), b: getRun(p, b), split, types: rows, microA: ea.micro, microB: eb.micro }
+}
+
+async function storedOrFreshEval(db: DB, runId: number, split: Split, onProgress?: Progress): Promise<EvalSummary> {
+  const m = JSON.parse(getRunRow(db, runId).metrics ?? '{}') as { evaluations?: Record<string, { summary?: EvalSummary }> }
+  return m.evaluations?.[split]?.summary ?? (await evalRun(db, runId, split, onProgress))
+}
+
+// ------------------------------------------------------------------ inference in batches
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** Predict titles with a run's model, INFERENCE_BATCH at a time, yielding to the event loop between batches. */
+export async function predictBatched(
+  db: DB,
+  runId: number,
+  titles: readonly { text: string; words?: number[] }[],
+  onBatch: (done: number, total: number) => void = () => {},
+): Promise<TitlePrediction[]> {
+  const ckpt = runCheckpoint(db, runId)
+  await initBackend()
+  const model: Tagger = loadCheckpoint(ckpt)
+  const out: TitlePrediction[] = []
+  try {
+    for (let i = 0; i < titles.length; i += INFERENCE_BATCH) {
+      const chunk = titles.slice(i, i + INFERENCE_BATCH)
+      out.push(...(await predict(model, chunk.map((t) => (t.words ? { text: t.text, words: t.words } : t.text)))))
+      onBatch(out.length, titles.length)
+      await tick()
+    }
+  } finally {
+    model.dispose()
+  }
+  return out
+}
+
+// ------------------------------------------------------------------ evaluation + drill-down
+
+interface PlainSpan {
+  start: number
+  end: number
+  type: string
+  confidence?: number
+}
+
+const zeroBuckets = (): ErrorBucketsCount => ({ missed: 0, spurious: 0, wrongBoundary: 0, wrongType: 0, wrongBoth: 0 })
+export async function evalRun(db: DB, runId: number, split: Split = 'test', onProgress?: Progress): Promise<EvalSummary> {
+  getRunRow(db, runId)
+  const examples = selectExamples(db, split, 'all')
+  if (examples.length === 0) throw new StudioError('bad_request', `split "${split}" has no titles to evaluate on`)
+  const preds = await predictBatched(db, runId, examples, (done, total) => onProgress?.({ runId, what: 'evaluate', done, total }))
+  const report = scorePredictions(db, runId, examples, preds)
+  const errorsByType: Record<string, ErrorBucketsCount> = {}
+  examples.forEach((e, i) => {
+    const p = preds[i]!.spans
+    const c = classifySpans(e.spans, p)
+    c.pred.forEach((b, k) => {
+      if (b) (errorsByType[p[k]!.type] ??= zeroBuckets())[b]++
+    })
+    c.missed.forEach((m, k) => {
+      if (m) (errorsByType[e.spans[k]!.type] ??= zeroBuckets()).missed++
+    })
+  })
+  const summary: EvalSummary = {
+    runId,
+    split,
+    titles: examples.length,
+    micro: report.micro,
+    macro: report.macro,
+    boundary: report.boundary,
+    typeAccuracy: report.typeAccuracy,
+    perType: typeRows(report),
+    errors: report.errors,
+    confusion: report.confusion,
+    errorsByType,
+  }
+  recordEvaluation(db, runId, split, report, examples.length, summary)
+  return summary
+}
+
+/** The stored predictions of a run for these titles (as eval.run or pre-annotate saved them). */
+function storedPredictions(db: DB, runId: number): Map<number, PlainSpan[]> {
+  const rows = db.prepare('SELECT title_id, spans FROM predictions WHERE run_id = ?').all(runId) as { title_id: number; spans: string }[]
+  return new Map(rows.map((r) => [r.title_id, JSON.parse(r.spans) as PlainSpan[]]))
+}
+
+/** Exactly the titles of one Evaluate cell, with gold and predicted spans side by side. */
+export function evalTitles(db: DB, runId: number, split: Split, cell: EvalCell, limit = 200): EvalTitlesResult {
+  getRunRow(db, runId)
+  if (!cell || typeof cell !== 'object') throw new StudioError('bad_request', 'eval.titles needs a cell')
+  const examples: TrainingExample[] = selectExamples(db, split, 'all')
+  const preds = storedPredictions(db, runId)
+  const status = new Map(
+    (db.prepare('SELECT id, status FROM titles WHERE split = ?').all(split) as { id: number; status: 'unreviewed' | 'reviewed' }[]).map((r) => [r.id, r.status]),
+  )
+  let count = 0
+  let total = 0
+  const titles: EvalTitle[] = []
+  let predicted = 0
+  for (const e of examples) {
+    const pred = preds.get(e.id)
+    if (!pred) continue
+    predicted++
+    const hits = cellHits(e.spans, pred, cell)
+    if (!hits.length) continue
+    count += hits.length
+    total++
+    if (titles.length < limit) titles.push({ id: e.id, text: e.text, status: status.get(e.id) ?? 'unreviewed', gold: e.spans, pred, hits })
+  }
+  if (predicted === 0 && examples.length > 0) throw new StudioError('bad_request', `run ${runId} has not been evaluated on split "${split}" yet (eval.run first)`)
+  return { count, titles, total }
+}
+
+export function cellHits(gold: readonly PlainSpan[], pred: readonly PlainSpan[], cell: EvalCell): EvalTitle['hits'] {
+  const c = classifySpans(gold, pred)
+  const out: EvalTitle['hits'] = []
+  const g = (s: PlainSpan): void => void out.push({ start: s.start, end: s.end, type: s.type, side: 'gold' })
+  const p = (s: PlainSpan): void => void out.push({ start: s.start, end: s.end, type: s.type, side: 'pred' })
+  const exact = (s: PlainSpan): boolean => gold.some((x) => x.start === s.start && x.end === s.end && x.type === s.type)
+  if (cell.gold !== undefined || cell.pred !== undefined) {
+    pred.forEach((s, k) => {
+      const m = c.predGold[k]
+      if (m && (cell.gold === undefined || m.type === cell.gold) && (cell.pred === undefined || s.type === cell.pred)) p(s)
+    })
+    return out
+  }
+  if (cell.bucket) {
+    if (cell.bucket === 'missed') gold.forEach((s, k) => c.missed[k] && (cell.type === undefined || s.type === cell.type) && g(s))
+    else pred.forEach((s, k) => c.pred[k] === cell.bucket && (cell.type === undefined || s.type === cell.type) && p(s))
+    return out
+  }
+  const t = cell.type
+  const ofType = (s: PlainSpan): boolean => t === undefined || s.type === t
+  switch (cell.metric ?? 'errors') {
+    case 'support':
+      gold.filter(ofType).forEach(g)
+      break
+    case 'predicted':
+      pred.filter(ofType).forEach(p)
+      break
+    case 'correct':
+      pred.filter((s) => ofType(s) && exact(s)).forEach(p)
+      break
+    case 'errors': {
+      const predKeys = new Set(pred.map((s) => `${s.start}:${s.end}:${s.type}`))
+      gold.filter((s) => ofType(s) && !predKeys.has(`${s.start}:${s.end}:${s.type}`)).forEach(g)
+      pred.filter((s) => ofType(s) && !exact(s)).forEach(p)
+      break
+    }
+  }
+  return out
+}
+
+// ------------------------------------------------------------------ pre-annotation
+
+/**
+ * Run a model over unreviewed titles and store its spans as origin `model` with run id and
+ * confidence. Never touches gold/weak/dictionary spans and never overlaps them: a predicted span
+ * that would is left out. Earlier model spans of these titles are replaced. Like an import, this
+ * is not an undoable edit; accepting or rejecting its spans is (one history entry each).
+ */
+export async function preannotate(p: Project, req: PreannotateRequest, onProgress?: Progress): Promise<PreannotateResult> {
+  const db = p.db
+  const runId = req.runId
+  getRunRow(db, runId)
+  const min = req.minConfidence ?? 0
+  const params: unknown[] = []
+  let where = "status = 'unreviewed'"
+  if (req.split) {
+    where += ' AND split = ?'
+    params.push(req.split)
+  }
+  const limit = req.limit && req.limit > 0 ? ` LIMIT ${Math.floor(req.limit)}` : ''
+  const titles = db.prepare(`SELECT id, text, words FROM titles WHERE ${where} ORDER BY id${limit}`).all(...params) as { id: number; text: string; words: string | null }[]
+  const preds = await predictBatched(
+    db,
+    runId,
+    titles.map((t) => (t.words ? { text: t.text, words: t.words.split(',').map(Number) } : { text: t.text })),
+    (done, total) => onProgress?.({ runId, what: 'pre-annotate', done, total }),
+  )
+  const result: PreannotateResult = { runId, titles: titles.length, spans: 0, skippedOverlap: 0, skippedLowConfidence: 0, replaced: 0 }
+  const typeId = p.typeIds()
+  writeTransaction(db, () => {
+    const del = db.prepare("DELETE FROM spans WHERE title_id = ? AND origin = 'model'")
+    const others = db.prepare("SELECT start, end FROM spans WHERE title_id = ? AND origin != 'model'")
+    const status = db.prepare('SELECT status FROM titles WHERE id = ?')
+    const ins = db.prepare(
+      "INSERT INTO spans (title_id, start, end, type_id, origin, run_id, confidence, created_at) VALUES (?, ?, ?, ?, 'model', ?, ?, ?)",
+    )
+    const now = Date.now()
+    titles.forEach((t, i) => {
+      // A title reviewed while the model ran is left alone.
+      if ((status.get(t.id) as { status: string } | undefined)?.status !== 'unreviewed') return
+      result.replaced += del.run(t.id).changes
+      const taken = others.all(t.id) as { start: number; end: number }[]
+      for (const s of preds[i]!.spans) {
+        if (s.confidence < min) {
+          result.skippedLowConfidence++
+          continue
+        }
+        if (taken.some((x) => x.start < s.end && s.start < x.end)) {
+          result.skippedOverlap++
+          continue
+        }
+        ins.run(t.id, s.start, s.end, typeId(s.type), runId, s.confidence, now)
+        taken.push(s)
+        result.spans++
+      }
+    })
+    savePredictions(
+      db,
+      runId,
+      titles.map((t, i) => ({ titleId: t.id, spans: preds[i]!.spans.map((s) => ({ start: s.start, end: s.end, type: s.type, confidence: s.confidence })) })),
+    )
+  })
+  return result
+}
+
+/** Unreviewed titles with model spans, least confident first (uncertainty sampling). */
+export function preannotateQueue(db: DB, q: QueueQuery = {}): QueueResult {
+  const params: unknown[] = []
+  let run = ''
+  if (q.runId !== undefined) {
+    run = ' AND s.run_id = ?'
+    params.push(q.runId)
+  }
+  const base = `FROM spans s JOIN titles t ON t.id = s.title_id
+     WHERE s.origin = 'model' AND t.status = 'unreviewed'${run}`
+  const total = (db.prepare(`SELECT count(DISTINCT s.title_id) AS n ${base}`).get(...params) as { n: number }).n
+  const limit = Math.min(Math.max(1, q.limit ?? 50), 1000)
+  const offset = Math.max(0, q.offset ?? 0)
+  const items = db
+    .prepare(
+      `SELECT t.id, t.text, min(coalesce(s.confidence, 0)) AS minConfidence, avg(coalesce(s.confidence, 0)) AS meanConfidence, count(*) AS modelSpans
+       ${base} GROUP BY t.id ORDER BY minConfidence ASC, t.id ASC LIMIT ? OFFSET ?`,
+    )
+    .all(...params, limit, offset) as Omit<QueueResult['items'][number], 'spans'>[]
+  const spansOf = db.prepare(
+    `SELECT s.id, s.start, s.end, e.name AS type, coalesce(s.confidence, 0) AS confidence FROM spans s JOIN entity_types e ON e.id = s.type_id
+      WHERE s.title_id = ? AND s.origin = 'model'${run} ORDER BY s.start`,
+  )
+  const runArg = q.runId !== undefined ? [q.runId] : []
+  return { total, items: items.map((i) => ({ ...i, spans: spansOf.all(i.id, ...runArg) as QueueResult['items'][number]['spans'] })) }
+}

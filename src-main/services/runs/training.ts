@@ -1,0 +1,264 @@
+// Training, evaluation and prediction for a project: the glue between the project file and the
+// engine (src-main/ml, src-main/trainer). Training runs in its own process; this side writes the
+// data it trains on, records the run as it goes, and stores the best checkpoint in the project.
+
+import { rmSync } from 'node:fs'
+import { makeTempFolder } from '../../io/temp'
+import { join } from 'node:path'
+import type { EvalReport } from '../../ml/eval'
+import { evaluate } from '../../ml/eval'
+import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../../ml/checkpoint'
+import { configParts, isBertPreset, presetConfig, validateConfig } from '../../ml/models/presets'
+import { preparePartFiles } from './model-parts'
+import { inspectBertFolder } from '../../ml/bert/import'
+import { resolve } from 'node:path'
+import { predict, type TitlePrediction } from '../../ml/predict'
+import { startTrainingJob, type JobOutcome, type StartOptions } from '../../trainer/host'
+import { StudioError } from '../../shared/errors'
+import type { EvalSummary } from '../../shared/runs'
+import type { PresetName, TrainConfig, TrainingEvent } from '../../shared/training'
+import { PRESET_NAMES } from '../../shared/training'
+import type { Split } from '../../shared/types'
+import { writeTransaction, type DB } from '../../store/db'
+import {
+  createRun,
+  getRunRow,
+  loadCheckpoint,
+  saveCheckpoint,
+  savePredictions,
+  selectExamples,
+  trainingData,
+  updateRun,
+  writeTrainingFiles,
+  type DataSelection,
+  type TrainingExample,
+} from './records'
+
+export type ConfigOverrides = Parameters<typeof presetConfig>[1]
+
+export interface TrainRequest {
+  preset: PresetName
+  overrides?: ConfigOverrides
+  data?: DataSelection
+  backend?: 'tensorflow' | 'wasm' | 'cpu'
+  /** BERT presets: the pre-trained encoder's folder (validated here before the trainer starts). */
+  bert?: string
+}
+
+export interface TrainResult {
+  runId: number
+  outcome: JobOutcome
+  /** Best dev scores (micro P/R/F1) when the run finished. */
+  dev: { precision: number; recall: number; f1: number } | null
+}
+
+export interface RunningTraining {
+  runId: number
+  cancel(): void
+  done: Promise<TrainResult>
+}
+
+/** Build and check the config of a preset with the user's overrides. */
+export function buildConfig(preset: string, overrides: ConfigOverrides = {}): TrainConfig {
+  if (!(PRESET_NAMES as readonly string[]).includes(preset)) {
+    throw new StudioError('bad_request', `unknown model "${preset}" (one of ${PRESET_NAMES.join(', ')})`)
+  }
+  let config: TrainConfig
+  try {
+    config = presetConfig(preset as PresetName, overrides)
+  } catch (e) {
+    throw new StudioError('bad_request', (e as Error).message)
+  }
+  const problems = validateConfig(config)
+  if (problems.length) throw new StudioError('bad_request', `invalid config: ${problems.join('; ')}`)
+  return config
+}
+
+/** What the host learnt from a BERT folder (validated with `inspectBertFolder`). */
+export interface BertFolderInfo {
+  dir: string
+  layout: 'hf' | 'google'
+  layers: number
+  hidden: number
+  heads: number
+  maxPositions: number
+  vocab: number
+  parameters: number
+}
+
+/**
+ * Validate a BERT folder (config, vocabulary, every tensor's name, dtype and shape, data files long
+ * enough) with the trainer's own checks, from the tensor headers only: the trainer process reads
+ * the weights, so the host does not read them too (≈ 400 MB for a 12-layer model). Errors become
+ * one clear `bad_request` line.
+ */
+export function checkBertFolder(dir: string): BertFolderInfo {
+  try {
+    const ins = inspectBertFolder(dir)
+    const c = ins.config
+    return { dir: resolve(dir), layout: ins.layout, layers: c.numLayers, hidden: c.hiddenSize, heads: c.numHeads, maxPositions: c.maxPositions, vocab: c.vocabSize, parameters: ins.parameters }
+  } catch (e) {
+    throw new StudioError('bad_request', `BERT folder: ${(e as Error).message.split('\n')[0]}`)
+  }
+}
+
+/**
+ * Start a training run: writes train/dev data to a temporary folder, records the run, forks the
+ * trainer and follows its events. `onEvent` sees every progress event with the run id.
+ */
+export function startTraining(
+  db: DB,
+  req: TrainRequest,
+  onEvent: (runId: number, e: TrainingEvent) => void = () => {},
+  opts: StartOptions = {},
+): RunningTraining {
+  const config = buildConfig(req.preset, req.overrides)
+  let bert: BertFolderInfo | null = null
+  if (isBertPreset(req.preset)) {
+    if (!req.bert) throw new StudioError('bad_request', `model "${req.preset}" fine-tunes a pre-trained BERT: give its folder (--bert <folder>)`)
+    bert = checkBertFolder(req.bert)
+    const freeze = config.model.bert?.freezeLayers ?? 0
+    if (freeze > bert.layers) throw new StudioError('bad_request', `bert.freezeLayers is ${freeze} but the encoder has ${bert.layers} layers`)
+  } else if (req.bert) {
+    throw new StudioError('bad_request', `--bert is for the BERT models (bert, bert-crf, …), not "${req.preset}"`)
+  }
+  const sel: DataSelection = { titles: 'all', seed: config.seed, ...req.data }
+  const data = trainingData(db, sel)
+  const dir = makeTempFolder('train')
+  const files = writeTrainingFiles(join(dir, 'data'), data)
+  const parts = preparePartFiles(db, config, join(dir, 'data'), sel.trainSplit ?? 'train')
+  const partNames = configParts(config.model)
+  const runId = createRun(db, req.preset, {
+    ...config,
+    data: { ...sel, train: data.train.length, dev: data.dev.length, devSource: data.devSource },
+    ...(bert ? { bert } : {}),
+    // the parts beyond the study this run used (the Runs board lists them)
+    ...(partNames.length ? { parts: { names: partNames, ...parts.record } } : {}),
+  })
+  updateRun(db, runId, { status: 'running', startedAt: Date.now() })
+  const history: { epoch: number; loss?: number; seconds?: number; charsPerSec?: number; dev?: unknown }[] = []
+  const epochOf = (n: number): (typeof history)[number] => {
+    let h = history.find((x) => x.epoch === n)
+    if (!h) history.push((h = { epoch: n }))
+    return h
+  }
+  let workers = 1 // data-parallel trainer processes (the run records them in `timings.workers`)
+  const handle = startTrainingJob(
+    { config, ...files, ...parts.job, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}), ...(bert ? { bertPath: bert.dir } : {}) },
+    (e) => {
+      try {
+        if (e.kind === 'started') {
+          const report = e.backendReport as { reason?: string } | undefined
+          // the run says which backend ran and, for BERT without a GPU, that it will be slow
+          workers = e.workers ?? 1
+          updateRun(db, runId, { backend: e.backend, backendReason: [report?.reason ?? '', e.warning ?? ''].filter(Boolean).join('; '), timings: { workers } })
+        } else if (e.kind === 'epoch') {
+          Object.assign(epochOf(e.epoch), { loss: e.loss, seconds: e.seconds, charsPerSec: e.charsPerSec })
+          updateRun(db, runId, { metrics: { epochs: history } })
+        } else if (e.kind === 'eval') {
+          epochOf(e.epoch).dev = e.dev
+          updateRun(db, runId, { metrics: { epochs: history } })
+        }
+      } catch (err) {
+        // The project was closed under a running job (it is being cancelled): nothing to record.
+        if (db.open) throw err
+      } finally {
+        onEvent(runId, e)
+      }
+    },
+    opts,
+  )
+  const done = handle.done.then((outcome): TrainResult => {
+    try {
+      // embeddings learnt by this job are kept for the next runs, whatever became of the run
+      parts.keep()
+      const finishedAt = Date.now()
+      if (outcome.kind === 'done' && outcome.checkpointPath) {
+        const ckpt = readCheckpointDir(outcome.checkpointPath)
+        writeTransaction(db, () => {
+          saveCheckpoint(db, runId, ckpt.manifest, ckpt.weights)
+          updateRun(db, runId, {
+            status: 'done',
+            finishedAt,
+            metrics: { epochs: history, best: outcome.best, bestEpoch: outcome.bestEpoch, stoppedEarly: outcome.stoppedEarly, dev: ckpt.manifest.metrics },
+            timings: { seconds: outcome.seconds, secondsPerEpoch: outcome.seconds / Math.max(1, outcome.epochs), workers },
+          })
+        })
+        return { runId, outcome, dev: outcome.best }
+      }
+      if (outcome.kind === 'cancelled') {
+        updateRun(db, runId, { status: 'cancelled', finishedAt, metrics: { epochs: history } })
+      } else {
+        const message = outcome.kind === 'error' ? outcome.message : 'training ended without a checkpoint'
+        updateRun(db, runId, { status: 'failed', finishedAt, error: message, metrics: { epochs: history } })
+      }
+      return { runId, outcome, dev: null }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+  return { runId, cancel: () => handle.cancel(), done }
+}
+
+/** The checkpoint of a finished run, as the engine loads it. */
+export function runCheckpoint(db: DB, runId: number): Checkpoint {
+  getRunRow(db, runId)
+  const c = loadCheckpoint(db, runId)
+  return { manifest: c.manifest as CheckpointManifest, weights: c.weights }
+}
+
+export interface EvaluateResult {
+  runId: number
+  split: Split
+  titles: number
+  report: EvalReport
+}
+
+/**
+ * Predict every title of `split` with a run's model, store the predictions (for export and the
+ * "disagrees with run" filter) and score them against the project's spans (gold, weak and
+ * dictionary — the best labels the project has).
+ */
+export async function evaluateRun(db: DB, runId: number, split: Split = 'test'): Promise<EvaluateResult> {
+  const ckpt = runCheckpoint(db, runId)
+  const examples = selectExamples(db, split, 'all')
+  if (examples.length === 0) throw new StudioError('bad_request', `split "${split}" has no titles to evaluate on`)
+  const preds = await predict(ckpt, examples.map((e) => ({ text: e.text, ...(e.words ? { words: e.words } : {}) })))
+  const report = scorePredictions(db, runId, examples, preds)
+  recordEvaluation(db, runId, split, report, examples.length)
+  return { runId, split, titles: examples.length, report }
+}
+
+/** Store a run's predictions of `examples` (spans with confidence) and score them against the examples' spans. */
+export function scorePredictions(db: DB, runId: number, examples: readonly TrainingExample[], preds: readonly TitlePrediction[]): EvalReport {
+  savePredictions(
+    db,
+    runId,
+    examples.map((e, i) => ({
+      titleId: e.id,
+      spans: preds[i]!.spans.map((s) => ({ start: s.start, end: s.end, type: s.type, confidence: s.confidence })),
+    })),
+  )
+  return evaluate(
+    examples.map((e) => e.spans),
+    preds.map((p) => p.spans),
+    examples.map((e) => e.text),
+  )
+}
+
+/** Record an evaluation in the run's metrics under evaluations[split]; `summary` is the studio's (eval.run). */
+export function recordEvaluation(db: DB, runId: number, split: Split, report: EvalReport, titles: number, summary?: EvalSummary): void {
+  const row = getRunRow(db, runId)
+  const metrics = (row.metrics ? JSON.parse(row.metrics) : {}) as Record<string, unknown>
+  const evals = (metrics.evaluations ?? {}) as Record<string, unknown>
+  evals[split] = {
+    micro: report.micro,
+    macro: report.macro,
+    boundary: report.boundary,
+    study: report.study,
+    errors: report.errors,
+    titles,
+    ...(summary ? { summary } : {}),
+  }
+  updateRun(db, runId, { metrics: { ...metrics, evaluations: evals } })
+}

@@ -1,0 +1,238 @@
+// Model in the loop: the contract's types for training jobs, runs, evaluation with
+// drill-down, and pre-annotation. PURE TypeScript (the renderer imports it).
+
+import type { PresetInfo, PresetName, PRF, TrainConfig, TrainingEvent } from './training'
+import type { RunRecord, Span, Split } from './types'
+
+/** A preset as the Train screen lists it: the engine's info plus its default config (editable JSON). */
+export interface PresetEntry extends PresetInfo {
+  /** The preset's default config; null for presets this build cannot train (BERT). */
+  config: TrainConfig | null
+}
+
+/** Deep-partial overrides of a preset's config (model and lossWeights merge deeply). */
+export type ConfigOverrides = Partial<Omit<TrainConfig, 'model' | 'lossWeights'>> & {
+  model?: Partial<TrainConfig['model']>
+  lossWeights?: Partial<TrainConfig['lossWeights']>
+}
+
+export interface TrainStartRequest {
+  preset: PresetName
+  overrides?: ConfigOverrides
+  /** 'reviewed': reviewed titles' gold spans only; 'all': also weak and dictionary labels. Default 'all'. */
+  data?: 'reviewed' | 'all'
+  /** Split to judge each epoch on (default 'dev'; when empty, 10 % of train is held back). */
+  devSplit?: Split
+  trainSplit?: Split
+  /** Force a tfjs backend (default: the best that loads). */
+  backend?: 'tensorflow' | 'wasm' | 'cpu'
+  /** BERT presets: the pre-trained encoder's folder (validated before the job starts; see services/training.ts). */
+  bert?: string
+}
+
+export interface EpochPoint {
+  epoch: number
+  loss?: number
+  seconds?: number
+  dev?: PRF
+}
+
+/** A training job the Studio runs (or ran, in this session). One job at a time. */
+export interface TrainJob {
+  runId: number
+  preset: PresetName
+  state: 'running' | 'done' | 'cancelled' | 'failed'
+  /** Cancel was asked for and the trainer has not stopped yet. */
+  cancelling: boolean
+  startedAt: number
+  finishedAt: number | null
+  backend: string | null
+  backendReason: string | null
+  trainExamples: number | null
+  devExamples: number | null
+  epochs: number | null
+  stepsPerEpoch: number | null
+  /** Progress 0..1 over all epochs. */
+  progress: number
+  etaSec: number | null
+  lastLoss: number | null
+  /** Data-parallel trainer processes (null until started). */
+  workers: number | null
+  /** Training speed so far (chars/s of the training steps), live from the batch events. */
+  charsPerSec: number | null
+  history: EpochPoint[]
+  /** Per batch loss, thinned to at most ~400 points. */
+  batchLoss: { step: number; loss: number }[]
+  best: PRF | null
+  error: string | null
+}
+
+/**
+ * `train.progress`: one trainer event of a job, plus the job as it now stands. `event` is null for
+ * the last one, sent once the run record is final (state done / cancelled / failed).
+ */
+export interface TrainProgress {
+  runId: number
+  event: TrainingEvent | null
+  job: TrainJob
+}
+
+/** `inference.progress`: evaluation or pre-annotation going through titles in batches. */
+export interface InferenceProgress {
+  runId: number
+  what: 'evaluate' | 'pre-annotate'
+  done: number
+  total: number
+}
+
+export interface TypeRow {
+  type: string
+  precision: number
+  recall: number
+  f1: number
+  support: number
+  predicted: number
+  correct: number
+}
+
+export interface ErrorBucketsCount {
+  missed: number
+  spurious: number
+  wrongBoundary: number
+  wrongType: number
+  wrongBoth: number
+}
+export type BucketName = keyof ErrorBucketsCount
+export const BUCKET_NAMES: readonly BucketName[] = ['missed', 'spurious', 'wrongBoundary', 'wrongType', 'wrongBoth']
+
+export interface EvalSummary {
+  runId: number
+  split: Split
+  titles: number
+  micro: PRF & { support: number; predicted: number; correct: number }
+  macro: PRF
+  boundary: PRF
+  typeAccuracy: number
+  perType: TypeRow[]
+  errors: ErrorBucketsCount
+  /** confusion[gold][predicted] over entities with matching boundaries (diagonal = right type). */
+  confusion: Record<string, Record<string, number>>
+  /** Error buckets per type (missed: by gold type; others: by predicted type). */
+  errorsByType: Record<string, ErrorBucketsCount>
+}
+
+/**
+ * One number of the Evaluate screen. Every count there is the number of entities the cell
+ * selects; eval.titles lists the titles holding at least one of them.
+ * - `{ type, metric }`: gold entities of a type (support), predicted (predicted), correct ones
+ *   (correct), or the type's errors (errors: missed + predicted-but-wrong).
+ * - `{ bucket, type? }`: entities in an error bucket (optionally of one type).
+ * - `{ gold, pred }`: predicted entities with a gold entity's exact boundaries (confusion cell).
+ */
+export interface EvalCell {
+  type?: string
+  metric?: 'support' | 'predicted' | 'correct' | 'errors'
+  bucket?: BucketName
+  gold?: string
+  pred?: string
+}
+
+export interface EvalTitle {
+  id: number
+  text: string
+  status: 'unreviewed' | 'reviewed'
+  gold: { start: number; end: number; type: string }[]
+  pred: { start: number; end: number; type: string; confidence?: number }[]
+  /** The entities of the cell in this title (gold or predicted, per the cell). */
+  hits: { start: number; end: number; type: string; side: 'gold' | 'pred' }[]
+}
+
+export interface EvalTitlesResult {
+  /** Entities the cell counts (as on the screen). */
+  count: number
+  titles: EvalTitle[]
+  /** Titles in total (titles is cut at `limit`). */
+  total: number
+}
+
+export interface RunDetail extends RunRecord {
+  /** Titles trained on / judged on, when recorded. */
+  trainExamples: number | null
+  devExamples: number | null
+  epochsRun: number
+  secondsPerEpoch: number | null
+  /** The parts beyond the study the run's model used ('span head', 'title embeddings', 'bigrams', 'lexicon'); [] = none. */
+  parts: string[]
+  /** Data-parallel trainer processes the run used (null: run from before they were recorded). */
+  workers: number | null
+  best: PRF | null
+  /** Evaluations made (per split), micro scores. */
+  evaluations: Partial<Record<Split, PRF & { titles?: number }>>
+}
+
+export interface RunsCompare {
+  a: RunDetail
+  b: RunDetail
+  split: Split
+  types: { type: string; a: TypeRow | null; b: TypeRow | null }[]
+  microA: PRF
+  microB: PRF
+}
+
+export interface PreannotateRequest {
+  runId: number
+  /** Only titles of this split (default: every split). */
+  split?: Split
+  /** Keep only predicted spans at least this confident (default 0). */
+  minConfidence?: number
+  /** At most this many titles (lowest ids first among the unreviewed). */
+  limit?: number
+}
+
+export interface PreannotateResult {
+  runId: number
+  titles: number
+  /** Model spans stored. */
+  spans: number
+  /** Predicted spans left out because they overlap a gold/weak/dictionary span. */
+  skippedOverlap: number
+  /** Predicted spans left out for being under minConfidence. */
+  skippedLowConfidence: number
+  /** Model spans of earlier pre-annotations in these titles that were replaced. */
+  replaced: number
+}
+
+/** What to accept or reject: one model span, every model span of a title, or of a type above a threshold. */
+export type ModelSpanSelector =
+  | { spanId: number }
+  | { titleId: number }
+  | { type: string; minConfidence?: number; runId?: number }
+
+export interface ModelSpanEditResult {
+  changed: number
+  titleIds: number[]
+}
+
+export interface QueueItem {
+  id: number
+  text: string
+  /** Lowest confidence among its model spans (uncertainty: lower first). */
+  minConfidence: number
+  meanConfidence: number
+  modelSpans: number
+  /** Its model spans (of the run, when one was asked for), by start. */
+  spans: { id: number; start: number; end: number; type: string; confidence: number }[]
+}
+
+export interface QueueQuery {
+  runId?: number
+  limit?: number
+  offset?: number
+}
+
+export interface QueueResult {
+  total: number
+  items: QueueItem[]
+}
+
+export type { Span }
