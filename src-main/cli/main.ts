@@ -59,9 +59,10 @@ const USAGE = `usage: ner-studio <command> …
   imports <project.sqlite> [--json] | --undo ID [--force]
          (every import with its titles; --undo deletes the titles an import created, --force also
           those reviewed since)
-  serve  [project.sqlite] [--port N]   (headless server on 127.0.0.1, prints its URL; default: the demo project)
+  serve  [project.sqlite] [--port N] [--max-upload-mib N] [--root DIR]   (headless server on 127.0.0.1, prints
+         its URL with the token in its #fragment; uploads up to N MiB, default 1024; --root: projects,
+         imports, exports and uploads only below DIR; default project: the demo)
 `
-
 
 function need<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T | undefined {
   if (value === undefined) return undefined
@@ -287,24 +288,33 @@ async function cmdServe(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { port: { type: 'string' }, token: { type: 'string' } },
+    options: { port: { type: 'string' }, token: { type: 'string' }, 'max-upload-mib': { type: 'string' }, root: { type: 'string' } },
   })
   const port = values.port === undefined ? 0 : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0…65535, got "${values.port}"`)
+  const mib = values['max-upload-mib'] === undefined ? 1024 : Number(values['max-upload-mib'])
+  if (!Number.isInteger(mib) || mib < 1) throw new UsageError(`--max-upload-mib must be a whole number ≥ 1, got "${values['max-upload-mib']}"`)
   const { startServer } = await import('../server/http')
   // Without a project, open the built-in demo project (created on first use).
   const projectPath = positionals[0] ?? (await ensureDemoProject(join(userDataDir(), 'demo.sqlite')))
   const server = await startServer({
     projectPath,
     port,
+    maxUpload: mib * 2 ** 20,
+    ...(values.root ? { root: values.root } : {}),
     ...(values.token ? { token: values.token } : {}),
   })
-  console.log(`NER Studio is serving ${projectPath}\nOpen ${server.url}`)
+  // The first signal stops cleanly (half-open connections are cut, see server/http.ts); a second one exits at once.
+  let stopping = false
   const stop = (): void => {
+    if (stopping) process.exit(1)
+    stopping = true
     void server.close().then(() => process.exit(0))
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
+  // Printed only once a signal stops us cleanly: whoever reads the URL may send one at once.
+  console.log(`NER Studio is serving ${projectPath}\nOpen ${server.url}`)
 }
 
 export async function main(argv: string[]): Promise<number> {
