@@ -81,3 +81,21 @@ test('span labels of adjacent one- and two-character spans never overlap (weak s
   await assertApart()
   await page.screenshot({ path: test.info().outputPath('labels-narrow.png') })
 })
+
+test('title search ignores case and full/half width, and highlights what it matched', async ({ studio, page }) => {
+  await load(studio, page, [
+    { text: '红色ｉＰｈｏｎｅ壳', label: [] },
+    { text: '😀IPHONE15 手机膜 iphone', label: [] },
+    { text: '华为手机', label: [] },
+  ])
+  await page.getByTestId('search').fill('iPhone')
+  await page.getByTestId('search').press('Enter')
+  await expect(page.getByTestId('title-count')).toHaveText('2 titles')
+  await expect(page.getByTestId('search-hit')).toHaveText(['ｉＰｈｏｎｅ', 'IPHONE', 'iphone'])
+  // The row still reads as the whole title.
+  await expect(page.getByTestId('title-row').nth(1)).toContainText('😀IPHONE15 手机膜 iphone')
+  await page.getByTestId('search').fill('')
+  await page.getByTestId('search').press('Enter')
+  await expect(page.getByTestId('title-count')).toHaveText('3 titles')
+  await expect(page.getByTestId('search-hit')).toHaveCount(0)
+})

@@ -1,8 +1,8 @@
-// README's key table is the span editor's keymap (src-renderer/src/keys/keymap.ts), row for row.
+// README's key table is the span editor's keymap (src-main/shared/keymap.ts), row for row.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { KEYMAP } from '../../../src-renderer/src/keys/keymap'
+import { KEYMAP } from '../../../src-main/shared/keymap'
 
 function readmeKeyTable(): { keys: string; does: string }[] {
   const lines = readFileSync(join(__dirname, '../../../README.md'), 'utf8').split('\n')
