@@ -46,3 +46,8 @@ export function findFolded(text: string, query: string): [number, number][] {
   for (let k = s.indexOf(q); k >= 0; k = s.indexOf(q, k + q.length)) out.push([at[k]!, at[k + q.length - 1]! + 1])
   return out
 }
+
+/** A count in words for messages: "1 span", "2 spans", "12,000 titles". */
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`
+}

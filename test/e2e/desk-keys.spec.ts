@@ -42,6 +42,14 @@ test('Tab and Shift+Tab move the focus out of the title (to the search box); ] a
   await expect(chosen(page)).toHaveAttribute('data-start', '0')
   await page.keyboard.press('[')
   await expect(chosen(page)).toHaveAttribute('data-start', '4')
+  // Messages in words, not offsets.
+  await page.keyboard.press('Delete')
+  await expect(page.getByTestId('editor-message')).toHaveText('Removed the 产品 label from “手机壳”')
+  await page.keyboard.press('Control+z')
+  await expect(page.locator('[data-testid="span-row"][data-start="4"]')).toHaveCount(1)
+  await page.locator('[data-testid="span-row"][data-start="0"]').click()
+  await page.keyboard.press('Alt+Shift+ArrowLeft')
+  await expect(page.getByTestId('editor-message')).toHaveText('The 颜色 span is now “红”')
   // The key list shows the same keys.
   await expect(page.locator('.keys')).toContainText('] / [')
 })
@@ -86,7 +94,7 @@ test('title search ignores case and full/half width, and highlights what it matc
   await load(studio, page, [
     { text: '红色ｉＰｈｏｎｅ壳', label: [] },
     { text: '😀IPHONE15 手机膜 iphone', label: [] },
-    { text: '华为手机', label: [] },
+    { text: '华为手机', label: [[0, 2, '品牌']] },
   ])
   await page.getByTestId('search').fill('iPhone')
   await page.getByTestId('search').press('Enter')
@@ -98,4 +106,7 @@ test('title search ignores case and full/half width, and highlights what it matc
   await page.getByTestId('search').press('Enter')
   await expect(page.getByTestId('title-count')).toHaveText('3 titles')
   await expect(page.getByTestId('search-hit')).toHaveCount(0)
+  // Plain counts: "1 span", not "1 spans".
+  await expect(page.getByTestId('title-row').nth(2)).toContainText('#3 · train · 1 span')
+  await expect(page.getByTestId('title-row').nth(2)).not.toContainText('1 spans')
 })
