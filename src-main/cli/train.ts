@@ -63,6 +63,7 @@ export async function cmdTrain(argv: string[]): Promise<void> {
       'freeze-layers': { type: 'string' },
       'freeze-embeddings': { type: 'boolean' },
       accumulate: { type: 'string' },
+      workers: { type: 'string' },
     },
   })
   const [path] = positionals
@@ -89,6 +90,7 @@ export async function cmdTrain(argv: string[]): Promise<void> {
   const patience = int(values.patience, 'patience', 0)
   const freezeLayers = int(values['freeze-layers'], 'freeze-layers', 0)
   const accumulateSteps = int(values.accumulate, 'accumulate')
+  const workers = int(values.workers, 'workers')
   let encoderLearningRate: number | undefined
   if (values['encoder-lr'] !== undefined) {
     encoderLearningRate = Number(values['encoder-lr'])
@@ -111,6 +113,7 @@ export async function cmdTrain(argv: string[]): Promise<void> {
     ...(encoderLearningRate !== undefined ? { encoderLearningRate } : {}),
     ...(accumulateSteps !== undefined ? { accumulateSteps } : {}),
     ...overrides,
+    ...(workers !== undefined ? { workers } : {}),
     ...(epochs !== undefined ? { epochs } : {}),
     ...(seed !== undefined ? { seed } : {}),
     ...(batchSize !== undefined ? { batchSize } : {}),
@@ -135,7 +138,8 @@ export async function cmdTrain(argv: string[]): Promise<void> {
         log(
           `run ${runId}: ${e.preset} on ${e.trainExamples} titles (dev ${e.devExamples}), ${e.labels} labels, ${e.parameters.toLocaleString('en')} parameters` +
             (e.trainableParameters !== undefined && e.trainableParameters !== e.parameters ? ` (${e.trainableParameters.toLocaleString('en')} trainable)` : '') +
-            `, backend ${e.backend}`,
+            `, backend ${e.backend}` +
+            (e.workers !== undefined ? `, ${e.workers} worker${e.workers === 1 ? '' : 's'}` : ''),
         )
         if (e.warning) log(`note: ${(note = e.warning)}`)
         break
@@ -281,7 +285,12 @@ export async function cmdPredict(argv: string[]): Promise<void> {
       if (buf.length) yield* flush()
     }
     const t0 = performance.now()
-    const r = await writeAttributesCsv(values.out, typesOf(ckpt.manifest.vocabs), tagged(), { bom: values.bom ?? false })
+    const r = await writeAttributesCsv(values.out, typesOf(ckpt.manifest.vocabs), tagged(), {
+      bom: values.bom ?? false,
+      // as before, --out is replaced; never the project it reads, nor any SQLite file
+      overwrite: true,
+      protect: [path, input!],
+    })
     const s = (performance.now() - t0) / 1000
     console.log(`tagged ${r.titles} titles (${r.spans} entities) in ${s.toFixed(1)} s (${Math.round(r.titles / s)} titles/s) → ${values.out}`)
   } finally {

@@ -56,6 +56,10 @@ export interface TrainJob {
   progress: number
   etaSec: number | null
   lastLoss: number | null
+  /** Data-parallel trainer processes (null until started). */
+  workers: number | null
+  /** Training speed so far (chars/s of the training steps), live from the batch events. */
+  charsPerSec: number | null
   history: EpochPoint[]
   /** Per batch loss, thinned to at most ~400 points. */
   batchLoss: { step: number; loss: number }[]
@@ -157,6 +161,10 @@ export interface RunDetail extends RunRecord {
   devExamples: number | null
   epochsRun: number
   secondsPerEpoch: number | null
+  /** The parts beyond the study the run's model used ('span head', 'title embeddings', 'bigrams', 'lexicon'); [] = none. */
+  parts: string[]
+  /** Data-parallel trainer processes the run used (null: run from before they were recorded). */
+  workers: number | null
   best: PRF | null
   /** Evaluations made (per split), micro scores. */
   evaluations: Partial<Record<Split, PRF & { titles?: number }>>

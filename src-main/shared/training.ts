@@ -15,6 +15,8 @@ export const PRESET_NAMES = [
   'bert-bilstm-crf',
   'cascade-bert-crf',
   'cascade-bert-crf-wol',
+  // beyond the study (issue 10)
+  'bilstm-globalpointer',
 ] as const
 export type PresetName = (typeof PRESET_NAMES)[number]
 
@@ -31,7 +33,8 @@ export interface PresetInfo {
 }
 
 export type TagScheme = 'BIO' | 'BIOES'
-export type HeadKind = 'softmax' | 'crf'
+/** `globalpointer`: a span head scoring every (start, end, type), flat architecture only (ml/layers/global-pointer.ts). */
+export type HeadKind = 'softmax' | 'crf' | 'globalpointer'
 
 /** A labelled entity: end exclusive, offsets in Unicode code points (`Array.from(text)`). */
 export interface Span {
@@ -85,6 +88,22 @@ export interface ModelConfig {
   minWordCount: number
   /** BERT encoder options (`encoder: 'bert'` only; the encoder itself comes from an imported folder). */
   bert?: BertModelOptions
+  /** GlobalPointer head: size of its query/key vectors (even; absent = 64). */
+  pointerSize?: number
+  /**
+   * BiLSTM encoders: the char (and bigram) embeddings start from skip-gram vectors learnt on ALL the
+   * project's titles, unlabelled included (ml/embeddings; kept in the project until the titles
+   * change), and the char vocabulary also takes their characters. Absent = false.
+   */
+  pretrainedEmbeddings?: boolean
+  /** Embedding of the bigram (char, next char) concatenated to each char's input; 0/absent = off. */
+  bigramEmbedding?: number
+  /**
+   * SoftLexicon-style features (ml/lexicon): per char, which entity types the lexicon words that
+   * Begin / are in the Middle of / End / are a Single char at it belong to, concatenated to the
+   * char input. Lexicon = the project's dictionaries + gold spans of the train split. Absent = false.
+   */
+  lexicon?: boolean
 }
 
 /**
@@ -147,6 +166,12 @@ export interface TrainConfig {
    * Absent = 1.
    */
   accumulateSteps?: number
+  /**
+   * Data-parallel training: processes that each compute the gradient of a share of every batch
+   * (summed, one optimiser step: the same update as one process). Absent = the machine's cores on
+   * wasm/cpu (capped, see trainer/workers.ts), 1 on tfjs-node; 1 = no helper processes.
+   */
+  workers?: number
 }
 
 export interface PRF {
@@ -175,6 +200,8 @@ export type TrainingEvent =
       trainableParameters?: number
       /** A one-line note for the user, e.g. BERT on a CPU backend is slow. */
       warning?: string
+      /** Processes computing each batch's gradient (data-parallel training); absent = 1. */
+      workers?: number
     })
   | (EventBase & {
       kind: 'batch'

@@ -9,7 +9,7 @@
 import { initBackend } from '../../ml/backend'
 import { loadCheckpoint } from '../../ml/checkpoint'
 import { classifySpans, type EvalReport } from '../../ml/eval'
-import { listPresets, presetConfig } from '../../ml/models/presets'
+import { configParts, listPresets, presetConfig } from '../../ml/models/presets'
 import type { Tagger, TitlePrediction } from '../../ml/models/tagger'
 import { predict } from '../../ml/predict'
 import { StudioError } from '../../shared/errors'
@@ -29,10 +29,10 @@ import type {
   RunsCompare,
   TypeRow,
 } from '../../shared/runs'
-import type { PRF } from '../../shared/training'
+import type { ModelConfig, PRF } from '../../shared/training'
 import type { RunRecord, Split } from '../../shared/types'
 import { SPLITS } from '../../shared/types'
-import type { DB } from '../../store/db'
+import { writeTransaction, type DB } from '../../store/db'
 import type { Project } from '../project/project'
 import { getRunRow, savePredictions, selectExamples, type TrainingExample } from './records'
 import { recordEvaluation, runCheckpoint, scorePredictions } from './training'
@@ -75,6 +75,8 @@ export function runDetail(r: RunRecord): RunDetail {
     devExamples: num(data.dev),
     epochsRun: epochs.filter((e) => e.seconds !== undefined).length,
     secondsPerEpoch: spe,
+    parts: r.config.model ? configParts(r.config.model as ModelConfig) : [],
+    workers: num(r.timings?.workers),
     best,
     evaluations,
   }
@@ -281,7 +283,7 @@ export async function preannotate(p: Project, req: PreannotateRequest, onProgres
   )
   const result: PreannotateResult = { runId, titles: titles.length, spans: 0, skippedOverlap: 0, skippedLowConfidence: 0, replaced: 0 }
   const typeId = p.typeIds()
-  db.transaction(() => {
+  writeTransaction(db, () => {
     const del = db.prepare("DELETE FROM spans WHERE title_id = ? AND origin = 'model'")
     const others = db.prepare("SELECT start, end FROM spans WHERE title_id = ? AND origin != 'model'")
     const status = db.prepare('SELECT status FROM titles WHERE id = ?')
@@ -313,7 +315,7 @@ export async function preannotate(p: Project, req: PreannotateRequest, onProgres
       runId,
       titles.map((t, i) => ({ titleId: t.id, spans: preds[i]!.spans.map((s) => ({ start: s.start, end: s.end, type: s.type, confidence: s.confidence })) })),
     )
-  })()
+  })
   return result
 }
 

@@ -8,8 +8,12 @@ import { join } from 'node:path'
 import { StudioError } from '../../shared/errors'
 import type { PlainSpan } from '../../shared/tags'
 import type { Origin, RunRecord, RunStatus, Split } from '../../shared/types'
-import type { DB } from '../../store/db'
+import { writeTransaction, type DB } from '../../store/db'
 import { makeRng, shuffle } from '../../ml/train/rng'
+import { pidAlive } from '../../io/temp'
+
+/** A run's owner is checked as the temp files' owners are (io/temp). */
+export { pidAlive }
 
 export interface TrainingExample {
   id: number
@@ -116,17 +120,6 @@ export function createRun(db: DB, preset: string, config: unknown, owner: RunOwn
   )
 }
 
-/** Whether a process of this host is alive: signal 0 checks without signalling; EPERM means it exists (another user's). */
-export function pidAlive(pid: number): boolean {
-  // 0 and negative numbers name process groups, not a process: no real owner has them.
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH'
-  }
-}
 
 /** Why a run is taken to be interrupted, or null when its owner may still be training it. */
 function interruption(owner: { owner_host: string | null; owner_pid: number | null }, host: string, alive: (pid: number) => boolean): string | null {
@@ -240,12 +233,12 @@ export function savePredictions(
 ): number {
   const ins = db.prepare('INSERT OR REPLACE INTO predictions (run_id, title_id, spans) VALUES (?, ?, ?)')
   let n = 0
-  db.transaction(() => {
+  writeTransaction(db, () => {
     for (const p of preds) {
       ins.run(runId, p.titleId, JSON.stringify(p.spans))
       n++
     }
-  })()
+  })
   return n
 }
 

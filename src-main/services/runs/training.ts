@@ -2,13 +2,14 @@
 // engine (src-main/ml, src-main/trainer). Training runs in its own process; this side writes the
 // data it trains on, records the run as it goes, and stores the best checkpoint in the project.
 
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync } from 'node:fs'
+import { makeTempFolder } from '../../io/temp'
 import { join } from 'node:path'
 import type { EvalReport } from '../../ml/eval'
 import { evaluate } from '../../ml/eval'
 import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../../ml/checkpoint'
-import { isBertPreset, presetConfig, validateConfig } from '../../ml/models/presets'
+import { configParts, isBertPreset, presetConfig, validateConfig } from '../../ml/models/presets'
+import { preparePartFiles } from './model-parts'
 import { inspectBertFolder } from '../../ml/bert/import'
 import { resolve } from 'node:path'
 import { predict, type TitlePrediction } from '../../ml/predict'
@@ -18,7 +19,7 @@ import type { EvalSummary } from '../../shared/runs'
 import type { PresetName, TrainConfig, TrainingEvent } from '../../shared/training'
 import { PRESET_NAMES } from '../../shared/training'
 import type { Split } from '../../shared/types'
-import type { DB } from '../../store/db'
+import { writeTransaction, type DB } from '../../store/db'
 import {
   createRun,
   getRunRow,
@@ -123,9 +124,17 @@ export function startTraining(
   }
   const sel: DataSelection = { titles: 'all', seed: config.seed, ...req.data }
   const data = trainingData(db, sel)
-  const dir = mkdtempSync(join(tmpdir(), 'ner-studio-train-'))
+  const dir = makeTempFolder('train')
   const files = writeTrainingFiles(join(dir, 'data'), data)
-  const runId = createRun(db, req.preset, { ...config, data: { ...sel, train: data.train.length, dev: data.dev.length, devSource: data.devSource }, ...(bert ? { bert } : {}) })
+  const parts = preparePartFiles(db, config, join(dir, 'data'), sel.trainSplit ?? 'train')
+  const partNames = configParts(config.model)
+  const runId = createRun(db, req.preset, {
+    ...config,
+    data: { ...sel, train: data.train.length, dev: data.dev.length, devSource: data.devSource },
+    ...(bert ? { bert } : {}),
+    // the parts beyond the study this run used (the Runs board lists them)
+    ...(partNames.length ? { parts: { names: partNames, ...parts.record } } : {}),
+  })
   updateRun(db, runId, { status: 'running', startedAt: Date.now() })
   const history: { epoch: number; loss?: number; seconds?: number; charsPerSec?: number; dev?: unknown }[] = []
   const epochOf = (n: number): (typeof history)[number] => {
@@ -133,14 +142,16 @@ export function startTraining(
     if (!h) history.push((h = { epoch: n }))
     return h
   }
+  let workers = 1 // data-parallel trainer processes (the run records them in `timings.workers`)
   const handle = startTrainingJob(
-    { config, ...files, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}), ...(bert ? { bertPath: bert.dir } : {}) },
+    { config, ...files, ...parts.job, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}), ...(bert ? { bertPath: bert.dir } : {}) },
     (e) => {
       try {
         if (e.kind === 'started') {
           const report = e.backendReport as { reason?: string } | undefined
           // the run says which backend ran and, for BERT without a GPU, that it will be slow
-          updateRun(db, runId, { backend: e.backend, backendReason: [report?.reason ?? '', e.warning ?? ''].filter(Boolean).join('; ') })
+          workers = e.workers ?? 1
+          updateRun(db, runId, { backend: e.backend, backendReason: [report?.reason ?? '', e.warning ?? ''].filter(Boolean).join('; '), timings: { workers } })
         } else if (e.kind === 'epoch') {
           Object.assign(epochOf(e.epoch), { loss: e.loss, seconds: e.seconds, charsPerSec: e.charsPerSec })
           updateRun(db, runId, { metrics: { epochs: history } })
@@ -159,18 +170,20 @@ export function startTraining(
   )
   const done = handle.done.then((outcome): TrainResult => {
     try {
+      // embeddings learnt by this job are kept for the next runs, whatever became of the run
+      parts.keep()
       const finishedAt = Date.now()
       if (outcome.kind === 'done' && outcome.checkpointPath) {
         const ckpt = readCheckpointDir(outcome.checkpointPath)
-        db.transaction(() => {
+        writeTransaction(db, () => {
           saveCheckpoint(db, runId, ckpt.manifest, ckpt.weights)
           updateRun(db, runId, {
             status: 'done',
             finishedAt,
             metrics: { epochs: history, best: outcome.best, bestEpoch: outcome.bestEpoch, stoppedEarly: outcome.stoppedEarly, dev: ckpt.manifest.metrics },
-            timings: { seconds: outcome.seconds, secondsPerEpoch: outcome.seconds / Math.max(1, outcome.epochs) },
+            timings: { seconds: outcome.seconds, secondsPerEpoch: outcome.seconds / Math.max(1, outcome.epochs), workers },
           })
-        })()
+        })
         return { runId, outcome, dev: outcome.best }
       }
       if (outcome.kind === 'cancelled') {
