@@ -8,6 +8,8 @@ import type { RunRecord, Span, Split } from './types'
 export interface PresetEntry extends PresetInfo {
   /** The preset's default config; null for presets this build cannot train (BERT). */
   config: TrainConfig | null
+  /** `auto`: its parts, one sentence each (which of them run depends on the project's data). */
+  parts?: { id: string; sentence: string }[]
 }
 
 /** Deep-partial overrides of a preset's config (model and lossWeights merge deeply). */
@@ -161,11 +163,12 @@ export interface RunDetail extends RunRecord {
   devExamples: number | null
   epochsRun: number
   secondsPerEpoch: number | null
-  /** The parts beyond the study the run's model used ('span head', 'title embeddings', 'bigrams', 'lexicon'); [] = none. */
-  parts: string[]
   /** Data-parallel trainer processes the run used (null: run from before they were recorded). */
   workers: number | null
   best: PRF | null
+  /** The parts of the run's recipe: auto's, or the preset plus any weak-loss / self-training settings, then the
+   *  model parts beyond the study ('span head', 'title embeddings', 'bigrams', 'lexicon'). */
+  parts: string[]
   /** Evaluations made (per split), micro scores. */
   evaluations: Partial<Record<Split, PRF & { titles?: number }>>
 }

@@ -9,7 +9,8 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import { initBackend } from '../ml/backend'
 import { writeCheckpointDir } from '../ml/checkpoint'
 import { readJsonl } from '../ml/data/jsonl'
-import { train, type TrainOptions } from '../ml/train/trainer'
+import type { TrainOptions } from '../ml/train/trainer'
+import { trainRecipe } from '../ml/train/recipe'
 import { BertEncoder, importBertFolder } from '../ml/bert'
 import { embeddingsFromBytes, embeddingsToBytes, learnTitleEmbeddings, type TitleEmbeddings } from '../ml/embeddings'
 import type { LexiconEntry } from '../ml/lexicon'
@@ -60,7 +61,7 @@ async function run(job: TrainingJob): Promise<void> {
       const imp = importBertFolder(job.bertPath)
       bert = { encoder: BertEncoder.fromWeights(imp.config, imp.weights), vocab: imp.vocab, source: { dir: job.bertPath, layout: imp.layout } }
     }
-    const r = await train(job.config, trainSet, devSet, {
+    const r = await trainRecipe(job.config, trainSet, devSet, {
       ...(bert ? { bert } : {}),
       ...(job.config.model.pretrainedEmbeddings ? { pretrained: titleEmbeddings(job) } : {}),
       ...(job.lexiconPath ? { lexicon: readLines<LexiconEntry>(job.lexiconPath) } : {}),

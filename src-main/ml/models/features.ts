@@ -2,13 +2,15 @@
  * Turning titles into index arrays, and index arrays into padded batches.
  * All of it is plain JS (no tensors), so the trainer can prepare batches ahead.
  */
-import type { Example, ModelConfig, Span, TagScheme } from '../../shared/training'
+import type { Example, ModelConfig, Span, TagScheme, WeakLossConfig } from '../../shared/training'
 import { LabelVocab, TypeVocab, encodeSpans, typeTargets } from '../tagging'
 import { Vocab } from '../text/vocab'
 import { wordPerChar } from '../text/words'
 import { encodeTitle, type Vocab as BertVocab } from '../bert/tokenizer'
 import { bigramsOf, type TitleEmbeddings } from '../embeddings'
 import { Lexicon, buildLexicon, type LexiconData, type LexiconEntry } from '../lexicon'
+import { partialPrior, titleWeight } from './evidence'
+import { IMPOSSIBLE } from '../layers/partial'
 
 /** Vocabularies of a model: everything needed to map titles to ids and ids back to tags. */
 export interface TaggerVocabs {
@@ -120,10 +122,19 @@ export interface Encoded {
   keep?: Int32Array | null
   /** BERT models: the title's code points (all of them, up to maxLength). */
   allChars?: string[]
+  /** Weak-label-aware loss: log-prior `[n·T]` of a partially labelled title (null = fully observed). */
+  prior?: Float32Array | null
+  /** Weak-label-aware loss: the title's loss weight (absent = 1). */
+  weight?: number
 }
 
-export function encodeExample(ex: Example | string, v: Vocabs, maxLength = Infinity): Encoded {
-  if (v.bert) return encodeBertExample(ex, v, v.bert, maxLength)
+export function encodeExample(ex: Example | string, v: Vocabs, maxLength = Infinity, weak?: WeakLossConfig): Encoded {
+  const e = v.bert ? encodeBertExample(ex, v, v.bert, maxLength) : encodeCharExample(ex, v, maxLength)
+  if (!weak || typeof ex === 'string' || !e.spans) return e
+  return { ...e, prior: partialPrior(ex, e.spans, e.charIds.length, v, weak), weight: titleWeight(ex, weak) }
+}
+
+function encodeCharExample(ex: Example | string, v: Vocabs, maxLength: number): Encoded {
   const text = typeof ex === 'string' ? ex : ex.text
   const chars = Array.from(text).slice(0, maxLength)
   const n = chars.length
@@ -218,6 +229,10 @@ export interface Batch {
   /** [B·L] 1 on gold entity chars */
   entity: Float32Array | null
   chars: number
+  /** Weak-label-aware loss: log-prior `[B·L·T]` (fully observed rows: 0 at the gold tag, IMPOSSIBLE elsewhere); null = none partial. */
+  prior: Float32Array | null
+  /** Weak-label-aware loss: per-title loss weights `[B]`; null = all 1. */
+  titleWeights: Float32Array | null
 }
 
 export function makeBatch(items: readonly Encoded[]): Batch {
@@ -255,7 +270,13 @@ export function makeBatch(items: readonly Encoded[]): Batch {
         }
       }
   })
+  // tags per position, read off a partial title's prior (n·T values)
+  const partial = labelled ? items.find((e) => e.prior && e.charIds.length > 0) : undefined
+  const prior = partial ? batchPrior(items, L, partial.prior!.length / partial.charIds.length) : null
+  const titleWeights = items.some((e) => e.weight !== undefined) ? Float32Array.from(items, (e) => e.weight ?? 1) : null
   return {
+    prior,
+    titleWeights,
     B,
     L,
     lengths,
@@ -272,6 +293,21 @@ export function makeBatch(items: readonly Encoded[]): Batch {
     entity,
     chars: lengths.reduce((a, b) => a + b, 0),
   }
+}
+
+/** `[B·L·T]` log-prior: partial titles' own rows; fully observed titles one tag at 0; padding 0. */
+function batchPrior(items: readonly Encoded[], L: number, T: number): Float32Array {
+  const out = new Float32Array(items.length * L * T)
+  items.forEach((e, b) => {
+    const o = b * L * T
+    if (e.prior) out.set(e.prior, o)
+    else {
+      const n = e.charIds.length
+      out.fill(IMPOSSIBLE, o, o + n * T)
+      for (let t = 0; t < n; t++) out[o + t * T + e.tagIds![t]!] = 0
+    }
+  })
+  return out
 }
 
 /** WOL: per-char loss weights `[B·L]`: entity chars × entity, O chars × outside, padding 0. */

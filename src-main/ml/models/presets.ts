@@ -175,7 +175,7 @@ export function presetConfig(
 ): TrainConfig {
   const bertPreset = BERT_PRESETS[name]
   const p = BILSTM_PRESETS[name] ?? bertPreset
-  if (!p) throw new Error(`unknown preset '${name}'`)
+  if (!p) throw new Error(name === 'auto' ? "'auto' is built from the project's data: autoConfig (models/auto.ts)" : `unknown preset '${name}'`)
   const modelBase = bertPreset ? DEFAULT_BERT_MODEL : DEFAULT_MODEL
   const base: TrainConfig = {
     preset: name,
@@ -223,6 +223,18 @@ export function validateConfig(c: TrainConfig): string[] {
   if (m.wordEmbedding < 0) errs.push('wordEmbedding must be ≥ 0')
   if (m.dropout < 0 || m.dropout >= 1) errs.push('dropout must be in [0, 1)')
   if (!(c.learningRate > 0)) errs.push('learningRate must be > 0')
+  const wl = c.weakLoss
+  if (wl) {
+    if (!(wl.unknownEntityPrior > 0 && wl.unknownEntityPrior <= 1)) errs.push('weakLoss.unknownEntityPrior must be in (0, 1]')
+    for (const o of ['gold', 'weak', 'dictionary', 'model'] as const) if (!(wl.originWeights?.[o] >= 0)) errs.push(`weakLoss.originWeights.${o} must be a number ≥ 0`)
+  }
+  const st = c.selfTraining
+  if (st) {
+    if (!Number.isInteger(st.rounds) || st.rounds < 0) errs.push('selfTraining.rounds must be an integer ≥ 0')
+    if (!Number.isInteger(st.epochs) || st.epochs < 1) errs.push('selfTraining.epochs must be a positive integer')
+    if (!(st.minConfidence >= 0 && st.minConfidence <= 1)) errs.push('selfTraining.minConfidence must be in [0, 1]')
+    if (bert && st.rounds > 0) errs.push('selfTraining is not available with BERT (a later round would need a second copy of the encoder)')
+  }
   if (m.head === 'crf' && (c.lossWeights.entity !== 1 || c.lossWeights.outside !== 1))
     errs.push('lossWeights (WOL) apply to softmax heads only; with a CRF head set them to 1/1')
   errs.push(...partProblems(c))

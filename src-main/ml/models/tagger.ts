@@ -13,6 +13,8 @@
  *   loss is a sequence log-likelihood with no per-char terms, so WOL does not apply to a CRF head
  *   (the study dropped the CRF in its WOL run for the same reason, see presets.ts).
  * Loss = mean over valid chars (softmax) or −Σ log-likelihood / Σ lengths (CRF), + type loss.
+ * With `TrainConfig.weakLoss` the batch carries partial titles' log-priors and title weights: the
+ * likelihood is then the partial one (layers/partial.ts) and each title's terms are weighted.
  *
  * BERT (`encoder: 'bert'`, the five bert* presets): the same heads, CRF, cascade and WOL code on
  * top of an imported `BertEncoder` instead of the embeddings + BiLSTM:
@@ -30,6 +32,7 @@ import type { LossWeights, ModelConfig, PredictedSpan } from '../../shared/train
 import { cascadeDecode, decodeTags, encodeSpans } from '../tagging'
 import { BiLSTM } from '../layers/bilstm'
 import { CRF } from '../layers/crf'
+import { partialCrfLogLikelihood, partialSoftmaxLogLikelihood } from '../layers/partial'
 import { Dense, Embedding } from '../layers/init'
 import { GlobalPointer, decodeSpans } from '../layers/global-pointer'
 import { rowsFor, type TitleEmbeddings } from '../embeddings'
@@ -269,17 +272,27 @@ export class Tagger {
     const logits = this.head!.apply(h) // [B·L, T]
     const T = logits.shape[1]
     const nValid = Math.max(1, norm?.chars ?? batch.chars)
+    // weak-label-aware loss (features.ts / evidence.ts): partial titles' log-prior, per-title weights
+    const tw = batch.titleWeights
+    const prior = batch.prior ? tf.tensor2d(batch.prior, [B * L, T]) : null
     let loss: tf.Scalar
     if (this.crf) {
-      const ll = this.crf.logLikelihood(tf.reshape(logits, [B, L, T]), batch.tags, batch.lengths)
+      const em = tf.reshape(logits, [B, L, T]) as tf.Tensor3D
+      let ll = prior ? partialCrfLogLikelihood(this.crf, em, tf.reshape(prior, [B, L, T]), batch.lengths) : this.crf.logLikelihood(em, batch.tags, batch.lengths)
+      if (tw) ll = tf.mul(ll, tf.tensor1d(tw))
       loss = tf.div(tf.neg(tf.sum(ll)), nValid)
     } else {
-      loss = pickedNll(logits, batch.tagFlat, lossWeights(batch, weights), nValid)
+      const w = lossWeights(batch, weights)
+      if (tw) for (let i = 0; i < w.length; i++) w[i]! *= tw[Math.floor(i / L)]!
+      loss = prior
+        ? (tf.div(tf.neg(tf.sum(tf.mul(partialSoftmaxLogLikelihood(logits, prior), tf.tensor1d(w)))), nValid) as tf.Scalar)
+        : pickedNll(logits, batch.tagFlat, w, nValid)
     }
     if (this.typeHead && batch.typeFlat && batch.typeMask) {
       const tl = this.typeHead.apply(h)
       const nEnt = norm?.entities ?? batch.typeMask.reduce((a, b) => a + b, 0)
-      loss = tf.add(loss, pickedNll(tl, batch.typeFlat, batch.typeMask, Math.max(1, nEnt)))
+      const m = tw ? batch.typeMask.map((x, i) => x * tw[Math.floor(i / L)]!) : batch.typeMask
+      loss = tf.add(loss, pickedNll(tl, batch.typeFlat, m, Math.max(1, nEnt)))
     }
     return loss
   }

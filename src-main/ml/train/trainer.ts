@@ -46,6 +46,8 @@ export interface TrainOptions extends TrainCallbacks {
   pretrained?: TitleEmbeddings | null
   /** `model.lexicon`: the lexicon's words (dictionaries + train gold spans); absent = the train set's spans. */
   lexicon?: readonly LexiconEntry[] | null
+  /** Start from these weights (a checkpoint of a model with the same config and `vocabs`): self-training's later rounds. */
+  init?: Checkpoint
   /** Start data-parallel workers for this model and optimiser (absent: one process, `trainStep`). */
   parallel?: (model: Tagger, opt: GroupedAdam, config: TrainConfig) => Promise<ParallelStepper | null>
 }
@@ -235,6 +237,7 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
   }
   const model = new Tagger({ config: config.model, vocabs, seed: config.seed, ...(opts.bert ? { bert: opts.bert } : {}) })
   if (config.model.pretrainedEmbeddings && opts.pretrained) model.loadPretrained(opts.pretrained)
+  if (opts.init) assignWeights(model, opts.init)
   const opt = makeOptimizer(model, config)
   let parallel: ParallelStepper | null = null
   try {
@@ -244,7 +247,7 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
     model.dispose()
     throw e
   }
-  const encoded: Encoded[] = trainSet.map((e) => encodeExample(e, model.vocabs, config.maxLength)).filter((e) => e.charIds.length > 0)
+  const encoded: Encoded[] = trainSet.map((e) => encodeExample(e, model.vocabs, config.maxLength, config.weakLoss)).filter((e) => e.charIds.length > 0)
   const lengths = encoded.map((e) => e.charIds.length)
   const totalChars = lengths.reduce((a, b) => a + b, 0)
   const rng = makeRng(config.seed)

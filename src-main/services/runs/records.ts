@@ -18,8 +18,10 @@ export { pidAlive }
 export interface TrainingExample {
   id: number
   text: string
-  spans: PlainSpan[]
+  spans: (PlainSpan & { origin?: Origin; confidence?: number })[]
   words?: number[]
+  /** False for an unreviewed title: its spans are partial labels (the weak-label-aware loss reads them so). */
+  reviewed?: boolean
 }
 
 export interface DataSelection {
@@ -42,21 +44,32 @@ export function selectExamples(db: DB, split: Split, sel: DataSelection['titles'
   const origins = ORIGINS_FOR[sel]
   const rows = db
     .prepare(
-      `SELECT t.id, t.text, t.words, s.start, s.end, e.name AS type FROM titles t
+      `SELECT t.id, t.text, t.words, t.status, s.start, s.end, s.origin, s.confidence, e.name AS type FROM titles t
          LEFT JOIN spans s ON s.title_id = t.id AND s.origin IN (${origins.map(() => '?').join(',')})
          LEFT JOIN entity_types e ON e.id = s.type_id
         WHERE t.split = ? ${sel === 'reviewed' ? "AND t.status = 'reviewed'" : ''}
         ORDER BY t.id, s.start`,
     )
-    .all(...origins, split) as { id: number; text: string; words: string | null; start: number | null; end: number | null; type: string | null }[]
+    .all(...origins, split) as {
+    id: number
+    text: string
+    words: string | null
+    status: string
+    start: number | null
+    end: number | null
+    origin: Origin | null
+    confidence: number | null
+    type: string | null
+  }[]
   const out: TrainingExample[] = []
   for (const r of rows) {
     let cur = out[out.length - 1]
     if (!cur || cur.id !== r.id) {
-      cur = { id: r.id, text: r.text, spans: [], ...(r.words ? { words: r.words.split(',').map(Number) } : {}) }
+      cur = { id: r.id, text: r.text, spans: [], ...(r.words ? { words: r.words.split(',').map(Number) } : {}), ...(r.status === 'reviewed' ? {} : { reviewed: false }) }
       out.push(cur)
     }
-    if (r.start !== null && r.end !== null && r.type !== null) cur.spans.push({ start: r.start, end: r.end, type: r.type })
+    if (r.start !== null && r.end !== null && r.type !== null)
+      cur.spans.push({ start: r.start, end: r.end, type: r.type, ...(r.origin && r.origin !== 'gold' ? { origin: r.origin } : {}), ...(r.confidence !== null ? { confidence: r.confidence } : {}) })
   }
   return out
 }
@@ -86,7 +99,10 @@ export function trainingData(db: DB, sel: DataSelection): { train: TrainingExamp
 }
 
 export function writeJsonl(path: string, examples: TrainingExample[]): void {
-  writeFileSync(path, examples.map((e) => JSON.stringify({ id: e.id, text: e.text, spans: e.spans, ...(e.words ? { words: e.words } : {}) })).join('\n') + '\n')
+  writeFileSync(
+    path,
+    examples.map((e) => JSON.stringify({ id: e.id, text: e.text, spans: e.spans, ...(e.words ? { words: e.words } : {}), ...(e.reviewed === false ? { reviewed: false } : {}) })).join('\n') + '\n',
+  )
 }
 
 export function writeTrainingFiles(dir: string, data: { train: TrainingExample[]; dev: TrainingExample[] }): { trainPath: string; devPath: string } {

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import type { EvalReport } from '../../ml/eval'
 import { evaluate } from '../../ml/eval'
 import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../../ml/checkpoint'
-import { configParts, isBertPreset, presetConfig, validateConfig } from '../../ml/models/presets'
+import { DEFAULT_TRAIN, configParts, isBertPreset, presetConfig, validateConfig } from '../../ml/models/presets'
 import { preparePartFiles } from './model-parts'
 import { inspectBertFolder } from '../../ml/bert/import'
 import { resolve } from 'node:path'
@@ -17,7 +17,8 @@ import { startTrainingJob, type JobOutcome, type StartOptions } from '../../trai
 import { StudioError } from '../../shared/errors'
 import type { EvalSummary } from '../../shared/runs'
 import type { PresetName, TrainConfig, TrainingEvent } from '../../shared/training'
-import { PRESET_NAMES } from '../../shared/training'
+import { AUTO_PRESET, PRESET_NAMES, type ProjectFacts } from '../../shared/training'
+import { autoConfig, factsOf } from '../../ml/models/auto'
 import type { Split } from '../../shared/types'
 import { writeTransaction, type DB } from '../../store/db'
 import {
@@ -59,13 +60,17 @@ export interface RunningTraining {
 }
 
 /** Build and check the config of a preset with the user's overrides. */
-export function buildConfig(preset: string, overrides: ConfigOverrides = {}): TrainConfig {
-  if (!(PRESET_NAMES as readonly string[]).includes(preset)) {
-    throw new StudioError('bad_request', `unknown model "${preset}" (one of ${PRESET_NAMES.join(', ')})`)
+export function buildConfig(preset: string, overrides: ConfigOverrides = {}, facts?: ProjectFacts): TrainConfig {
+  if (!(PRESET_NAMES as readonly string[]).includes(preset) && preset !== AUTO_PRESET) {
+    throw new StudioError('bad_request', `unknown model "${preset}" (one of ${AUTO_PRESET}, ${PRESET_NAMES.join(', ')})`)
   }
   let config: TrainConfig
   try {
-    config = presetConfig(preset as PresetName, overrides)
+    if (preset === AUTO_PRESET) {
+      // auto's parts decide the model; the user's top-level settings (epochs, seed, batch size…) still apply
+      const { model: _m, lossWeights: _w, ...top } = overrides ?? {}
+      config = autoConfig(facts ?? { reviewed: 1, weak: 0, unlabelled: 0, types: 0 }, top)
+    } else config = presetConfig(preset as PresetName, overrides)
   } catch (e) {
     throw new StudioError('bad_request', (e as Error).message)
   }
@@ -112,7 +117,9 @@ export function startTraining(
   onEvent: (runId: number, e: TrainingEvent) => void = () => {},
   opts: StartOptions = {},
 ): RunningTraining {
-  const config = buildConfig(req.preset, req.overrides)
+  const sel: DataSelection = { titles: 'all', seed: req.overrides?.seed ?? DEFAULT_TRAIN.seed, ...req.data }
+  const data = trainingData(db, sel)
+  const config = buildConfig(req.preset, req.overrides, req.preset === AUTO_PRESET ? factsOf(data.train) : undefined)
   let bert: BertFolderInfo | null = null
   if (isBertPreset(req.preset)) {
     if (!req.bert) throw new StudioError('bad_request', `model "${req.preset}" fine-tunes a pre-trained BERT: give its folder (--bert <folder>)`)
@@ -122,8 +129,6 @@ export function startTraining(
   } else if (req.bert) {
     throw new StudioError('bad_request', `--bert is for the BERT models (bert, bert-crf, …), not "${req.preset}"`)
   }
-  const sel: DataSelection = { titles: 'all', seed: config.seed, ...req.data }
-  const data = trainingData(db, sel)
   const dir = makeTempFolder('train')
   const files = writeTrainingFiles(join(dir, 'data'), data)
   const parts = preparePartFiles(db, config, join(dir, 'data'), sel.trainSplit ?? 'train')
