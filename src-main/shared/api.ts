@@ -73,7 +73,7 @@ export interface TitleQuery {
   type?: string
   /** Only titles with at least one span of this origin. */
   origin?: Origin
-  /** Substring of the title text. */
+  /** Substring of the title text, in any case and full- or half-width (shared/text.ts fold). */
   search?: string
   /** Only titles whose spans (gold, weak, dictionary) differ from run X's stored predictions. */
   disagreesWith?: number

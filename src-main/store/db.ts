@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3'
 import { existsSync, statSync } from 'node:fs'
 import { StudioError } from '../shared/errors'
+import { fold } from '../shared/text'
 import { MIGRATIONS, SCHEMA_VERSION } from './schema'
 
 export type DB = Database.Database
@@ -35,6 +36,8 @@ export function openDatabase(path: string, opts: OpenOptions = {}): DB {
     db.pragma('foreign_keys = ON')
     db.pragma('synchronous = NORMAL')
     db.pragma('busy_timeout = 5000')
+    // fold(): the case- and width-blind form that title search compares (shared/text.ts).
+    db.function('fold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? fold(v) : v) as string)
     const appId = db.pragma('application_id', { simple: true }) as number
     const version = db.pragma('user_version', { simple: true }) as number
     if (version === 0) {

@@ -38,7 +38,7 @@ export function titleWhere(q: TitleQuery, skip?: 'split' | 'status' | 'origin'):
     where.push(`EXISTS (SELECT 1 FROM spans s WHERE ${sub.join(' AND ')})`)
   }
   if (q.search) {
-    where.push('instr(t.text, ?) > 0')
+    where.push('instr(fold(t.text), fold(?)) > 0')
     params.push(q.search)
   }
   if (q.disagreesWith !== undefined && q.disagreesWith !== null) {

@@ -5,6 +5,7 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { Span, TitleWithSpans } from '../../../src-main/shared/types'
 import type { OccurrencesResult } from '../../../src-main/shared/api'
+import { count } from '../../../src-main/shared/text'
 import { call } from '../api/client'
 import { useTitlesStore } from './titles'
 import { useTypesStore } from './types'
@@ -34,6 +35,9 @@ export const useEditorStore = defineStore('editor', () => {
     for (const s of title.value?.spans ?? []) for (let i = s.start; i < s.end; i++) out[i] = s
     return out
   })
+
+  /** The title's characters [start, end) as text, for messages. */
+  const textOf = (start: number, end: number): string => chars.value.slice(start, end).join('')
 
   function say(text: string, error = false): void {
     message.value = { text, error }
@@ -154,7 +158,7 @@ export const useEditorStore = defineStore('editor', () => {
         const cur = selectedSpan.value ?? s
         if (cur.type === type && cur.origin === 'gold') return
         put(await call('spans.update', { id: cur.id, type }))
-        say(`${cur.type} → ${type}`)
+        say(`“${textOf(cur.start, cur.end)}” is now ${type} (was ${cur.type})`)
       })
     }
     armed.value = armed.value === type ? null : type
@@ -171,7 +175,7 @@ export const useEditorStore = defineStore('editor', () => {
       cursor.value = end
       put(s)
       selectedSpanId.value = s.id
-      say(`Created ${type} [${start}, ${end})`)
+      say(`Labelled “${textOf(start, end)}” as ${type}`)
     })
   }
 
@@ -193,7 +197,7 @@ export const useEditorStore = defineStore('editor', () => {
     if (start < 0 || end > chars.value.length || end <= start) return
     if (start === s.start && end === s.end) return
     put(await call('spans.update', { id: s.id, start, end }))
-    say(`${s.type} [${start}, ${end})`)
+    say(`The ${s.type} span is now “${textOf(start, end)}”`)
   }
 
   function deleteSelected(): Promise<unknown> {
@@ -204,7 +208,7 @@ export const useEditorStore = defineStore('editor', () => {
       selectedSpanId.value = null
       refreshSeq++
       if (title.value) title.value = { ...title.value, spans: title.value.spans.filter((x) => x.id !== s.id) }
-      say(`Deleted ${s.type}`)
+      say(`Removed the ${s.type} label from “${textOf(s.start, s.end)}”`)
     })
   }
 
@@ -214,7 +218,7 @@ export const useEditorStore = defineStore('editor', () => {
       if (!t) return
       const r = await call('spans.acceptAll', { titleId: t.id })
       await refresh()
-      say(r.accepted ? `Accepted ${r.accepted} span(s) as gold` : 'Nothing to accept: every span is gold')
+      say(r.accepted ? `Accepted ${count(r.accepted, 'span')} as gold` : 'Nothing to accept: every span is gold')
     })
   }
 
