@@ -42,6 +42,8 @@ export interface TrainRequest {
   backend?: 'tensorflow' | 'wasm' | 'cpu'
   /** BERT presets: the pre-trained encoder's folder (validated here before the trainer starts). */
   bert?: string
+  /** Stored in the run's config as `experiment`: which learning curve or simulated review it belongs to. */
+  experiment?: Record<string, unknown>
 }
 
 export interface TrainResult {
@@ -125,7 +127,13 @@ export function startTraining(
   const data = trainingData(db, sel)
   const dir = mkdtempSync(join(tmpdir(), 'ner-studio-train-'))
   const files = writeTrainingFiles(join(dir, 'data'), data)
-  const runId = createRun(db, req.preset, { ...config, data: { ...sel, train: data.train.length, dev: data.dev.length, devSource: data.devSource }, ...(bert ? { bert } : {}) })
+  const { trainIds: _ids, ...stored } = sel
+  const runId = createRun(db, req.preset, {
+    ...config,
+    data: { ...stored, ...(sel.trainIds ? { subset: true } : {}), train: data.train.length, dev: data.dev.length, devSource: data.devSource },
+    ...(bert ? { bert } : {}),
+    ...(req.experiment ? { experiment: req.experiment } : {}),
+  })
   updateRun(db, runId, { status: 'running', startedAt: Date.now() })
   const history: { epoch: number; loss?: number; seconds?: number; charsPerSec?: number; dev?: unknown }[] = []
   const epochOf = (n: number): (typeof history)[number] => {
