@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util'
 import { StudioError } from '../shared/errors'
 import { PRESET_NAMES, type PresetName } from '../shared/training'
 import { Project } from '../services/project'
-import { trainCurve, type CurveReading } from '../services/runs/curve'
+import { CURVE_READING_TEXT } from '../shared/curve'
+import { trainCurve } from '../services/runs/curve'
 import { simulate, STRATEGIES, type Strategy } from '../services/runs/simulate'
 import type { ConfigOverrides } from '../services/training'
 import { UsageError } from './train'
@@ -65,11 +66,6 @@ function common(cmd: string, v: Common, defaultPatienceToEpochs: boolean) {
   }
 }
 
-const READING: Record<CurveReading, string> = {
-  rising: 'still rising: more review will help',
-  flat: "flat: more of the same titles won't",
-}
-
 /** `train-curve <project> --model M [--fractions 0.25,0.5,0.75,1] [--epochs N] [--seed S] [--data reviewed|all] [--json]` */
 export async function cmdTrainCurve(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...COMMON, fractions: { type: 'string' } } })
@@ -92,7 +88,7 @@ export async function cmdTrainCurve(argv: string[]): Promise<void> {
       const d = p.dev ?? { precision: 0, recall: 0, f1: 0 }
       console.log(`${String(p.fraction).padEnd(8)} ${String(p.titles).padStart(7)} ${String(p.runId).padStart(5)} ${pct(d.precision).padStart(6)} ${pct(d.recall).padStart(6)} ${pct(d.f1).padStart(6)}`)
     }
-    if (r.reading) console.log(READING[r.reading])
+    if (r.reading) console.log(CURVE_READING_TEXT[r.reading])
   } finally {
     project.close()
   }

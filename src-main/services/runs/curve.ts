@@ -2,6 +2,7 @@
 // the train split and score each on dev, to see whether more reviewed titles would still help.
 // Every point is an ordinary run (recorded, with its checkpoint) tagged with the curve it belongs to.
 
+import { curveReading, type CurveExperiment, type CurveReading } from '../../shared/curve'
 import { StudioError } from '../../shared/errors'
 import type { PresetName, TrainingEvent } from '../../shared/training'
 import type { DB } from '../../store/db'
@@ -30,19 +31,11 @@ export interface CurvePoint {
 export interface CurveResult {
   curve: string
   points: CurvePoint[]
-  /** "rising" when the last step still gained ≥ 1 F1 point (0.01), else "flat". */
+  /** shared/curve.ts: "rising" when the last step still gained ≥ 1 F1 point, else "flat". */
   reading: CurveReading | null
 }
 
-export type CurveReading = 'rising' | 'flat'
-
 export const DEFAULT_FRACTIONS = [0.25, 0.5, 0.75, 1] as const
-
-/** The one-line reading of a curve: did its last step still gain at least one F1 point? */
-export function curveReading(f1s: readonly number[]): CurveReading | null {
-  if (f1s.length < 2) return null
-  return f1s[f1s.length - 1]! - f1s[f1s.length - 2]! >= 0.01 ? 'rising' : 'flat'
-}
 
 export function checkFractions(fractions: readonly number[]): number[] {
   const fs = [...fractions]
@@ -81,7 +74,7 @@ export async function trainCurve(
         overrides: { ...req.overrides, seed },
         data: { titles, trainIds: subset, seed },
         ...(req.backend ? { backend: req.backend } : {}),
-        experiment: { kind: 'curve', id: curve, fraction: fractions[i], titles: subset.length },
+        experiment: { kind: 'curve', id: curve, fraction: fractions[i]!, titles: subset.length } satisfies CurveExperiment,
       },
       onEvent,
     )
