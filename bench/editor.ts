@@ -10,8 +10,8 @@ import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServer } from '../src-main/server/http'
-import { importInto } from '../src-main/services/import'
-import { Project } from '../src-main/services/project'
+import { importInto } from '../src-main/services/io/import'
+import { Project } from '../src-main/services/project/project'
 import { benchCommand, machine, mdTable, osName, writeResults } from './lib/report'
 
 const N = Number(process.argv[2] ?? 200_000)

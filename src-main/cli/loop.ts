@@ -5,11 +5,11 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { StudioError } from '../shared/errors'
 import { PRESET_NAMES, type PresetName } from '../shared/training'
-import { Project } from '../services/project'
+import { Project } from '../services/project/project'
 import { CURVE_READING_TEXT } from '../shared/curve'
 import { trainCurve } from '../services/runs/curve'
 import { simulate, STRATEGIES, type Strategy } from '../services/runs/simulate'
-import type { ConfigOverrides } from '../services/training'
+import type { ConfigOverrides } from '../services/runs/training'
 import { UsageError } from './train'
 
 const COMMON = {

@@ -13,8 +13,8 @@ import { StudioError } from '../shared/errors'
 import { PRESET_NAMES, type PresetName, type TrainingEvent } from '../shared/training'
 import { SPLITS, type Split } from '../shared/types'
 import { openDatabase } from '../store/db'
-import { Project } from '../services/project'
-import { checkBertFolder, evaluateRun, runCheckpoint, startTraining, type ConfigOverrides } from '../services/training'
+import { Project } from '../services/project/project'
+import { checkBertFolder, evaluateRun, runCheckpoint, startTraining, type ConfigOverrides } from '../services/runs/training'
 import { ProgressBar } from './progress'
 
 export class UsageError extends Error {}

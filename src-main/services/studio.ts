@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import type { AppInfo, ArgsOf, Events, EventName, RequestName, ResultOf } from '../shared/api'
 import { isRequestName, needsArgument } from '../shared/api'
 import { StudioError } from '../shared/errors'
-import { exportFrom, previewExport } from './export'
+import { exportFrom, previewExport } from './io/export'
 import { resolve } from 'node:path'
 import {
   applyDictionaries,
@@ -16,13 +16,13 @@ import {
   importGazetteer,
   listDictionaries,
   promoteSpans,
-} from './weak'
-import { importInto } from './import'
-import { Project } from './project'
+} from './dicts/dicts'
+import { importInto } from './io/import'
+import { Project } from './project/project'
 import { userDataDir } from './paths'
-import { RecentProjects } from './recent'
-import { TrainingJobs } from './jobs'
-import { compareRuns, evalRun, evalTitles, getRun, preannotate, preannotateQueue, presetsList } from './mitl'
+import { RecentProjects } from './project/recent'
+import { TrainingJobs } from './runs/jobs'
+import { compareRuns, evalRun, evalTitles, getRun, preannotate, preannotateQueue, presetsList } from './runs/evaluation'
 import type { Spawner } from '../trainer/host'
 
 type Handlers = { [K in RequestName]: (args: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>> }
@@ -118,7 +118,7 @@ export class Studio {
         return r
       },
       'runs.list': () => this.p().listRuns(),
-      // ---- annotation desk (issue 3) ----
+      // ---- annotation desk ----
       'project.recent': () => this.recent.list(),
       'project.forget': ({ path }) => this.recent.forget(path),
       'titles.counts': (q) => this.p().countTitles(q ?? {}),
@@ -128,7 +128,7 @@ export class Studio {
         const r = this.writable().labelOccurrences(spanId)
         return this.changed('spans', r, r.titleIds)
       },
-      // ---- weak labelling and export (issue 6, loop) ----
+      // ---- weak labelling and export ----
       'dicts.list': (q) => listDictionaries(this.p().db, undefined, q?.minLength ?? 1),
       'dicts.import': async (req) => {
         const p = this.writable()
@@ -154,7 +154,7 @@ export class Studio {
       },
       'dicts.promote': (req) => promoteSpans(this.writable().db, req),
       'export.preview': (req) => previewExport(this.p().path, req),
-      // ---- model in the loop (issue 6) ----
+      // ---- model in the loop ----
       'presets.list': () => presetsList(),
       'train.start': (req) => this.jobs.start(this.writable().db, req),
       'train.cancel': ({ runId }) => this.jobs.cancel(runId),

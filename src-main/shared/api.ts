@@ -32,7 +32,7 @@ import type {
   TrainJob,
   TrainProgress,
   TrainStartRequest,
-} from './mitl'
+} from './runs'
 
 export type ImportFormat = 'seed' | 'conll' | 'jsonl' | 'text' | 'csv'
 export type ExportFormat = 'attributes-csv' | 'conll' | 'jsonl' | 'seed'
@@ -176,7 +176,7 @@ export interface TypeUpdate {
   description?: string
 }
 
-// ---- annotation desk (issue 3) ----
+// ---- annotation desk ----
 
 /** A project the studio opened before (kept by the services in recent.json, newest first). */
 export interface RecentProject {
@@ -233,13 +233,13 @@ export type MenuAction =
   | 'view-types'
   | 'view-weak'
   | 'view-export'
-  // ---- model in the loop (issue 6) ----
+  // ---- model in the loop ----
   | 'view-train'
   | 'view-runs'
   | 'view-evaluate'
   | 'view-preannotate'
 
-// ---- weak labelling and export (issue 6, loop) ----
+// ---- weak labelling and export ----
 
 /** The desktop shell's file dialogs: open a project, pick a file to import, a new project, an export target. */
 export type DialogKind = 'project' | 'import' | 'save' | 'export'
@@ -381,14 +381,14 @@ export interface Requests {
   'import.run': R<ImportRequest, ImportSummary>
   'export.run': R<ExportRequest, ExportSummary>
   'runs.list': R<void, RunRecord[]>
-  // ---- annotation desk (issue 3) ----
+  // ---- annotation desk ----
   'project.recent': R<void, RecentProject[]>
   'project.forget': R<{ path: string }, RecentProject[]>
   'titles.counts': R<CountsQuery, TitleCounts>
   'titles.neighbor': R<NeighborQuery, Neighbor>
   'spans.acceptAll': R<{ titleId: number }, { accepted: number }>
   'spans.labelOccurrences': R<{ spanId: number }, OccurrencesResult>
-  // ---- weak labelling and export (issue 6, loop) ----
+  // ---- weak labelling and export ----
   'dicts.list': R<DictListQuery, DictionaryInfo[]>
   'dicts.import': R<DictImportRequest, DictImportSummary>
   'dicts.create': R<{ name: string; type?: string | null }, DictionaryInfo>
@@ -396,7 +396,7 @@ export interface Requests {
   'dicts.apply': R<WeakLabelRequest, WeakLabelSummary>
   'dicts.promote': R<PromoteRequest, PromoteSummary>
   'export.preview': R<ExportPreviewRequest, ExportPreview>
-  // ---- model in the loop (issue 6): src-main/shared/mitl.ts, services/mitl.ts ----
+  // ---- model in the loop: shared/runs.ts, services/runs/ ----
   'presets.list': R<void, PresetEntry[]>
   'train.start': R<TrainStartRequest, TrainJob>
   'train.cancel': R<{ runId: number }, { cancelling: boolean }>
@@ -424,7 +424,7 @@ export interface Events {
   'project.changed': { what: 'titles' | 'spans' | 'types' | 'runs' | 'project'; titleIds?: number[] }
   /** A desktop menu item the renderer carries out (Electron only). */
   'app.menu': { action: MenuAction }
-  // ---- model in the loop (issue 6) ----
+  // ---- model in the loop ----
   /** Every event of a training job, with the job as it now stands. */
   'train.progress': TrainProgress
   /** Evaluation / pre-annotation progress (titles done of total). */
@@ -460,14 +460,14 @@ const requestNames = [
   'import.run',
   'export.run',
   'runs.list',
-  // ---- annotation desk (issue 3) ----
+  // ---- annotation desk ----
   'project.recent',
   'project.forget',
   'titles.counts',
   'titles.neighbor',
   'spans.acceptAll',
   'spans.labelOccurrences',
-  // ---- weak labelling and export (issue 6, loop) ----
+  // ---- weak labelling and export ----
   'dicts.list',
   'dicts.import',
   'dicts.create',
@@ -475,7 +475,7 @@ const requestNames = [
   'dicts.apply',
   'dicts.promote',
   'export.preview',
-  // ---- model in the loop (issue 6) ----
+  // ---- model in the loop ----
   'presets.list',
   'train.start',
   'train.cancel',
@@ -497,7 +497,7 @@ const eventNames = [
   'import.progress',
   'project.changed',
   'app.menu',
-  // ---- model in the loop (issue 6) ----
+  // ---- model in the loop ----
   'train.progress',
   'inference.progress',
 ] as const

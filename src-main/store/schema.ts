@@ -96,7 +96,7 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
-  // 2: gazetteers for weak labelling (issue 6). A dictionary has a type for the whole file, or NULL
+  // 2: gazetteers for weak labelling. A dictionary has a type for the whole file, or NULL
   // when each term carries its own (term<TAB>type files). Types are stored by name: a dictionary
   // outlives renaming or deleting an entity type, and applying it creates the type again.
   // dictionary_spans remembers which dictionary made a span (for "replace previous spans" and the

@@ -5,8 +5,8 @@ import { _electron as electron, expect, test } from '@playwright/test'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { importInto } from '../../src-main/services/import'
-import { Project } from '../../src-main/services/project'
+import { importInto } from '../../src-main/services/io/import'
+import { Project } from '../../src-main/services/project/project'
 
 function electronBinary(): string | null {
   try {

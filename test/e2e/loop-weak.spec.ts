@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-// Weak labelling and export, end to end in chromium against the real server (issue 6, the parts
+// Weak labelling and export, end to end in chromium against the real server (the parts
 // without the training engine): import ecommerce-ding2019 train as weak labels, import its seven
 // gazetteers on the Weak-label screen, apply them, see dictionary spans in the editor, promote
 // confirmed spans; on the Export screen preview the rows, export the attributes CSV and check it.

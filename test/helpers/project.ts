@@ -3,8 +3,8 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { importInto } from '../../src-main/services/import'
-import { Project } from '../../src-main/services/project'
+import { importInto } from '../../src-main/services/io/import'
+import { Project } from '../../src-main/services/project/project'
 import type { ProjectStats } from '../../src-main/shared/types'
 
 export interface TitleSpec {

@@ -6,8 +6,8 @@ import { curveReading, type CurveExperiment, type CurveReading } from '../../sha
 import { StudioError } from '../../shared/errors'
 import type { PresetName, TrainingEvent } from '../../shared/training'
 import type { DB } from '../../store/db'
-import { selectExamples, shuffled, type DataSelection } from '../runs'
-import { startTraining, type ConfigOverrides } from '../training'
+import { selectExamples, shuffled, type DataSelection } from './records'
+import { startTraining, type ConfigOverrides } from './training'
 
 export interface CurveRequest {
   preset: PresetName

@@ -3,17 +3,17 @@
 // reviewed, scores it on the test split, picks `batch` more titles by the strategy and "reviews"
 // them by replacing their spans with the oracle's gold. Every round is an ordinary recorded run.
 //
-// Least-confident is the Pre-annotate queue itself (services/mitl.ts: preannotate, then
+// Least-confident is the Pre-annotate queue itself (runs/evaluation.ts: preannotate, then
 // preannotateQueue): one definition of uncertainty, so what is measured is what users get.
 
 import { InputError, StudioError } from '../../shared/errors'
 import { detectFormat, openReader } from '../../io/readers'
 import type { PlainSpan } from '../../shared/tags'
 import type { PresetName, TrainingEvent } from '../../shared/training'
-import { preannotate, preannotateQueue } from '../mitl'
-import type { Project } from '../project'
-import { shuffled, type DataSelection } from '../runs'
-import { evaluateRun, startTraining, type ConfigOverrides } from '../training'
+import { preannotate, preannotateQueue } from './evaluation'
+import type { Project } from '../project/project'
+import { shuffled, type DataSelection } from './records'
+import { evaluateRun, startTraining, type ConfigOverrides } from './training'
 
 export const STRATEGIES = ['least-confident', 'random'] as const
 export type Strategy = (typeof STRATEGIES)[number]

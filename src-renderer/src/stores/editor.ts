@@ -196,7 +196,7 @@ export const useEditorStore = defineStore('editor', () => {
     })
   }
 
-  /** Accept (→ gold) or reject (delete) one model span; one undoable edit (issue 6). */
+  /** Accept (→ gold) or reject (delete) one model span; one undoable edit. */
   function reviewModelSpan(spanId: number, accept: boolean): Promise<unknown> {
     return run(async () => {
       await call(accept ? 'preannotate.accept' : 'preannotate.reject', { spanId })

@@ -2,13 +2,13 @@
 // progress events with the run id → done; a second start while one runs → busy; cancel →
 // cancelled; then evaluate, drill down and pre-annotate with the trained run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { TrainProgress } from '../../../src-main/shared/mitl'
+import type { TrainProgress } from '../../../src-main/shared/runs'
 import { join } from 'node:path'
 import { evaluate } from '../../../src-main/ml/eval'
 import { runCli } from '../../helpers/cli'
-import { mitlStudio, TINY_OVERRIDES, type MitlStudio } from '../../helpers/mitl'
+import { runsStudio, TINY_OVERRIDES, type RunsStudio } from '../../helpers/runs'
 
-async function finished(m: MitlStudio, runId: number, timeoutMs = 100_000): Promise<TrainProgress> {
+async function finished(m: RunsStudio, runId: number, timeoutMs = 100_000): Promise<TrainProgress> {
   const t0 = Date.now()
   for (;;) {
     const last = m.of('train.progress').find((p) => p.runId === runId && p.event === null)
@@ -19,10 +19,10 @@ async function finished(m: MitlStudio, runId: number, timeoutMs = 100_000): Prom
 }
 
 describe('training jobs in the Studio', () => {
-  let m: MitlStudio
+  let m: RunsStudio
   let runId: number
   beforeAll(async () => {
-    m = await mitlStudio()
+    m = await runsStudio()
   })
   afterAll(async () => {
     await m.studio.shutdown()

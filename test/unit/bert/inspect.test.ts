@@ -10,7 +10,7 @@ import { expectedShapes } from '../../../src-main/ml/bert/encoder'
 import { importBertFolder, inspectBertFolder } from '../../../src-main/ml/bert/import'
 import { readSafetensors, writeSafetensors, type SafetensorsDtype, type WriteTensor } from '../../../src-main/ml/bert/safetensors'
 import { makeRng } from '../../../src-main/ml/train/rng'
-import { checkBertFolder } from '../../../src-main/services/training'
+import { checkBertFolder } from '../../../src-main/services/runs/training'
 import { BERT_TINY as FIX, copyBertTiny as copy, editConfig } from '../../helpers/bert'
 import { tmpDir } from '../../helpers/tmp'
 

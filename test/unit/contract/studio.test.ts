@@ -108,7 +108,7 @@ describe('Studio.handle', () => {
       ['dicts.apply', { dictionaryIds: [1] }],
       ['dicts.promote', { dictionaryId: 1, type: 'x' }],
       ['export.preview', { format: 'jsonl' }],
-      // ---- model in the loop (issue 6) ----
+      // ---- model in the loop ----
       ['train.start', { preset: 'bilstm' }],
       ['runs.get', { runId: 1 }],
       ['runs.compare', { a: 1, b: 2 }],
@@ -176,7 +176,7 @@ describe('Studio.handle', () => {
     const weak = (await c('spans.create', { titleId: 2, start: 2, end: 4, type: '品牌' })) as { id: number }
     expect(await c('spans.acceptAll', { titleId: 2 })).toMatchObject({ accepted: expect.any(Number) })
     expect(await c('spans.labelOccurrences', { spanId: weak.id })).toMatchObject({ titleIds: expect.any(Array) })
-    // ---- weak labelling and export (issue 6, loop)
+    // ---- weak labelling and export
     const dic = join(dir, 'brands.dic')
     writeFileSync(dic, '华为\n苹果\n')
     const imported = (await c('dicts.import', { path: dic, type: '品牌' })) as { dictionary: { id: number }; terms: number }
@@ -187,7 +187,7 @@ describe('Studio.handle', () => {
     expect(await c('dicts.promote', { dictionaryId: made.id, type: '品牌' })).toMatchObject({ added: expect.any(Number) })
     expect(await c('dicts.delete', { id: made.id })).toEqual({ removedSpans: 0 })
     expect(await c('export.preview', { format: 'attributes-csv', limit: 1 })).toMatchObject({ titles: 3, rows: expect.any(Array) })
-    // ---- model in the loop (issue 6): the cheap answers; training itself is in test/integration/mitl
+    // ---- model in the loop: the cheap answers; training itself is in test/integration/services/runs
     expect(await c('presets.list')).toHaveLength(10)
     expect(await c('train.jobs')).toEqual([])
     expect(await codeOf(c('train.start', { preset: 'bert' }))).toBe('bad_request')

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { importInto } from '../../../src-main/services/import'
-import { Project } from '../../../src-main/services/project'
+import { importInto } from '../../../src-main/services/io/import'
+import { Project } from '../../../src-main/services/project/project'
 import { Studio } from '../../../src-main/services/studio'
 
 let dir: string

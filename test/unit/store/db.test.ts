@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { StudioError } from '../../../src-main/shared/errors'
 import { openDatabase } from '../../../src-main/store/db'
 import { SCHEMA_VERSION } from '../../../src-main/store/schema'
-import { Project } from '../../../src-main/services/project'
+import { Project } from '../../../src-main/services/project/project'
 import { tmpDir } from '../../helpers/tmp'
 
 const APP_ID = 0x4e455253

@@ -1,8 +1,8 @@
 // Undo / redo of every kind of edit, redo-stack truncation, and history that survives reopening.
 import { join } from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { importInto } from '../../../src-main/services/import'
-import { Project } from '../../../src-main/services/project'
+import { importInto } from '../../../src-main/services/io/import'
+import { Project } from '../../../src-main/services/project/project'
 import { makeProject, writeJsonl } from '../../helpers/project'
 import { tmpDir } from '../../helpers/tmp'
 import { TITLES } from './fixtures'

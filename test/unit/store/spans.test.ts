@@ -1,6 +1,6 @@
 // Spans: code-point offsets, flat entities (no overlap), range checks, weak → gold on edit.
 import { beforeEach, describe, expect, it } from 'vitest'
-import { Project } from '../../../src-main/services/project'
+import { Project } from '../../../src-main/services/project/project'
 import { StudioError } from '../../../src-main/shared/errors'
 import { cpSlice } from '../../../src-main/shared/text'
 import { makeProject } from '../../helpers/project'

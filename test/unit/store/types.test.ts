@@ -1,7 +1,7 @@
 // Entity types: create, rename, recolour, hotkeys, merge (spans move), delete (spans go).
 import { beforeEach, describe, expect, it } from 'vitest'
-import { Project } from '../../../src-main/services/project'
-import { PALETTE } from '../../../src-main/services/palette'
+import { Project } from '../../../src-main/services/project/project'
+import { PALETTE } from '../../../src-main/services/types/palette'
 import { StudioError } from '../../../src-main/shared/errors'
 import { makeProject } from '../../helpers/project'
 import { tmpDir } from '../../helpers/tmp'

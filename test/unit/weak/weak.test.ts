@@ -7,7 +7,7 @@ import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { Matcher } from '../../../src-main/shared/matcher'
 import { StudioError } from '../../../src-main/shared/errors'
-import { Project } from '../../../src-main/services/project'
+import { Project } from '../../../src-main/services/project/project'
 import {
   applyDictionaries,
   createDictionary,
@@ -15,7 +15,7 @@ import {
   importGazetteer,
   listDictionaries,
   promoteSpans,
-} from '../../../src-main/services/weak'
+} from '../../../src-main/services/dicts/dicts'
 import { MIGRATIONS, SCHEMA_VERSION } from '../../../src-main/store/schema'
 import { dumpProject, makeProject } from '../../helpers/project'
 import { tmpDir } from '../../helpers/tmp'

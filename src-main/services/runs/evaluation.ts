@@ -1,4 +1,4 @@
-// Model in the loop (issue 6): presets, run details and comparison, evaluation with drill-down,
+// Model in the loop: presets, run details and comparison, evaluation with drill-down,
 // pre-annotation and its review queue.
 //
 // Inference (evaluate, pre-annotate) runs in THIS process in small awaited batches (32 titles,
@@ -6,13 +6,13 @@
 // between batches; the model is loaded once per call. It is tfjs on the wasm/cpu backend here —
 // predictions are a forward pass, tens of milliseconds per batch with the BiLSTM presets.
 
-import { initBackend } from '../ml/backend'
-import { loadCheckpoint } from '../ml/checkpoint'
-import { classifySpans, type EvalReport } from '../ml/eval'
-import { listPresets, presetConfig } from '../ml/models/presets'
-import type { Tagger, TitlePrediction } from '../ml/models/tagger'
-import { predict } from '../ml/predict'
-import { StudioError } from '../shared/errors'
+import { initBackend } from '../../ml/backend'
+import { loadCheckpoint } from '../../ml/checkpoint'
+import { classifySpans, type EvalReport } from '../../ml/eval'
+import { listPresets, presetConfig } from '../../ml/models/presets'
+import type { Tagger, TitlePrediction } from '../../ml/models/tagger'
+import { predict } from '../../ml/predict'
+import { StudioError } from '../../shared/errors'
 import type {
   ErrorBucketsCount,
   EvalCell,
@@ -28,13 +28,13 @@ import type {
   RunDetail,
   RunsCompare,
   TypeRow,
-} from '../shared/mitl'
-import type { PRF } from '../shared/training'
-import type { RunRecord, Split } from '../shared/types'
-import { SPLITS } from '../shared/types'
-import type { DB } from '../store/db'
-import type { Project } from './project'
-import { getRunRow, savePredictions, selectExamples, type TrainingExample } from './runs'
+} from '../../shared/runs'
+import type { PRF } from '../../shared/training'
+import type { RunRecord, Split } from '../../shared/types'
+import { SPLITS } from '../../shared/types'
+import type { DB } from '../../store/db'
+import type { Project } from '../project/project'
+import { getRunRow, savePredictions, selectExamples, type TrainingExample } from './records'
 import { recordEvaluation, runCheckpoint, scorePredictions } from './training'
 
 export const INFERENCE_BATCH = 32

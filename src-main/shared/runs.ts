@@ -1,4 +1,4 @@
-// Model in the loop (issue 6): the contract's types for training jobs, runs, evaluation with
+// Model in the loop: the contract's types for training jobs, runs, evaluation with
 // drill-down, and pre-annotation. PURE TypeScript (the renderer imports it).
 
 import type { PresetInfo, PresetName, PRF, TrainConfig, TrainingEvent } from './training'

@@ -9,7 +9,7 @@ import { tmpDir } from './tmp'
 
 export const TINY_OVERRIDES = { model: { charEmbedding: 16, hidden: 16 }, epochs: 1, batchSize: 8 }
 
-export interface MitlStudio {
+export interface RunsStudio {
   studio: Studio
   dir: string
   events: { name: EventName; payload: unknown }[]
@@ -17,10 +17,10 @@ export interface MitlStudio {
 }
 
 /** train: `train` titles (weak), dev: 8 (gold), test: 16 (gold). */
-export async function mitlStudio(train = 48): Promise<MitlStudio> {
-  const dir = tmpDir('ner-mitl-')
+export async function runsStudio(train = 48): Promise<RunsStudio> {
+  const dir = tmpDir('ner-runs-')
   const studio = new Studio({ shell: 'server', version: 'test', dataDir: dir })
-  const events: MitlStudio['events'] = []
+  const events: RunsStudio['events'] = []
   studio.on((name, payload) => events.push({ name, payload }))
   await studio.handle('project.create', { path: join(dir, 'p.sqlite') })
   await studio.handle('import.run', { path: writeJsonl(join(dir, 'train.jsonl'), tinyTitles(train)), format: 'jsonl', split: 'train', origin: 'weak' })

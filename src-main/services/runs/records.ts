@@ -5,11 +5,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { StudioError } from '../shared/errors'
-import type { PlainSpan } from '../shared/tags'
-import type { Origin, RunStatus, Split } from '../shared/types'
-import type { DB } from '../store/db'
-import { makeRng, shuffle } from '../ml/train/rng'
+import { StudioError } from '../../shared/errors'
+import type { PlainSpan } from '../../shared/tags'
+import type { Origin, RunRecord, RunStatus, Split } from '../../shared/types'
+import type { DB } from '../../store/db'
+import { makeRng, shuffle } from '../../ml/train/rng'
 
 export interface TrainingExample {
   id: number
@@ -253,4 +253,43 @@ export function savePredictions(
     }
   })()
   return n
+}
+
+/** Every run, newest first, with whether it has a checkpoint. */
+export function listRuns(db: DB): RunRecord[] {
+  const rows = db
+    .prepare(
+      `SELECT r.*, EXISTS (SELECT 1 FROM checkpoints c WHERE c.run_id = r.id) AS has_ckpt
+         FROM runs r ORDER BY r.id DESC`,
+    )
+    .all() as {
+    id: number
+    preset: string
+    config: string
+    status: RunRecord['status']
+    metrics: string | null
+    backend: string | null
+    backend_reason: string | null
+    error: string | null
+    timings: string | null
+    has_ckpt: number
+    created_at: number
+    started_at: number | null
+    finished_at: number | null
+  }[]
+  return rows.map((r) => ({
+    id: r.id,
+    preset: r.preset,
+    config: JSON.parse(r.config) as Record<string, unknown>,
+    status: r.status,
+    metrics: r.metrics ? (JSON.parse(r.metrics) as Record<string, unknown>) : null,
+    backend: r.backend,
+    backendReason: r.backend_reason,
+    error: r.error,
+    timings: r.timings ? (JSON.parse(r.timings) as Record<string, number>) : null,
+    hasCheckpoint: r.has_ckpt === 1,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  }))
 }

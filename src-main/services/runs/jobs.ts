@@ -1,13 +1,13 @@
-// Training jobs kept by the Studio (issue 6). Jobs live in the main/server process (this object)
+// Training jobs kept by the Studio. Jobs live in the main/server process (this object)
 // and the trainer child process, never in a window: a window that reopens asks `train.jobs` and
 // shows a running job again. ONE job at a time: a second `train.start` answers `busy` (the machine
 // this runs on has few cores and the trainer uses them all; a queue can come later).
 
-import { StudioError } from '../shared/errors'
-import type { TrainJob, TrainProgress, TrainStartRequest } from '../shared/mitl'
-import type { TrainingEvent } from '../shared/training'
-import type { DB } from '../store/db'
-import type { StartOptions } from '../trainer/host'
+import { StudioError } from '../../shared/errors'
+import type { TrainJob, TrainProgress, TrainStartRequest } from '../../shared/runs'
+import type { TrainingEvent } from '../../shared/training'
+import type { DB } from '../../store/db'
+import type { StartOptions } from '../../trainer/host'
 import { startTraining, type RunningTraining } from './training'
 
 const KEEP_JOBS = 20

@@ -2,14 +2,14 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { ExportPreview, ExportPreviewRequest, ExportRequest, ExportSummary } from '../shared/api'
-import { StudioError } from '../shared/errors'
-import type { PlainSpan } from '../shared/tags'
-import { ORIGINS, SPLITS, type Origin } from '../shared/types'
-import { openDatabase, type DB } from '../store/db'
-import { parseCsvRecords } from '../io/csv'
-import { readLines } from '../io/lines'
-import { seedFileNames, writeAttributesCsv, writeConll, writeJsonl, writeSeedFolder, type ExportTitle } from '../io/writers'
+import type { ExportPreview, ExportPreviewRequest, ExportRequest, ExportSummary } from '../../shared/api'
+import { StudioError } from '../../shared/errors'
+import type { PlainSpan } from '../../shared/tags'
+import { ORIGINS, SPLITS, type Origin } from '../../shared/types'
+import { openDatabase, type DB } from '../../store/db'
+import { parseCsvRecords } from '../../io/csv'
+import { readLines } from '../../io/lines'
+import { seedFileNames, writeAttributesCsv, writeConll, writeJsonl, writeSeedFolder, type ExportTitle } from '../../io/writers'
 
 export async function exportFrom(projectPath: string, req: ExportRequest, limit?: number): Promise<ExportSummary> {
   if (req.split !== undefined && !SPLITS.includes(req.split)) throw new StudioError('bad_request', `unknown split "${req.split}"`)

@@ -22,14 +22,15 @@ import type {
   PromoteSummary,
   WeakLabelRequest,
   WeakLabelSummary,
-} from '../shared/api'
-import { InputError, StudioError } from '../shared/errors'
-import { Matcher } from '../shared/matcher'
-import { chars, cpLength, cpSlice } from '../shared/text'
-import { SPLITS } from '../shared/types'
-import type { DB } from '../store/db'
-import { readLines } from '../io/lines'
-import { checkTypeName, type Project } from './project'
+} from '../../shared/api'
+import { InputError, StudioError } from '../../shared/errors'
+import { Matcher } from '../../shared/matcher'
+import { chars, cpLength, cpSlice } from '../../shared/text'
+import { SPLITS } from '../../shared/types'
+import type { DB } from '../../store/db'
+import { readLines } from '../../io/lines'
+import type { Project } from '../project/project'
+import { checkTypeName } from '../types/types'
 
 /** Longest accepted term, in code points. */
 export const MAX_TERM = 100

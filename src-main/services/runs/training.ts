@@ -5,20 +5,20 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { EvalReport } from '../ml/eval'
-import { evaluate } from '../ml/eval'
-import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../ml/checkpoint'
-import { isBertPreset, presetConfig, validateConfig } from '../ml/models/presets'
-import { inspectBertFolder } from '../ml/bert/import'
+import type { EvalReport } from '../../ml/eval'
+import { evaluate } from '../../ml/eval'
+import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../../ml/checkpoint'
+import { isBertPreset, presetConfig, validateConfig } from '../../ml/models/presets'
+import { inspectBertFolder } from '../../ml/bert/import'
 import { resolve } from 'node:path'
-import { predict, type TitlePrediction } from '../ml/predict'
-import { startTrainingJob, type JobOutcome, type StartOptions } from '../trainer/host'
-import { StudioError } from '../shared/errors'
-import type { EvalSummary } from '../shared/mitl'
-import type { PresetName, TrainConfig, TrainingEvent } from '../shared/training'
-import { PRESET_NAMES } from '../shared/training'
-import type { Split } from '../shared/types'
-import type { DB } from '../store/db'
+import { predict, type TitlePrediction } from '../../ml/predict'
+import { startTrainingJob, type JobOutcome, type StartOptions } from '../../trainer/host'
+import { StudioError } from '../../shared/errors'
+import type { EvalSummary } from '../../shared/runs'
+import type { PresetName, TrainConfig, TrainingEvent } from '../../shared/training'
+import { PRESET_NAMES } from '../../shared/training'
+import type { Split } from '../../shared/types'
+import type { DB } from '../../store/db'
 import {
   createRun,
   getRunRow,
@@ -31,7 +31,7 @@ import {
   writeTrainingFiles,
   type DataSelection,
   type TrainingExample,
-} from './runs'
+} from './records'
 
 export type ConfigOverrides = Parameters<typeof presetConfig>[1]
 

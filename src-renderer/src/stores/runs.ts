@@ -1,4 +1,4 @@
-// Model in the loop (issue 6): presets and training jobs (live, from `train.progress`), the runs
+// Model in the loop: presets and training jobs (live, from `train.progress`), the runs
 // board, the Evaluate screen's report and drill-down, and pre-annotation. Jobs live in the
 // services; this store only mirrors them, so a reopened window shows a running job again.
 import { defineStore } from 'pinia'
@@ -15,11 +15,11 @@ import type {
   RunsCompare,
   TrainJob,
   TrainStartRequest,
-} from '../../../src-main/shared/mitl'
+} from '../../../src-main/shared/runs'
 import type { Split } from '../../../src-main/shared/types'
 import { call, on } from '../api/client'
 
-export const useMitlStore = defineStore('mitl', () => {
+export const useRunsStore = defineStore('runs', () => {
   const presets = ref<PresetEntry[]>([])
   const jobs = ref<TrainJob[]>([])
   const runs = ref<RunDetail[]>([])

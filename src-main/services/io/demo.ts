@@ -3,11 +3,12 @@
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { importInto } from './import'
-import { Project } from './project'
+import { Project } from '../project/project'
 
 export function findDemoDir(): string | null {
   const candidates = [
-    join(__dirname, '..', '..', 'resources', 'demo'),
+    join(__dirname, '..', '..', '..', 'resources', 'demo'), // source: src-main/services/io
+    join(__dirname, '..', '..', 'resources', 'demo'), // build: out/main
     join(__dirname, '..', 'resources', 'demo'),
     join(process.cwd(), 'resources', 'demo'),
   ]

@@ -1,11 +1,11 @@
 // `ner-studio pre-annotate | queue | accept` — the model-in-the-loop flow from the command line,
-// over the same services the Pre-annotate screen uses (services/mitl.ts, Project).
+// over the same services the Pre-annotate screen uses (services/runs/evaluation.ts, Project).
 
 import { parseArgs } from 'node:util'
-import type { ModelSpanSelector } from '../shared/mitl'
+import type { ModelSpanSelector } from '../shared/runs'
 import { SPLITS, type Split } from '../shared/types'
-import { preannotate, preannotateQueue } from '../services/mitl'
-import { Project } from '../services/project'
+import { preannotate, preannotateQueue } from '../services/runs/evaluation'
+import { Project } from '../services/project/project'
 import { ProgressBar } from './progress'
 import { UsageError } from './train'
 

@@ -2,7 +2,7 @@
 // Written atomically (temporary file + rename); a damaged file reads as an empty list.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
-import type { RecentProject } from '../shared/api'
+import type { RecentProject } from '../../shared/api'
 
 const MAX = 20
 

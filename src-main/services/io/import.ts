@@ -4,12 +4,12 @@
 // Memory stays bounded: titles are streamed, inserted and forgotten.
 
 import { basename } from 'node:path'
-import type { ImportProgress, ImportRequest, ImportSummary } from '../shared/api'
-import { InputError, StudioError } from '../shared/errors'
-import { SPLITS } from '../shared/types'
-import { chars } from '../shared/text'
-import { detectFormat, openReader } from '../io/readers'
-import { Project } from './project'
+import type { ImportProgress, ImportRequest, ImportSummary } from '../../shared/api'
+import { InputError, StudioError } from '../../shared/errors'
+import { SPLITS } from '../../shared/types'
+import { chars } from '../../shared/text'
+import { detectFormat, openReader } from '../../io/readers'
+import { Project } from '../project/project'
 
 export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-// Model in the loop end to end (issue 6), one long story: the real renderer in Debian's chromium,
+// Model in the loop end to end, one long story: the real renderer in Debian's chromium,
 // the real server, a real trainer process. Weak labels from ecommerce-ding2019 → its gazetteers
 // applied → correct a few titles → train bilstm-crf one epoch (small dims) watching progress and
 // chart → Evaluate → click a cell → fix the title in the editor → pre-annotate unlabelled titles →

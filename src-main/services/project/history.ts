@@ -1,0 +1,139 @@
+// Undo/redo: every edit is one transaction that also appends one `history` row, a list of
+// reversible operations. Undo applies the inverses; redo re-applies; a new edit drops the redo stack.
+
+import type { HistoryResult } from '../../shared/api'
+import { StudioError } from '../../shared/errors'
+import type { ReviewStatus } from '../../shared/types'
+import type { DB } from '../../store/db'
+import { checkSpanPlace, insertSpanRow, insertTypeRow, touch, updateSpanRow, updateTypeRow, type SpanRow, type TypeRow } from './rows'
+
+/** One reversible operation; a history entry is a list of them. */
+export type Op =
+  | { k: 'span+'; row: SpanRow }
+  | { k: 'span-'; row: SpanRow }
+  | { k: 'span~'; before: SpanRow; after: SpanRow }
+  | { k: 'status'; titleId: number; before: ReviewStatus; after: ReviewStatus }
+  | { k: 'type+'; row: TypeRow }
+  | { k: 'type-'; row: TypeRow }
+  | { k: 'type~'; before: TypeRow; after: TypeRow }
+
+const HISTORY_LIMIT = 10_000
+
+/**
+ * Run `fn` as one transaction that also records one history entry made of the ops `fn` pushes.
+ * A new edit clears the redo stack. Throwing inside `fn` rolls everything back.
+ */
+export function edit<T>(db: DB, label: string, fn: (ops: Op[]) => T): T {
+  return db.transaction(() => {
+    const ops: Op[] = []
+    const result = fn(ops)
+    if (ops.length > 0) {
+      db.prepare('DELETE FROM history WHERE undone = 1').run()
+      db
+        .prepare('INSERT INTO history (label, ops, created_at) VALUES (?, ?, ?)')
+        .run(label, JSON.stringify(ops), Date.now())
+      db
+        .prepare('DELETE FROM history WHERE id <= (SELECT max(id) FROM history) - ?')
+        .run(HISTORY_LIMIT)
+    }
+    return result
+  })()
+}
+
+export function undo(db: DB): HistoryResult {
+  return db.transaction(() => {
+    const h = db.prepare('SELECT * FROM history WHERE undone = 0 ORDER BY id DESC LIMIT 1').get() as
+      | { id: number; label: string; ops: string }
+      | undefined
+    if (!h) return { label: null, titleIds: [], ...canUndoRedo(db) }
+    const ops = JSON.parse(h.ops) as Op[]
+    for (let i = ops.length - 1; i >= 0; i--) applyOp(db, invert(ops[i]!), h.label, 'undo')
+    db.prepare('UPDATE history SET undone = 1 WHERE id = ?').run(h.id)
+    return { label: h.label, titleIds: titleIdsOf(ops), ...canUndoRedo(db) }
+  })()
+}
+
+export function redo(db: DB): HistoryResult {
+  return db.transaction(() => {
+    const h = db.prepare('SELECT * FROM history WHERE undone = 1 ORDER BY id ASC LIMIT 1').get() as
+      | { id: number; label: string; ops: string }
+      | undefined
+    if (!h) return { label: null, titleIds: [], ...canUndoRedo(db) }
+    const ops = JSON.parse(h.ops) as Op[]
+    for (const op of ops) applyOp(db, op, h.label, 'redo')
+    db.prepare('UPDATE history SET undone = 0 WHERE id = ?').run(h.id)
+    return { label: h.label, titleIds: titleIdsOf(ops), ...canUndoRedo(db) }
+  })()
+}
+
+export function canUndoRedo(db: DB): { canUndo: boolean; canRedo: boolean } {
+  const r = db
+    .prepare('SELECT sum(undone = 0) AS u, sum(undone = 1) AS r FROM history')
+    .get() as { u: number | null; r: number | null }
+  return { canUndo: (r.u ?? 0) > 0, canRedo: (r.r ?? 0) > 0 }
+}
+
+function applyOp(db: DB, op: Op, label: string, verb: string): void {
+  try {
+    switch (op.k) {
+      case 'span+':
+        checkSpanPlace(db, op.row.title_id, op.row.start, op.row.end, op.row.id)
+        insertSpanRow(db, op.row, true)
+        touch(db, op.row.title_id)
+        break
+      case 'span-':
+        db.prepare('DELETE FROM spans WHERE id = ?').run(op.row.id)
+        touch(db, op.row.title_id)
+        break
+      case 'span~':
+        checkSpanPlace(db, op.after.title_id, op.after.start, op.after.end, op.after.id)
+        updateSpanRow(db, op.after)
+        touch(db, op.after.title_id)
+        break
+      case 'status':
+        db.prepare('UPDATE titles SET status = ?, updated_at = ? WHERE id = ?').run(op.after, Date.now(), op.titleId)
+        break
+      case 'type+':
+        insertTypeRow(db, op.row, true)
+        break
+      case 'type-':
+        db.prepare('DELETE FROM entity_types WHERE id = ?').run(op.row.id)
+        break
+      case 'type~':
+        updateTypeRow(db, op.after)
+        break
+    }
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e)
+    throw new StudioError('conflict', `cannot ${verb} "${label}": ${why}`)
+  }
+}
+
+function invert(op: Op): Op {
+  switch (op.k) {
+    case 'span+':
+      return { k: 'span-', row: op.row }
+    case 'span-':
+      return { k: 'span+', row: op.row }
+    case 'span~':
+      return { k: 'span~', before: op.after, after: op.before }
+    case 'status':
+      return { k: 'status', titleId: op.titleId, before: op.after, after: op.before }
+    case 'type+':
+      return { k: 'type-', row: op.row }
+    case 'type-':
+      return { k: 'type+', row: op.row }
+    case 'type~':
+      return { k: 'type~', before: op.after, after: op.before }
+  }
+}
+
+function titleIdsOf(ops: Op[]): number[] {
+  const ids = new Set<number>()
+  for (const op of ops) {
+    if (op.k === 'span+' || op.k === 'span-') ids.add(op.row.title_id)
+    else if (op.k === 'span~') ids.add(op.after.title_id)
+    else if (op.k === 'status') ids.add(op.titleId)
+  }
+  return [...ids]
+}
