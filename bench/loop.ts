@@ -13,10 +13,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { importInto } from '../src-main/services/import'
-import { Project } from '../src-main/services/project'
+import { importInto } from '../src-main/services/io/import'
+import { Project } from '../src-main/services/project/project'
 import { simulate, type SimulateRound } from '../src-main/services/runs/simulate'
-import { evaluateRun, startTraining } from '../src-main/services/training'
+import { evaluateRun, startTraining } from '../src-main/services/runs/training'
 import { benchCommand, machineLine, mdTable, writeResults } from './lib/report'
 
 const args = process.argv.slice(2)
@@ -147,7 +147,7 @@ function report(): void {
     `- Machine: ${machineLine()} — SHARED with 7 other engineers' sessions at the time: wall seconds are inflated and noisy.`,
     `- Data: ../shared/data/ecommerce-ding2019: train.txt.bieos (3,989 titles) in split train, every title unreviewed at the start; oracle = the same file's gold; test = dev.txt.bieos (500 titles).`,
     `- Settings: ${settings}. The study's dims are 300; these are smaller so that the whole benchmark fits the time there was on this machine.`,
-    '- Least-confident = the Pre-annotate queue (services/mitl.ts preannotate + preannotateQueue): titles by their least confident model span; titles with no model span fill a short batch at random.',
+    '- Least-confident = the Pre-annotate queue (services/runs/evaluation.ts preannotate + preannotateQueue): titles by their least confident model span; titles with no model span fill a short batch at random.',
     '',
     '![test F1 against reviewed share](loop.svg)',
     '',
