@@ -152,11 +152,20 @@ function report(): void {
     '![test F1 against reviewed share](loop.svg)',
     '',
   ]
+  if (!full) lines.push('Full data: **not measured** in this run (its part did not finish; see the note below).', '')
+  const started = parts.flatMap((p) => p.rounds)
+  if (started.length) {
+    const train = started.reduce((a, r) => a + r.trainSeconds, 0)
+    const total = started.reduce((a, r) => a + r.seconds, 0)
+    lines.push(`Of the ${total.toFixed(0)} s these rounds took, training was ${train.toFixed(0)} s: the rest is scoring the test split and (least-confident) pre-annotating the unreviewed train titles, in this process.`, '')
+  }
   if (full) lines.push(`Full data (all 3,989 gold titles, same settings): test P/R/F1 ${(full.rounds[0]!.test.precision * 100).toFixed(2)} / ${(full.rounds[0]!.test.recall * 100).toFixed(2)} / **${(fullF1! * 100).toFixed(2)}**, ${full.rounds[0]!.trainSeconds.toFixed(0)} s to train.`, '')
   for (const p of parts) {
     lines.push(`## ${p.part}${p.done ? '' : ' (unfinished: rounds so far)'}`, '', `Reaches full-data F1 − 1 point after: **${reach(p)}**.`, '')
     lines.push(...mdTable(['round', 'reviewed', 'share', 'test P', 'test R', 'test F1', 's/round (train + test + pick)', 's to train', 'run'], 'rrrrrrrrr', p.rounds.map((r) => [r.round, r.reviewed, `${(r.share * 100).toFixed(1)} %`, (r.test.precision * 100).toFixed(2), (r.test.recall * 100).toFixed(2), (r.test.f1 * 100).toFixed(2), r.seconds.toFixed(0), r.trainSeconds.toFixed(0), r.runId])), '')
   }
+  const note = path.join(results, 'loop-note.md')
+  if (existsSync(note)) lines.push('## Note', '', readFileSync(note, 'utf8').trim(), '')
   writeResults(path.join(results, 'loop.md'), lines.join('\n'))
 }
 
