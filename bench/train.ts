@@ -12,9 +12,14 @@
  * `--quality` also trains each preset for `--epochs` epochs on `--train-n` titles and reports
  * dev P/R/F1 on `--dev-n` others (smaller dims allowed with `--dim`).
  * Results go to bench/results/train.md.
+ *
+ *   npm run bench train -- --workers 1,2 [--presets bilstm,bilstm-crf] [--steps 10] [--ref-steps 24]
+ * measures data-parallel training (trainer/workers.ts) at each worker count against the PyTorch
+ * reference (../shared/reference/torch_ner.py, one thread, run in between: same run, same machine),
+ * and puts that table at the top of bench/results/train.md.
  */
 import * as tf from '@tensorflow/tfjs'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { initBackend, type BackendName } from '../src-main/ml/backend'
@@ -29,6 +34,7 @@ import { makeOptimizer, train, trainStep } from '../src-main/ml/train/trainer'
 import type { PresetName } from '../src-main/shared/training'
 import { LabelVocab } from '../src-main/ml/tagging'
 import { benchCommand, machine, mdTable, writeResults } from './lib/report'
+import { workersReport } from './lib/train-workers'
 
 const args = process.argv.slice(2)
 function opt(name: string, def: string): string {
@@ -43,10 +49,14 @@ const INFER = Number(opt('infer', '256'))
 const BACKEND = opt('backend', 'wasm') as BackendName
 const PRESETS = opt('presets', 'bilstm,bilstm-crf,cascade-bilstm-crf,cascade-bilstm-crf-wlf,cascade-bilstm-crf-wlf-wol').split(',') as PresetName[]
 const FLAT_TAGS = 1001
+/** Ends the data-parallel section at the top of train.md (a rerun replaces only that section). */
+const WORKERS_END = '<!-- end of the workers section -->'
 const REF: Record<string, number> = { bilstm: 3730, 'bilstm-crf': 1570, 'cascade-bilstm-crf': 3750 }
 
 const repoRoot = path.resolve(__dirname, '..')
-const dataDir = path.resolve(repoRoot, '..', 'shared', 'data', 'seed-sample', 'train')
+// ../shared beside the checkout (a worktree in wt/<name> has it two levels up)
+const sharedDir = [path.resolve(repoRoot, '..', 'shared'), path.resolve(repoRoot, '..', '..', 'shared')].find((d) => existsSync(d)) ?? path.resolve(repoRoot, '..', 'shared')
+const dataDir = path.join(sharedDir, 'data', 'seed-sample', 'train')
 
 interface SpeedRow {
   preset: string
@@ -90,6 +100,24 @@ async function main(): Promise<void> {
     const out = path.resolve(repoRoot, opt('out', path.join('bench', 'results', 'train-quality.md')))
     writeResults(out, head.join('\n') + quality + '\n')
     console.log(quality)
+    return
+  }
+  if (opt('workers', '')) {
+    const md = await workersReport(data, {
+      workers: opt('workers', '1,2').split(',').map(Number),
+      presets: PRESETS,
+      steps: STEPS,
+      warmup: WARMUP,
+      refSteps: Number(opt('ref-steps', '24')),
+      vocabs: paddedFlatVocabs,
+      backend: report,
+      command: benchCommand('train', args),
+    })
+    const out = path.join(repoRoot, 'bench', 'results', 'train.md')
+    const old = existsSync(out) ? readFileSync(out, 'utf8') : ''
+    const rest = old.includes(WORKERS_END) ? old.slice(old.indexOf(WORKERS_END) + WORKERS_END.length) : old
+    writeResults(out, md + '\n' + WORKERS_END + '\n\n' + rest.trimStart())
+    console.log(md)
     return
   }
   const totalChars = data.reduce((a, e) => a + Array.from(e.text).length, 0)

@@ -13,7 +13,8 @@ import { ensureDemoProject } from '../services/io/demo'
 import { userDataDir } from '../services/paths'
 import { Project } from '../services/project/project'
 import { ProgressBar } from './progress'
-import { applyDictionaries, importGazetteer, listDictionaries, readGazetteer } from '../services/dicts/dicts'
+import { applyDictionaries, importGazetteerInto, listDictionaries } from '../services/dicts/dicts'
+import { asyncTransaction, busyError } from '../store/db'
 import { cmdEvaluate, cmdPredict, cmdPresets, cmdTrain, UsageError } from './train'
 import { cmdAccept, cmdPreannotate, cmdQueue } from './review'
 import { cmdSimulate, cmdTrainCurve } from './loop'
@@ -25,7 +26,9 @@ const USAGE = `usage: ner-studio <command> …
          (creates the project file when it does not exist; --repair-tags lets a stray I- tag start
           an entity instead of refusing the file, as model-made weak labels need)
   export <project.sqlite> --format attributes-csv|conll|jsonl|seed --out <path> [--split S]
-         [--run ID] [--scheme bio|bioes] [--bom] [--separator SEP]
+         [--run ID] [--scheme bio|bioes] [--bom] [--separator SEP] [--force] [--no-formula-escape]
+         (never writes over a file that exists unless --force, and never over a SQLite file;
+          attributes CSV cells starting with = + - @ TAB CR get a leading ' unless --no-formula-escape)
   stats  <project.sqlite> [--json]
   weak-label <project.sqlite> --dict <file> [--dict <file> …] [--type T] [--name N] [--split S]
          [--all] [--replace] [--min-length N]
@@ -37,7 +40,7 @@ const USAGE = `usage: ner-studio <command> …
   dicts  <project.sqlite> [--json] [--min-length N]
          (dictionaries with terms, spans, precision and recall on reviewed titles)
   train  <project.sqlite> --model <preset> [--epochs N] [--seed S] [--batch-size B] [--patience P]
-         [--data all|reviewed] [--backend tensorflow|wasm|cpu] [--config overrides.json] [--json]
+         [--data all|reviewed] [--backend tensorflow|wasm|cpu] [--workers N] [--config overrides.json] [--json]
          BERT models (bert, bert-crf, bert-bilstm-crf, cascade-bert-crf, cascade-bert-crf-wol):
          --bert <folder> [--encoder-lr 1e-4] [--freeze-layers N] [--freeze-embeddings] [--accumulate K]
   train-curve <project.sqlite> --model <preset> [--fractions 0.25,0.5,0.75,1] [--epochs N] [--seed S]
@@ -123,6 +126,8 @@ async function cmdExport(argv: string[]): Promise<void> {
       scheme: { type: 'string' },
       bom: { type: 'boolean' },
       separator: { type: 'string' },
+      force: { type: 'boolean' },
+      'no-formula-escape': { type: 'boolean' },
     },
   })
   const [project] = positionals
@@ -145,6 +150,8 @@ async function cmdExport(argv: string[]): Promise<void> {
     ...(runId !== undefined ? { runId } : {}),
     ...(values.bom ? { bom: true } : {}),
     ...(values.separator !== undefined ? { separator: values.separator } : {}),
+    ...(values.force ? { overwrite: true } : {}),
+    ...(values['no-formula-escape'] ? { formulaEscape: false } : {}),
   })
   console.log(`exported ${r.titles} titles and ${r.spans} spans to ${r.out} [${r.format}]`)
 }
@@ -200,28 +207,33 @@ async function cmdWeakLabel(argv: string[]): Promise<void> {
   if (!dicts.length) throw new UsageError('weak-label needs --dict <file>')
   if (values.name && dicts.length > 1) throw new UsageError('--name names one dictionary: give one --dict with it')
   const split = need<Split>(values.split, SPLITS, 'split')
-  // Read every file first: a bad line in the last one leaves the project untouched.
-  for (const file of dicts) await readGazetteer(file, values.type)
+  // ONE transaction: every dictionary, its terms and the spans it makes commit together, so a bad
+  // line in the last file or a kill at any moment leaves the project as it was.
   const p = Project.open(path)
   try {
-    const ids: number[] = []
-    for (const file of dicts) {
-      const r = await importGazetteer(p, {
-        path: file,
-        update: true,
-        ...(values.type ? { type: values.type } : {}),
-        ...(values.name ? { name: values.name } : {}),
+    const { imported, r } = await asyncTransaction(p.db, async () => {
+      const imported: { name: string; file: string; terms: number; duplicates: number; id: number }[] = []
+      for (const file of dicts) {
+        const d = await importGazetteerInto(p.db, {
+          path: file,
+          update: true,
+          ...(values.type ? { type: values.type } : {}),
+          ...(values.name ? { name: values.name } : {}),
+        })
+        imported.push({ ...d, file, name: listDictionaries(p.db, [d.id])[0]!.name })
+      }
+      const r = applyDictionaries(p, {
+        dictionaryIds: imported.map((d) => d.id),
+        scope: values.all ? 'all' : 'unreviewed',
+        ...(split ? { split } : {}),
+        ...(values.replace ? { replace: true } : {}),
+        ...(minLength > 1 ? { minLength } : {}),
       })
-      ids.push(r.dictionary.id)
-      console.log(`dictionary ${r.dictionary.name}: ${r.terms} terms${r.duplicates ? ` (${r.duplicates} duplicate lines)` : ''} from ${file}`)
-    }
-    const r = applyDictionaries(p, {
-      dictionaryIds: ids,
-      scope: values.all ? 'all' : 'unreviewed',
-      ...(split ? { split } : {}),
-      ...(values.replace ? { replace: true } : {}),
-      ...(minLength > 1 ? { minLength } : {}),
+      return { imported, r }
     })
+    for (const d of imported) {
+      console.log(`dictionary ${d.name}: ${d.terms} terms${d.duplicates ? ` (${d.duplicates} duplicate lines)` : ''} from ${d.file}`)
+    }
     console.log(
       `labelled ${r.titlesTouched} of ${r.titlesScanned} titles: ${r.spansAdded} dictionary spans added, ` +
         `${r.skippedOverlap} matches skipped (overlap an existing span), ${r.alreadyPresent} already there` +
@@ -364,7 +376,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ner-studio: ${(e as Error).message}\n${USAGE}`)
       return 2
     }
-    const msg = e instanceof StudioError ? e.message : `${(e as Error).message ?? e}`
+    const err = busyError(e) ?? e
+    const msg = err instanceof StudioError ? err.message : `${(err as Error).message ?? err}`
     process.stderr.write(`ner-studio: ${msg.split('\n')[0]}\n`)
     if (process.env.NER_STUDIO_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`)
     return 1

@@ -20,6 +20,8 @@ import {
 import { importInto } from './io/import'
 import { Project } from './project/project'
 import { userDataDir } from './paths'
+import { busyError } from '../store/db'
+import { ProjectWatch } from './runs/watch'
 import { RecentProjects } from './project/recent'
 import { TrainingJobs } from './runs/jobs'
 import { compareRuns, evalRun, evalTitles, getRun, preannotate, preannotateQueue, presetsList } from './runs/evaluation'
@@ -36,10 +38,13 @@ export interface StudioOptions {
   dataDir?: string
   /** How training jobs fork the trainer (Electron: utilityProcess.fork); default child_process.fork. */
   spawner?: Spawner
+  /** How often to look for run changes made by other processes, in ms (default 1000; 0: never). */
+  watchMs?: number
 }
 
 export class Studio {
   private project: Project | null = null
+  private watch: ProjectWatch | null = null
   private importing: string | null = null
   private listeners = new Set<Listener>()
   /** The files the latest export wrote: the only files the server offers for download. */
@@ -210,7 +215,11 @@ export class Studio {
     if (needsArgument(name) && (typeof args !== 'object' || args === null)) {
       throw new StudioError('bad_request', `${name} needs an argument object`)
     }
-    return await h(args)
+    try {
+      return await h(args)
+    } catch (e) {
+      throw busyError(e) ?? e
+    }
   }
 
   on(listener: Listener): () => void {
@@ -227,8 +236,10 @@ export class Studio {
     if (this.jobs.active) throw new StudioError('busy', `run ${this.jobs.active.runId} is training in this project; cancel it first`)
     if (this.inferring) throw new StudioError('busy', `${this.inferring} is running; try again when it ends`)
     const next = Project.open(path, { create })
-    this.project?.close()
+    this.close()
     this.project = next
+    const every = this.opts.watchMs ?? 1000
+    if (every > 0) this.watch = new ProjectWatch(next.db, () => this.emit('project.changed', { what: 'runs' })).start(every)
     this.recent.add(path)
     this.emit('project.changed', { what: 'project' })
     return next.info()
@@ -247,6 +258,8 @@ export class Studio {
   close(): void {
     // A job still running stops at its next batch; what it reports after this is not recorded.
     if (this.jobs.active) void this.jobs.stop()
+    this.watch?.stop()
+    this.watch = null
     this.project?.close()
     this.project = null
   }
@@ -257,7 +270,7 @@ export class Studio {
   }
 
   private writable(): Project {
-    if (this.importing) throw new StudioError('busy', `an import of ${this.importing} is running; try again when it ends`)
+    if (this.importing) throw new StudioError('busy', `the project is busy (an import of ${this.importing} is running); try again when it ends`)
     return this.p()
   }
 

@@ -128,6 +128,13 @@ export interface ExportRequest {
   bom?: boolean
   /** attributes-csv: separator between several values of one type in a cell (default `|`). */
   separator?: string
+  /**
+   * attributes-csv: escape cells a spreadsheet would run as a formula (starting with = + - @, TAB or
+   * CR) with a leading ' (default true; OWASP's advice against CSV injection).
+   */
+  formulaEscape?: boolean
+  /** Replace `out` when it exists (default false: an existing file is a `conflict`). Never a SQLite file. */
+  overwrite?: boolean
 }
 
 export interface ExportSummary {

@@ -8,6 +8,8 @@ import type { RunRecord, Span, Split } from './types'
 export interface PresetEntry extends PresetInfo {
   /** The preset's default config; null for presets this build cannot train (BERT). */
   config: TrainConfig | null
+  /** `auto`: its parts, one sentence each (which of them run depends on the project's data). */
+  parts?: { id: string; sentence: string }[]
 }
 
 /** Deep-partial overrides of a preset's config (model and lossWeights merge deeply). */
@@ -56,6 +58,10 @@ export interface TrainJob {
   progress: number
   etaSec: number | null
   lastLoss: number | null
+  /** Data-parallel trainer processes (null until started). */
+  workers: number | null
+  /** Training speed so far (chars/s of the training steps), live from the batch events. */
+  charsPerSec: number | null
   history: EpochPoint[]
   /** Per batch loss, thinned to at most ~400 points. */
   batchLoss: { step: number; loss: number }[]
@@ -157,7 +163,12 @@ export interface RunDetail extends RunRecord {
   devExamples: number | null
   epochsRun: number
   secondsPerEpoch: number | null
+  /** Data-parallel trainer processes the run used (null: run from before they were recorded). */
+  workers: number | null
   best: PRF | null
+  /** The parts of the run's recipe: auto's, or the preset plus any weak-loss / self-training settings, then the
+   *  model parts beyond the study ('span head', 'title embeddings', 'bigrams', 'lexicon'). */
+  parts: string[]
   /** Evaluations made (per split), micro scores. */
   evaluations: Partial<Record<Split, PRF & { titles?: number }>>
 }

@@ -131,6 +131,18 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN owner_host TEXT;
   ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
   `,
+  // 4: char/bigram embeddings learnt from the project's titles (issue 10; ml/embeddings). `key` =
+  // hash of the titles and the options, `titles` = hash of the titles alone: a row whose titles no
+  // longer match is stale and is dropped when a new one is stored. `vectors` = ml/embeddings
+  // embeddingsToBytes. A cache: deleting rows loses nothing but the time to learn them again.
+  `
+  CREATE TABLE embeddings (
+    key        TEXT PRIMARY KEY,
+    titles     TEXT NOT NULL,
+    vectors    BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -5,14 +5,19 @@
  * and reports `cancelled` (a checkpoint on disk is always of a completed epoch).
  * Built by electron-vite as out/main/trainer.js; under tsx it runs from this file.
  */
-import { rmSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { initBackend } from '../ml/backend'
 import { writeCheckpointDir } from '../ml/checkpoint'
 import { readJsonl } from '../ml/data/jsonl'
-import { train, type TrainOptions } from '../ml/train/trainer'
+import type { TrainOptions } from '../ml/train/trainer'
+import { trainRecipe } from '../ml/train/recipe'
 import { BertEncoder, importBertFolder } from '../ml/bert'
+import { embeddingsFromBytes, embeddingsToBytes, learnTitleEmbeddings, type TitleEmbeddings } from '../ml/embeddings'
+import type { LexiconEntry } from '../ml/lexicon'
+import { embeddingOptions } from '../services/runs/model-parts'
 import type { TrainingEvent } from '../shared/training'
 import type { ChildMessage, HostMessage, TrainingJob } from './protocol'
+import { gradientWorker, helpersExited, isWorkerRequest, resolveWorkers, startWorkerPool, type WorkerReply } from './workers'
 
 let cancelRequested = false
 let started = false
@@ -56,12 +61,18 @@ async function run(job: TrainingJob): Promise<void> {
       const imp = importBertFolder(job.bertPath)
       bert = { encoder: BertEncoder.fromWeights(imp.config, imp.weights), vocab: imp.vocab, source: { dir: job.bertPath, layout: imp.layout } }
     }
-    const r = await train(job.config, trainSet, devSet, {
+    const r = await trainRecipe(job.config, trainSet, devSet, {
       ...(bert ? { bert } : {}),
+      ...(job.config.model.pretrainedEmbeddings ? { pretrained: titleEmbeddings(job) } : {}),
+      ...(job.lexiconPath ? { lexicon: readLines<LexiconEntry>(job.lexiconPath) } : {}),
       backend: report.name,
       backendReport: report,
       onEvent: on,
       shouldStop: () => cancelRequested,
+      parallel: async (model, opt, config) => {
+        const n = resolveWorkers(config.workers, report.name, config.batchSize)
+        return n > 1 ? startWorkerPool(model, opt, config, { workers: n, backend: report.name }) : null
+      },
       onBest: (ckpt) => {
         writeCheckpointDir(job.outDir, ckpt)
         checkpointPath = job.outDir
@@ -91,13 +102,45 @@ async function run(job: TrainingJob): Promise<void> {
   await Promise.all(pending)
 }
 
+/** A JSONL file the host wrote: one JSON value per line. */
+function readLines<T>(file: string): T[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as T)
+}
+
+/** The job's title embeddings: read, or learnt from its titles and written (atomically) for the host to keep. */
+function titleEmbeddings(job: TrainingJob): TitleEmbeddings {
+  if (!job.embeddingsPath) throw new Error('pretrainedEmbeddings: the job names no embeddings file')
+  if (existsSync(job.embeddingsPath)) return embeddingsFromBytes(readFileSync(job.embeddingsPath))
+  if (!job.titlesPath) throw new Error('pretrainedEmbeddings: the job gives neither embeddings nor titles')
+  const titles = readLines<string>(job.titlesPath)
+  const e = learnTitleEmbeddings(titles, embeddingOptions(job.config))
+  writeFileSync(`${job.embeddingsPath}.tmp`, embeddingsToBytes(e))
+  renameSync(`${job.embeddingsPath}.tmp`, job.embeddingsPath)
+  return e
+}
+
+/** This process as a data-parallel helper of another trainer (workers.ts); created on its first message. */
+let worker: ((m: Parameters<ReturnType<typeof gradientWorker>>[0]) => Promise<void>) | null = null
+let workerQueue: Promise<void> = Promise.resolve()
+
 function onMessage(raw: unknown): void {
+  if (isWorkerRequest(raw)) {
+    started = true
+    worker ??= gradientWorker((m: WorkerReply) => void send(m))
+    const w = worker
+    workerQueue = workerQueue.then(() => w(raw))
+    return
+  }
   const msg = raw as HostMessage
   if (msg?.type === 'cancel') {
     cancelRequested = true
   } else if (msg?.type === 'job' && !started) {
     started = true
-    void run(msg.job).then(() => {
+    void run(msg.job).then(async () => {
+      await helpersExited()
       if (process.connected) process.disconnect?.()
       process.exit(0)
     })
@@ -106,8 +149,8 @@ function onMessage(raw: unknown): void {
 if (parentPort) parentPort.on('message', (e) => onMessage(e.data))
 else process.on('message', onMessage)
 process.on('disconnect', () => {
-  // host went away: stop at the next batch
+  // host went away: stop at the next batch (a helper, which has no job of its own, exits now)
   cancelRequested = true
-  if (!started) process.exit(0)
+  if (!started || worker) process.exit(0)
 })
 void send({ type: 'ready' })

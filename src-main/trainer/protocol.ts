@@ -1,5 +1,6 @@
 /** Messages between the host (main process) and the trainer child process. */
 import type { TrainConfig, TrainingEvent } from '../shared/training'
+import type { WorkerReply, WorkerRequest } from './workers'
 
 /** One training job. Train/dev data are JSONL files of `Example` (`{ text, spans, words? }`). */
 export interface TrainingJob {
@@ -14,12 +15,22 @@ export interface TrainingJob {
    * encoder in the checkpoint.
    */
   bertPath?: string
+  /**
+   * `model.pretrainedEmbeddings`: the title embeddings (ml/embeddings bytes). When the file does
+   * not exist yet, the trainer learns them from `titlesPath` (JSONL of strings: every title of the
+   * project) and writes them there, for the host to keep in the project.
+   */
+  embeddingsPath?: string
+  titlesPath?: string
+  /** `model.lexicon`: JSONL of `{ text, type }` lexicon words (dictionaries + train gold spans). */
+  lexiconPath?: string
   /** Force a backend (else NER_STUDIO_BACKEND, else the best available). */
   backend?: 'tensorflow' | 'wasm' | 'cpu'
 }
 
-export type HostMessage = { type: 'job'; job: TrainingJob } | { type: 'cancel' }
-export type ChildMessage = { type: 'ready' } | { type: 'event'; event: TrainingEvent }
+/** A trainer process is either a job's trainer or a data-parallel helper of one (`worker-*` messages). */
+export type HostMessage = { type: 'job'; job: TrainingJob } | { type: 'cancel' } | WorkerRequest
+export type ChildMessage = { type: 'ready' } | { type: 'event'; event: TrainingEvent } | WorkerReply
 
 export const TERMINAL_KINDS = ['done', 'error', 'cancelled'] as const
 export function isTerminal(e: TrainingEvent): boolean {

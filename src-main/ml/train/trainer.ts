@@ -16,6 +16,8 @@ import { predict } from '../predict'
 import { makeBatches } from './batching'
 import { GroupedAdam } from './optimizer'
 import { makeRng } from './rng'
+import type { TitleEmbeddings } from '../embeddings'
+import type { LexiconEntry } from '../lexicon'
 
 export interface TrainCallbacks {
   /** Progress events, in order. */
@@ -40,6 +42,14 @@ export interface TrainOptions extends TrainCallbacks {
    * applied here.
    */
   bert?: { encoder: BertEncoder; vocab: BertVocab; source?: { dir?: string; layout?: string } }
+  /** `model.pretrainedEmbeddings`: vectors learnt on the project's titles (ml/embeddings). */
+  pretrained?: TitleEmbeddings | null
+  /** `model.lexicon`: the lexicon's words (dictionaries + train gold spans); absent = the train set's spans. */
+  lexicon?: readonly LexiconEntry[] | null
+  /** Start from these weights (a checkpoint of a model with the same config and `vocabs`): self-training's later rounds. */
+  init?: Checkpoint
+  /** Start data-parallel workers for this model and optimiser (absent: one process, `trainStep`). */
+  parallel?: (model: Tagger, opt: GroupedAdam, config: TrainConfig) => Promise<ParallelStepper | null>
 }
 
 export interface TrainResult {
@@ -57,12 +67,73 @@ export interface TrainResult {
 
 const now = (): number => Date.now()
 
+/** The normalisers of a whole batch: valid chars, gold entity chars (the cascade's type loss). */
+export interface BatchNorm {
+  chars: number
+  entities: number
+}
+
+export function batchNorm(items: readonly Encoded[]): BatchNorm {
+  return {
+    chars: items.reduce((a, e) => a + e.charIds.length, 0),
+    entities: items.reduce((a, e) => a + (e.typeIds ? e.typeIds.reduce((n, y) => n + (y >= 0 ? 1 : 0), 0) : 0), 0),
+  }
+}
+
+/**
+ * Gradients (by variable name) of the loss of `items` — a share of a batch — normalised by the
+ * WHOLE batch's `norm`, run as micro-batches of `microSize` consecutive titles whose gradients are
+ * summed. The shares' results add up to the full batch's gradient (up to float rounding; dropout
+ * aside): this is the one rule behind gradient accumulation and data-parallel workers.
+ * The caller disposes `grads`.
+ */
+export function shareGradients(
+  model: Tagger,
+  variables: tf.Variable[],
+  items: readonly Encoded[],
+  config: TrainConfig,
+  norm: BatchNorm,
+  microSize = items.length,
+): { loss: number; grads: tf.NamedTensorMap } {
+  const size = Math.max(1, microSize)
+  let sum: tf.NamedTensorMap | null = null
+  let loss = 0
+  try {
+    for (let i = 0; i < items.length; i += size) {
+      const micro = makeBatch(items.slice(i, i + size))
+      const { value, grads } = tf.variableGrads(() => model.loss(micro, config.lossWeights, true, norm), variables)
+      loss += value.dataSync()[0]!
+      value.dispose()
+      if (!sum) sum = grads
+      else {
+        const prev: tf.NamedTensorMap = sum
+        sum = {}
+        for (const name of Object.keys(prev)) {
+          sum[name] = tf.add(prev[name]!, grads[name]!)
+          prev[name]!.dispose()
+          grads[name]!.dispose()
+        }
+      }
+    }
+  } catch (e) {
+    if (sum) for (const g of Object.values(sum)) g.dispose()
+    throw e
+  }
+  return { loss, grads: sum ?? {} }
+}
+
+/** Titles per micro-batch for a batch of `n` titles under `config.accumulateSteps`. */
+export function microBatchSize(n: number, config: TrainConfig): number {
+  const k = Math.max(1, Math.floor(config.accumulateSteps ?? 1))
+  return Math.ceil(n / k)
+}
+
 /**
  * One optimisation step: loss value. No tensors survive it.
  * With `config.accumulateSteps` = k > 1 the batch is run as k micro-batches (consecutive titles),
- * each normalised by the WHOLE batch's valid chars / entity chars, their gradients summed, then
- * clipped and applied once: the same update as the full batch (up to float rounding; dropout
- * aside), with the activations of one micro-batch in memory at a time.
+ * each normalised by the WHOLE batch's valid chars / entity chars (`shareGradients`), their
+ * gradients summed, then clipped and applied once: the same update as the full batch, with the
+ * activations of one micro-batch in memory at a time.
  */
 export function trainStep(model: Tagger, opt: GroupedAdam, batch: ReturnType<typeof makeBatch> | Encoded[], config: TrainConfig): number {
   const k = Math.max(1, Math.floor(config.accumulateSteps ?? 1))
@@ -77,35 +148,23 @@ export function trainStep(model: Tagger, opt: GroupedAdam, batch: ReturnType<typ
       for (const g of Object.values(grads)) g.dispose()
     }
   }
-  const norm = {
-    chars: batch.reduce((a, e) => a + e.charIds.length, 0),
-    entities: batch.reduce((a, e) => a + (e.typeIds ? e.typeIds.reduce((n, y) => n + (y >= 0 ? 1 : 0), 0) : 0), 0),
-  }
-  const size = Math.ceil(batch.length / k)
-  let sum: tf.NamedTensorMap | null = null
-  let loss = 0
+  const { loss, grads } = shareGradients(model, opt.variables, batch, config, batchNorm(batch), microBatchSize(batch.length, config))
   try {
-    for (let i = 0; i < batch.length; i += size) {
-      const micro = makeBatch(batch.slice(i, i + size))
-      const { value, grads } = tf.variableGrads(() => model.loss(micro, config.lossWeights, true, norm), opt.variables)
-      loss += value.dataSync()[0]!
-      value.dispose()
-      if (!sum) sum = grads
-      else {
-        const prev: tf.NamedTensorMap = sum
-        sum = {}
-        for (const name of Object.keys(prev)) {
-          sum[name] = tf.add(prev[name]!, grads[name]!)
-          prev[name]!.dispose()
-          grads[name]!.dispose()
-        }
-      }
-    }
-    opt.apply(sum!)
+    opt.apply(grads)
     return loss
   } finally {
-    if (sum) for (const g of Object.values(sum)) g.dispose()
+    for (const g of Object.values(grads)) g.dispose()
   }
+}
+
+/**
+ * Data-parallel training (src-main/trainer/workers.ts): a step function that computes the batch's
+ * gradient on several processes and applies ONE optimiser step, the same update as `trainStep`.
+ */
+export interface ParallelStepper {
+  workers: number
+  step(items: Encoded[]): Promise<number>
+  dispose(): void
 }
 
 /**
@@ -169,15 +228,26 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
   const emit = (e: TrainingEvent): void => opts.onEvent?.(e)
   const t0 = now()
   const backend = opts.backend ?? tf.getBackend()
-  const vocabs = opts.vocabs ?? buildVocabs(trainSet, config.model)
+  if (config.model.pretrainedEmbeddings && !opts.pretrained) throw new Error('pretrainedEmbeddings: no title embeddings were given')
+  const vocabs = opts.vocabs ?? buildVocabs(trainSet, config.model, { pretrained: opts.pretrained ?? null, lexicon: opts.lexicon ?? null })
   if (config.model.encoder === 'bert') {
     if (!opts.bert) throw new Error(`preset '${config.preset}' needs a BERT encoder (import a BERT folder)`)
     const freeze = config.model.bert?.freezeLayers ?? 0
     opts.bert.encoder.freeze({ layers: Math.min(freeze, opts.bert.encoder.config.numLayers), embeddings: config.model.bert?.freezeEmbeddings ?? freeze > 0 })
   }
   const model = new Tagger({ config: config.model, vocabs, seed: config.seed, ...(opts.bert ? { bert: opts.bert } : {}) })
+  if (config.model.pretrainedEmbeddings && opts.pretrained) model.loadPretrained(opts.pretrained)
+  if (opts.init) assignWeights(model, opts.init)
   const opt = makeOptimizer(model, config)
-  const encoded: Encoded[] = trainSet.map((e) => encodeExample(e, model.vocabs, config.maxLength)).filter((e) => e.charIds.length > 0)
+  let parallel: ParallelStepper | null = null
+  try {
+    parallel = opts.parallel ? await opts.parallel(model, opt, config) : null
+  } catch (e) {
+    opt.dispose()
+    model.dispose()
+    throw e
+  }
+  const encoded: Encoded[] = trainSet.map((e) => encodeExample(e, model.vocabs, config.maxLength, config.weakLoss)).filter((e) => e.charIds.length > 0)
   const lengths = encoded.map((e) => e.charIds.length)
   const totalChars = lengths.reduce((a, b) => a + b, 0)
   const rng = makeRng(config.seed)
@@ -197,6 +267,7 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
     labels: model.vocabs.labels.size,
     parameters: model.parameterCount,
     trainableParameters: model.trainableParameterCount,
+    workers: parallel?.workers ?? 1,
     ...(warning ? { warning } : {}),
   })
   const totalSteps = stepsPerEpoch * config.epochs
@@ -229,7 +300,7 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
         const batch = { chars: items.reduce((a, e) => a + e.charIds.length, 0) }
         if (scheduled) opt.setLearningRateFactor(lrFactor(step, totalSteps, config.warmupRatio, config.lrDecay))
         const s0 = now()
-        const loss = trainStep(model, opt, items, config)
+        const loss = parallel ? await parallel.step(items) : trainStep(model, opt, items, config)
         trainMs += now() - s0
         if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} at epoch ${epoch}, batch ${bi + 1}`)
         step++
@@ -282,10 +353,12 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
       if (config.patience > 0 && bad >= config.patience) stoppedEarly = true
     }
   } catch (e) {
+    parallel?.dispose()
     opt.dispose()
     model.dispose()
     throw e
   }
+  parallel?.dispose()
   opt.dispose()
   if (best) assignWeights(model, best)
   return { model, best, bestEpoch, bestDev, cancelled, stoppedEarly, epochsRun, steps: step, seconds: (now() - t0) / 1000 }

@@ -10,6 +10,7 @@ import { SPLITS } from '../../shared/types'
 import { chars } from '../../shared/text'
 import { detectFormat, openReader } from '../../io/readers'
 import { Project } from '../project/project'
+import { busyError } from '../../store/db'
 
 export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void
@@ -55,7 +56,12 @@ export async function importInto(projectPath: string, req: ImportRequest, opts: 
     opts.onProgress({ file: fileName, bytesRead: reader.bytesRead(), bytesTotal: reader.bytesTotal, titles, spans })
   }
 
-  db.exec('BEGIN IMMEDIATE')
+  try {
+    db.exec('BEGIN IMMEDIATE')
+  } catch (e) {
+    project.close()
+    throw busyError(e) ?? e
+  }
   try {
     const now = Date.now()
     for await (const t of reader.titles) {

@@ -4,7 +4,7 @@
 import type { HistoryResult } from '../../shared/api'
 import { StudioError } from '../../shared/errors'
 import type { ReviewStatus } from '../../shared/types'
-import type { DB } from '../../store/db'
+import { writeTransaction, type DB } from '../../store/db'
 import { checkSpanPlace, insertSpanRow, insertTypeRow, touch, updateSpanRow, updateTypeRow, type SpanRow, type TypeRow } from './rows'
 
 /** One reversible operation; a history entry is a list of them. */
@@ -19,51 +19,85 @@ export type Op =
 
 const HISTORY_LIMIT = 10_000
 
+/** A process's session on a project: when it opened it, and the history entries it wrote. */
+interface Session {
+  openedAt: number
+  baseId: number
+  mine: Set<number>
+}
+const sessions = new WeakMap<DB, Session>()
+
+/** Start this process's undo session on a connection (Project.open does, once per open). */
+export function openSession(db: DB): void {
+  const baseId = (db.prepare('SELECT coalesce(max(id), 0) AS m FROM history').get() as { m: number }).m
+  sessions.set(db, { openedAt: Date.now(), baseId, mine: new Set() })
+}
+
+/**
+ * Undo is shared by every process with the project open, but a process never undoes (or redoes)
+ * what ANOTHER process did while this one had the project open: that is refused, with why.
+ * Entries from before this process opened the project (an earlier session, a restart) stay
+ * undoable, as they always were (decision: per-session undo would lose undo across restarts).
+ */
+function checkOwn(db: DB, h: { id: number; label: string; created_at: number }, verb: string): void {
+  const s = sessions.get(db)
+  if (!s || s.mine.has(h.id)) return
+  if (h.id > s.baseId || h.created_at >= s.openedAt) {
+    throw new StudioError(
+      'conflict',
+      `cannot ${verb} "${h.label}": another process (a second window, server or command line) made that edit while this one had the project open; ${verb} it there`,
+    )
+  }
+}
+
 /**
  * Run `fn` as one transaction that also records one history entry made of the ops `fn` pushes.
  * A new edit clears the redo stack. Throwing inside `fn` rolls everything back.
  */
 export function edit<T>(db: DB, label: string, fn: (ops: Op[]) => T): T {
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const ops: Op[] = []
     const result = fn(ops)
     if (ops.length > 0) {
       db.prepare('DELETE FROM history WHERE undone = 1').run()
-      db
+      const id = db
         .prepare('INSERT INTO history (label, ops, created_at) VALUES (?, ?, ?)')
-        .run(label, JSON.stringify(ops), Date.now())
+        .run(label, JSON.stringify(ops), Date.now()).lastInsertRowid
+      sessions.get(db)?.mine.add(Number(id))
       db
         .prepare('DELETE FROM history WHERE id <= (SELECT max(id) FROM history) - ?')
         .run(HISTORY_LIMIT)
     }
     return result
-  })()
+  })
 }
 
 export function undo(db: DB): HistoryResult {
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const h = db.prepare('SELECT * FROM history WHERE undone = 0 ORDER BY id DESC LIMIT 1').get() as
-      | { id: number; label: string; ops: string }
+      | { id: number; label: string; ops: string; created_at: number }
       | undefined
     if (!h) return { label: null, titleIds: [], ...canUndoRedo(db) }
+    checkOwn(db, h, 'undo')
     const ops = JSON.parse(h.ops) as Op[]
     for (let i = ops.length - 1; i >= 0; i--) applyOp(db, invert(ops[i]!), h.label, 'undo')
     db.prepare('UPDATE history SET undone = 1 WHERE id = ?').run(h.id)
     return { label: h.label, titleIds: titleIdsOf(ops), ...canUndoRedo(db) }
-  })()
+  })
 }
 
 export function redo(db: DB): HistoryResult {
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const h = db.prepare('SELECT * FROM history WHERE undone = 1 ORDER BY id ASC LIMIT 1').get() as
-      | { id: number; label: string; ops: string }
+      | { id: number; label: string; ops: string; created_at: number }
       | undefined
     if (!h) return { label: null, titleIds: [], ...canUndoRedo(db) }
+    checkOwn(db, h, 'redo')
     const ops = JSON.parse(h.ops) as Op[]
     for (const op of ops) applyOp(db, op, h.label, 'redo')
     db.prepare('UPDATE history SET undone = 0 WHERE id = ?').run(h.id)
     return { label: h.label, titleIds: titleIdsOf(ops), ...canUndoRedo(db) }
-  })()
+  })
 }
 
 export function canUndoRedo(db: DB): { canUndo: boolean; canRedo: boolean } {

@@ -80,6 +80,8 @@ export class TrainingJobs {
       progress: 0,
       etaSec: null,
       lastLoss: null,
+      workers: null,
+      charsPerSec: null,
       history: [],
       batchLoss: [],
       best: null,
@@ -148,6 +150,7 @@ export class TrainingJobs {
         job.devExamples = e.devExamples
         job.epochs = e.epochs
         job.stepsPerEpoch = e.stepsPerEpoch
+        job.workers = e.workers ?? 1
         break
       }
       case 'batch': {
@@ -155,6 +158,7 @@ export class TrainingJobs {
         job.progress = Math.min(1, ((e.epoch - 1) * e.stepsPerEpoch + e.batch) / Math.max(1, total))
         job.etaSec = e.etaSec
         job.lastLoss = e.loss
+        job.charsPerSec = e.charsPerSec
         job.batchLoss.push({ step: e.step, loss: e.loss })
         if (job.batchLoss.length > MAX_BATCH_POINTS) job.batchLoss = job.batchLoss.filter((_, i) => i % 2 === 0)
         break

@@ -28,9 +28,11 @@ describe('training jobs in the Studio', () => {
     await m.studio.shutdown()
   })
 
-  it('lists the ten presets with explanations; the BERT ones take a BERT folder, checked at start', async () => {
+  it('lists auto first (its parts one sentence each), then the study’s ten presets and the span-head model with explanations; the BERT ones take a BERT folder, checked at start', async () => {
     const ps = await m.studio.handle('presets.list', undefined)
-    expect(ps).toHaveLength(10)
+    expect(ps).toHaveLength(12)
+    expect(ps[0]).toMatchObject({ name: 'auto', available: true })
+    expect(ps[0]!.parts!.map((p) => p.id)).toEqual(['base', 'weak-loss', 'self-training'])
     expect(ps.find((p) => p.name === 'bilstm-crf')).toMatchObject({ available: true })
     expect(ps.find((p) => p.name === 'bilstm-crf')!.config!.model.head).toBe('crf')
     const bert = ps.filter((p) => p.needsBert)
@@ -61,9 +63,14 @@ describe('training jobs in the Studio', () => {
     expect(jobs[0]!.history).toHaveLength(1)
     expect(jobs[0]!.history[0]!.dev).toBeDefined()
     expect(jobs[0]!.backend).toMatch(/wasm|cpu|tensorflow/)
+    // batch 8 on wasm: one worker per core, at most 2 (4 titles per share)
+    const cores = Math.min(2, (await import('node:os')).availableParallelism())
+    expect(jobs[0]!.workers).toBe(jobs[0]!.backend === 'tensorflow' ? 1 : cores)
+    expect(jobs[0]!.charsPerSec).toBeGreaterThan(0)
     const run = await m.studio.handle('runs.get', { runId })
     expect(run).toMatchObject({ status: 'done', hasCheckpoint: true, trainExamples: 48, devExamples: 8, epochsRun: 1 })
     expect(run.secondsPerEpoch).toBeGreaterThan(0)
+    expect(run.workers).toBe(jobs[0]!.workers)
   })
 
   it('cancel → cancelled, and the next start is allowed again', async () => {

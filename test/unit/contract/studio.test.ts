@@ -188,7 +188,7 @@ describe('Studio.handle', () => {
     expect(await c('dicts.delete', { id: made.id })).toEqual({ removedSpans: 0 })
     expect(await c('export.preview', { format: 'attributes-csv', limit: 1 })).toMatchObject({ titles: 3, rows: expect.any(Array) })
     // ---- model in the loop: the cheap answers; training itself is in test/integration/services/runs
-    expect(await c('presets.list')).toHaveLength(10)
+    expect(await c('presets.list')).toHaveLength(12) // auto + the study's ten + bilstm-globalpointer
     expect(await c('train.jobs')).toEqual([])
     expect(await codeOf(c('train.start', { preset: 'bert' }))).toBe('bad_request')
     expect(await codeOf(c('train.cancel', { runId: 99 }))).toBe('not_found')
