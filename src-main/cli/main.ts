@@ -18,6 +18,7 @@ import { asyncTransaction, busyError } from '../store/db'
 import { cmdEvaluate, cmdPredict, cmdPresets, cmdTrain, UsageError } from './train'
 import { cmdAccept, cmdPreannotate, cmdQueue } from './review'
 import { cmdImports, cmdSplit, cmdTitles } from './data'
+import { cmdSimulate, cmdTrainCurve } from './loop'
 
 const USAGE = `usage: ner-studio <command> …
 
@@ -43,6 +44,13 @@ const USAGE = `usage: ner-studio <command> …
          [--data all|reviewed] [--backend tensorflow|wasm|cpu] [--workers N] [--config overrides.json] [--json]
          BERT models (bert, bert-crf, bert-bilstm-crf, cascade-bert-crf, cascade-bert-crf-wol):
          --bert <folder> [--encoder-lr 1e-4] [--freeze-layers N] [--freeze-embeddings] [--accumulate K]
+  train-curve <project.sqlite> --model <preset> [--fractions 0.25,0.5,0.75,1] [--epochs N] [--seed S]
+         [--data reviewed|all] [--config overrides.json] [--json]
+         (trains on nested random subsets of train, scores each on dev: does the curve still rise?)
+  simulate <project.sqlite> --oracle <gold.conll|gold.jsonl> --strategy least-confident|random
+         --model <preset> [--start N] [--batch N] [--rounds N] [--epochs N] [--seed S] [--json]
+         (REWRITES the train split: it starts unreviewed; each round trains, scores on test, picks
+          --batch titles and replaces their spans with the oracle's — run it on a copy)
   evaluate <project.sqlite> --run <id> [--split test|dev|train] [--json]
   predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--bom]
   presets  [--bert <folder>] [--json]                (the study's models and what each one is)
@@ -364,6 +372,12 @@ export async function main(argv: string[]): Promise<number> {
         return 0
       case 'accept':
         cmdAccept(rest)
+        return 0
+      case 'train-curve':
+        await cmdTrainCurve(rest)
+        return 0
+      case 'simulate':
+        await cmdSimulate(rest)
         return 0
       case 'reject':
         cmdAccept(rest, true)

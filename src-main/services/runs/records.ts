@@ -32,6 +32,8 @@ export interface DataSelection {
   /** Fraction of train held back as dev when the dev split is empty (default 0.1). */
   holdOut?: number
   seed?: number
+  /** Train on these titles of the train split only (learning curves, simulated review). */
+  trainIds?: readonly number[]
 }
 
 const ORIGINS_FOR: Record<DataSelection['titles'], Origin[]> = {
@@ -81,7 +83,11 @@ export function shuffled<T>(xs: readonly T[], seed: number): T[] {
 
 /** Train and dev examples per the selection; dev falls back to a held-back slice of train. */
 export function trainingData(db: DB, sel: DataSelection): { train: TrainingExample[]; dev: TrainingExample[]; devSource: string } {
-  const train = selectExamples(db, sel.trainSplit ?? 'train', sel.titles)
+  let train = selectExamples(db, sel.trainSplit ?? 'train', sel.titles)
+  if (sel.trainIds) {
+    const keep = new Set(sel.trainIds)
+    train = train.filter((e) => keep.has(e.id))
+  }
   if (train.length === 0) {
     throw new StudioError(
       'bad_request',

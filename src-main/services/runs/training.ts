@@ -44,6 +44,8 @@ export interface TrainRequest {
   backend?: 'tensorflow' | 'wasm' | 'cpu'
   /** BERT presets: the pre-trained encoder's folder (validated here before the trainer starts). */
   bert?: string
+  /** Stored in the run's config as `experiment`: which learning curve or simulated review it belongs to. */
+  experiment?: Record<string, unknown>
 }
 
 export interface TrainResult {
@@ -133,12 +135,14 @@ export function startTraining(
   const files = writeTrainingFiles(join(dir, 'data'), data)
   const parts = preparePartFiles(db, config, join(dir, 'data'), sel.trainSplit ?? 'train')
   const partNames = configParts(config.model)
+  const { trainIds: _ids, ...stored } = sel
   const runId = createRun(db, req.preset, {
     ...config,
-    data: { ...sel, train: data.train.length, dev: data.dev.length, devSource: data.devSource },
+    data: { ...stored, ...(sel.trainIds ? { subset: true } : {}), train: data.train.length, dev: data.dev.length, devSource: data.devSource },
     ...(bert ? { bert } : {}),
     // the parts beyond the study this run used (the Runs board lists them)
     ...(partNames.length ? { parts: { names: partNames, ...parts.record } } : {}),
+    ...(req.experiment ? { experiment: req.experiment } : {}),
   })
   updateRun(db, runId, { status: 'running', startedAt: Date.now() })
   const history: { epoch: number; loss?: number; seconds?: number; charsPerSec?: number; dev?: unknown }[] = []
