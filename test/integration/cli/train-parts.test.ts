@@ -68,7 +68,7 @@ describe('model parts: title embeddings and lexicon in a project', () => {
     // what the Runs board shows
     const p = Project.open(project)
     try {
-      expect(getRun(p, 1).parts).toEqual(['title embeddings', 'bigrams', 'lexicon'])
+      expect(getRun(p, 1).parts).toEqual(['bilstm-crf', 'title embeddings', 'bigrams', 'lexicon'])
     } finally {
       p.close()
     }
