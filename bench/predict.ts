@@ -188,6 +188,8 @@ async function main(): Promise<void> {
     '',
     ...mdTable(['preset', 'decode', 'titles/s', 'reference titles/s', 'ratio'], 'llrrr', rows),
     '',
+    'The reference runs just before each preset, not interleaved with it: where the load changes between them the ratio moves with it. The old/new decode ratio is interleaved (same model, same titles, alternating).',
+    '',
     'Where the time goes (medians):',
     '',
     ...split,
