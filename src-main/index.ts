@@ -1,12 +1,13 @@
 // Electron bootstrap only: one secure window, the IPC bridge to the contract, menu, dialogs.
 // The services are the same ones the headless server and the CLI use.
 
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, utilityProcess, type IpcMainInvokeEvent } from 'electron'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell, utilityProcess, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { extname, join } from 'node:path'
 import { isRequestName, type DialogKind, type MenuAction, type WireResult } from './shared/api'
 import { StudioError } from './shared/errors'
-import { CSP, toWire } from './server/http'
+import { CSP, MIME, toWire } from './server/http'
+import { APP_SCHEME, APP_URL, appFile, devToolsAllowed, externalAllowed, permissionAllowed, trustedSender } from './electron/security'
 import { ensureDemoProject } from './services/io/demo'
 import { Studio } from './services/studio'
 import { appVersion } from './services/version'
@@ -60,11 +61,28 @@ function saveState(extra: Partial<WindowState> = {}): void {
   writeFileSync(stateFile(), JSON.stringify(next))
 }
 
-/** Only our own renderer may call the services. */
-function trustedSender(e: IpcMainInvokeEvent): boolean {
-  const url = e.senderFrame?.url ?? ''
-  const dev = process.env.ELECTRON_RENDERER_URL
-  return url.startsWith('file://') || (!!dev && url.startsWith(dev))
+/** Only our own renderer's top frame may call the services (src-main/electron/security.ts). */
+function fromOurPage(e: IpcMainInvokeEvent): boolean {
+  const f = e.senderFrame
+  return trustedSender(f ? { url: f.url, isMainFrame: f.parent === null } : null, process.env.ELECTRON_RENDERER_URL, app.isPackaged)
+}
+
+const rendererDir = join(__dirname, '../renderer')
+// app:// must be registered before the app is ready; it behaves as a secure, standard origin.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }])
+
+/** Serves the built renderer on app://studio/ (unknown paths get the index: the app routes in-page). */
+function serveApp(req: Request): Response {
+  const file = appFile(req.url, rendererDir)
+  if (!file) return new Response('not found', { status: 404 })
+  const path = existsSync(file) && statSync(file).isFile() ? file : join(rendererDir, 'index.html')
+  return new Response(readFileSync(path), {
+    headers: {
+      'content-type': MIME[extname(path)] ?? 'application/octet-stream',
+      'content-security-policy': CSP,
+      'x-content-type-options': 'nosniff',
+    },
+  })
 }
 
 function createWindow(): void {
@@ -84,6 +102,7 @@ function createWindow(): void {
       nodeIntegration: false,
       webSecurity: true,
       spellcheck: false,
+      devTools: devToolsAllowed(app.isPackaged),
     },
   })
   if (st.maximized) win.maximize()
@@ -91,12 +110,12 @@ function createWindow(): void {
   win.on('close', () => saveState())
   // Links open in the system browser, never inside the app; the window never navigates away.
   win.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url)
+    if (externalAllowed(url)) void shell.openExternal(url)
     return { action: 'deny' }
   })
   win.webContents.on('will-navigate', (e) => e.preventDefault())
   if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL)
-  else void win.loadFile(join(__dirname, '../renderer/index.html'))
+  else void win.loadURL(APP_URL)
 }
 
 async function pickPath(kind: DialogKind): Promise<string | null> {
@@ -179,7 +198,7 @@ function buildMenu(): void {
           { label: 'Export', accelerator: 'CmdOrCtrl+9', click: send('view-export') },
           { type: 'separator' },
           { role: 'reload' },
-          { role: 'toggleDevTools' },
+          ...(devToolsAllowed(app.isPackaged) ? [{ role: 'toggleDevTools' } as MenuItemConstructorOptions] : []),
           { type: 'separator' },
           { role: 'resetZoom' },
           { role: 'zoomIn' },
@@ -206,7 +225,7 @@ if (!app.requestSingleInstanceLock()) {
 
   ipcMain.handle('studio:call', async (e, name: unknown, args: unknown): Promise<WireResult<unknown>> => {
     try {
-      if (!trustedSender(e)) throw new StudioError('unauthorized', 'untrusted sender')
+      if (!fromOurPage(e)) throw new StudioError('unauthorized', 'untrusted sender')
       if (!isRequestName(name)) throw new StudioError('bad_request', `unknown request "${String(name)}"`)
       const result = await studio.handle(name, args as never)
       if (name === 'project.open' || name === 'project.create') saveState({ lastProject: (args as { path: string }).path })
@@ -215,12 +234,16 @@ if (!app.requestSingleInstanceLock()) {
       return { ok: false, error: toWire(err) }
     }
   })
-  ipcMain.handle('studio:dialog', (e, kind: DialogKind) => (trustedSender(e) ? pickPath(kind) : null))
+  ipcMain.handle('studio:dialog', (e, kind: DialogKind) => (fromOurPage(e) ? pickPath(kind) : null))
   studio.on((name, payload) => {
     if (win && !win.isDestroyed()) win.webContents.send('studio:event', name, payload)
   })
 
   void app.whenReady().then(async () => {
+    protocol.handle(APP_SCHEME, serveApp)
+    // The studio needs no permission: camera, notifications, geolocation… are all refused.
+    session.defaultSession.setPermissionRequestHandler((_wc, permission, cb) => cb(permissionAllowed(permission)))
+    session.defaultSession.setPermissionCheckHandler((_wc, permission) => permissionAllowed(permission))
     session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
       cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } })
     })

@@ -13,9 +13,12 @@ import { ensureDemoProject } from '../services/io/demo'
 import { userDataDir } from '../services/paths'
 import { Project } from '../services/project/project'
 import { ProgressBar } from './progress'
-import { applyDictionaries, importGazetteer, listDictionaries, readGazetteer } from '../services/dicts/dicts'
+import { applyDictionaries, importGazetteerInto, listDictionaries } from '../services/dicts/dicts'
+import { asyncTransaction, busyError } from '../store/db'
 import { cmdEvaluate, cmdPredict, cmdPresets, cmdTrain, UsageError } from './train'
 import { cmdAccept, cmdPreannotate, cmdQueue } from './review'
+import { cmdImports, cmdSplit, cmdTitles } from './data'
+import { cmdSimulate, cmdTrainCurve } from './loop'
 
 const USAGE = `usage: ner-studio <command> …
 
@@ -24,7 +27,9 @@ const USAGE = `usage: ner-studio <command> …
          (creates the project file when it does not exist; --repair-tags lets a stray I- tag start
           an entity instead of refusing the file, as model-made weak labels need)
   export <project.sqlite> --format attributes-csv|conll|jsonl|seed --out <path> [--split S]
-         [--run ID] [--scheme bio|bioes] [--bom] [--separator SEP]
+         [--run ID] [--scheme bio|bioes] [--bom] [--separator SEP] [--force] [--no-formula-escape]
+         (never writes over a file that exists unless --force, and never over a SQLite file;
+          attributes CSV cells starting with = + - @ TAB CR get a leading ' unless --no-formula-escape)
   stats  <project.sqlite> [--json]
   weak-label <project.sqlite> --dict <file> [--dict <file> …] [--type T] [--name N] [--split S]
          [--all] [--replace] [--min-length N]
@@ -39,6 +44,13 @@ const USAGE = `usage: ner-studio <command> …
          [--data all|reviewed] [--backend tensorflow|wasm|cpu] [--workers N] [--config overrides.json] [--json]
          BERT models (bert, bert-crf, bert-bilstm-crf, cascade-bert-crf, cascade-bert-crf-wol):
          --bert <folder> [--encoder-lr 1e-4] [--freeze-layers N] [--freeze-embeddings] [--accumulate K]
+  train-curve <project.sqlite> --model <preset> [--fractions 0.25,0.5,0.75,1] [--epochs N] [--seed S]
+         [--data reviewed|all] [--config overrides.json] [--json]
+         (trains on nested random subsets of train, scores each on dev: does the curve still rise?)
+  simulate <project.sqlite> --oracle <gold.conll|gold.jsonl> --strategy least-confident|random
+         --model <preset> [--start N] [--batch N] [--rounds N] [--epochs N] [--seed S] [--json]
+         (REWRITES the train split: it starts unreviewed; each round trains, scores on test, picks
+          --batch titles and replaces their spans with the oracle's — run it on a copy)
   evaluate <project.sqlite> --run <id> [--split test|dev|train] [--json]
   predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--bom]
   presets  [--bert <folder>] [--json]                (the study's models and what each one is)
@@ -46,10 +58,19 @@ const USAGE = `usage: ner-studio <command> …
          (the run's spans on unreviewed titles as origin model, with confidence; never over other spans)
   queue    <project.sqlite> [--run <id>] [--limit N] [--json]   (unreviewed titles, least confident first)
   accept   <project.sqlite> (--type T [--min-confidence X] [--run <id>] | --title ID)   (model spans → gold)
-  reject   <project.sqlite> (--type T [--min-confidence X] [--run <id>] | --title ID)   (model spans deleted)
-  serve  [project.sqlite] [--port N]   (headless server on 127.0.0.1, prints its URL; default: the demo project)
+  reject   <project.sqlite> (--type T [--min-confidence X | --below X] [--run <id>] | --title ID)   (model spans deleted)
+  titles <project.sqlite> [--split S] [--status S] [--type T] [--origin O] [--search X] [--disagrees-with RUN]
+         [--ids 1,2,…] (--mark reviewed|unreviewed | --move-to SPLIT | --delete | --delete-spans ORIGIN)
+         [--dry-run] [--json]   (every title of the filter, or the ids, in ONE undoable step)
+  split  <project.sqlite> --from train [--dev 0.1] [--test 0.1] [--seed 1] [--dry-run] [--json]
+         (a reproducible random share of --from goes to dev and test; one undoable step)
+  imports <project.sqlite> [--json] | --undo ID [--force]
+         (every import with its titles; --undo deletes the titles an import created, --force also
+          those reviewed since)
+  serve  [project.sqlite] [--port N] [--max-upload-mib N] [--root DIR]   (headless server on 127.0.0.1, prints
+         its URL with the token in its #fragment; uploads up to N MiB, default 1024; --root: projects,
+         imports, exports and uploads only below DIR; default project: the demo)
 `
-
 
 function need<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T | undefined {
   if (value === undefined) return undefined
@@ -101,6 +122,7 @@ async function cmdImport(argv: string[]): Promise<void> {
     `imported ${r.titles} titles and ${r.spans} spans (${r.typesCreated} new entity types) from ${r.file} [${r.format}] in ${r.seconds.toFixed(1)} s` +
       (r.repairedTags ? `; repaired ${r.repairedTags} stray tags` : ''),
   )
+  for (const w of r.warnings) process.stderr.write(`ner-studio: warning: ${w}\n`)
 }
 
 async function cmdExport(argv: string[]): Promise<void> {
@@ -115,6 +137,8 @@ async function cmdExport(argv: string[]): Promise<void> {
       scheme: { type: 'string' },
       bom: { type: 'boolean' },
       separator: { type: 'string' },
+      force: { type: 'boolean' },
+      'no-formula-escape': { type: 'boolean' },
     },
   })
   const [project] = positionals
@@ -137,6 +161,8 @@ async function cmdExport(argv: string[]): Promise<void> {
     ...(runId !== undefined ? { runId } : {}),
     ...(values.bom ? { bom: true } : {}),
     ...(values.separator !== undefined ? { separator: values.separator } : {}),
+    ...(values.force ? { overwrite: true } : {}),
+    ...(values['no-formula-escape'] ? { formulaEscape: false } : {}),
   })
   console.log(`exported ${r.titles} titles and ${r.spans} spans to ${r.out} [${r.format}]`)
 }
@@ -192,28 +218,33 @@ async function cmdWeakLabel(argv: string[]): Promise<void> {
   if (!dicts.length) throw new UsageError('weak-label needs --dict <file>')
   if (values.name && dicts.length > 1) throw new UsageError('--name names one dictionary: give one --dict with it')
   const split = need<Split>(values.split, SPLITS, 'split')
-  // Read every file first: a bad line in the last one leaves the project untouched.
-  for (const file of dicts) await readGazetteer(file, values.type)
+  // ONE transaction: every dictionary, its terms and the spans it makes commit together, so a bad
+  // line in the last file or a kill at any moment leaves the project as it was.
   const p = Project.open(path)
   try {
-    const ids: number[] = []
-    for (const file of dicts) {
-      const r = await importGazetteer(p, {
-        path: file,
-        update: true,
-        ...(values.type ? { type: values.type } : {}),
-        ...(values.name ? { name: values.name } : {}),
+    const { imported, r } = await asyncTransaction(p.db, async () => {
+      const imported: { name: string; file: string; terms: number; duplicates: number; id: number }[] = []
+      for (const file of dicts) {
+        const d = await importGazetteerInto(p.db, {
+          path: file,
+          update: true,
+          ...(values.type ? { type: values.type } : {}),
+          ...(values.name ? { name: values.name } : {}),
+        })
+        imported.push({ ...d, file, name: listDictionaries(p.db, [d.id])[0]!.name })
+      }
+      const r = applyDictionaries(p, {
+        dictionaryIds: imported.map((d) => d.id),
+        scope: values.all ? 'all' : 'unreviewed',
+        ...(split ? { split } : {}),
+        ...(values.replace ? { replace: true } : {}),
+        ...(minLength > 1 ? { minLength } : {}),
       })
-      ids.push(r.dictionary.id)
-      console.log(`dictionary ${r.dictionary.name}: ${r.terms} terms${r.duplicates ? ` (${r.duplicates} duplicate lines)` : ''} from ${file}`)
-    }
-    const r = applyDictionaries(p, {
-      dictionaryIds: ids,
-      scope: values.all ? 'all' : 'unreviewed',
-      ...(split ? { split } : {}),
-      ...(values.replace ? { replace: true } : {}),
-      ...(minLength > 1 ? { minLength } : {}),
+      return { imported, r }
     })
+    for (const d of imported) {
+      console.log(`dictionary ${d.name}: ${d.terms} terms${d.duplicates ? ` (${d.duplicates} duplicate lines)` : ''} from ${d.file}`)
+    }
     console.log(
       `labelled ${r.titlesTouched} of ${r.titlesScanned} titles: ${r.spansAdded} dictionary spans added, ` +
         `${r.skippedOverlap} matches skipped (overlap an existing span), ${r.alreadyPresent} already there` +
@@ -265,24 +296,33 @@ async function cmdServe(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { port: { type: 'string' }, token: { type: 'string' } },
+    options: { port: { type: 'string' }, token: { type: 'string' }, 'max-upload-mib': { type: 'string' }, root: { type: 'string' } },
   })
   const port = values.port === undefined ? 0 : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0…65535, got "${values.port}"`)
+  const mib = values['max-upload-mib'] === undefined ? 1024 : Number(values['max-upload-mib'])
+  if (!Number.isInteger(mib) || mib < 1) throw new UsageError(`--max-upload-mib must be a whole number ≥ 1, got "${values['max-upload-mib']}"`)
   const { startServer } = await import('../server/http')
   // Without a project, open the built-in demo project (created on first use).
   const projectPath = positionals[0] ?? (await ensureDemoProject(join(userDataDir(), 'demo.sqlite')))
   const server = await startServer({
     projectPath,
     port,
+    maxUpload: mib * 2 ** 20,
+    ...(values.root ? { root: values.root } : {}),
     ...(values.token ? { token: values.token } : {}),
   })
-  console.log(`NER Studio is serving ${projectPath}\nOpen ${server.url}`)
+  // The first signal stops cleanly (half-open connections are cut, see server/http.ts); a second one exits at once.
+  let stopping = false
   const stop = (): void => {
+    if (stopping) process.exit(1)
+    stopping = true
     void server.close().then(() => process.exit(0))
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
+  // Printed only once a signal stops us cleanly: whoever reads the URL may send one at once.
+  console.log(`NER Studio is serving ${projectPath}\nOpen ${server.url}`)
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -333,8 +373,23 @@ export async function main(argv: string[]): Promise<number> {
       case 'accept':
         cmdAccept(rest)
         return 0
+      case 'train-curve':
+        await cmdTrainCurve(rest)
+        return 0
+      case 'simulate':
+        await cmdSimulate(rest)
+        return 0
       case 'reject':
         cmdAccept(rest, true)
+        return 0
+      case 'titles':
+        cmdTitles(rest)
+        return 0
+      case 'split':
+        cmdSplit(rest)
+        return 0
+      case 'imports':
+        cmdImports(rest)
         return 0
       case undefined:
       case 'help':
@@ -350,7 +405,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ner-studio: ${(e as Error).message}\n${USAGE}`)
       return 2
     }
-    const msg = e instanceof StudioError ? e.message : `${(e as Error).message ?? e}`
+    const err = busyError(e) ?? e
+    const msg = err instanceof StudioError ? err.message : `${(err as Error).message ?? err}`
     process.stderr.write(`ner-studio: ${msg.split('\n')[0]}\n`)
     if (process.env.NER_STUDIO_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`)
     return 1

@@ -92,7 +92,7 @@ export function cmdAccept(argv: string[], reject = false): void {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { type: { type: 'string' }, title: { type: 'string' }, run: { type: 'string' }, 'min-confidence': { type: 'string' } },
+    options: { type: { type: 'string' }, title: { type: 'string' }, run: { type: 'string' }, 'min-confidence': { type: 'string' }, below: { type: 'string' } },
   })
   const [path] = positionals
   const cmd = reject ? 'reject' : 'accept'
@@ -101,8 +101,10 @@ export function cmdAccept(argv: string[], reject = false): void {
   if (values.title !== undefined) sel = { titleId: Number(values.title) }
   else if (values.type !== undefined) {
     const runId = runArg(values.run, cmd, false)
-    const min = confidence(values['min-confidence'])
-    sel = { type: values.type, ...(min !== undefined ? { minConfidence: min } : {}), ...(runId ? { runId } : {}) }
+    const below = confidence(values.below)
+    if (below !== undefined && values['min-confidence'] !== undefined) throw new UsageError('--below and --min-confidence do not go together')
+    const min = below ?? confidence(values['min-confidence'])
+    sel = { type: values.type, ...(min !== undefined ? { minConfidence: min } : {}), ...(below !== undefined ? { below: true } : {}), ...(runId ? { runId } : {}) }
   } else throw new UsageError(`${cmd} needs --type T [--min-confidence X] or --title ID`)
   const project = Project.open(path)
   try {

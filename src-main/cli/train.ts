@@ -10,7 +10,7 @@ import { predict } from '../ml/predict'
 import { readLines } from '../io/lines'
 import { writeAttributesCsv, type ExportTitle } from '../io/writers'
 import { StudioError } from '../shared/errors'
-import { PRESET_NAMES, type PresetName, type TrainingEvent } from '../shared/training'
+import { AUTO_PRESET, PRESET_NAMES, type PresetName, type TrainingEvent } from '../shared/training'
 import { SPLITS, type Split } from '../shared/types'
 import { openDatabase } from '../store/db'
 import { Project } from '../services/project/project'
@@ -68,9 +68,9 @@ export async function cmdTrain(argv: string[]): Promise<void> {
   })
   const [path] = positionals
   if (!path || positionals.length > 1) throw new UsageError('train needs <project.sqlite>')
-  if (!values.model) throw new UsageError(`train needs --model (${PRESET_NAMES.join(', ')})`)
-  if (!(PRESET_NAMES as readonly string[]).includes(values.model)) {
-    throw new UsageError(`--model must be one of ${PRESET_NAMES.join(', ')} (got "${values.model}")`)
+  if (!values.model) throw new UsageError(`train needs --model (${AUTO_PRESET}, ${PRESET_NAMES.join(', ')})`)
+  if (!(PRESET_NAMES as readonly string[]).includes(values.model) && values.model !== AUTO_PRESET) {
+    throw new UsageError(`--model must be one of ${AUTO_PRESET}, ${PRESET_NAMES.join(', ')} (got "${values.model}")`)
   }
   const data = values.data ?? 'all'
   if (data !== 'all' && data !== 'reviewed') throw new UsageError('--data must be all or reviewed')
@@ -164,6 +164,9 @@ export async function cmdTrain(argv: string[]): Promise<void> {
     { preset: values.model as PresetName, overrides, data: { titles: data }, ...(backend ? { backend: backend as 'wasm' } : {}), ...(values.bert ? { bert: values.bert } : {}) },
     onEvent,
   )
+  // auto: say which parts the project's data called for (the run's config records them)
+  const recipe = (project.listRuns().find((x) => x.id === run.runId)?.config as { recipe?: { parts: { label: string }[] } } | undefined)?.recipe
+  if (recipe) log(`run ${run.runId}: auto = ${recipe.parts.map((p) => p.label).join(' + ')}`)
   const stop = (): void => {
     log('cancelling at the next batch …')
     run.cancel()
@@ -285,7 +288,12 @@ export async function cmdPredict(argv: string[]): Promise<void> {
       if (buf.length) yield* flush()
     }
     const t0 = performance.now()
-    const r = await writeAttributesCsv(values.out, typesOf(ckpt.manifest.vocabs), tagged(), { bom: values.bom ?? false })
+    const r = await writeAttributesCsv(values.out, typesOf(ckpt.manifest.vocabs), tagged(), {
+      bom: values.bom ?? false,
+      // as before, --out is replaced; never the project it reads, nor any SQLite file
+      overwrite: true,
+      protect: [path, input!],
+    })
     const s = (performance.now() - t0) / 1000
     console.log(`tagged ${r.titles} titles (${r.spans} entities) in ${s.toFixed(1)} s (${Math.round(r.titles / s)} titles/s) → ${values.out}`)
   } finally {

@@ -64,3 +64,13 @@ export async function* parseCsvRecords(src: LineSource): AsyncGenerator<CsvRecor
 export function csvField(s: string): string {
   return /[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
+
+/**
+ * A cell a spreadsheet would not run as a formula (OWASP, "CSV injection"): a cell starting with
+ * = + - @, TAB or CR gets a leading single quote, which Excel, LibreOffice and Google Sheets show as
+ * text and hide. Exports apply it to every cell of the attributes CSV unless asked not to
+ * (`--no-formula-escape`); the cost is a visible ' on titles such as "-20%" in other readers.
+ */
+export function formulaSafe(s: string): string {
+  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s
+}

@@ -40,16 +40,8 @@ export interface TitleReader {
 /** Longest title accepted, in code points. */
 export const MAX_TITLE_CHARS = 10_000
 
-/** Guess the format from the path: a folder is the study's, then by extension. */
-export function detectFormat(path: string): ImportFormat {
-  if (!existsSync(path)) throw new InputError(path, 0, 'no such file or folder')
-  if (statSync(path).isDirectory()) return 'seed'
-  const lower = path.toLowerCase()
-  if (lower.endsWith('.jsonl') || lower.endsWith('.json')) return 'jsonl'
-  if (lower.endsWith('.csv')) return 'csv'
-  if (/\.(conll|bio|bioes|bieos|iob|iobes|tsv)$/.test(lower)) return 'conll'
-  return 'text'
-}
+/** Guess the format: a folder is the study's, then the first lines with the name (io/sniff.ts). */
+export { sniffFormat as detectFormat } from './sniff'
 
 const IMPORT_FORMATS: readonly string[] = ['seed', 'conll', 'jsonl', 'text', 'csv'] satisfies ImportFormat[]
 
@@ -67,7 +59,7 @@ export function openReader(path: string, format: ImportFormat, opts: ReaderOptio
     if (!isDir) throw new InputError(path, 0, 'the study format is a folder holding input.seq.char and output.seq.*')
     return { ...seedReader(path, decode), repaired: () => repaired }
   }
-  if (isDir) throw new InputError(path, 0, `is a folder; format ${format} reads one file`)
+  if (isDir) throw new InputError(path, 0, `is a directory; format ${format} reads one file`)
   const src = readLines(path)
   const wrap = (titles: AsyncGenerator<ParsedTitle>): TitleReader => ({
     format,
@@ -100,9 +92,45 @@ async function* emptyCheck(name: string, titles: AsyncGenerator<ParsedTitle>): A
 }
 
 function checkTitle(name: string, no: number, text: string): number {
+  checkChars(name, no, text, 'the title')
   const n = chars(text).length
   if (n > MAX_TITLE_CHARS) throw new InputError(name, no, `title of ${n} characters (at most ${MAX_TITLE_CHARS})`)
   return n
+}
+
+/**
+ * Text that cannot be stored as a title: a NUL, or a lone UTF-16 surrogate (JSON's "\ud800"), which
+ * is no character at all — stored, it would turn into U+FFFD and shift every offset after it.
+ */
+function checkChars(name: string, no: number, text: string, what: string): void {
+  const nul = text.indexOf('\0')
+  if (nul >= 0) throw new InputError(name, no, `${what} holds a NUL character (at UTF-16 index ${nul})`)
+  const lone = /\p{Cs}/u.exec(text)
+  if (lone) {
+    const hex = lone[0].charCodeAt(0).toString(16).toUpperCase()
+    throw new InputError(name, no, `${what} holds a lone surrogate \\u${hex} (not a character: the text is damaged)`)
+  }
+}
+
+/** Deepest JSON nesting accepted on one line: a title's record needs 3 levels. */
+export const MAX_JSON_DEPTH = 64
+
+/** The nesting depth of a JSON text (brackets outside strings), stopping once it passes `limit`. */
+function jsonDepth(text: string, limit: number): number {
+  let depth = 0
+  let max = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max && (max = depth) > limit) return max
+    } else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return max
 }
 
 // ------------------------------------------------------------------ the study's folder format
@@ -307,6 +335,12 @@ async function* conllTitles(src: LineSource, decode: TagDecoder): AsyncGenerator
     }
     const tok = text.slice(0, sep)
     const tag = text.slice(sep + 1)
+    // The character is one token: "品 NN B-HP" has a column too many (its middle is not the title's).
+    // A space or tab character is written as itself ("  O"), so a lone blank token is fine.
+    if (tok.length > 1 && /[ \t]/.test(tok)) {
+      const cols = text.split(/[ \t]+/).length
+      throw new InputError(src.name, no, `${cols} columns in ${JSON.stringify(text.slice(0, 40))}: expected two, "<character><tab or space><tag>"`)
+    }
     const [p] = parseTag(tag)
     if (!'BIESO'.includes(p) || p === '?') {
       throw new InputError(src.name, no, `unknown tag "${tag}" (expected O, B-, I-, E- or S-)`)
@@ -324,6 +358,8 @@ async function* conllTitles(src: LineSource, decode: TagDecoder): AsyncGenerator
 async function* jsonlTitles(src: LineSource): AsyncGenerator<ParsedTitle> {
   for await (const { no, text } of src.lines) {
     if (text.trim() === '') continue
+    const depth = jsonDepth(text, MAX_JSON_DEPTH)
+    if (depth > MAX_JSON_DEPTH) throw new InputError(src.name, no, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`)
     let obj: unknown
     try {
       obj = JSON.parse(text)
@@ -357,6 +393,7 @@ async function* jsonlTitles(src: LineSource): AsyncGenerator<ParsedTitle> {
       if (!Number.isInteger(s) || !Number.isInteger(e) || typeof t !== 'string' || !t) {
         throw new InputError(src.name, no, `bad span ${JSON.stringify([s, e, t])}: need integer start, end and a type`)
       }
+      checkChars(src.name, no, t, 'a span type')
       const start = s as number
       const end = e as number
       if (start < 0 || end <= start || end > len) {

@@ -20,10 +20,15 @@ import {
 import { importInto } from './io/import'
 import { Project } from './project/project'
 import { userDataDir } from './paths'
+import { busyError } from '../store/db'
+import { ProjectWatch } from './runs/watch'
 import { RecentProjects } from './project/recent'
 import { TrainingJobs } from './runs/jobs'
 import { compareRuns, evalRun, evalTitles, getRun, preannotate, preannotateQueue, presetsList } from './runs/evaluation'
 import type { Spawner } from '../trainer/host'
+import { bulkTitles, resplit } from './titles/bulk'
+import { labelOccurrences } from './spans/occurrences'
+import { listImports, previewImport, undoImport } from './io/imports'
 
 type Handlers = { [K in RequestName]: (args: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>> }
 type Listener = <E extends EventName>(name: E, payload: Events[E]) => void
@@ -36,10 +41,13 @@ export interface StudioOptions {
   dataDir?: string
   /** How training jobs fork the trainer (Electron: utilityProcess.fork); default child_process.fork. */
   spawner?: Spawner
+  /** How often to look for run changes made by other processes, in ms (default 1000; 0: never). */
+  watchMs?: number
 }
 
 export class Studio {
   private project: Project | null = null
+  private watch: ProjectWatch | null = null
   private importing: string | null = null
   private listeners = new Set<Listener>()
   /** The files the latest export wrote: the only files the server offers for download. */
@@ -124,9 +132,9 @@ export class Studio {
       'titles.counts': (q) => this.p().countTitles(q ?? {}),
       'titles.neighbor': (a) => this.p().neighbor(a),
       'spans.acceptAll': ({ titleId }) => this.changed('spans', this.writable().acceptAll(titleId), [titleId]),
-      'spans.labelOccurrences': ({ spanId }) => {
-        const r = this.writable().labelOccurrences(spanId)
-        return this.changed('spans', r, r.titleIds)
+      'spans.labelOccurrences': (req) => {
+        const r = labelOccurrences(req.dryRun ? this.p() : this.writable(), req)
+        return r.applied ? this.changed('spans', r, r.titleIds) : r
       },
       // ---- weak labelling and export ----
       'dicts.list': (q) => listDictionaries(this.p().db, undefined, q?.minLength ?? 1),
@@ -182,6 +190,18 @@ export class Studio {
       },
       'preannotate.queue': (q) => preannotateQueue(this.p().db, q ?? {}),
       'preannotate.count': (sel) => this.p().countModelSpans(sel),
+      // ---- the analyst's desk, data management (issue 12) ----
+      'titles.bulk': (req) => {
+        const r = bulkTitles(req.dryRun ? this.p() : this.writable(), req)
+        return r.applied ? this.changed('deleteTitles' in req.action ? 'project' : 'titles', r) : r
+      },
+      'titles.resplit': (req) => {
+        const r = resplit(req.dryRun ? this.p() : this.writable(), req)
+        return r.applied ? this.changed('titles', r) : r
+      },
+      'imports.list': () => listImports(this.p()),
+      'imports.undo': (req) => this.changed('project', undoImport(this.writable(), req)),
+      'import.preview': (req) => previewImport(req),
     }
   }
 
@@ -210,7 +230,11 @@ export class Studio {
     if (needsArgument(name) && (typeof args !== 'object' || args === null)) {
       throw new StudioError('bad_request', `${name} needs an argument object`)
     }
-    return await h(args)
+    try {
+      return await h(args)
+    } catch (e) {
+      throw busyError(e) ?? e
+    }
   }
 
   on(listener: Listener): () => void {
@@ -227,8 +251,10 @@ export class Studio {
     if (this.jobs.active) throw new StudioError('busy', `run ${this.jobs.active.runId} is training in this project; cancel it first`)
     if (this.inferring) throw new StudioError('busy', `${this.inferring} is running; try again when it ends`)
     const next = Project.open(path, { create })
-    this.project?.close()
+    this.close()
     this.project = next
+    const every = this.opts.watchMs ?? 1000
+    if (every > 0) this.watch = new ProjectWatch(next.db, () => this.emit('project.changed', { what: 'runs' })).start(every)
     this.recent.add(path)
     this.emit('project.changed', { what: 'project' })
     return next.info()
@@ -247,6 +273,8 @@ export class Studio {
   close(): void {
     // A job still running stops at its next batch; what it reports after this is not recorded.
     if (this.jobs.active) void this.jobs.stop()
+    this.watch?.stop()
+    this.watch = null
     this.project?.close()
     this.project = null
   }
@@ -257,7 +285,7 @@ export class Studio {
   }
 
   private writable(): Project {
-    if (this.importing) throw new StudioError('busy', `an import of ${this.importing} is running; try again when it ends`)
+    if (this.importing) throw new StudioError('busy', `the project is busy (an import of ${this.importing} is running); try again when it ends`)
     return this.p()
   }
 

@@ -33,6 +33,17 @@ import type {
   TrainProgress,
   TrainStartRequest,
 } from './runs'
+import type {
+  BulkRequest,
+  BulkResult,
+  ImportPreview,
+  ImportPreviewRequest,
+  ImportRecord,
+  ImportUndoRequest,
+  ImportUndoResult,
+  ResplitRequest,
+  ResplitResult,
+} from './desk'
 
 export type ImportFormat = 'seed' | 'conll' | 'jsonl' | 'text' | 'csv'
 export type ExportFormat = 'attributes-csv' | 'conll' | 'jsonl' | 'seed'
@@ -62,7 +73,7 @@ export interface TitleQuery {
   type?: string
   /** Only titles with at least one span of this origin. */
   origin?: Origin
-  /** Substring of the title text. */
+  /** Substring of the title text, in any case and full- or half-width (shared/text.ts fold). */
   search?: string
   /** Only titles whose spans (gold, weak, dictionary) differ from run X's stored predictions. */
   disagreesWith?: number
@@ -103,6 +114,8 @@ export interface ImportSummary {
   typesCreated: number
   /** Stray tags repaired (with repairTags). */
   repairedTags: number
+  /** Suspect results in plain words (e.g. "0 spans from a labelled format"); empty when none. */
+  warnings: string[]
   seconds: number
 }
 
@@ -128,6 +141,13 @@ export interface ExportRequest {
   bom?: boolean
   /** attributes-csv: separator between several values of one type in a cell (default `|`). */
   separator?: string
+  /**
+   * attributes-csv: escape cells a spreadsheet would run as a formula (starting with = + - @, TAB or
+   * CR) with a leading ' (default true; OWASP's advice against CSV injection).
+   */
+  formulaEscape?: boolean
+  /** Replace `out` when it exists (default false: an existing file is a `conflict`). Never a SQLite file. */
+  overwrite?: boolean
 }
 
 export interface ExportSummary {
@@ -216,11 +236,25 @@ export interface Neighbor {
   index: number
 }
 
+export interface OccurrencesRequest {
+  spanId: number
+  /** Only count (the preview before applying); writes nothing. */
+  dryRun?: boolean
+  /** Also write into reviewed titles and the dev/test splits (left alone by default). */
+  includeProtected?: boolean
+}
+
 export interface OccurrencesResult {
+  /** New gold spans. */
   created: number
-  /** Occurrences left alone because a span already overlaps them. */
+  /** Weak, dictionary or model spans with the same boundaries made gold of the span's type. */
+  confirmed: number
+  /** Occurrences left alone because another span overlaps them. */
   skipped: number
+  /** Occurrences left alone in reviewed titles or dev/test titles (without includeProtected). */
+  protected: number
   titleIds: number[]
+  applied: boolean
 }
 
 /** Desktop menu commands the renderer carries out. */
@@ -387,7 +421,7 @@ export interface Requests {
   'titles.counts': R<CountsQuery, TitleCounts>
   'titles.neighbor': R<NeighborQuery, Neighbor>
   'spans.acceptAll': R<{ titleId: number }, { accepted: number }>
-  'spans.labelOccurrences': R<{ spanId: number }, OccurrencesResult>
+  'spans.labelOccurrences': R<OccurrencesRequest, OccurrencesResult>
   // ---- weak labelling and export ----
   'dicts.list': R<DictListQuery, DictionaryInfo[]>
   'dicts.import': R<DictImportRequest, DictImportSummary>
@@ -411,6 +445,15 @@ export interface Requests {
   'preannotate.queue': R<QueueQuery, QueueResult>
   /** How many model spans (in how many titles) a selector would accept or reject. */
   'preannotate.count': R<ModelSpanSelector, { spans: number; titles: number }>
+  // ---- the analyst's desk, data management (issue 12): shared/desk.ts, services/titles, services/io ----
+  /** Mark, move, delete titles or delete spans of an origin over a filter or ids: one undo step (dryRun: count only). */
+  'titles.bulk': R<BulkRequest, BulkResult>
+  /** A seeded random re-split of one split's titles into dev and test: one undo step. */
+  'titles.resplit': R<ResplitRequest, ResplitResult>
+  'imports.list': R<void, ImportRecord[]>
+  'imports.undo': R<ImportUndoRequest, ImportUndoResult>
+  /** The first titles and spans of a file as an import would read them, with warnings; writes nothing. */
+  'import.preview': R<ImportPreviewRequest, ImportPreview>
 }
 
 export type RequestName = keyof Requests
@@ -489,6 +532,12 @@ const requestNames = [
   'preannotate.reject',
   'preannotate.queue',
   'preannotate.count',
+  // ---- the analyst's desk, data management (issue 12) ----
+  'titles.bulk',
+  'titles.resplit',
+  'imports.list',
+  'imports.undo',
+  'import.preview',
 ] as const
 /** Runtime list of request names; the type check fails if it and `Requests` differ. */
 export const REQUEST_NAMES: Exactly<RequestName, typeof requestNames> = requestNames
@@ -535,7 +584,7 @@ export interface StudioClient {
 export type { Title }
 
 type VoidArgs = { [K in RequestName]: ArgsOf<K> extends void ? K : never }[RequestName]
-const noArgRequests = ['app.info', 'project.current', 'project.stats', 'types.list', 'history.undo', 'history.redo', 'runs.list', 'project.recent', 'presets.list', 'train.jobs'] as const
+const noArgRequests = ['app.info', 'project.current', 'project.stats', 'types.list', 'history.undo', 'history.redo', 'runs.list', 'project.recent', 'presets.list', 'train.jobs', 'imports.list'] as const
 /** Requests that take no argument (checked against `Requests`). */
 export const NO_ARG_REQUESTS: Exactly<VoidArgs, typeof noArgRequests> = noArgRequests
 

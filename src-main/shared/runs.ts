@@ -8,6 +8,8 @@ import type { RunRecord, Span, Split } from './types'
 export interface PresetEntry extends PresetInfo {
   /** The preset's default config; null for presets this build cannot train (BERT). */
   config: TrainConfig | null
+  /** `auto`: its parts, one sentence each (which of them run depends on the project's data). */
+  parts?: { id: string; sentence: string }[]
 }
 
 /** Deep-partial overrides of a preset's config (model and lossWeights merge deeply). */
@@ -164,6 +166,9 @@ export interface RunDetail extends RunRecord {
   /** Data-parallel trainer processes the run used (null: run from before they were recorded). */
   workers: number | null
   best: PRF | null
+  /** The parts of the run's recipe: auto's, or the preset plus any weak-loss / self-training settings, then the
+   *  model parts beyond the study ('span head', 'title embeddings', 'bigrams', 'lexicon'). */
+  parts: string[]
   /** Evaluations made (per split), micro scores. */
   evaluations: Partial<Record<Split, PRF & { titles?: number }>>
 }
@@ -204,7 +209,7 @@ export interface PreannotateResult {
 export type ModelSpanSelector =
   | { spanId: number }
   | { titleId: number }
-  | { type: string; minConfidence?: number; runId?: number }
+  | { type: string; minConfidence?: number; runId?: number; below?: boolean }
 
 export interface ModelSpanEditResult {
   changed: number
@@ -231,6 +236,8 @@ export interface QueueQuery {
 export interface QueueResult {
   total: number
   items: QueueItem[]
+  /** Every run with model spans waiting on unreviewed titles (whatever runId asked), newest run first. */
+  waiting: { runId: number; spans: number; titles: number }[]
 }
 
 export type { Span }

@@ -25,3 +25,29 @@ export function cpLength(text: string): number {
 export function cpSlice(text: string, start: number, end?: number): string {
   return chars(text).slice(start, end).join('')
 }
+
+/** Search folding: any case, full-width and half-width forms alike (NFKC). Title search matches folded text. */
+export function fold(text: string): string {
+  return text.normalize('NFKC').toLowerCase()
+}
+
+/** Where `query` occurs in `text` (folded, see fold), as code-point ranges [start, end). */
+export function findFolded(text: string, query: string): [number, number][] {
+  const q = fold(query)
+  if (!q) return []
+  let s = ''
+  const at: number[] = [] // at[k]: the code point that folded UTF-16 unit k came from
+  chars(text).forEach((c, i) => {
+    const f = fold(c)
+    s += f
+    for (let k = 0; k < f.length; k++) at.push(i)
+  })
+  const out: [number, number][] = []
+  for (let k = s.indexOf(q); k >= 0; k = s.indexOf(q, k + q.length)) out.push([at[k]!, at[k + q.length - 1]! + 1])
+  return out
+}
+
+/** A count in words for messages: "1 span", "2 spans", "12,000 titles". */
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`
+}

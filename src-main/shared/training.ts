@@ -15,8 +15,24 @@ export const PRESET_NAMES = [
   'bert-bilstm-crf',
   'cascade-bert-crf',
   'cascade-bert-crf-wol',
+  // beyond the study (issue 10)
+  'bilstm-globalpointer',
 ] as const
-export type PresetName = (typeof PRESET_NAMES)[number]
+/**
+ * The studio's own recipe beyond the study's ten: parts chosen by what the project holds
+ * (src-main/ml/models/auto.ts); the concrete config, with `recipe`, is what the run records.
+ */
+export const AUTO_PRESET = 'auto' as const
+export type PresetName = (typeof PRESET_NAMES)[number] | typeof AUTO_PRESET
+
+/** One part of a recipe, as the Train screen explains it and the Runs board lists it. */
+export interface RecipePart {
+  id: string
+  /** Short label for the Runs board, e.g. "partial CRF (ρ 0.3)". */
+  label: string
+  /** One sentence for the Train screen. */
+  sentence: string
+}
 
 export interface PresetInfo {
   name: PresetName
@@ -31,7 +47,8 @@ export interface PresetInfo {
 }
 
 export type TagScheme = 'BIO' | 'BIOES'
-export type HeadKind = 'softmax' | 'crf'
+/** `globalpointer`: a span head scoring every (start, end, type), flat architecture only (ml/layers/global-pointer.ts). */
+export type HeadKind = 'softmax' | 'crf' | 'globalpointer'
 
 /** A labelled entity: end exclusive, offsets in Unicode code points (`Array.from(text)`). */
 export interface Span {
@@ -45,11 +62,25 @@ export interface PredictedSpan extends Span {
   confidence: number
 }
 
-/** One training/dev example as the host writes it to JSONL. `words` = word lengths in chars. */
+/** Where a training span came from: the project's span origins (reviewed gold > weak > dictionary > model). */
+export type TrainingOrigin = 'gold' | 'weak' | 'dictionary' | 'model'
+
+/** A training span; `origin` and `confidence` (model spans) drive the weak-label-aware loss. Absent origin = gold. */
+export interface TrainingSpan extends Span {
+  origin?: TrainingOrigin
+  confidence?: number
+}
+
+/**
+ * One training/dev example as the host writes it to JSONL. `words` = word lengths in chars.
+ * `reviewed` false = the title's labels are partial (weak): characters no span covers are unknown,
+ * not O, for a partial-CRF loss (`weakLoss`). Absent = reviewed (every character observed).
+ */
 export interface Example {
   text: string
-  spans: Span[]
+  spans: TrainingSpan[]
   words?: number[]
+  reviewed?: boolean
 }
 
 /** Model configuration (JSON-serialisable). See src-main/ml/models/presets.ts for defaults. */
@@ -85,6 +116,22 @@ export interface ModelConfig {
   minWordCount: number
   /** BERT encoder options (`encoder: 'bert'` only; the encoder itself comes from an imported folder). */
   bert?: BertModelOptions
+  /** GlobalPointer head: size of its query/key vectors (even; absent = 64). */
+  pointerSize?: number
+  /**
+   * BiLSTM encoders: the char (and bigram) embeddings start from skip-gram vectors learnt on ALL the
+   * project's titles, unlabelled included (ml/embeddings; kept in the project until the titles
+   * change), and the char vocabulary also takes their characters. Absent = false.
+   */
+  pretrainedEmbeddings?: boolean
+  /** Embedding of the bigram (char, next char) concatenated to each char's input; 0/absent = off. */
+  bigramEmbedding?: number
+  /**
+   * SoftLexicon-style features (ml/lexicon): per char, which entity types the lexicon words that
+   * Begin / are in the Middle of / End / are a Single char at it belong to, concatenated to the
+   * char input. Lexicon = the project's dictionaries + gold spans of the train split. Absent = false.
+   */
+  lexicon?: boolean
 }
 
 /**
@@ -153,6 +200,52 @@ export interface TrainConfig {
    * wasm/cpu (capped, see trainer/workers.ts), 1 on tfjs-node; 1 = no helper processes.
    */
   workers?: number
+  /** The weak-label-aware loss (absent = every title's labels are taken as complete truth, as the study did). */
+  weakLoss?: WeakLossConfig
+  /** Self-training rounds after the first run (absent = none). */
+  selfTraining?: SelfTrainingConfig
+  /** `auto`: the parts it chose and why (what the project held); absent for the study's presets. */
+  recipe?: { parts: RecipePart[]; facts: ProjectFacts }
+}
+
+/** What `auto` looks at: the training data's shape. */
+export interface ProjectFacts {
+  /** Reviewed training titles (fully labelled). */
+  reviewed: number
+  /** Unreviewed training titles with spans (weak, dictionary or model labels: partial). */
+  weak: number
+  /** Unreviewed training titles without any span, and titles outside every split. */
+  unlabelled: number
+  /** Entity types in the training data. */
+  types: number
+  /** Words the lexicon features would see (terms of imported dictionaries + train gold span texts); absent = 0. */
+  lexiconWords?: number
+}
+
+/**
+ * Weak-label-aware loss. Titles marked `reviewed: false` are partially labelled: with `partial`,
+ * their characters that no span covers are unknown (a partial CRF / partial softmax marginalises over
+ * every tag consistent with the spans), with a prior ρ = `unknownEntityPrior` on the non-O tags of an
+ * unknown character (1 = nothing known, → 0 = read as O like the study). Each title's loss is
+ * weighted by the mean of `originWeights[origin] × confidence` over its spans (reviewed titles:
+ * `gold`; unreviewed titles without spans: `weak`).
+ */
+export interface WeakLossConfig {
+  partial: boolean
+  unknownEntityPrior: number
+  originWeights: Record<TrainingOrigin, number>
+}
+
+/**
+ * Self-training: after training, the model labels the unreviewed and unlabelled titles; spans with
+ * confidence ≥ `minConfidence` that overlap no existing span become `model` spans of a new training
+ * set, and the model trains again (`epochs` more, from its weights); at most `rounds` rounds, each
+ * kept only if dev F1 improves.
+ */
+export interface SelfTrainingConfig {
+  rounds: number
+  minConfidence: number
+  epochs: number
 }
 
 export interface PRF {

@@ -1,8 +1,9 @@
 // Opening a project file: one SQLite file per project, WAL journal, foreign keys on, migrations by
 // PRAGMA user_version. better-sqlite3 is synchronous, which keeps every edit one transaction.
 import Database from 'better-sqlite3'
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { StudioError } from '../shared/errors'
+import { fold } from '../shared/text'
 import { MIGRATIONS, SCHEMA_VERSION } from './schema'
 
 export type DB = Database.Database
@@ -19,6 +20,11 @@ export function openDatabase(path: string, opts: OpenOptions = {}): DB {
   if (!opts.create && !existsSync(path)) {
     throw new StudioError('not_found', `${path}: no such project file`)
   }
+  // SQLite would block for ever on a FIFO (holding nothing, answering nothing): refuse at once.
+  if (existsSync(path) && !statSync(path).isFile()) {
+    const what = statSync(path).isDirectory() ? 'a directory' : 'not a regular file (a FIFO, device or socket)'
+    throw new StudioError('bad_request', `${path}: is ${what}, not a project file`)
+  }
   let db: DB
   try {
     db = new Database(path, { readonly: opts.readonly ?? false })
@@ -30,6 +36,8 @@ export function openDatabase(path: string, opts: OpenOptions = {}): DB {
     db.pragma('foreign_keys = ON')
     db.pragma('synchronous = NORMAL')
     db.pragma('busy_timeout = 5000')
+    // fold(): the case- and width-blind form that title search compares (shared/text.ts).
+    db.function('fold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? fold(v) : v) as string)
     const appId = db.pragma('application_id', { simple: true }) as number
     const version = db.pragma('user_version', { simple: true }) as number
     if (version === 0) {
@@ -69,5 +77,51 @@ function migrate(db: DB, from: number): void {
       }
       db.pragma(`user_version = ${v + 1}`)
     })()
+  }
+}
+
+/**
+ * Run the async `fn` as ONE write transaction (BEGIN IMMEDIATE: the write lock is taken at once,
+ * waiting up to the busy timeout) that commits when `fn` resolves and rolls back when it throws.
+ * For long streamed writes (imports): the connection must be private to the operation, since every
+ * statement run on it meanwhile is part of the transaction.
+ */
+export async function asyncTransaction<T>(db: DB, fn: () => Promise<T>): Promise<T> {
+  try {
+    db.exec('BEGIN IMMEDIATE')
+  } catch (e) {
+    throw busyError(e) ?? e
+  }
+  try {
+    const r = await fn()
+    db.exec('COMMIT')
+    return r
+  } catch (e) {
+    if (db.inTransaction) db.exec('ROLLBACK')
+    throw e
+  }
+}
+
+/** What a screen shows when another connection holds the write lock past the busy timeout. */
+export const BUSY_MESSAGE = 'the project is busy (an import is running, or another process is writing to it); try again in a moment'
+
+/** SQLite's "database is locked" (SQLITE_BUSY…) as a `busy` StudioError; null for any other error. */
+export function busyError(e: unknown): StudioError | null {
+  const code = (e as { code?: unknown } | null)?.code
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY') ? new StudioError('busy', BUSY_MESSAGE) : null
+}
+
+/**
+ * Run `fn` as one write transaction that takes the write lock at once (BEGIN IMMEDIATE), so that the
+ * busy timeout applies while another connection (a CLI import, a second server, a training run)
+ * holds it; a deferred transaction would fail at once with "database is locked" when it upgrades
+ * from reading to writing. Contention that outlasts the timeout answers `busy`. Inside another
+ * transaction it is a savepoint of that one.
+ */
+export function writeTransaction<T>(db: DB, fn: () => T): T {
+  try {
+    return db.transaction(fn).immediate()
+  } catch (e) {
+    throw busyError(e) ?? e
   }
 }

@@ -131,6 +131,26 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN owner_host TEXT;
   ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
   `,
+  // 4: char/bigram embeddings learnt from the project's titles (issue 10; ml/embeddings). `key` =
+  // hash of the titles and the options, `titles` = hash of the titles alone: a row whose titles no
+  // longer match is stale and is dropped when a new one is stored. `vectors` = ml/embeddings
+  // embeddingsToBytes. A cache: deleting rows loses nothing but the time to learn them again.
+  `
+  CREATE TABLE embeddings (
+    key        TEXT PRIMARY KEY,
+    titles     TEXT NOT NULL,
+    vectors    BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
+  // 5: imports can be undone (issue 12). A title remembers the import that created it; an undone
+  // import keeps its row (the list shows it as undone) with undone_at set. Titles imported before
+  // this migration have NULL import_id: their imports cannot be undone by id.
+  `
+  ALTER TABLE titles ADD COLUMN import_id INTEGER REFERENCES imports (id) ON DELETE SET NULL;
+  CREATE INDEX titles_import ON titles (import_id) WHERE import_id IS NOT NULL;
+  ALTER TABLE imports ADD COLUMN undone_at INTEGER;
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

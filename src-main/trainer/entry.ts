@@ -5,12 +5,16 @@
  * and reports `cancelled` (a checkpoint on disk is always of a completed epoch).
  * Built by electron-vite as out/main/trainer.js; under tsx it runs from this file.
  */
-import { rmSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { initBackend } from '../ml/backend'
 import { writeCheckpointDir } from '../ml/checkpoint'
 import { readJsonl } from '../ml/data/jsonl'
-import { train, type TrainOptions } from '../ml/train/trainer'
+import type { TrainOptions } from '../ml/train/trainer'
+import { trainRecipe } from '../ml/train/recipe'
 import { BertEncoder, importBertFolder } from '../ml/bert'
+import { embeddingsFromBytes, embeddingsToBytes, learnTitleEmbeddings, type TitleEmbeddings } from '../ml/embeddings'
+import type { LexiconEntry } from '../ml/lexicon'
+import { embeddingOptions } from '../services/runs/model-parts'
 import type { TrainingEvent } from '../shared/training'
 import type { ChildMessage, HostMessage, TrainingJob } from './protocol'
 import { gradientWorker, helpersExited, isWorkerRequest, resolveWorkers, startWorkerPool, type WorkerReply } from './workers'
@@ -57,8 +61,10 @@ async function run(job: TrainingJob): Promise<void> {
       const imp = importBertFolder(job.bertPath)
       bert = { encoder: BertEncoder.fromWeights(imp.config, imp.weights), vocab: imp.vocab, source: { dir: job.bertPath, layout: imp.layout } }
     }
-    const r = await train(job.config, trainSet, devSet, {
+    const r = await trainRecipe(job.config, trainSet, devSet, {
       ...(bert ? { bert } : {}),
+      ...(job.config.model.pretrainedEmbeddings ? { pretrained: titleEmbeddings(job) } : {}),
+      ...(job.lexiconPath ? { lexicon: readLines<LexiconEntry>(job.lexiconPath) } : {}),
       backend: report.name,
       backendReport: report,
       onEvent: on,
@@ -94,6 +100,26 @@ async function run(job: TrainingJob): Promise<void> {
     on({ kind: 'error', time: Date.now(), message: err.message, stack: err.stack })
   }
   await Promise.all(pending)
+}
+
+/** A JSONL file the host wrote: one JSON value per line. */
+function readLines<T>(file: string): T[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as T)
+}
+
+/** The job's title embeddings: read, or learnt from its titles and written (atomically) for the host to keep. */
+function titleEmbeddings(job: TrainingJob): TitleEmbeddings {
+  if (!job.embeddingsPath) throw new Error('pretrainedEmbeddings: the job names no embeddings file')
+  if (existsSync(job.embeddingsPath)) return embeddingsFromBytes(readFileSync(job.embeddingsPath))
+  if (!job.titlesPath) throw new Error('pretrainedEmbeddings: the job gives neither embeddings nor titles')
+  const titles = readLines<string>(job.titlesPath)
+  const e = learnTitleEmbeddings(titles, embeddingOptions(job.config))
+  writeFileSync(`${job.embeddingsPath}.tmp`, embeddingsToBytes(e))
+  renameSync(`${job.embeddingsPath}.tmp`, job.embeddingsPath)
+  return e
 }
 
 /** This process as a data-parallel helper of another trainer (workers.ts); created on its first message. */

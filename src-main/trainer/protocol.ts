@@ -15,6 +15,15 @@ export interface TrainingJob {
    * encoder in the checkpoint.
    */
   bertPath?: string
+  /**
+   * `model.pretrainedEmbeddings`: the title embeddings (ml/embeddings bytes). When the file does
+   * not exist yet, the trainer learns them from `titlesPath` (JSONL of strings: every title of the
+   * project) and writes them there, for the host to keep in the project.
+   */
+  embeddingsPath?: string
+  titlesPath?: string
+  /** `model.lexicon`: JSONL of `{ text, type }` lexicon words (dictionaries + train gold spans). */
+  lexiconPath?: string
   /** Force a backend (else NER_STUDIO_BACKEND, else the best available). */
   backend?: 'tensorflow' | 'wasm' | 'cpu'
 }

@@ -111,13 +111,15 @@ test('ding2019: gazetteers weak-label the titles, precision shows, spans reach t
   const cps = Array.from(first.text)
   const hp = [...new Set(first.spans.filter((s) => s.type === 'HP').map((s) => cps.slice(s.start, s.end).join('')))]
   expect(previewCells[header.indexOf('HP')]).toBe(hp.join('|'))
-  // Browser mode: the file the export wrote downloads through the token-protected server.
-  const href = await page.getByTestId('export-download').first().getAttribute('href')
-  const dl = await page.request.get(`http://127.0.0.1:${studio.server.port}${href}`)
-  expect(dl.status()).toBe(200)
-  expect(await dl.text()).toBe(csv)
-  const other = await page.request.get(`http://127.0.0.1:${studio.server.port}/download?path=${encodeURIComponent(studio.projectPath)}`)
-  expect(other.status()).toBe(404)
+  // Browser mode: the file the export wrote downloads through the token-protected server (fetch with
+  // the token header → Blob → save), and nothing else does.
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-download').first().click()])
+  expect(dl.suggestedFilename()).toBe(out.split('/').pop())
+  expect(readFileSync((await dl.path())!, 'utf8')).toBe(csv)
+  const base = `http://127.0.0.1:${studio.server.port}/download?path=`
+  expect((await page.request.get(`${base}${encodeURIComponent(out)}`)).status()).toBe(401)
+  const auth = { authorization: `Bearer ${studio.server.token}` }
+  expect((await page.request.get(`${base}${encodeURIComponent(studio.projectPath)}`, { headers: auth })).status()).toBe(404)
 
   // Another format: CoNLL BIOES lines in the preview.
   await page.getByTestId('export-format').selectOption('conll-bioes')

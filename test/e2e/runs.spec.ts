@@ -76,7 +76,11 @@ test('weak labels → gazetteers → correct → train → evaluate → drill do
   await expect(page.getByTestId('train-start')).toBeDisabled()
   await page.getByTestId('train-bert').fill('/some/folder')
   await expect(page.getByTestId('train-start')).toBeEnabled()
+  // The eleventh preset, beyond the study, with its one line.
+  await expect(page.getByTestId('preset-bilstm-globalpointer')).toContainText('GlobalPointer span head')
   await page.getByTestId('preset-bilstm-crf').click()
+  // One of the parts beyond the study: lexicon features (here from the reviewed titles' gold spans).
+  await page.getByTestId('cfg-lexicon').check()
   await page.getByTestId('cfg-epochs').fill('1')
   await page.getByTestId('cfg-batch').fill('8')
   // Small dims and a high learning rate: one epoch on 720 titles (a few seconds on wasm) that finds entities.
@@ -116,6 +120,7 @@ test('weak labels → gazetteers → correct → train → evaluate → drill do
   await page.getByTestId('tab-runs').click()
   await expect(page.getByTestId('run-row')).toHaveCount(1)
   await expect(page.getByTestId('run-row').first()).toContainText('bilstm-crf')
+  await expect(page.getByTestId('run-parts-1')).toHaveText('+ lexicon')
   await shot(page, '4-runs')
 
   // Evaluate on test, click an error bucket, land on one of its titles in the editor and fix it.

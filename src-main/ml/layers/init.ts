@@ -17,6 +17,20 @@ export function uniformInit(shape: number[], limit: number, seed: number): tf.Te
   return tf.tensor(a, shape)
 }
 
+/** Standard normal × `std` (Box–Muller over the seeded generator). */
+export function normalInit(shape: number[], std: number, seed: number): tf.Tensor {
+  const rng = makeRng(seed)
+  const n = shape.reduce((a, b) => a * b, 1)
+  const a = new Float32Array(n)
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - rng())) * std
+    const t = 2 * Math.PI * rng()
+    a[i] = r * Math.cos(t)
+    if (i + 1 < n) a[i + 1] = r * Math.sin(t)
+  }
+  return tf.tensor(a, shape)
+}
+
 /** Glorot/Xavier uniform for a [fanIn, fanOut] kernel. */
 export function glorot(fanIn: number, fanOut: number, seed: number): tf.Tensor {
   return uniformInit([fanIn, fanOut], Math.sqrt(6 / (fanIn + fanOut)), seed)
@@ -33,11 +47,15 @@ export interface EmbeddingArgs {
   seed: number
 }
 
-/** Embedding table `[V, D]`, initialised uniform(±0.05) like tfjs-layers. */
+/**
+ * Embedding table `[V, D]`, initialised N(0, 1) as PyTorch's nn.Embedding (the reference): with
+ * tfjs-layers' uniform(±0.05) the BiLSTM sees near-identical inputs at first and, at Adam 1e-3,
+ * learns visibly slower per epoch (bench/results/quality.md).
+ */
 export class Embedding {
   readonly table: tf.Variable
   constructor(args: EmbeddingArgs) {
-    this.table = makeVariable(uniformInit([args.vocabSize, args.dim], 0.05, args.seed), `${args.name}/table`)
+    this.table = makeVariable(normalInit([args.vocabSize, args.dim], 1, args.seed), `${args.name}/table`)
   }
   /** ids `[B*L]` int32 → `[B*L, D]` */
   apply(ids: tf.Tensor1D): tf.Tensor2D {

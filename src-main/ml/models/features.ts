@@ -2,11 +2,15 @@
  * Turning titles into index arrays, and index arrays into padded batches.
  * All of it is plain JS (no tensors), so the trainer can prepare batches ahead.
  */
-import type { Example, ModelConfig, Span, TagScheme } from '../../shared/training'
+import type { Example, ModelConfig, Span, TagScheme, WeakLossConfig } from '../../shared/training'
 import { LabelVocab, TypeVocab, encodeSpans, typeTargets } from '../tagging'
 import { Vocab } from '../text/vocab'
 import { wordPerChar } from '../text/words'
 import { encodeTitle, type Vocab as BertVocab } from '../bert/tokenizer'
+import { bigramsOf, type TitleEmbeddings } from '../embeddings'
+import { Lexicon, buildLexicon, type LexiconData, type LexiconEntry } from '../lexicon'
+import { partialPrior, titleWeight } from './evidence'
+import { IMPOSSIBLE } from '../layers/partial'
 
 /** Vocabularies of a model: everything needed to map titles to ids and ids back to tags. */
 export interface TaggerVocabs {
@@ -17,6 +21,10 @@ export interface TaggerVocabs {
   labels: string[]
   /** Entity types of the cascade's type head; null for flat. */
   types: string[] | null
+  /** Bigram vocabulary (`model.bigramEmbedding` > 0); absent = none. */
+  bigrams?: string[] | null
+  /** The lexicon of the lexicon features (`model.lexicon`); absent = none. */
+  lexicon?: LexiconData | null
 }
 
 export interface Vocabs {
@@ -32,6 +40,8 @@ export interface Vocabs {
    * so the tagger works in token space; `Encoded.keep` maps back to code points.
    */
   bert: BertVocab | null
+  bigrams: Vocab | null
+  lexicon: Lexicon | null
 }
 
 export function toVocabs(v: TaggerVocabs, model: ModelConfig, bert: BertVocab | null = null): Vocabs {
@@ -43,14 +53,38 @@ export function toVocabs(v: TaggerVocabs, model: ModelConfig, bert: BertVocab | 
     types: v.types ? new TypeVocab(v.types) : null,
     scheme: model.scheme,
     cascade: model.architecture === 'cascade',
+    bigrams: v.bigrams ? new Vocab(v.bigrams) : null,
+    lexicon: v.lexicon ? new Lexicon(v.lexicon) : null,
   }
 }
 
+/** What `buildVocabs` may take besides the training examples. */
+export interface VocabExtras {
+  /** Title embeddings (`model.pretrainedEmbeddings`): their chars and bigrams join the vocabularies. */
+  pretrained?: TitleEmbeddings | null
+  /** Lexicon words (`model.lexicon`); absent = the training examples' span texts. */
+  lexicon?: readonly LexiconEntry[] | null
+}
+
+/** `a` then the tokens of `b` not in it. */
+function union(a: readonly string[], b: readonly string[]): string[] {
+  const seen = new Set(a)
+  return [...a, ...b.filter((t) => !seen.has(t))]
+}
+
 /** Build vocabularies from training examples. */
-export function buildVocabs(examples: readonly Example[], model: ModelConfig): TaggerVocabs {
+export function buildVocabs(examples: readonly Example[], model: ModelConfig, extras: VocabExtras = {}): TaggerVocabs {
   const charLists = examples.map((e) => Array.from(e.text))
   // BERT models use the encoder's vocabulary; the tagger's own char vocabulary stays empty.
-  const chars = model.encoder === 'bert' ? [] : Vocab.build(charLists, model.minCharCount).tokens
+  let chars = model.encoder === 'bert' ? [] : Vocab.build(charLists, model.minCharCount).tokens
+  const pre = model.pretrainedEmbeddings && model.encoder !== 'bert' ? (extras.pretrained ?? null) : null
+  if (pre) chars = union(chars, pre.chars)
+  const bigrams =
+    (model.bigramEmbedding ?? 0) > 0 && model.encoder !== 'bert' ? union(Vocab.build(charLists.map(bigramsOf), model.minCharCount).tokens, pre?.bigrams ?? []) : null
+  const lexicon =
+    model.lexicon && model.encoder !== 'bert'
+      ? buildLexicon(extras.lexicon ?? examples.flatMap((e, i) => e.spans.map((s) => ({ text: charLists[i]!.slice(s.start, s.end).join(''), type: s.type }))))
+      : null
   const words =
     model.wordEmbedding > 0 && model.encoder !== 'bert'
       ? Vocab.build(
@@ -63,13 +97,17 @@ export function buildVocabs(examples: readonly Example[], model: ModelConfig): T
   const cascade = model.architecture === 'cascade'
   const labels = cascade ? LabelVocab.boundary(model.scheme).labels : LabelVocab.forTypes(typeSet, model.scheme).labels
   const types = cascade ? new TypeVocab(typeSet).types : null
-  return { chars, words, labels, types }
+  return { chars, words, labels, types, ...(bigrams ? { bigrams } : {}), ...(lexicon ? { lexicon } : {}) }
 }
 
 export interface Encoded {
   chars: string[]
   charIds: Int32Array
   wordIds: Int32Array | null
+  /** Bigram ids (`Vocabs.bigrams`). */
+  bigramIds?: Int32Array | null
+  /** Lexicon features `[n · lexicon width]` (`Vocabs.lexicon`). */
+  lex?: Float32Array | null
   /** Gold tag ids (flat or boundary); null when unlabelled. */
   tagIds: Int32Array | null
   /** Gold type id per char (cascade), −1 outside entities. */
@@ -84,17 +122,33 @@ export interface Encoded {
   keep?: Int32Array | null
   /** BERT models: the title's code points (all of them, up to maxLength). */
   allChars?: string[]
+  /** Weak-label-aware loss: log-prior `[n·T]` of a partially labelled title (null = fully observed). */
+  prior?: Float32Array | null
+  /** Weak-label-aware loss: the title's loss weight (absent = 1). */
+  weight?: number
 }
 
-export function encodeExample(ex: Example | string, v: Vocabs, maxLength = Infinity): Encoded {
-  if (v.bert) return encodeBertExample(ex, v, v.bert, maxLength)
+export function encodeExample(ex: Example | string, v: Vocabs, maxLength = Infinity, weak?: WeakLossConfig): Encoded {
+  const e = v.bert ? encodeBertExample(ex, v, v.bert, maxLength) : encodeCharExample(ex, v, maxLength)
+  if (!weak || typeof ex === 'string' || !e.spans) return e
+  return { ...e, prior: partialPrior(ex, e.spans, e.charIds.length, v, weak), weight: titleWeight(ex, weak) }
+}
+
+function encodeCharExample(ex: Example | string, v: Vocabs, maxLength: number): Encoded {
   const text = typeof ex === 'string' ? ex : ex.text
   const chars = Array.from(text).slice(0, maxLength)
   const n = chars.length
   const charIds = Int32Array.from(chars, (c) => v.chars.id(c))
   const wordIds = v.words ? Int32Array.from(wordPerChar(chars, typeof ex === 'string' ? undefined : ex.words), (w) => v.words!.id(w)) : null
-  if (typeof ex === 'string') return { chars, charIds, wordIds, tagIds: null, typeIds: null, isEntity: null, spans: null }
-  return { chars, charIds, wordIds, ...goldTargets(ex.spans.filter((s) => s.end <= n), n, v) }
+  const inputs = {
+    chars,
+    charIds,
+    wordIds,
+    ...(v.bigrams ? { bigramIds: Int32Array.from(bigramsOf(chars), (b) => v.bigrams!.id(b)) } : {}),
+    ...(v.lexicon ? { lex: v.lexicon.features(chars) } : {}),
+  }
+  if (typeof ex === 'string') return { ...inputs, tagIds: null, typeIds: null, isEntity: null, spans: null }
+  return { ...inputs, ...goldTargets(ex.spans.filter((s) => s.end <= n), n, v) }
 }
 
 /** Gold tag ids, entity flags and (cascade) type ids of `spans` over `n` positions. */
@@ -156,6 +210,13 @@ export interface Batch {
   lengths: number[]
   charIds: Int32Array
   wordIds: Int32Array | null
+  /** [B·L] bigram ids, when the model has bigram inputs */
+  bigramIds?: Int32Array | null
+  /** [B·L·lexWidth] lexicon features, when the model has them */
+  lex?: Float32Array | null
+  lexWidth?: number
+  /** per title, its gold spans (labelled batches; the span head's targets) */
+  spans?: Span[][] | null
   /** per title, length lengths[b] */
   tags: Int32Array[] | null
   /** [B·L] gold tag (0 at padding) */
@@ -168,6 +229,10 @@ export interface Batch {
   /** [B·L] 1 on gold entity chars */
   entity: Float32Array | null
   chars: number
+  /** Weak-label-aware loss: log-prior `[B·L·T]` (fully observed rows: 0 at the gold tag, IMPOSSIBLE elsewhere); null = none partial. */
+  prior: Float32Array | null
+  /** Weak-label-aware loss: per-title loss weights `[B]`; null = all 1. */
+  titleWeights: Float32Array | null
 }
 
 export function makeBatch(items: readonly Encoded[]): Batch {
@@ -176,6 +241,10 @@ export function makeBatch(items: readonly Encoded[]): Batch {
   const L = Math.max(1, ...lengths)
   const charIds = new Int32Array(B * L)
   const wordIds = items[0]?.wordIds ? new Int32Array(B * L) : null
+  const bigramIds = items[0]?.bigramIds ? new Int32Array(B * L) : null
+  const withLex = items.find((e) => e.lex && e.charIds.length > 0)
+  const lexWidth = withLex ? withLex.lex!.length / withLex.charIds.length : 0
+  const lex = withLex ? new Float32Array(B * L * lexWidth) : null
   const labelled = items.every((e) => e.tagIds)
   const tagFlat = labelled ? new Int32Array(B * L) : null
   const hasTypes = labelled && items.every((e) => e.typeIds)
@@ -187,6 +256,8 @@ export function makeBatch(items: readonly Encoded[]): Batch {
     const o = b * L
     charIds.set(e.charIds, o)
     if (wordIds && e.wordIds) wordIds.set(e.wordIds, o)
+    if (bigramIds && e.bigramIds) bigramIds.set(e.bigramIds, o)
+    if (lex && e.lex) lex.set(e.lex, o * lexWidth)
     mask.fill(1, o, o + e.charIds.length)
     if (tagFlat && e.tagIds) tagFlat.set(e.tagIds, o)
     if (entity && e.isEntity) for (let t = 0; t < e.isEntity.length; t++) entity[o + t] = e.isEntity[t]!
@@ -199,12 +270,21 @@ export function makeBatch(items: readonly Encoded[]): Batch {
         }
       }
   })
+  // tags per position, read off a partial title's prior (n·T values)
+  const partial = labelled ? items.find((e) => e.prior && e.charIds.length > 0) : undefined
+  const prior = partial ? batchPrior(items, L, partial.prior!.length / partial.charIds.length) : null
+  const titleWeights = items.some((e) => e.weight !== undefined) ? Float32Array.from(items, (e) => e.weight ?? 1) : null
   return {
+    prior,
+    titleWeights,
     B,
     L,
     lengths,
     charIds,
     wordIds,
+    ...(bigramIds ? { bigramIds } : {}),
+    ...(lex ? { lex, lexWidth } : {}),
+    ...(labelled && items.every((e) => e.spans) ? { spans: items.map((e) => e.spans!) } : {}),
     tags: labelled ? items.map((e) => e.tagIds!) : null,
     tagFlat,
     typeFlat,
@@ -213,6 +293,21 @@ export function makeBatch(items: readonly Encoded[]): Batch {
     entity,
     chars: lengths.reduce((a, b) => a + b, 0),
   }
+}
+
+/** `[B·L·T]` log-prior: partial titles' own rows; fully observed titles one tag at 0; padding 0. */
+function batchPrior(items: readonly Encoded[], L: number, T: number): Float32Array {
+  const out = new Float32Array(items.length * L * T)
+  items.forEach((e, b) => {
+    const o = b * L * T
+    if (e.prior) out.set(e.prior, o)
+    else {
+      const n = e.charIds.length
+      out.fill(IMPOSSIBLE, o, o + n * T)
+      for (let t = 0; t < n; t++) out[o + t * T + e.tagIds![t]!] = 0
+    }
+  })
+  return out
 }
 
 /** WOL: per-char loss weights `[B·L]`: entity chars × entity, O chars × outside, padding 0. */

@@ -79,6 +79,12 @@ const BILSTM_PRESETS: Record<string, BiLstmPreset> = {
     model: { architecture: 'cascade', head: 'softmax', scheme: 'BIOES', wordEmbedding: 300 },
     train: { lossWeights: { entity: 1.5, outside: 0.5 } },
   },
+  // beyond the study (issue 10): a span head instead of tags
+  'bilstm-globalpointer': {
+    description:
+      'BiLSTM with a GlobalPointer span head: scores every (start, end, type) with rotary positions, keeps the best non-overlapping spans scoring > 0 (not in the study).',
+    model: { architecture: 'flat', head: 'globalpointer', scheme: 'BIO', pointerSize: 64 },
+  },
 }
 
 /** Model defaults of the BERT presets: the BiLSTM fields size the optional BiLSTM on top of BERT. */
@@ -133,7 +139,7 @@ const BERT_PRESETS: Record<string, BiLstmPreset> = {
 }
 
 /**
- * All ten presets, in the study's order, with availability: the BERT ones are available when a
+ * All presets (the study's ten in its order, then bilstm-globalpointer), with availability: the BERT ones are available when a
  * BERT folder is given (`bert: true`); default false (nothing given).
  */
 export function listPresets(opts: { bert?: boolean } = {}): PresetInfo[] {
@@ -169,7 +175,7 @@ export function presetConfig(
 ): TrainConfig {
   const bertPreset = BERT_PRESETS[name]
   const p = BILSTM_PRESETS[name] ?? bertPreset
-  if (!p) throw new Error(`unknown preset '${name}'`)
+  if (!p) throw new Error(name === 'auto' ? "'auto' is built from the project's data: autoConfig (models/auto.ts)" : `unknown preset '${name}'`)
   const modelBase = bertPreset ? DEFAULT_BERT_MODEL : DEFAULT_MODEL
   const base: TrainConfig = {
     preset: name,
@@ -217,7 +223,45 @@ export function validateConfig(c: TrainConfig): string[] {
   if (m.wordEmbedding < 0) errs.push('wordEmbedding must be ≥ 0')
   if (m.dropout < 0 || m.dropout >= 1) errs.push('dropout must be in [0, 1)')
   if (!(c.learningRate > 0)) errs.push('learningRate must be > 0')
+  const wl = c.weakLoss
+  if (wl) {
+    if (!(wl.unknownEntityPrior > 0 && wl.unknownEntityPrior <= 1)) errs.push('weakLoss.unknownEntityPrior must be in (0, 1]')
+    for (const o of ['gold', 'weak', 'dictionary', 'model'] as const) if (!(wl.originWeights?.[o] >= 0)) errs.push(`weakLoss.originWeights.${o} must be a number ≥ 0`)
+  }
+  const st = c.selfTraining
+  if (st) {
+    if (!Number.isInteger(st.rounds) || st.rounds < 0) errs.push('selfTraining.rounds must be an integer ≥ 0')
+    if (!Number.isInteger(st.epochs) || st.epochs < 1) errs.push('selfTraining.epochs must be a positive integer')
+    if (!(st.minConfidence >= 0 && st.minConfidence <= 1)) errs.push('selfTraining.minConfidence must be in [0, 1]')
+    if (bert && st.rounds > 0) errs.push('selfTraining is not available with BERT (a later round would need a second copy of the encoder)')
+  }
   if (m.head === 'crf' && (c.lossWeights.entity !== 1 || c.lossWeights.outside !== 1))
     errs.push('lossWeights (WOL) apply to softmax heads only; with a CRF head set them to 1/1')
+  errs.push(...partProblems(c))
   return errs
+}
+
+/** Problems with the parts beyond the study (span head, title embeddings, bigrams, lexicon). */
+function partProblems(c: TrainConfig): string[] {
+  const errs: string[] = []
+  const m = c.model
+  if (m.head === 'globalpointer') {
+    if (m.architecture !== 'flat') errs.push('the globalpointer head needs the flat architecture')
+    if (m.pointerSize !== undefined && (!Number.isInteger(m.pointerSize) || m.pointerSize <= 0 || m.pointerSize % 2 !== 0)) errs.push('pointerSize must be a positive even integer')
+    if (c.lossWeights.entity !== 1 || c.lossWeights.outside !== 1) errs.push('lossWeights (WOL) apply to softmax heads only; with the globalpointer head set them to 1/1')
+  }
+  if (m.bigramEmbedding !== undefined && (!Number.isInteger(m.bigramEmbedding) || m.bigramEmbedding < 0)) errs.push('bigramEmbedding must be an integer ≥ 0')
+  if (m.encoder === 'bert' && (m.pretrainedEmbeddings || (m.bigramEmbedding ?? 0) > 0 || m.lexicon))
+    errs.push('pretrainedEmbeddings, bigramEmbedding and lexicon are for the BiLSTM models, not BERT')
+  return errs
+}
+
+/** The parts beyond the study that a config uses (for the Runs board): e.g. ['span head', 'title embeddings', 'bigrams', 'lexicon']. */
+export function configParts(m: ModelConfig): string[] {
+  const parts: string[] = []
+  if (m.head === 'globalpointer') parts.push('span head')
+  if (m.pretrainedEmbeddings) parts.push('title embeddings')
+  if ((m.bigramEmbedding ?? 0) > 0) parts.push('bigrams')
+  if (m.lexicon) parts.push('lexicon')
+  return parts
 }

@@ -13,6 +13,8 @@
  *   loss is a sequence log-likelihood with no per-char terms, so WOL does not apply to a CRF head
  *   (the study dropped the CRF in its WOL run for the same reason, see presets.ts).
  * Loss = mean over valid chars (softmax) or −Σ log-likelihood / Σ lengths (CRF), + type loss.
+ * With `TrainConfig.weakLoss` the batch carries partial titles' log-priors and title weights: the
+ * likelihood is then the partial one (layers/partial.ts) and each title's terms are weighted.
  *
  * BERT (`encoder: 'bert'`, the five bert* presets): the same heads, CRF, cascade and WOL code on
  * top of an imported `BertEncoder` instead of the embeddings + BiLSTM:
@@ -27,10 +29,13 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type { LossWeights, ModelConfig, PredictedSpan } from '../../shared/training'
-import { cascadeDecode, decodeTags } from '../tagging'
+import { cascadeDecode, decodeTags, encodeSpans } from '../tagging'
 import { BiLSTM } from '../layers/bilstm'
 import { CRF } from '../layers/crf'
+import { partialCrfLogLikelihood, partialSoftmaxLogLikelihood } from '../layers/partial'
 import { Dense, Embedding } from '../layers/init'
+import { GlobalPointer, decodeSpans } from '../layers/global-pointer'
+import { rowsFor, type TitleEmbeddings } from '../embeddings'
 import { childSeed } from '../train/rng'
 import type { BertEncoder } from '../bert/encoder'
 import { windows, joinWindows, type Vocab as BertVocab } from '../bert/tokenizer'
@@ -65,7 +70,12 @@ export class Tagger {
   /** The BERT encoder (BERT models only). */
   readonly bert: BertEncoder | null
   private readonly bertNames: Map<tf.Variable, string>
-  private readonly head: Dense
+  /** Bigram embedding (`model.bigramEmbedding`), concatenated to the char's. */
+  private readonly bigramEmb: Embedding | null
+  /** Tag head (null with the span head). */
+  private readonly head: Dense | null
+  /** Span head (`head: 'globalpointer'`). */
+  readonly pointer: GlobalPointer | null
   readonly crf: CRF | null
   private readonly typeHead: Dense | null
   private dropoutCalls = 0
@@ -88,6 +98,7 @@ export class Tagger {
       this.bertNames = new Map([...enc.variables].map(([name, v]) => [v, `bert/${name}`]))
       this.charEmb = null
       this.wordEmb = null
+      this.bigramEmb = null
       const H = enc.config.hiddenSize
       this.encoder = config.bert?.lstm
         ? new BiLSTM({ inputSize: H, hidden: config.hidden, merge: config.merge, name: `${p}/bilstm`, seed: childSeed(seed, 'bilstm') })
@@ -101,12 +112,25 @@ export class Tagger {
         config.wordEmbedding > 0 && vocabs.words
           ? new Embedding({ vocabSize: this.vocabs.words!.size, dim: config.wordEmbedding, name: `${p}/word_emb`, seed: childSeed(seed, 'word_emb') })
           : null
-      const inSize = config.charEmbedding + (this.wordEmb ? config.wordEmbedding : 0)
+      const bigramDim = config.bigramEmbedding ?? 0
+      this.bigramEmb =
+        bigramDim > 0 && this.vocabs.bigrams
+          ? new Embedding({ vocabSize: this.vocabs.bigrams.size, dim: bigramDim, name: `${p}/bigram_emb`, seed: childSeed(seed, 'bigram_emb') })
+          : null
+      const inSize = config.charEmbedding + (this.wordEmb ? config.wordEmbedding : 0) + (this.bigramEmb ? bigramDim : 0) + (this.vocabs.lexicon?.width ?? 0)
       this.encoder = new BiLSTM({ inputSize: inSize, hidden: config.hidden, merge: config.merge, name: `${p}/bilstm`, seed: childSeed(seed, 'bilstm') })
       outSize = this.encoder.outputSize
     }
     const T = this.vocabs.labels.size
-    this.head = new Dense({ inputSize: outSize, units: T, name: `${p}/head`, seed: childSeed(seed, 'head') })
+    if (config.head === 'globalpointer') {
+      if (config.architecture !== 'flat') throw new Error('the GlobalPointer head is for the flat architecture')
+      const types = this.vocabs.labels.labels.filter((l) => l.startsWith('B-')).map((l) => l.slice(2))
+      this.pointer = new GlobalPointer({ inputSize: outSize, types, headSize: config.pointerSize ?? 64, name: `${p}/pointer`, seed: childSeed(seed, 'pointer') })
+      this.head = null
+    } else {
+      this.pointer = null
+      this.head = new Dense({ inputSize: outSize, units: T, name: `${p}/head`, seed: childSeed(seed, 'head') })
+    }
     // BIO or BIOES constraints on the flat tags or on the cascade's type-free boundary tags
     // (O B I [E S]: one type, '', for the constraints)
     const constraints = config.crfConstraints === true ? config.scheme : null
@@ -123,10 +147,10 @@ export class Tagger {
    * (dense, CRF, type head; and the BiLSTM on top of BERT).
    */
   get groups(): { encoder: tf.Variable[]; heads: tf.Variable[] } {
-    const heads = [...this.head.variables, ...(this.crf?.variables ?? []), ...(this.typeHead?.variables ?? [])]
+    const heads = [...(this.head?.variables ?? []), ...(this.pointer?.variables ?? []), ...(this.crf?.variables ?? []), ...(this.typeHead?.variables ?? [])]
     if (this.bert) return { encoder: this.bert.trainableVariables(), heads: [...(this.encoder?.variables ?? []), ...heads] }
     return {
-      encoder: [...this.charEmb!.variables, ...(this.wordEmb?.variables ?? []), ...this.encoder!.variables],
+      encoder: [...this.charEmb!.variables, ...(this.wordEmb?.variables ?? []), ...(this.bigramEmb?.variables ?? []), ...this.encoder!.variables],
       heads,
     }
   }
@@ -173,6 +197,9 @@ export class Tagger {
     const ids = tf.tensor1d(batch.charIds, 'int32')
     let x = this.charEmb!.apply(ids)
     if (this.wordEmb && batch.wordIds) x = tf.concat([x, this.wordEmb.apply(tf.tensor1d(batch.wordIds, 'int32'))], 1)
+    if (this.bigramEmb && batch.bigramIds) x = tf.concat([x, this.bigramEmb.apply(tf.tensor1d(batch.bigramIds, 'int32'))], 1)
+    const W = this.vocabs.lexicon?.width ?? 0
+    if (W > 0) x = tf.concat([x, batch.lex ? tf.tensor2d(batch.lex, [batch.B * batch.L, W]) : tf.zeros([batch.B * batch.L, W])], 1)
     x = this.dropout(x, training)
     const h = this.encoder!.apply(x, batch.B, batch.L, batch.lengths)
     return this.dropout(h, training)
@@ -238,30 +265,45 @@ export class Tagger {
     if (!batch.tagFlat || !batch.tags) throw new Error('loss needs a labelled batch')
     const { B, L } = batch
     const h = this.encode(batch, training)
-    const logits = this.head.apply(h) // [B·L, T]
+    if (this.pointer) {
+      if (!batch.spans) throw new Error('the span head needs the batch’s gold spans')
+      return this.pointer.loss(this.pointer.scores(h, B, L, batch.lengths), batch.spans)
+    }
+    const logits = this.head!.apply(h) // [B·L, T]
     const T = logits.shape[1]
     const nValid = Math.max(1, norm?.chars ?? batch.chars)
+    // weak-label-aware loss (features.ts / evidence.ts): partial titles' log-prior, per-title weights
+    const tw = batch.titleWeights
+    const prior = batch.prior ? tf.tensor2d(batch.prior, [B * L, T]) : null
     let loss: tf.Scalar
     if (this.crf) {
-      const ll = this.crf.logLikelihood(tf.reshape(logits, [B, L, T]), batch.tags, batch.lengths)
+      const em = tf.reshape(logits, [B, L, T]) as tf.Tensor3D
+      let ll = prior ? partialCrfLogLikelihood(this.crf, em, tf.reshape(prior, [B, L, T]), batch.lengths) : this.crf.logLikelihood(em, batch.tags, batch.lengths)
+      if (tw) ll = tf.mul(ll, tf.tensor1d(tw))
       loss = tf.div(tf.neg(tf.sum(ll)), nValid)
     } else {
-      loss = pickedNll(logits, batch.tagFlat, lossWeights(batch, weights), nValid)
+      const w = lossWeights(batch, weights)
+      if (tw) for (let i = 0; i < w.length; i++) w[i]! *= tw[Math.floor(i / L)]!
+      loss = prior
+        ? (tf.div(tf.neg(tf.sum(tf.mul(partialSoftmaxLogLikelihood(logits, prior), tf.tensor1d(w)))), nValid) as tf.Scalar)
+        : pickedNll(logits, batch.tagFlat, w, nValid)
     }
     if (this.typeHead && batch.typeFlat && batch.typeMask) {
       const tl = this.typeHead.apply(h)
       const nEnt = norm?.entities ?? batch.typeMask.reduce((a, b) => a + b, 0)
-      loss = tf.add(loss, pickedNll(tl, batch.typeFlat, batch.typeMask, Math.max(1, nEnt)))
+      const m = tw ? batch.typeMask.map((x, i) => x * tw[Math.floor(i / L)]!) : batch.typeMask
+      loss = tf.add(loss, pickedNll(tl, batch.typeFlat, m, Math.max(1, nEnt)))
     }
     return loss
   }
 
   /** Predict tags and spans (with confidence) for an unlabelled or labelled batch. */
   async predictBatch(batch: Batch, texts: readonly string[][]): Promise<TitlePrediction[]> {
+    if (this.pointer) return this.predictSpans(batch, texts)
     const { B, L, lengths } = batch
     const out = tf.tidy(() => {
       const h = this.encode(batch, false)
-      const logits = this.head.apply(h)
+      const logits = this.head!.apply(h)
       const T = logits.shape[1]
       const em = tf.reshape(logits, [B, L, T]) as tf.Tensor3D
       const probs = this.crf ? this.crf.marginals(em, lengths) : tf.reshape(tf.softmax(logits), [B, L, T])
@@ -326,6 +368,51 @@ export class Tagger {
     } finally {
       main.dispose()
       types?.dispose()
+    }
+  }
+
+  /** Span head: spans decoded from the scores (global-pointer.ts `decodeSpans`), confidence = sigmoid(score). */
+  private async predictSpans(batch: Batch, texts: readonly string[][]): Promise<TitlePrediction[]> {
+    const gp = this.pointer!
+    const { B, L, lengths } = batch
+    const K = gp.types.length
+    const t = tf.tidy(() => gp.scores(this.encode(batch, false), B, L, lengths))
+    const s = (await t.data()) as Float32Array
+    t.dispose()
+    return lengths.map((n, b) => {
+      const spans = decodeSpans(n, K, (k, i, j) => s[((b * K + k) * L + i) * L + j]!, gp.types)
+      const chars = texts[b]!
+      return {
+        tags: encodeSpans(spans, n, this.config.scheme),
+        spans: spans.map(({ score, ...sp }) => ({ ...sp, text: chars.slice(sp.start, sp.end).join(''), confidence: 1 / (1 + Math.exp(-score)) })),
+      }
+    })
+  }
+
+  /**
+   * Start the char (and bigram) embeddings from title embeddings (ml/embeddings): each vocabulary
+   * entry that has a vector gets it (scaled, see `rowsFor`); the others keep their random init.
+   */
+  loadPretrained(pre: TitleEmbeddings): { chars: number; bigrams: number } {
+    const fill = (emb: Embedding | null, vocab: readonly string[] | undefined, tokens: string[], vectors: Float32Array, dim: number): number => {
+      if (!emb || !vocab || dim !== emb.table.shape[1]) return 0
+      const rows = rowsFor(vocab, tokens, vectors, dim)
+      const cur = emb.table.arraySync() as number[][]
+      let n = 0
+      rows.forEach((r, i) => {
+        if (r && i > 0) {
+          cur[i] = Array.from(r)
+          n++
+        }
+      })
+      const t = tf.tensor2d(cur)
+      emb.table.assign(t)
+      t.dispose()
+      return n
+    }
+    return {
+      chars: fill(this.charEmb, this.vocabs.chars.tokens, pre.chars, pre.charVectors, pre.dim),
+      bigrams: fill(this.bigramEmb, this.vocabs.bigrams?.tokens, pre.bigrams, pre.bigramVectors, pre.bigramDim),
     }
   }
 

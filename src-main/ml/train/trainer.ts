@@ -16,6 +16,8 @@ import { predict } from '../predict'
 import { makeBatches } from './batching'
 import { GroupedAdam } from './optimizer'
 import { makeRng } from './rng'
+import type { TitleEmbeddings } from '../embeddings'
+import type { LexiconEntry } from '../lexicon'
 
 export interface TrainCallbacks {
   /** Progress events, in order. */
@@ -40,6 +42,12 @@ export interface TrainOptions extends TrainCallbacks {
    * applied here.
    */
   bert?: { encoder: BertEncoder; vocab: BertVocab; source?: { dir?: string; layout?: string } }
+  /** `model.pretrainedEmbeddings`: vectors learnt on the project's titles (ml/embeddings). */
+  pretrained?: TitleEmbeddings | null
+  /** `model.lexicon`: the lexicon's words (dictionaries + train gold spans); absent = the train set's spans. */
+  lexicon?: readonly LexiconEntry[] | null
+  /** Start from these weights (a checkpoint of a model with the same config and `vocabs`): self-training's later rounds. */
+  init?: Checkpoint
   /** Start data-parallel workers for this model and optimiser (absent: one process, `trainStep`). */
   parallel?: (model: Tagger, opt: GroupedAdam, config: TrainConfig) => Promise<ParallelStepper | null>
 }
@@ -220,13 +228,16 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
   const emit = (e: TrainingEvent): void => opts.onEvent?.(e)
   const t0 = now()
   const backend = opts.backend ?? tf.getBackend()
-  const vocabs = opts.vocabs ?? buildVocabs(trainSet, config.model)
+  if (config.model.pretrainedEmbeddings && !opts.pretrained) throw new Error('pretrainedEmbeddings: no title embeddings were given')
+  const vocabs = opts.vocabs ?? buildVocabs(trainSet, config.model, { pretrained: opts.pretrained ?? null, lexicon: opts.lexicon ?? null })
   if (config.model.encoder === 'bert') {
     if (!opts.bert) throw new Error(`preset '${config.preset}' needs a BERT encoder (import a BERT folder)`)
     const freeze = config.model.bert?.freezeLayers ?? 0
     opts.bert.encoder.freeze({ layers: Math.min(freeze, opts.bert.encoder.config.numLayers), embeddings: config.model.bert?.freezeEmbeddings ?? freeze > 0 })
   }
   const model = new Tagger({ config: config.model, vocabs, seed: config.seed, ...(opts.bert ? { bert: opts.bert } : {}) })
+  if (config.model.pretrainedEmbeddings && opts.pretrained) model.loadPretrained(opts.pretrained)
+  if (opts.init) assignWeights(model, opts.init)
   const opt = makeOptimizer(model, config)
   let parallel: ParallelStepper | null = null
   try {
@@ -236,7 +247,7 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
     model.dispose()
     throw e
   }
-  const encoded: Encoded[] = trainSet.map((e) => encodeExample(e, model.vocabs, config.maxLength)).filter((e) => e.charIds.length > 0)
+  const encoded: Encoded[] = trainSet.map((e) => encodeExample(e, model.vocabs, config.maxLength, config.weakLoss)).filter((e) => e.charIds.length > 0)
   const lengths = encoded.map((e) => e.charIds.length)
   const totalChars = lengths.reduce((a, b) => a + b, 0)
   const rng = makeRng(config.seed)

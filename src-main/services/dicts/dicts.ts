@@ -27,7 +27,7 @@ import { InputError, StudioError } from '../../shared/errors'
 import { Matcher } from '../../shared/matcher'
 import { chars, cpLength, cpSlice } from '../../shared/text'
 import { SPLITS } from '../../shared/types'
-import type { DB } from '../../store/db'
+import { asyncTransaction, openDatabase, writeTransaction, type DB } from '../../store/db'
 import { readLines } from '../../io/lines'
 import type { Project } from '../project/project'
 import { checkTypeName } from '../types/types'
@@ -50,10 +50,11 @@ export interface ParsedTerm {
 }
 
 /**
- * Read a gazetteer: one term per line (type `type`), or `term<TAB>type`. Blank lines are skipped;
- * a term is trimmed. Errors name the file and the line.
+ * Stream a gazetteer's terms: one term per line (type `type`), or `term<TAB>type`. Blank lines are
+ * skipped; a term is trimmed. Memory stays bounded whatever the file's size (a line at a time).
+ * Errors name the file and the line.
  */
-export async function readGazetteer(path: string, type: string | undefined, displayName = path): Promise<ParsedTerm[]> {
+export async function* gazetteerTerms(path: string, type: string | undefined, displayName = path): AsyncGenerator<ParsedTerm> {
   let fileType: string | undefined
   if (type !== undefined && type !== null && type !== '') {
     try {
@@ -63,7 +64,6 @@ export async function readGazetteer(path: string, type: string | undefined, disp
     }
   }
   const src = readLines(path, displayName)
-  const out: ParsedTerm[] = []
   for await (const { no, text } of src.lines) {
     if (text.trim() === '') continue
     const parts = text.split('\t')
@@ -80,8 +80,14 @@ export async function readGazetteer(path: string, type: string | undefined, disp
       }
     } else if (fileType) t = fileType
     else throw new InputError(displayName, no, 'no type: give the type of the whole file, or write term<TAB>type')
-    out.push({ term, type: t, line: no })
+    yield { term, type: t, line: no }
   }
+}
+
+/** A whole gazetteer in memory (small files and tests; imports stream with gazetteerTerms). */
+export async function readGazetteer(path: string, type: string | undefined, displayName = path): Promise<ParsedTerm[]> {
+  const out: ParsedTerm[] = []
+  for await (const t of gazetteerTerms(path, type, displayName)) out.push(t)
   return out
 }
 
@@ -98,39 +104,60 @@ function checkDictName(name: unknown): string {
   return n
 }
 
+/**
+ * Import a gazetteer as ONE transaction on a connection of its own (the dictionary and all its terms
+ * commit together or not at all; a kill leaves nothing), streaming its lines: memory stays bounded.
+ */
 export async function importGazetteer(project: Project, req: DictImportRequest): Promise<DictImportSummary> {
   const t0 = performance.now()
-  if (typeof req.path !== 'string' || !req.path) throw new StudioError('bad_request', 'dicts.import needs a path')
-  const name = checkDictName(req.name || basename(req.path, extname(req.path)))
-  const terms = await readGazetteer(req.path, req.type)
-  const db = project.db
-  const fileType = req.type ? checkTypeName(req.type) : null
-  let duplicates = 0
-  const id = db.transaction(() => {
-    const existing = db.prepare('SELECT id FROM dictionaries WHERE name = ?').get(name) as { id: number } | undefined
-    let dictId: number
-    if (existing) {
-      if (!req.update) throw new StudioError('conflict', `a dictionary named "${name}" already exists`)
-      dictId = existing.id
-      db.prepare('DELETE FROM dictionary_terms WHERE dictionary_id = ?').run(dictId)
-      db.prepare('UPDATE dictionaries SET type = ?, source = ? WHERE id = ?').run(fileType, req.path, dictId)
-    } else {
-      dictId = Number(
-        db
-          .prepare('INSERT INTO dictionaries (name, type, source, created_at) VALUES (?, ?, ?, ?)')
-          .run(name, fileType, req.path, Date.now()).lastInsertRowid,
-      )
-    }
-    const ins = db.prepare('INSERT OR IGNORE INTO dictionary_terms (dictionary_id, term, type) VALUES (?, ?, ?)')
-    for (const t of terms) if (ins.run(dictId, t.term, t.type).changes === 0) duplicates++
-    return dictId
-  })()
+  const own = openDatabase(project.path)
+  let r: { id: number; terms: number; duplicates: number }
+  try {
+    r = await asyncTransaction(own, () => importGazetteerInto(own, req))
+  } finally {
+    own.close()
+  }
   return {
-    dictionary: listDictionaries(db, [id])[0]!,
-    terms: terms.length - duplicates,
-    duplicates,
+    dictionary: listDictionaries(project.db, [r.id])[0]!,
+    terms: r.terms,
+    duplicates: r.duplicates,
     seconds: (performance.now() - t0) / 1000,
   }
+}
+
+/**
+ * The import itself, inside the caller's transaction on `db` (`weak-label` imports several
+ * dictionaries and labels with them in one). A bad line throws `file:line: problem`; the caller's
+ * rollback then leaves nothing behind.
+ */
+export async function importGazetteerInto(db: DB, req: DictImportRequest): Promise<{ id: number; terms: number; duplicates: number }> {
+  if (!db.inTransaction) throw new Error('importGazetteerInto runs inside a transaction')
+  if (typeof req.path !== 'string' || !req.path) throw new StudioError('bad_request', 'dicts.import needs a path')
+  const name = checkDictName(req.name || basename(req.path, extname(req.path)))
+  const fileType = req.type ? checkTypeName(req.type) : null
+  const terms = gazetteerTerms(req.path, req.type)
+  const existing = db.prepare('SELECT id FROM dictionaries WHERE name = ?').get(name) as { id: number } | undefined
+  let dictId: number
+  if (existing) {
+    if (!req.update) throw new StudioError('conflict', `a dictionary named "${name}" already exists`)
+    dictId = existing.id
+    db.prepare('DELETE FROM dictionary_terms WHERE dictionary_id = ?').run(dictId)
+    db.prepare('UPDATE dictionaries SET type = ?, source = ? WHERE id = ?').run(fileType, req.path, dictId)
+  } else {
+    dictId = Number(
+      db
+        .prepare('INSERT INTO dictionaries (name, type, source, created_at) VALUES (?, ?, ?, ?)')
+        .run(name, fileType, req.path, Date.now()).lastInsertRowid,
+    )
+  }
+  const ins = db.prepare('INSERT OR IGNORE INTO dictionary_terms (dictionary_id, term, type) VALUES (?, ?, ?)')
+  let n = 0
+  let duplicates = 0
+  for await (const t of terms) {
+    n++
+    if (ins.run(dictId, t.term, t.type).changes === 0) duplicates++
+  }
+  return { id: dictId, terms: n - duplicates, duplicates }
 }
 
 export function createDictionary(db: DB, name: string, type: string | null | undefined): DictionaryInfo {
@@ -149,7 +176,7 @@ export function createDictionary(db: DB, name: string, type: string | null | und
 /** Delete a dictionary and its terms; with removeSpans also its still-unconfirmed spans. */
 export function deleteDictionary(db: DB, id: number, removeSpans: boolean): { removedSpans: number } {
   dictRow(db, id)
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     let removedSpans = 0
     if (removeSpans) {
       removedSpans = db
@@ -160,15 +187,35 @@ export function deleteDictionary(db: DB, id: number, removeSpans: boolean): { re
     }
     db.prepare('DELETE FROM dictionaries WHERE id = ?').run(id)
     return { removedSpans }
-  })()
+  })
 }
 
-function matcherOf(db: DB, ids: number[], minLength = 1): Matcher {
+/**
+ * The trie of the dictionaries' terms that can occur in `texts`: a term is kept only when each of its
+ * character pairs (or its one character) occurs in some text. A match needs the term inside a title,
+ * so the matches are exactly those of the whole dictionary, while memory follows the titles, not the
+ * gazetteer (a 200 MB gazetteer against 10,000 titles keeps a few thousand terms).
+ */
+function matcherOf(db: DB, ids: number[], minLength: number, texts: Iterable<string>): Matcher {
+  const grams = new Set<string>()
+  for (const t of texts) {
+    const cps = chars(t)
+    for (let i = 0; i < cps.length; i++) {
+      grams.add(cps[i]!)
+      if (i + 1 < cps.length) grams.add(cps[i]! + cps[i + 1]!)
+    }
+  }
+  const possible = (term: string): boolean => {
+    const cps = chars(term)
+    if (cps.length === 1) return grams.has(cps[0]!)
+    for (let i = 0; i + 1 < cps.length; i++) if (!grams.has(cps[i]! + cps[i + 1]!)) return false
+    return true
+  }
   const m = new Matcher()
   const stmt = db.prepare('SELECT term, type FROM dictionary_terms WHERE dictionary_id = ?')
   for (const id of ids) {
     for (const r of stmt.iterate(id) as Iterable<{ term: string; type: string }>) {
-      if (minLength <= 1 || cpLength(r.term) >= minLength) m.add(r.term, { type: r.type, dict: id })
+      if ((minLength <= 1 || cpLength(r.term) >= minLength) && possible(r.term)) m.add(r.term, { type: r.type, dict: id })
     }
   }
   return m
@@ -250,6 +297,7 @@ export function listDictionaries(db: DB, only?: number[], minLength = 1): Dictio
     .all() as { id: number; n: number }[])
     spans.set(r.id, r.n)
   const reviewed = reviewedTitles(db)
+  const reviewedTexts = reviewed.map((t) => t.cps.join(''))
   return rows.map((r) => {
     const c = counts.get(r.id) ?? { terms: 0, types: r.type ? [r.type] : [] }
     return {
@@ -261,7 +309,7 @@ export function listDictionaries(db: DB, only?: number[], minLength = 1): Dictio
       terms: c.terms,
       types: c.types,
       spans: spans.get(r.id) ?? 0,
-      quality: measure(matcherOf(db, [r.id], minLength), c.types, reviewed),
+      quality: measure(matcherOf(db, [r.id], minLength, reviewedTexts), c.types, reviewed),
     }
   })
 }
@@ -289,9 +337,13 @@ export function applyDictionaries(project: Project, req: WeakLabelRequest): Weak
   if (scope === 'unreviewed') where.push(`t.status = 'unreviewed'`)
   const minLength = req.minLength ?? 1
   if (!Number.isInteger(minLength) || minLength < 1) throw new StudioError('bad_request', 'minLength must be a whole number ≥ 1')
-  const matcher = matcherOf(db, ids, minLength)
+  const scopeTexts = db
+    .prepare(`SELECT t.text FROM titles t ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`)
+    .pluck()
+    .iterate(...params) as Iterable<string>
+  const matcher = matcherOf(db, ids, minLength, scopeTexts)
 
-  return db.transaction((): WeakLabelSummary => {
+  return writeTransaction(db, (): WeakLabelSummary => {
     let removed = 0
     if (req.replace) {
       const inScope = where.length ? `AND title_id IN (SELECT t.id FROM titles t WHERE ${where.join(' AND ')})` : ''
@@ -371,7 +423,7 @@ export function applyDictionaries(project: Project, req: WeakLabelRequest): Weak
       removed,
       seconds: (performance.now() - t0) / 1000,
     }
-  })()
+  })
 }
 
 /** Add the texts of gold spans of a type (in reviewed titles) to a dictionary: new terms only. */
@@ -394,10 +446,10 @@ export function promoteSpans(db: DB, req: PromoteRequest): PromoteSummary {
     if (term && !term.includes('\t') && cpLength(term) <= MAX_TERM) texts.add(term)
   }
   const ins = db.prepare('INSERT OR IGNORE INTO dictionary_terms (dictionary_id, term, type) VALUES (?, ?, ?)')
-  const added = db.transaction(() => {
+  const added = writeTransaction(db, () => {
     let n = 0
     for (const t of texts) n += ins.run(d.id, t, type).changes
     return n
-  })()
+  })
   return { candidates: texts.size, added, present: texts.size - added }
 }

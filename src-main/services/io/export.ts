@@ -1,6 +1,5 @@
 // Export = read (one snapshot, on its own read-only connection) + write (io/writers).
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ExportPreview, ExportPreviewRequest, ExportRequest, ExportSummary } from '../../shared/api'
 import { StudioError } from '../../shared/errors'
@@ -9,6 +8,7 @@ import { ORIGINS, SPLITS, type Origin } from '../../shared/types'
 import { openDatabase, type DB } from '../../store/db'
 import { parseCsvRecords } from '../../io/csv'
 import { readLines } from '../../io/lines'
+import { makeTempFolder } from '../../io/temp'
 import { seedFileNames, writeAttributesCsv, writeConll, writeJsonl, writeSeedFolder, type ExportTitle } from '../../io/writers'
 
 export async function exportFrom(projectPath: string, req: ExportRequest, limit?: number): Promise<ExportSummary> {
@@ -23,27 +23,31 @@ export async function exportFrom(projectPath: string, req: ExportRequest, limit?
       if (!run) throw new StudioError('not_found', `no run with id ${req.runId}`)
     }
     const titles = (): Generator<ExportTitle> => take(iterateTitles(db, req.split, origins, req.runId), limit)
+    // Never onto the project being exported (or any SQLite file), never over a file without asking.
+    const target = { overwrite: req.overwrite === true, protect: [projectPath] }
     let r: { titles: number; spans: number }
     let files = [req.out]
     switch (req.format) {
       case 'attributes-csv':
         r = await writeAttributesCsv(req.out, typeColumns(db, req.runId), titles(), {
+          ...target,
           bom: req.bom ?? false,
+          ...(req.formulaEscape === false ? { formulaEscape: false } : {}),
           ...(req.separator !== undefined ? { separator: req.separator } : {}),
         })
         break
       case 'conll':
-        r = await writeConll(req.out, titles(), req.scheme ?? 'bio')
+        r = await writeConll(req.out, titles(), req.scheme ?? 'bio', target)
         break
       case 'jsonl':
-        r = await writeJsonl(req.out, titles())
+        r = await writeJsonl(req.out, titles(), target)
         break
       case 'seed': {
         const missing = db
           .prepare(`SELECT count(*) AS n FROM titles WHERE words IS NULL ${req.split ? 'AND split = ?' : ''}`)
           .get(...(req.split ? [req.split] : [])) as { n: number }
         const withWords = missing.n === 0
-        r = await writeSeedFolder(req.out, titles(), { withWords })
+        r = await writeSeedFolder(req.out, titles(), { ...target, withWords })
         files = seedFileNames(withWords).map((f) => join(req.out, f))
         break
       }
@@ -75,7 +79,7 @@ const PREVIEW_LINE = 2000
  */
 export async function previewExport(projectPath: string, req: ExportPreviewRequest): Promise<ExportPreview> {
   const limit = Math.min(200, Math.max(1, Math.floor(req.limit ?? 20)))
-  const dir = mkdtempSync(join(tmpdir(), 'ner-studio-preview-'))
+  const dir = makeTempFolder('preview')
   try {
     const out = join(dir, req.format === 'seed' ? 'folder' : 'preview')
     const r = await exportFrom(projectPath, { ...req, out }, limit)

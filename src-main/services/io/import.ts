@@ -8,8 +8,10 @@ import type { ImportProgress, ImportRequest, ImportSummary } from '../../shared/
 import { InputError, StudioError } from '../../shared/errors'
 import { SPLITS } from '../../shared/types'
 import { chars } from '../../shared/text'
-import { detectFormat, openReader } from '../../io/readers'
+import { openReader } from '../../io/readers'
+import { sniffFormat, suspectImport, TAG_LINE } from '../../io/sniff'
 import { Project } from '../project/project'
+import { busyError } from '../../store/db'
 
 export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void
@@ -19,7 +21,7 @@ export interface ImportOptions {
 
 export async function importInto(projectPath: string, req: ImportRequest, opts: ImportOptions = {}): Promise<ImportSummary> {
   const t0 = performance.now()
-  const format = req.format ?? detectFormat(req.path)
+  const format = req.format ?? sniffFormat(req.path)
   const split = req.split ?? 'none'
   if (!SPLITS.includes(split)) throw new StudioError('bad_request', `unknown split "${split}" (train, dev, test or none)`)
   const origin = req.origin ?? 'gold'
@@ -36,8 +38,8 @@ export async function importInto(projectPath: string, req: ImportRequest, opts: 
   const countTypes = (): number => (db.prepare('SELECT count(*) AS n FROM entity_types').get() as { n: number }).n
   const typesBefore = countTypes()
   const insTitle = db.prepare(
-    `INSERT INTO titles (text, length, split, status, source, words, created_at, updated_at)
-     VALUES (?, ?, ?, 'unreviewed', ?, ?, ?, ?)`,
+    `INSERT INTO titles (text, length, split, status, source, words, created_at, updated_at, import_id)
+     VALUES (?, ?, ?, 'unreviewed', ?, ?, ?, ?, ?)`,
   )
   const insSpan = db.prepare(
     `INSERT INTO spans (title_id, start, end, type_id, origin, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -45,6 +47,7 @@ export async function importInto(projectPath: string, req: ImportRequest, opts: 
   let titles = 0
   let spans = 0
   let typesCreated = 0
+  let tagLike = 0
   let lastEmit = 0
   const every = opts.progressEveryMs ?? 100
   const emit = (force: boolean): void => {
@@ -55,13 +58,30 @@ export async function importInto(projectPath: string, req: ImportRequest, opts: 
     opts.onProgress({ file: fileName, bytesRead: reader.bytesRead(), bytesTotal: reader.bytesTotal, titles, spans })
   }
 
-  db.exec('BEGIN IMMEDIATE')
+  try {
+    db.exec('BEGIN IMMEDIATE')
+  } catch (e) {
+    project.close()
+    throw busyError(e) ?? e
+  }
   try {
     const now = Date.now()
+    // The import's row comes first: its titles point at it, so `imports.undo` can take them out again.
+    const importId = Number(
+      db
+        .prepare('INSERT INTO imports (file, format, options, titles, spans, created_at) VALUES (?, ?, ?, 0, 0, ?)')
+        .run(
+          req.path,
+          format,
+          JSON.stringify({ split, origin, column: req.column ?? null, repairTags: req.repairTags ?? false }),
+          now,
+        ).lastInsertRowid,
+    )
     for await (const t of reader.titles) {
       const length = chars(t.text).length
+      if (length <= 12 && TAG_LINE.test(t.text)) tagLike++
       const id = Number(
-        insTitle.run(t.text, length, split, t.source, t.words ? t.words.join(',') : null, now, now).lastInsertRowid,
+        insTitle.run(t.text, length, split, t.source, t.words ? t.words.join(',') : null, now, now, importId).lastInsertRowid,
       )
       for (const s of t.spans) {
         let type: number
@@ -80,14 +100,7 @@ export async function importInto(projectPath: string, req: ImportRequest, opts: 
     // Counted in the table: the names typeId has seen include aliases (" 品牌" and "品牌" are one type).
     typesCreated = countTypes() - typesBefore
     assignDefaultHotkeys(project)
-    db.prepare('INSERT INTO imports (file, format, options, titles, spans, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
-      req.path,
-      format,
-      JSON.stringify({ split, origin, column: req.column ?? null, repairTags: req.repairTags ?? false }),
-      titles,
-      spans,
-      Date.now(),
-    )
+    db.prepare('UPDATE imports SET titles = ?, spans = ? WHERE id = ?').run(titles, spans, importId)
     db.exec('COMMIT')
   } catch (e) {
     if (db.inTransaction) db.exec('ROLLBACK')
@@ -107,6 +120,7 @@ export async function importInto(projectPath: string, req: ImportRequest, opts: 
     spans,
     typesCreated,
     repairedTags: reader.repaired(),
+    warnings: suspectImport(format, titles, spans, tagLike),
     seconds: (performance.now() - t0) / 1000,
   }
 }

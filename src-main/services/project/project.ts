@@ -9,7 +9,6 @@ import type {
   HistoryResult,
   Neighbor,
   NeighborQuery,
-  OccurrencesResult,
   ProjectInfo,
   SpanCreate,
   SpanUpdate,
@@ -29,12 +28,15 @@ import * as titles from '../titles/titles'
 import * as types from '../types/types'
 import * as history from './history'
 import { stats } from './stats'
+import { sweepStaleTemps } from '../../io/temp'
 
 export class Project {
   private constructor(
     readonly db: DB,
     readonly path: string,
-  ) {}
+  ) {
+    history.openSession(db)
+  }
 
   /**
    * Open a project file: the one open path of the Studio (Electron, server) and the CLI. Opened
@@ -43,7 +45,10 @@ export class Project {
   static open(path: string, opts: OpenOptions = {}): Project {
     const db = openDatabase(path, opts)
     try {
-      if (!opts.readonly) failInterruptedRuns(db)
+      if (!opts.readonly) {
+        failInterruptedRuns(db)
+        sweepStaleTemps(path)
+      }
     } catch (e) {
       db.close()
       throw e
@@ -123,9 +128,6 @@ export class Project {
   }
   acceptAll(titleId: number): { accepted: number } {
     return spans.acceptAll(this.db, titleId)
-  }
-  labelOccurrences(spanId: number): OccurrencesResult {
-    return spans.labelOccurrences(this.db, spanId)
   }
   countModelSpans(sel: ModelSpanSelector): { spans: number; titles: number } {
     return model.countModelSpans(this.db, sel)

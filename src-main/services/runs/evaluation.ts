@@ -9,7 +9,8 @@
 import { initBackend } from '../../ml/backend'
 import { loadCheckpoint } from '../../ml/checkpoint'
 import { classifySpans, type EvalReport } from '../../ml/eval'
-import { listPresets, presetConfig } from '../../ml/models/presets'
+import { configParts, listPresets, presetConfig } from '../../ml/models/presets'
+import { autoConfig, autoPartsInfo } from '../../ml/models/auto'
 import type { Tagger, TitlePrediction } from '../../ml/models/tagger'
 import { predict } from '../../ml/predict'
 import { StudioError } from '../../shared/errors'
@@ -29,10 +30,10 @@ import type {
   RunsCompare,
   TypeRow,
 } from '../../shared/runs'
-import type { PRF } from '../../shared/training'
+import { AUTO_PRESET, type ModelConfig, type PRF, type TrainConfig } from '../../shared/training'
 import type { RunRecord, Split } from '../../shared/types'
 import { SPLITS } from '../../shared/types'
-import type { DB } from '../../store/db'
+import { writeTransaction, type DB } from '../../store/db'
 import type { Project } from '../project/project'
 import { getRunRow, savePredictions, selectExamples, type TrainingExample } from './records'
 import { recordEvaluation, runCheckpoint, scorePredictions } from './training'
@@ -46,7 +47,23 @@ type Progress = (p: InferenceProgress) => void
 export function presetsList(): PresetEntry[] {
   // Every preset can be trained from the studio; the BERT ones (needsBert) also take the folder of a
   // pre-trained encoder, which train.start validates before the job starts.
-  return listPresets({ bert: true }).map((p) => ({ ...p, config: presetConfig(p.name) }))
+  const auto: PresetEntry = {
+    name: AUTO_PRESET,
+    description: 'The studio’s recipe (default): the parts below, each used when the project’s data calls for it; the run records which ran.',
+    available: true,
+    // the model settings come from the parts when training starts; epochs, batch size… apply as set here
+    config: autoConfig({ reviewed: 1, weak: 0, unlabelled: 0, types: 0 }),
+    parts: autoPartsInfo(),
+  }
+  return [auto, ...listPresets({ bert: true }).map((p) => ({ ...p, config: presetConfig(p.name) }))]
+}
+
+/** What a run's recipe was made of: auto's parts, or the preset plus any weak-loss / self-training settings. */
+function runParts(config: Record<string, unknown>, preset: string): string[] {
+  const c = config as Partial<TrainConfig>
+  const model = c.model ? configParts(c.model as ModelConfig) : []
+  if (c.recipe?.parts) return [...c.recipe.parts.map((p) => p.label), ...model]
+  return [preset, ...model, ...(c.weakLoss ? [c.weakLoss.partial ? `partial CRF (ρ ${c.weakLoss.unknownEntityPrior})` : 'origin weights'] : []), ...(c.selfTraining ? [`self-training (${c.selfTraining.rounds} round)`] : [])]
 }
 
 // ------------------------------------------------------------------ runs
@@ -77,6 +94,7 @@ export function runDetail(r: RunRecord): RunDetail {
     secondsPerEpoch: spe,
     workers: num(r.timings?.workers),
     best,
+    parts: runParts(r.config, r.preset),
     evaluations,
   }
 }
@@ -282,7 +300,7 @@ export async function preannotate(p: Project, req: PreannotateRequest, onProgres
   )
   const result: PreannotateResult = { runId, titles: titles.length, spans: 0, skippedOverlap: 0, skippedLowConfidence: 0, replaced: 0 }
   const typeId = p.typeIds()
-  db.transaction(() => {
+  writeTransaction(db, () => {
     const del = db.prepare("DELETE FROM spans WHERE title_id = ? AND origin = 'model'")
     const others = db.prepare("SELECT start, end FROM spans WHERE title_id = ? AND origin != 'model'")
     const status = db.prepare('SELECT status FROM titles WHERE id = ?')
@@ -314,7 +332,7 @@ export async function preannotate(p: Project, req: PreannotateRequest, onProgres
       runId,
       titles.map((t, i) => ({ titleId: t.id, spans: preds[i]!.spans.map((s) => ({ start: s.start, end: s.end, type: s.type, confidence: s.confidence })) })),
     )
-  })()
+  })
   return result
 }
 
@@ -342,5 +360,11 @@ export function preannotateQueue(db: DB, q: QueueQuery = {}): QueueResult {
       WHERE s.title_id = ? AND s.origin = 'model'${run} ORDER BY s.start`,
   )
   const runArg = q.runId !== undefined ? [q.runId] : []
-  return { total, items: items.map((i) => ({ ...i, spans: spansOf.all(i.id, ...runArg) as QueueResult['items'][number]['spans'] })) }
+  const waiting = db
+    .prepare(
+      `SELECT s.run_id AS runId, count(*) AS spans, count(DISTINCT s.title_id) AS titles FROM spans s JOIN titles t ON t.id = s.title_id
+        WHERE s.origin = 'model' AND t.status = 'unreviewed' AND s.run_id IS NOT NULL GROUP BY s.run_id ORDER BY s.run_id DESC`,
+    )
+    .all() as QueueResult['waiting']
+  return { total, items: items.map((i) => ({ ...i, spans: spansOf.all(i.id, ...runArg) as QueueResult['items'][number]['spans'] })), waiting }
 }

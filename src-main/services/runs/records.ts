@@ -8,14 +8,20 @@ import { join } from 'node:path'
 import { StudioError } from '../../shared/errors'
 import type { PlainSpan } from '../../shared/tags'
 import type { Origin, RunRecord, RunStatus, Split } from '../../shared/types'
-import type { DB } from '../../store/db'
+import { writeTransaction, type DB } from '../../store/db'
 import { makeRng, shuffle } from '../../ml/train/rng'
+import { pidAlive } from '../../io/temp'
+
+/** A run's owner is checked as the temp files' owners are (io/temp). */
+export { pidAlive }
 
 export interface TrainingExample {
   id: number
   text: string
-  spans: PlainSpan[]
+  spans: (PlainSpan & { origin?: Origin; confidence?: number })[]
   words?: number[]
+  /** False for an unreviewed title: its spans are partial labels (the weak-label-aware loss reads them so). */
+  reviewed?: boolean
 }
 
 export interface DataSelection {
@@ -26,6 +32,8 @@ export interface DataSelection {
   /** Fraction of train held back as dev when the dev split is empty (default 0.1). */
   holdOut?: number
   seed?: number
+  /** Train on these titles of the train split only (learning curves, simulated review). */
+  trainIds?: readonly number[]
 }
 
 const ORIGINS_FOR: Record<DataSelection['titles'], Origin[]> = {
@@ -38,21 +46,32 @@ export function selectExamples(db: DB, split: Split, sel: DataSelection['titles'
   const origins = ORIGINS_FOR[sel]
   const rows = db
     .prepare(
-      `SELECT t.id, t.text, t.words, s.start, s.end, e.name AS type FROM titles t
+      `SELECT t.id, t.text, t.words, t.status, s.start, s.end, s.origin, s.confidence, e.name AS type FROM titles t
          LEFT JOIN spans s ON s.title_id = t.id AND s.origin IN (${origins.map(() => '?').join(',')})
          LEFT JOIN entity_types e ON e.id = s.type_id
         WHERE t.split = ? ${sel === 'reviewed' ? "AND t.status = 'reviewed'" : ''}
         ORDER BY t.id, s.start`,
     )
-    .all(...origins, split) as { id: number; text: string; words: string | null; start: number | null; end: number | null; type: string | null }[]
+    .all(...origins, split) as {
+    id: number
+    text: string
+    words: string | null
+    status: string
+    start: number | null
+    end: number | null
+    origin: Origin | null
+    confidence: number | null
+    type: string | null
+  }[]
   const out: TrainingExample[] = []
   for (const r of rows) {
     let cur = out[out.length - 1]
     if (!cur || cur.id !== r.id) {
-      cur = { id: r.id, text: r.text, spans: [], ...(r.words ? { words: r.words.split(',').map(Number) } : {}) }
+      cur = { id: r.id, text: r.text, spans: [], ...(r.words ? { words: r.words.split(',').map(Number) } : {}), ...(r.status === 'reviewed' ? {} : { reviewed: false }) }
       out.push(cur)
     }
-    if (r.start !== null && r.end !== null && r.type !== null) cur.spans.push({ start: r.start, end: r.end, type: r.type })
+    if (r.start !== null && r.end !== null && r.type !== null)
+      cur.spans.push({ start: r.start, end: r.end, type: r.type, ...(r.origin && r.origin !== 'gold' ? { origin: r.origin } : {}), ...(r.confidence !== null ? { confidence: r.confidence } : {}) })
   }
   return out
 }
@@ -64,7 +83,11 @@ export function shuffled<T>(xs: readonly T[], seed: number): T[] {
 
 /** Train and dev examples per the selection; dev falls back to a held-back slice of train. */
 export function trainingData(db: DB, sel: DataSelection): { train: TrainingExample[]; dev: TrainingExample[]; devSource: string } {
-  const train = selectExamples(db, sel.trainSplit ?? 'train', sel.titles)
+  let train = selectExamples(db, sel.trainSplit ?? 'train', sel.titles)
+  if (sel.trainIds) {
+    const keep = new Set(sel.trainIds)
+    train = train.filter((e) => keep.has(e.id))
+  }
   if (train.length === 0) {
     throw new StudioError(
       'bad_request',
@@ -82,7 +105,10 @@ export function trainingData(db: DB, sel: DataSelection): { train: TrainingExamp
 }
 
 export function writeJsonl(path: string, examples: TrainingExample[]): void {
-  writeFileSync(path, examples.map((e) => JSON.stringify({ id: e.id, text: e.text, spans: e.spans, ...(e.words ? { words: e.words } : {}) })).join('\n') + '\n')
+  writeFileSync(
+    path,
+    examples.map((e) => JSON.stringify({ id: e.id, text: e.text, spans: e.spans, ...(e.words ? { words: e.words } : {}), ...(e.reviewed === false ? { reviewed: false } : {}) })).join('\n') + '\n',
+  )
 }
 
 export function writeTrainingFiles(dir: string, data: { train: TrainingExample[]; dev: TrainingExample[] }): { trainPath: string; devPath: string } {
@@ -116,17 +142,6 @@ export function createRun(db: DB, preset: string, config: unknown, owner: RunOwn
   )
 }
 
-/** Whether a process of this host is alive: signal 0 checks without signalling; EPERM means it exists (another user's). */
-export function pidAlive(pid: number): boolean {
-  // 0 and negative numbers name process groups, not a process: no real owner has them.
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH'
-  }
-}
 
 /** Why a run is taken to be interrupted, or null when its owner may still be training it. */
 function interruption(owner: { owner_host: string | null; owner_pid: number | null }, host: string, alive: (pid: number) => boolean): string | null {
@@ -240,12 +255,12 @@ export function savePredictions(
 ): number {
   const ins = db.prepare('INSERT OR REPLACE INTO predictions (run_id, title_id, spans) VALUES (?, ?, ?)')
   let n = 0
-  db.transaction(() => {
+  writeTransaction(db, () => {
     for (const p of preds) {
       ins.run(runId, p.titleId, JSON.stringify(p.spans))
       n++
     }
-  })()
+  })
   return n
 }
 

@@ -2,13 +2,14 @@
 // engine (src-main/ml, src-main/trainer). Training runs in its own process; this side writes the
 // data it trains on, records the run as it goes, and stores the best checkpoint in the project.
 
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync } from 'node:fs'
+import { makeTempFolder } from '../../io/temp'
 import { join } from 'node:path'
 import type { EvalReport } from '../../ml/eval'
 import { evaluate } from '../../ml/eval'
 import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../../ml/checkpoint'
-import { isBertPreset, presetConfig, validateConfig } from '../../ml/models/presets'
+import { DEFAULT_TRAIN, configParts, isBertPreset, presetConfig, validateConfig } from '../../ml/models/presets'
+import { lexiconEntries, preparePartFiles } from './model-parts'
 import { inspectBertFolder } from '../../ml/bert/import'
 import { resolve } from 'node:path'
 import { predict, type TitlePrediction } from '../../ml/predict'
@@ -16,9 +17,10 @@ import { startTrainingJob, type JobOutcome, type StartOptions } from '../../trai
 import { StudioError } from '../../shared/errors'
 import type { EvalSummary } from '../../shared/runs'
 import type { PresetName, TrainConfig, TrainingEvent } from '../../shared/training'
-import { PRESET_NAMES } from '../../shared/training'
+import { AUTO_PRESET, PRESET_NAMES, type ProjectFacts } from '../../shared/training'
+import { autoConfig, factsOf } from '../../ml/models/auto'
 import type { Split } from '../../shared/types'
-import type { DB } from '../../store/db'
+import { writeTransaction, type DB } from '../../store/db'
 import {
   createRun,
   getRunRow,
@@ -42,6 +44,8 @@ export interface TrainRequest {
   backend?: 'tensorflow' | 'wasm' | 'cpu'
   /** BERT presets: the pre-trained encoder's folder (validated here before the trainer starts). */
   bert?: string
+  /** Stored in the run's config as `experiment`: which learning curve or simulated review it belongs to. */
+  experiment?: Record<string, unknown>
 }
 
 export interface TrainResult {
@@ -58,13 +62,17 @@ export interface RunningTraining {
 }
 
 /** Build and check the config of a preset with the user's overrides. */
-export function buildConfig(preset: string, overrides: ConfigOverrides = {}): TrainConfig {
-  if (!(PRESET_NAMES as readonly string[]).includes(preset)) {
-    throw new StudioError('bad_request', `unknown model "${preset}" (one of ${PRESET_NAMES.join(', ')})`)
+export function buildConfig(preset: string, overrides: ConfigOverrides = {}, facts?: ProjectFacts): TrainConfig {
+  if (!(PRESET_NAMES as readonly string[]).includes(preset) && preset !== AUTO_PRESET) {
+    throw new StudioError('bad_request', `unknown model "${preset}" (one of ${AUTO_PRESET}, ${PRESET_NAMES.join(', ')})`)
   }
   let config: TrainConfig
   try {
-    config = presetConfig(preset as PresetName, overrides)
+    if (preset === AUTO_PRESET) {
+      // auto's parts decide the model; the user's top-level settings (epochs, seed, batch size…) still apply
+      const { model: _m, lossWeights: _w, ...top } = overrides ?? {}
+      config = autoConfig(facts ?? { reviewed: 1, weak: 0, unlabelled: 0, types: 0 }, top)
+    } else config = presetConfig(preset as PresetName, overrides)
   } catch (e) {
     throw new StudioError('bad_request', (e as Error).message)
   }
@@ -111,7 +119,9 @@ export function startTraining(
   onEvent: (runId: number, e: TrainingEvent) => void = () => {},
   opts: StartOptions = {},
 ): RunningTraining {
-  const config = buildConfig(req.preset, req.overrides)
+  const sel: DataSelection = { titles: 'all', seed: req.overrides?.seed ?? DEFAULT_TRAIN.seed, ...req.data }
+  const data = trainingData(db, sel)
+  const config = buildConfig(req.preset, req.overrides, req.preset === AUTO_PRESET ? { ...factsOf(data.train), lexiconWords: lexiconEntries(db, sel.trainSplit ?? 'train').length } : undefined)
   let bert: BertFolderInfo | null = null
   if (isBertPreset(req.preset)) {
     if (!req.bert) throw new StudioError('bad_request', `model "${req.preset}" fine-tunes a pre-trained BERT: give its folder (--bert <folder>)`)
@@ -121,11 +131,19 @@ export function startTraining(
   } else if (req.bert) {
     throw new StudioError('bad_request', `--bert is for the BERT models (bert, bert-crf, …), not "${req.preset}"`)
   }
-  const sel: DataSelection = { titles: 'all', seed: config.seed, ...req.data }
-  const data = trainingData(db, sel)
-  const dir = mkdtempSync(join(tmpdir(), 'ner-studio-train-'))
+  const dir = makeTempFolder('train')
   const files = writeTrainingFiles(join(dir, 'data'), data)
-  const runId = createRun(db, req.preset, { ...config, data: { ...sel, train: data.train.length, dev: data.dev.length, devSource: data.devSource }, ...(bert ? { bert } : {}) })
+  const parts = preparePartFiles(db, config, join(dir, 'data'), sel.trainSplit ?? 'train')
+  const partNames = configParts(config.model)
+  const { trainIds: _ids, ...stored } = sel
+  const runId = createRun(db, req.preset, {
+    ...config,
+    data: { ...stored, ...(sel.trainIds ? { subset: true } : {}), train: data.train.length, dev: data.dev.length, devSource: data.devSource },
+    ...(bert ? { bert } : {}),
+    // the parts beyond the study this run used (the Runs board lists them)
+    ...(partNames.length ? { parts: { names: partNames, ...parts.record } } : {}),
+    ...(req.experiment ? { experiment: req.experiment } : {}),
+  })
   updateRun(db, runId, { status: 'running', startedAt: Date.now() })
   const history: { epoch: number; loss?: number; seconds?: number; charsPerSec?: number; dev?: unknown }[] = []
   const epochOf = (n: number): (typeof history)[number] => {
@@ -135,7 +153,7 @@ export function startTraining(
   }
   let workers = 1 // data-parallel trainer processes (the run records them in `timings.workers`)
   const handle = startTrainingJob(
-    { config, ...files, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}), ...(bert ? { bertPath: bert.dir } : {}) },
+    { config, ...files, ...parts.job, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}), ...(bert ? { bertPath: bert.dir } : {}) },
     (e) => {
       try {
         if (e.kind === 'started') {
@@ -161,10 +179,12 @@ export function startTraining(
   )
   const done = handle.done.then((outcome): TrainResult => {
     try {
+      // embeddings learnt by this job are kept for the next runs, whatever became of the run
+      parts.keep()
       const finishedAt = Date.now()
       if (outcome.kind === 'done' && outcome.checkpointPath) {
         const ckpt = readCheckpointDir(outcome.checkpointPath)
-        db.transaction(() => {
+        writeTransaction(db, () => {
           saveCheckpoint(db, runId, ckpt.manifest, ckpt.weights)
           updateRun(db, runId, {
             status: 'done',
@@ -172,7 +192,7 @@ export function startTraining(
             metrics: { epochs: history, best: outcome.best, bestEpoch: outcome.bestEpoch, stoppedEarly: outcome.stoppedEarly, dev: ckpt.manifest.metrics },
             timings: { seconds: outcome.seconds, secondsPerEpoch: outcome.seconds / Math.max(1, outcome.epochs), workers },
           })
-        })()
+        })
         return { runId, outcome, dev: outcome.best }
       }
       if (outcome.kind === 'cancelled') {

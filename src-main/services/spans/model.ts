@@ -20,12 +20,14 @@ function modelSpans(db: DB, sel: ModelSpanSelector): SpanRow[] {
   if ('type' in sel) {
     const t = typeByName(db, String(sel.type))
     if (!t) throw new StudioError('not_found', `no entity type named "${sel.type}"`)
+    // At or above minConfidence; with `below`, strictly below it (bulk reject of the unsure ones).
     const min = sel.minConfidence ?? 0
+    const cmp = sel.below ? '<' : '>='
     const run = sel.runId !== undefined ? ' AND run_id = ?' : ''
     const args: unknown[] = [t.id, min]
     if (sel.runId !== undefined) args.push(sel.runId)
     return db
-      .prepare(`SELECT * FROM spans WHERE type_id = ? AND origin = 'model' AND coalesce(confidence, 0) >= ?${run} ORDER BY title_id, start`)
+      .prepare(`SELECT * FROM spans WHERE type_id = ? AND origin = 'model' AND coalesce(confidence, 0) ${cmp} ?${run} ORDER BY title_id, start`)
       .all(...args) as SpanRow[]
   }
   throw new StudioError('bad_request', 'give spanId, titleId, or type (with minConfidence)')
@@ -57,7 +59,7 @@ export function acceptModelSpans(db: DB, sel: ModelSpanSelector): { changed: num
 /** Reject model spans: they are deleted. One history entry. */
 export function rejectModelSpans(db: DB, sel: ModelSpanSelector): { changed: number; titleIds: number[] } {
   const rows = modelSpans(db, sel)
-  const label = 'spanId' in sel ? 'reject model span' : 'titleId' in sel ? 'reject model spans of a title' : `reject model ${sel.type} spans`
+  const label = 'spanId' in sel ? 'reject model span' : 'titleId' in sel ? 'reject model spans of a title' : `reject model ${sel.type} spans${sel.below ? ` below ${sel.minConfidence ?? 0}` : ''}`
   return edit(db, label, (ops) => {
     const ids = new Set<number>()
     const del = db.prepare('DELETE FROM spans WHERE id = ?')

@@ -1,13 +1,12 @@
-// Spans a person edits: create, move, retype, delete, accept a title's spans, label every
-// occurrence. Each is one transaction and one history entry; an edited span becomes gold.
+// Spans a person edits: create, move, retype, delete, accept a title's spans (label every
+// occurrence: spans/occurrences.ts). Each is one transaction and one history entry; an edited span becomes gold.
 
-import type { OccurrencesResult, SpanCreate, SpanUpdate } from '../../shared/api'
+import type { SpanCreate, SpanUpdate } from '../../shared/api'
 import { StudioError } from '../../shared/errors'
-import { cpLength, cpSlice } from '../../shared/text'
 import type { Span } from '../../shared/types'
 import type { DB } from '../../store/db'
 import { edit } from '../project/history'
-import { asGold, checkSpanPlace, insertSpanRow, spanById, spanRow, toSpan, touch, typeById, typeByName, updateSpanRow, type SpanRow } from '../project/rows'
+import { asGold, checkSpanPlace, insertSpanRow, spanById, spanRow, toSpan, touch, typeByName, updateSpanRow, type SpanRow } from '../project/rows'
 
 export function spansOf(db: DB, titleId: number): Span[] {
   const rows = db
@@ -96,57 +95,3 @@ export function acceptAll(db: DB, titleId: number): { accepted: number } {
   })
 }
 
-/**
- * Label every other occurrence of a span's text, in every title, with the span's type (gold).
- * Places that would overlap an existing span are skipped. One transaction, one history entry.
- */
-export function labelOccurrences(db: DB, spanId: number): OccurrencesResult {
-  const src = spanRow(db, spanId)
-  const title = db.prepare('SELECT text FROM titles WHERE id = ?').get(src.title_id) as { text: string }
-  const needle = cpSlice(title.text, src.start, src.end)
-  const len = src.end - src.start
-  const type = typeById(db, src.type_id)
-  return edit(db, `label every "${needle}" as ${type.name}`, (ops) => {
-    const candidates = db.prepare('SELECT id, text FROM titles WHERE instr(text, ?) > 0 ORDER BY id').all(needle) as {
-      id: number
-      text: string
-    }[]
-    const overlaps = db.prepare('SELECT 1 FROM spans WHERE title_id = ? AND start < ? AND end > ? LIMIT 1')
-    const now = Date.now()
-    let created = 0
-    let skipped = 0
-    const titleIds = new Set<number>()
-    for (const c of candidates) {
-      let from = 0
-      for (;;) {
-        const at = c.text.indexOf(needle, from)
-        if (at < 0) break
-        from = at + needle.length
-        const start = cpLength(c.text.slice(0, at))
-        const end = start + len
-        if (c.id === src.title_id && start === src.start) continue
-        if (overlaps.get(c.id, end, start)) {
-          skipped++
-          continue
-        }
-        const row: SpanRow = {
-          id: 0,
-          title_id: c.id,
-          start,
-          end,
-          type_id: src.type_id,
-          origin: 'gold',
-          run_id: null,
-          confidence: null,
-          created_at: now,
-        }
-        row.id = insertSpanRow(db, row)
-        ops.push({ k: 'span+', row })
-        created++
-        titleIds.add(c.id)
-      }
-    }
-    for (const id of titleIds) touch(db, id)
-    return { created, skipped, titleIds: [...titleIds] }
-  })
-}

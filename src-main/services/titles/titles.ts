@@ -10,7 +10,7 @@ import { zero } from '../project/rows'
 import { spansOf } from '../spans/spans'
 
 /** The WHERE clause of a title query; `skip` leaves one facet out (for counts per filter value). */
-function titleWhere(q: TitleQuery, skip?: 'split' | 'status' | 'origin'): { where: string[]; params: unknown[] } {
+export function titleWhere(q: TitleQuery, skip?: 'split' | 'status' | 'origin'): { where: string[]; params: unknown[] } {
   const where: string[] = []
   const params: unknown[] = []
   if (q.split !== undefined && skip !== 'split') {
@@ -38,7 +38,7 @@ function titleWhere(q: TitleQuery, skip?: 'split' | 'status' | 'origin'): { wher
     where.push(`EXISTS (SELECT 1 FROM spans s WHERE ${sub.join(' AND ')})`)
   }
   if (q.search) {
-    where.push('instr(t.text, ?) > 0')
+    where.push('instr(fold(t.text), fold(?)) > 0')
     params.push(q.search)
   }
   if (q.disagreesWith !== undefined && q.disagreesWith !== null) {

@@ -1,5 +1,7 @@
 // The renderer's one way to the services: the Electron preload (window.studio) when present,
-// otherwise HTTP + WebSocket to `ner-studio serve` with the token from the page URL.
+// otherwise HTTP + WebSocket to `ner-studio serve` with the token from the page URL's fragment
+// (`#token=…`): kept in sessionStorage, removed from the address bar, sent as a header on every
+// request and as a WebSocket subprotocol (src-main/server/guard.ts) — never a cookie or query string.
 import type { DialogKind, ArgsOf, EventName, Events, RequestName, ResultOf, StudioClient, WireResult } from '../../../src-main/shared/api'
 
 export class ApiError extends Error {
@@ -13,19 +15,30 @@ export class ApiError extends Error {
 
 type Listener = (payload: unknown) => void
 
-function httpClient(): StudioClient & { upload(file: File): Promise<string> } {
-  const url = new URL(window.location.href)
-  const fromUrl = url.searchParams.get('token')
+const TOKEN_KEY = 'ner-studio-token'
+
+/** The token from `#token=…` (then stripped from the address bar), else the one this tab kept. */
+function takeToken(): string {
+  const hash = new URLSearchParams(window.location.hash.slice(1))
+  const fromUrl = hash.get('token')
   if (fromUrl) {
-    sessionStorage.setItem('ner-studio-token', fromUrl)
-    url.searchParams.delete('token')
-    window.history.replaceState(null, '', url.toString())
+    sessionStorage.setItem(TOKEN_KEY, fromUrl)
+    hash.delete('token')
+    const rest = hash.toString()
+    window.history.replaceState(null, '', window.location.pathname + window.location.search + (rest ? `#${rest}` : ''))
   }
-  const token = fromUrl ?? sessionStorage.getItem('ner-studio-token') ?? ''
+  return fromUrl ?? sessionStorage.getItem(TOKEN_KEY) ?? ''
+}
+
+type HttpClient = StudioClient & { upload(file: File): Promise<string>; download(path: string): Promise<void> }
+
+function httpClient(): HttpClient {
+  const token = takeToken()
+  const auth = { authorization: `Bearer ${token}` }
   const listeners = new Map<string, Set<Listener>>()
   let ws: WebSocket | null = null
   const connect = (): void => {
-    ws = new WebSocket(`ws://${window.location.host}/ws?token=${encodeURIComponent(token)}`)
+    ws = new WebSocket(`ws://${window.location.host}/ws`, ['ner-studio', `token.${token}`])
     ws.onmessage = (m) => {
       const { event, payload } = JSON.parse(String(m.data)) as { event: string; payload: unknown }
       for (const l of listeners.get(event) ?? []) l(payload)
@@ -37,7 +50,7 @@ function httpClient(): StudioClient & { upload(file: File): Promise<string> } {
     async call(name, ...args) {
       const res = await fetch(`/api/${name}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        headers: { 'content-type': 'application/json', ...auth },
         body: args.length ? JSON.stringify(args[0]) : '',
       })
       const body = (await res.json()) as WireResult<never>
@@ -53,12 +66,28 @@ function httpClient(): StudioClient & { upload(file: File): Promise<string> } {
     async upload(file: File) {
       const res = await fetch(`/upload?name=${encodeURIComponent(file.name)}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}` },
+        headers: auth,
         body: file,
       })
       const body = (await res.json()) as WireResult<{ path: string }>
       if (!body.ok) throw new ApiError(body.error.code, body.error.message)
       return body.result.path
+    },
+    async download(path: string) {
+      // A link cannot carry the header: fetch with it, then save the Blob under the file's name.
+      const res = await fetch(`/download?path=${encodeURIComponent(path)}`, { headers: auth })
+      if (!res.ok) {
+        const body = (await res.json().catch(() => null)) as WireResult<never> | null
+        throw new ApiError(body && !body.ok ? body.error.code : 'internal', body && !body.ok ? body.error.message : `download failed (${res.status})`)
+      }
+      const href = URL.createObjectURL(await res.blob())
+      const a = document.createElement('a')
+      a.href = href
+      a.download = path.split(/[\\/]/).pop() ?? 'export'
+      document.body.appendChild(a)
+      a.click()
+      a.remove()
+      setTimeout(() => URL.revokeObjectURL(href), 60_000)
     },
   }
 }
@@ -87,7 +116,13 @@ export function call<K extends RequestName>(name: K, ...args: ArgsOf<K> extends 
 /** Upload a file to the server (browser mode); resolves to its path on the server's machine. */
 export function upload(file: File): Promise<string> {
   if (!('upload' in client)) return Promise.reject(new ApiError('bad_request', 'uploads exist in browser mode only'))
-  return (client as ReturnType<typeof httpClient>).upload(file)
+  return (client as HttpClient).upload(file)
+}
+
+/** Save a file the latest export wrote on the server's machine (browser mode). */
+export function download(path: string): Promise<void> {
+  if (!('download' in client)) return Promise.reject(new ApiError('bad_request', 'downloads exist in browser mode only'))
+  return (client as HttpClient).download(path)
 }
 
 /** The desktop shell's native file dialog; null in browser mode or when cancelled. */

@@ -4,6 +4,8 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { Span, TitleWithSpans } from '../../../src-main/shared/types'
+import type { OccurrencesResult } from '../../../src-main/shared/api'
+import { count } from '../../../src-main/shared/text'
 import { call } from '../api/client'
 import { useTitlesStore } from './titles'
 import { useTypesStore } from './types'
@@ -34,6 +36,9 @@ export const useEditorStore = defineStore('editor', () => {
     return out
   })
 
+  /** The title's characters [start, end) as text, for messages. */
+  const textOf = (start: number, end: number): string => chars.value.slice(start, end).join('')
+
   function say(text: string, error = false): void {
     message.value = { text, error }
   }
@@ -44,12 +49,33 @@ export const useEditorStore = defineStore('editor', () => {
   let loadSeq = 0
   let refreshSeq = 0
 
+  /** Alt+L's preview: what labelling every occurrence would do, shown for confirmation. */
+  const occurrences = ref<(OccurrencesResult & { spanId: number; text: string }) | null>(null)
+
+  /**
+   * A review stream (Prodigy-style): a queue of title ids opened from the least-confident list or an
+   * Evaluate cell. While it is open ↓/↑ move through the queue (not the list), Enter marks the title
+   * reviewed and moves on. Opening a title outside it leaves it.
+   */
+  const stream = ref<{ label: string; ids: number[]; pos: number } | null>(null)
+
+  async function openStream(label: string, ids: number[], startId: number): Promise<void> {
+    stream.value = { label, ids: [...ids], pos: Math.max(0, ids.indexOf(startId)) }
+    await load(startId)
+  }
+
   async function load(id: number, index?: number): Promise<void> {
     // Loading the title that is already open (the list re-selecting it after a filter or a count
     // came back) must not throw away what the analyst is doing: cursor, selection, open palette.
     if (title.value?.id === id) {
       if (index !== undefined) useTitlesStore().currentIndex = index
       return refresh()
+    }
+    occurrences.value = null
+    if (stream.value) {
+      const at = stream.value.ids.indexOf(id)
+      if (at < 0) stream.value = null
+      else stream.value.pos = at
     }
     const seq = ++loadSeq
     const t = await call('titles.get', { id })
@@ -132,7 +158,7 @@ export const useEditorStore = defineStore('editor', () => {
         const cur = selectedSpan.value ?? s
         if (cur.type === type && cur.origin === 'gold') return
         put(await call('spans.update', { id: cur.id, type }))
-        say(`${cur.type} → ${type}`)
+        say(`“${textOf(cur.start, cur.end)}” is now ${type} (was ${cur.type})`)
       })
     }
     armed.value = armed.value === type ? null : type
@@ -149,7 +175,7 @@ export const useEditorStore = defineStore('editor', () => {
       cursor.value = end
       put(s)
       selectedSpanId.value = s.id
-      say(`Created ${type} [${start}, ${end})`)
+      say(`Labelled “${textOf(start, end)}” as ${type}`)
     })
   }
 
@@ -171,7 +197,7 @@ export const useEditorStore = defineStore('editor', () => {
     if (start < 0 || end > chars.value.length || end <= start) return
     if (start === s.start && end === s.end) return
     put(await call('spans.update', { id: s.id, start, end }))
-    say(`${s.type} [${start}, ${end})`)
+    say(`The ${s.type} span is now “${textOf(start, end)}”`)
   }
 
   function deleteSelected(): Promise<unknown> {
@@ -182,7 +208,7 @@ export const useEditorStore = defineStore('editor', () => {
       selectedSpanId.value = null
       refreshSeq++
       if (title.value) title.value = { ...title.value, spans: title.value.spans.filter((x) => x.id !== s.id) }
-      say(`Deleted ${s.type}`)
+      say(`Removed the ${s.type} label from “${textOf(s.start, s.end)}”`)
     })
   }
 
@@ -192,7 +218,7 @@ export const useEditorStore = defineStore('editor', () => {
       if (!t) return
       const r = await call('spans.acceptAll', { titleId: t.id })
       await refresh()
-      say(r.accepted ? `Accepted ${r.accepted} span(s) as gold` : 'Nothing to accept: every span is gold')
+      say(r.accepted ? `Accepted ${count(r.accepted, 'span')} as gold` : 'Nothing to accept: every span is gold')
     })
   }
 
@@ -203,6 +229,17 @@ export const useEditorStore = defineStore('editor', () => {
       await refresh()
       say(accept ? 'Accepted the model span as gold' : 'Rejected the model span')
     })
+  }
+
+  /** In a review stream, Enter: mark the title reviewed (whatever it was) and open the next one. */
+  async function acceptAndNext(): Promise<void> {
+    const t = title.value
+    if (!t || !stream.value) return
+    await run(async () => {
+      if (t.status !== 'reviewed') await call('titles.setStatus', { ids: [t.id], status: 'reviewed' })
+      await refresh()
+    })
+    await go('next')
   }
 
   function toggleReviewed(): Promise<unknown> {
@@ -216,13 +253,29 @@ export const useEditorStore = defineStore('editor', () => {
     })
   }
 
+  /** Alt+L: count first (nothing is written), then `applyOccurrences` after the analyst confirms. */
   function labelOccurrences(): Promise<unknown> {
     return run(async () => {
       const s = selectedSpan.value
-      if (!s) return say('Select a span first', true)
-      const r = await call('spans.labelOccurrences', { spanId: s.id })
+      if (!s || !title.value) return say('Select a span first', true)
+      const r = await call('spans.labelOccurrences', { spanId: s.id, dryRun: true })
+      occurrences.value = { ...r, spanId: s.id, text: Array.from(title.value.text).slice(s.start, s.end).join('') }
+    })
+  }
+
+  function applyOccurrences(includeProtected: boolean): Promise<unknown> {
+    return run(async () => {
+      const o = occurrences.value
+      occurrences.value = null
+      if (!o) return
+      const r = await call('spans.labelOccurrences', { spanId: o.spanId, includeProtected })
       await refresh()
-      say(`Labelled ${r.created} more occurrence(s) in ${r.titleIds.length} title(s)${r.skipped ? `; ${r.skipped} skipped (overlap)` : ''}`)
+      const n = r.created + r.confirmed
+      say(
+        `Labelled ${n} more ${n === 1 ? 'place' : 'places'} in ${r.titleIds.length} ${r.titleIds.length === 1 ? 'title' : 'titles'}` +
+          (r.confirmed ? ` (${r.confirmed} weak confirmed)` : '') +
+          (r.protected ? `; ${r.protected} in reviewed or dev/test titles left alone` : ''),
+      )
     })
   }
 
@@ -245,6 +298,15 @@ export const useEditorStore = defineStore('editor', () => {
   /** Next/previous title of the filtered list (optionally the next unreviewed one). */
   function go(direction: 'next' | 'prev', unreviewed = false): Promise<unknown> {
     const titles = useTitlesStore()
+    const q = stream.value
+    if (q) {
+      return run(async () => {
+        const to = q.pos + (direction === 'next' ? 1 : -1)
+        if (to < 0) return say('This is the first title of the queue')
+        if (to >= q.ids.length) return say(`End of the queue: ${q.ids.length} titles`)
+        await load(q.ids[to]!)
+      })
+    }
     return run(async () => {
       const from = title.value?.id ?? 0
       const r = await call('titles.neighbor', { id: from, direction, query: titles.filter, unreviewed })
@@ -289,6 +351,6 @@ export const useEditorStore = defineStore('editor', () => {
     title, chars, cursor, anchor, selection, selectedSpanId, selectedSpan, spanAt, armed, paletteOpen, message,
     canUndo, canRedo,
     load, refresh, close, changed, applyType, createSpan, moveBoundary, setBoundary, deleteSelected, acceptAll,
-    toggleReviewed, reviewModelSpan, labelOccurrences, history, go, moveCursor, selectSpan, cycleSpan, say, idle,
+    toggleReviewed, reviewModelSpan, labelOccurrences, stream, openStream, acceptAndNext, applyOccurrences, occurrences, history, go, moveCursor, selectSpan, cycleSpan, say, idle,
   }
 })

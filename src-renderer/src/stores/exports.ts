@@ -36,12 +36,21 @@ export const useExportStore = defineStore('exports', () => {
     }
   }
 
-  async function run(req: ExportPreviewRequest & { out: string }): Promise<boolean> {
+  /**
+   * Export. A file that exists is never replaced silently: the services answer `conflict`, and this
+   * asks `confirmReplace` ("replace it?") before sending the same request with `overwrite`.
+   */
+  async function run(req: ExportPreviewRequest & { out: string }, confirmReplace: (message: string) => boolean): Promise<boolean> {
     error.value = null
     result.value = null
     exporting.value = true
     try {
-      result.value = await call('export.run', req)
+      try {
+        result.value = await call('export.run', req)
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'conflict' || !confirmReplace(`${req.out} already exists. Replace it?`)) throw e
+        result.value = await call('export.run', { ...req, overwrite: true })
+      }
       return true
     } catch (e) {
       error.value = (e as Error).message

@@ -104,6 +104,21 @@ export const useRunsStore = defineStore('runs', () => {
   // ------------------------------------------------------------------ evaluate
   const evalRunId = ref<number | null>(null)
   const evalSplit = ref<Split>('test')
+  /** Whether the analyst chose the split (then a default never overrides it). */
+  let evalSplitChosen = false
+
+  /** The first of test, dev, train, none that holds titles: Evaluate and Compare never default to an empty split. */
+  async function splitWithTitles(): Promise<Split> {
+    const c = await call('titles.counts', {})
+    return (['test', 'dev', 'train', 'none'] as const).find((s) => c.bySplit[s] > 0) ?? 'test'
+  }
+  async function defaultEvalSplit(): Promise<void> {
+    if (!evalSplitChosen) evalSplit.value = await splitWithTitles()
+  }
+  function chooseEvalSplit(s: Split): void {
+    evalSplitChosen = true
+    evalSplit.value = s
+  }
   const summary = ref<EvalSummary | null>(null)
   const evaluating = ref(false)
   const drill = ref<{ cell: EvalCell; label: string; result: EvalTitlesResult } | null>(null)
@@ -165,7 +180,7 @@ export const useRunsStore = defineStore('runs', () => {
     presets, jobs, runs, job, running, trainedRuns, inference, error,
     init, loadRuns, loadJobs, start, cancel,
     compare, compareRuns,
-    evalRunId, evalSplit, summary, evaluating, drill, evaluate, open,
+    evalRunId, evalSplit, summary, evaluating, drill, evaluate, open, splitWithTitles, defaultEvalSplit, chooseEvalSplit,
     preRunId, preResult, preannotating, queue, preannotate, loadQueue,
   }
 })

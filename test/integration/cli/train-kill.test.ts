@@ -2,8 +2,8 @@
 // record stays 'running' until the project is opened again, which marks it failed (the run's owner,
 // the CLI's pid on this host, is dead). The trainer child does not linger either: it loses its
 // channel to the host and stops at the next batch.
-import { writeFileSync } from 'node:fs'
-import { hostname } from 'node:os'
+import { readdirSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Project } from '../../../src-main/services/project/project'
@@ -73,8 +73,12 @@ describe.skipIf(process.platform === 'win32')('killing a training CLI', () => {
       const db2 = openDatabase(project, { readonly: true })
       expect(db2.prepare('SELECT status, finished_at FROM runs WHERE id = 1').get()).toEqual({ status: 'running', finished_at: null })
       db2.close()
-      // …until the project is opened again.
+      // The killed CLI's training data (a copy of the titles) is still in the temp folder…
+      const litter = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith(`ner-studio-train-${pid}-`))
+      expect(litter()).toHaveLength(1)
+      // …until the project is opened again, which also removes that litter.
       const p = Project.open(project)
+      expect(litter()).toEqual([])
       const run = p.listRuns()[0]!
       p.close()
       expect(run).toMatchObject({ id: 1, status: 'failed', hasCheckpoint: false })

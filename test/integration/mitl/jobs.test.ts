@@ -28,9 +28,11 @@ describe('training jobs in the Studio', () => {
     await m.studio.shutdown()
   })
 
-  it('lists the ten presets with explanations; the BERT ones take a BERT folder, checked at start', async () => {
+  it('lists auto first (its parts one sentence each), then the study’s ten presets and the span-head model with explanations; the BERT ones take a BERT folder, checked at start', async () => {
     const ps = await m.studio.handle('presets.list', undefined)
-    expect(ps).toHaveLength(10)
+    expect(ps).toHaveLength(12)
+    expect(ps[0]).toMatchObject({ name: 'auto', available: true })
+    expect(ps[0]!.parts!.map((p) => p.id)).toEqual(['base', 'title-embeddings', 'lexicon', 'weak-loss', 'self-training'])
     expect(ps.find((p) => p.name === 'bilstm-crf')).toMatchObject({ available: true })
     expect(ps.find((p) => p.name === 'bilstm-crf')!.config!.model.head).toBe('crf')
     const bert = ps.filter((p) => p.needsBert)

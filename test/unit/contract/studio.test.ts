@@ -119,11 +119,18 @@ describe('Studio.handle', () => {
       ['preannotate.reject', { titleId: 1 }],
       ['preannotate.queue', {}],
       ['preannotate.count', { titleId: 1 }],
+      // ---- data management (issue 12) ----
+      ['titles.bulk', { target: { query: {} }, action: { mark: 'reviewed' } }],
+      ['titles.resplit', { from: 'train', dev: 0.1, test: 0.1, seed: 1 }],
+      ['imports.list', undefined],
+      ['imports.undo', { id: 1 }],
     ]
     const projectless = [
       'app.info', 'project.current', 'project.open', 'project.create', 'project.recent', 'project.forget',
       // the engine's presets and the studio's training jobs do not need a project
       'presets.list', 'train.jobs', 'train.cancel',
+      // a preview reads a file, not the project
+      'import.preview',
     ]
     // Every name except the projectless ones is in this list, so a new request must be added here.
     expect(needsProject.map(([n]) => n).sort()).toEqual(REQUEST_NAMES.filter((n) => !projectless.includes(n)).sort())
@@ -188,7 +195,7 @@ describe('Studio.handle', () => {
     expect(await c('dicts.delete', { id: made.id })).toEqual({ removedSpans: 0 })
     expect(await c('export.preview', { format: 'attributes-csv', limit: 1 })).toMatchObject({ titles: 3, rows: expect.any(Array) })
     // ---- model in the loop: the cheap answers; training itself is in test/integration/services/runs
-    expect(await c('presets.list')).toHaveLength(10)
+    expect(await c('presets.list')).toHaveLength(12) // auto + the study's ten + bilstm-globalpointer
     expect(await c('train.jobs')).toEqual([])
     expect(await codeOf(c('train.start', { preset: 'bert' }))).toBe('bad_request')
     expect(await codeOf(c('train.cancel', { runId: 99 }))).toBe('not_found')
@@ -199,8 +206,13 @@ describe('Studio.handle', () => {
     expect(await codeOf(c('preannotate.run', { runId: 99 }))).toBe('not_found')
     expect(await codeOf(c('preannotate.accept', { spanId: weak.id }))).toBe('bad_request')
     expect(await c('preannotate.reject', { titleId: 1 })).toEqual({ changed: 0, titleIds: [] })
-    expect(await c('preannotate.queue')).toEqual({ total: 0, items: [] })
+    expect(await c('preannotate.queue')).toEqual({ total: 0, items: [], waiting: [] })
     expect(await c('preannotate.count', { type: '品牌', minConfidence: 0.5 })).toEqual({ spans: 0, titles: 0 })
+    expect(await c('titles.bulk', { target: { ids: [2] }, action: { mark: 'reviewed' }, dryRun: true })).toMatchObject({ titles: 1 })
+    expect(await c('titles.resplit', { from: 'dev', dev: 0, test: 0.5, seed: 1, dryRun: true })).toMatchObject({ applied: false })
+    expect(await c('imports.list')).toEqual(expect.arrayContaining([expect.objectContaining({ format: 'jsonl' })]))
+    expect(await codeOf(c('imports.undo', { id: 99 }))).toBe('not_found')
+    expect(await c('import.preview', { path: join(dir, 'more.jsonl') })).toMatchObject({ format: 'jsonl', detected: true })
     expect(await c('project.recent')).toEqual(expect.any(Array))
     expect(await c('project.forget', { path })).toEqual(expect.any(Array))
     const other = join(dir, 'other.sqlite')

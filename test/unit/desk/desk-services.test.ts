@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { importInto } from '../../../src-main/services/io/import'
 import { Project } from '../../../src-main/services/project/project'
 import { Studio } from '../../../src-main/services/studio'
+import { labelOccurrences } from '../../../src-main/services/spans/occurrences'
 
 let dir: string
 let path: string
@@ -104,7 +105,7 @@ describe('paging and errors', () => {
     const page = p.listTitles({ offset: 20, limit: 10, skipTotal: true })
     expect(page.total).toBe(-1)
     expect(page.items.map((t) => t.text)).toEqual(['标题20', '标题21', '标题22', '标题23', '标题24'])
-    expect(() => p.labelOccurrences(999)).toThrow(/no span with id 999/)
+    expect(() => labelOccurrences(p, { spanId: 999 })).toThrow(/no span with id 999/)
     expect(() => p.acceptAll(999)).toThrow(/no title with id 999/)
     expect(p.neighbor({ id: 25, direction: 'next' })).toEqual({ id: null, index: -1 })
     expect(p.neighbor({ id: 25, direction: 'prev' })).toEqual({ id: 24, index: 23 })
@@ -139,8 +140,8 @@ describe('span operations', () => {
     const p = Project.open(path)
     const [a, b, c, d] = p.listTitles({}).items.map((t) => t.id)
     const src = p.getTitle(a!).spans[0]!
-    const r = p.labelOccurrences(src.id)
-    expect(r).toEqual({ created: 2, skipped: 1, titleIds: [a, b] })
+    const r = labelOccurrences(p, { spanId: src.id })
+    expect(r).toEqual({ created: 2, confirmed: 0, skipped: 1, protected: 0, titleIds: [a, b], applied: true })
     expect(p.getTitle(a!).spans.map((s) => [s.start, s.end, s.type])).toEqual([
       [1, 3, '品牌'],
       [5, 7, '品牌'],

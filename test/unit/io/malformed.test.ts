@@ -321,7 +321,7 @@ describe('all or nothing', () => {
 
   it('a missing file or a folder given for a file format', async () => {
     await expectRejected({ path: join(dir, 'nope.jsonl') }, 'nope.jsonl', 0, /no such file/)
-    await expectRejected({ path: dir, format: 'jsonl' }, basename(dir), 0, /is a folder/)
+    await expectRejected({ path: dir, format: 'jsonl' }, basename(dir), 0, /is a directory/)
   })
 })
 

@@ -60,6 +60,20 @@ describe('pre-annotation review', () => {
     expect(await origins(titles[1]!)).toEqual([])
   })
 
+  it('rejects the spans of a type below a threshold (issue 12); the queue lists the runs with spans waiting', async () => {
+    expect(await studio.handle('preannotate.count', { type: '品牌', minConfidence: 0.5, below: true })).toEqual({ spans: 1, titles: 1 })
+    const r = await studio.handle('preannotate.reject', { type: '品牌', minConfidence: 0.5, below: true })
+    expect(r).toEqual({ changed: 1, titleIds: [titles[1]] })
+    expect(await origins(titles[1]!)).toEqual(['2-6:品类:model'])
+    expect(await origins(titles[2]!)).toEqual(['0-2:品牌:model', '2-4:品类:model'])
+    // Another run's spans waiting are reported whatever run the queue is asked for.
+    const q = await studio.handle('preannotate.queue', { runId: 99 })
+    expect(q.items).toEqual([])
+    expect(q.waiting).toEqual([{ runId: 1, spans: 4, titles: 3 }])
+    expect((await studio.handle('history.undo', undefined)).label).toBe('reject model 品牌 spans below 0.5')
+    expect((await studio.handle('preannotate.queue', {})).waiting).toEqual([{ runId: 1, spans: 5, titles: 3 }])
+  })
+
   it('accepts every span of one type at or above a threshold, leaving the rest', async () => {
     expect(await studio.handle('preannotate.count', { type: '品类', minConfidence: 0.8 })).toEqual({ spans: 2, titles: 2 })
     const r = await studio.handle('preannotate.accept', { type: '品类', minConfidence: 0.8 })

@@ -15,15 +15,16 @@ describe('presets', () => {
     await testBackend()
   })
 
-  it('registry lists ten presets; the five BERT ones need a BERT folder (unavailable without one)', () => {
+  it('registry lists the study’s ten presets + bilstm-globalpointer; the five BERT ones need a BERT folder (unavailable without one)', () => {
     const ps = listPresets()
-    expect(ps.map((p) => p.name)).toHaveLength(10)
+    expect(ps.map((p) => p.name)).toHaveLength(11)
     expect(ps.filter((p) => p.available).map((p) => p.name)).toEqual([
       'bilstm',
       'bilstm-crf',
       'cascade-bilstm-crf',
       'cascade-bilstm-crf-wlf',
       'cascade-bilstm-crf-wlf-wol',
+      'bilstm-globalpointer',
     ])
     for (const p of ps.filter((x) => !x.available)) {
       expect(p.requires).toMatch(/BERT/)

@@ -79,6 +79,9 @@ describe('listTitles and stats', () => {
     expect(ids({ split: 'train', status: 'unreviewed' })).toEqual([3, 4])
     expect(ids({ search: '手机' })).toEqual([1, 2, 5])
     expect(ids({ search: 'ＡＢＣ' })).toEqual([1, 9])
+    // Search is blind to case and to full- versus half-width letters.
+    expect(ids({ search: 'abc' })).toEqual([1, 9])
+    expect(ids({ search: 'ａＢc' })).toEqual([1, 9])
     expect(ids({ search: '😀' })).toEqual([1, 7])
     expect(ids({ search: '😀', split: 'dev' })).toEqual([7])
     expect(p.listTitles({ search: '手机', split: 'train' }).total).toBe(2)

@@ -1,0 +1,167 @@
+/**
+ * F1 on the public sets, our engine vs the PyTorch reference (../shared/reference), same splits
+ * (bench/lib/public-sets.ts), same epochs, best epoch on dev, scored on test (entity-level exact
+ * match, micro) — as the reference reports `best_test`.
+ *
+ *   npm run bench quality -- --set ding|ding-dict|seed|gaiic --presets bilstm-crf,auto [--epochs 5]
+ *        [--ref softmax,crf,…] [--config '{"…": …}'] [--label name] [--seed 1]
+ *
+ * Each run appends one JSON line (set, model, label, epochs, P/R/F1, seconds, command, date) to
+ * bench/results/quality-runs.jsonl, and bench/results/quality-table.md is rebuilt from all lines.
+ * `--ref` runs the reference's models (its names) on the same set in the same invocation, one
+ * thread (`OPENBLAS_NUM_THREADS=1 --threads 1`), after ours.
+ */
+import { spawnSync } from 'node:child_process'
+import { appendFileSync, existsSync, readFileSync, mkdtempSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { initBackend, type BackendName } from '../src-main/ml/backend'
+import { evaluate } from '../src-main/ml/eval'
+import { presetConfig } from '../src-main/ml/models/presets'
+import { autoConfig, factsOf } from '../src-main/ml/models/auto'
+import { predict } from '../src-main/ml/predict'
+import { trainRecipe } from '../src-main/ml/train/recipe'
+import type { PresetName, TrainConfig } from '../src-main/shared/training'
+import { benchCommand, machineLine, mdTable, writeResults } from './lib/report'
+import { dataDir, loadPublicSet, SET_NAMES, type SetName } from './lib/public-sets'
+
+const args = process.argv.slice(2)
+function opt(name: string, def: string): string {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : def
+}
+const repoRoot = path.resolve(__dirname, '..')
+const RUNS = path.join(repoRoot, 'bench', 'results', 'quality-runs.jsonl')
+const TABLE = path.join(repoRoot, 'bench', 'results', 'quality-table.md')
+
+interface Row {
+  set: SetName
+  engine: 'ours' | 'reference'
+  model: string
+  label: string
+  epochs: number
+  bestEpoch: number
+  P: number
+  R: number
+  F1: number
+  devF1: number
+  seconds: number
+  recipe?: string[]
+  selfTraining?: unknown
+  command: string
+  date: string
+  machine: string
+  load: string
+}
+
+function record(row: Row): void {
+  appendFileSync(RUNS, JSON.stringify(row) + '\n')
+  console.log(`${row.set} ${row.engine} ${row.label}: test F1 ${(row.F1 * 100).toFixed(2)} (dev ${(row.devF1 * 100).toFixed(2)}, best epoch ${row.bestEpoch}) in ${row.seconds.toFixed(0)} s`)
+  rebuildTable()
+}
+
+function rebuildTable(): void {
+  const rows = readFileSync(RUNS, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Row)
+  const lines = [
+    '# Every quality run (bench/quality.ts), newest last',
+    '',
+    `Raw lines: bench/results/quality-runs.jsonl. Test F1 at the best dev epoch (entity exact match, micro), as the reference's best_test. Machine shared with other engineers' jobs (load = 1-min load average at the end).`,
+    '',
+    ...mdTable(
+      ['set', 'engine', 'model / label', 'epochs', 'best', 'P', 'R', 'F1', 'dev F1', 's', 'load', 'date'],
+      'lllrrrrrrrrl',
+      rows.map((r) => [r.set, r.engine, r.label, r.epochs, r.bestEpoch, pc(r.P), pc(r.R), pc(r.F1), pc(r.devF1), r.seconds.toFixed(0), r.load, r.date.slice(0, 16)]),
+    ),
+    '',
+  ]
+  writeResults(TABLE, lines.join('\n'))
+}
+const pc = (x: number): string => (x * 100).toFixed(2)
+
+async function main(): Promise<void> {
+  const set = opt('set', 'ding') as SetName
+  if (!SET_NAMES.includes(set)) throw new Error(`--set must be one of ${SET_NAMES.join(', ')}`)
+  const data = dataDir(repoRoot)
+  if (!data) {
+    console.error('needs ../shared/data (not found)')
+    process.exit(2)
+  }
+  const epochs = Number(opt('epochs', '5'))
+  const seed = Number(opt('seed', '1'))
+  const refs = opt('ref', '').split(',').filter(Boolean)
+  const overrides = JSON.parse(opt('config', '{}')) as Parameters<typeof presetConfig>[1]
+  const ps = await loadPublicSet(set, data)
+  console.log(`${set}: ${ps.train.length} train / ${ps.dev.length} dev / ${ps.test.length} test titles`)
+  const backend = await initBackend(opt('backend', 'wasm') as BackendName)
+  const command = benchCommand('quality')
+  const presets = (opt('presets', '').split(',').filter(Boolean) as PresetName[])
+  for (const preset of presets) {
+    const top = { epochs, seed, patience: epochs, logEvery: 0 }
+    const config: TrainConfig = preset === 'auto' ? autoConfig(factsOf(ps.train, ps.unlabelled.length), { ...top, ...overrides }) : presetConfig(preset, { ...top, ...overrides })
+    const t0 = Date.now()
+    const r = await trainRecipe(config, ps.train, ps.dev, { backend: backend.name, unlabelled: ps.unlabelled, onEvent: (e) => (e.kind === 'eval' ? console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)}`) : undefined) })
+    const seconds = (Date.now() - t0) / 1000
+    const preds = await predict(r.model, ps.test)
+    const rep = evaluate(
+      ps.test.map((e) => e.spans),
+      preds.map((p) => p.spans),
+    )
+    r.model.dispose()
+    record({
+      set,
+      engine: 'ours',
+      model: preset,
+      label: opt('label', preset),
+      epochs,
+      bestEpoch: r.bestEpoch,
+      P: rep.micro.precision,
+      R: rep.micro.recall,
+      F1: rep.micro.f1,
+      devF1: r.bestDev?.micro.f1 ?? 0,
+      seconds,
+      ...(config.recipe ? { recipe: config.recipe.parts.map((p) => p.label) } : {}),
+      ...(r.selfTraining ? { selfTraining: r.selfTraining } : {}),
+      command,
+      date: new Date().toISOString(),
+      machine: `${machineLine()}, backend ${backend.name}`,
+      load: os.loadavg()[0]!.toFixed(2),
+    })
+  }
+  const refDir = path.resolve(data, '..', 'reference')
+  for (const m of refs) {
+    if (set === 'ding-dict') throw new Error('the reference reads gold labels only: no --ref on ding-dict')
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'qref-')), 'r.json')
+    const t0 = Date.now()
+    const p = spawnSync('/usr/bin/python3', [path.join(refDir, 'torch_ner.py'), '--dataset', ps.refDataset, '--model', m, '--epochs', String(epochs), '--seed', String(seed), '--out', out], {
+      stdio: 'inherit',
+      env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
+    })
+    if (p.status !== 0 || !existsSync(out)) throw new Error(`reference ${m} failed (exit ${p.status})`)
+    const j = JSON.parse(readFileSync(out, 'utf8')) as { best_epoch: number; best_test: { P: number; R: number; F1: number }; best_dev: { F1: number } }
+    record({
+      set,
+      engine: 'reference',
+      model: m,
+      label: `ref ${m}`,
+      epochs,
+      bestEpoch: j.best_epoch,
+      P: j.best_test.P,
+      R: j.best_test.R,
+      F1: j.best_test.F1,
+      devF1: j.best_dev.F1,
+      seconds: (Date.now() - t0) / 1000,
+      command,
+      date: new Date().toISOString(),
+      machine: `${machineLine()}, torch 1 thread`,
+      load: os.loadavg()[0]!.toFixed(2),
+    })
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack : e)
+  process.exit(1)
+})

@@ -1,0 +1,92 @@
+/**
+ * `auto`: the studio's own recipe, a list of parts each chosen by what the project holds
+ * (`ProjectFacts`) and each applied to a config. The concrete config, with `recipe` (the parts and
+ * the facts), is what the run records. Adding a part is one entry of `AUTO_PARTS`.
+ */
+import type { PresetName, ProjectFacts, RecipePart, TrainConfig } from '../../shared/training'
+import { DEFAULT_ORIGIN_WEIGHTS } from './evidence'
+import { presetConfig } from './presets'
+
+/** Above this many entity types the base is the cascade (a flat CRF over 2·K+1 tags gets slow). */
+export const AUTO_CASCADE_TYPES = 50
+
+interface AutoPart {
+  id: string
+  sentence: string
+  when(f: ProjectFacts): boolean
+  apply(c: TrainConfig, f: ProjectFacts): { config: TrainConfig; label: string }
+}
+
+export const AUTO_PARTS: readonly AutoPart[] = [
+  {
+    id: 'base',
+    sentence: 'A BiLSTM over the characters with a CRF over the tags (the cascade of boundaries and types when there are many types).',
+    when: () => true,
+    apply: (c, f) => {
+      const base: PresetName = f.types > AUTO_CASCADE_TYPES ? 'cascade-bilstm-crf' : 'bilstm-crf'
+      const p = presetConfig(base)
+      return { config: { ...c, model: p.model, lossWeights: p.lossWeights }, label: base }
+    },
+  },
+  {
+    id: 'title-embeddings',
+    sentence: 'Character and bigram vectors learnt from all of the project’s titles (unlabelled ones included, text only) start the model, so it knows characters it never saw labelled.',
+    when: () => true,
+    apply: (c) => ({ config: { ...c, model: { ...c.model, pretrainedEmbeddings: true, bigramEmbedding: 50 } }, label: 'title embeddings + bigrams' }),
+  },
+  {
+    id: 'lexicon',
+    sentence: 'Each character sees which dictionary words (and confirmed train spans) begin, contain or end at it, and of which types: the dictionaries become features, not only labels.',
+    when: (f) => (f.lexiconWords ?? 0) > 0,
+    apply: (c) => ({ config: { ...c, model: { ...c.model, lexicon: true } }, label: 'lexicon' }),
+  },
+  {
+    id: 'weak-loss',
+    sentence:
+      'Weak labels are not read as truth: characters of unreviewed titles that no span covers are unknown (a partial CRF), and each title counts by where its labels came from (reviewed > weak > dictionary > model).',
+    when: (f) => f.weak + f.unlabelled > 0,
+    apply: (c) => ({ config: { ...c, weakLoss: { partial: true, unknownEntityPrior: 0.3, originWeights: { ...DEFAULT_ORIGIN_WEIGHTS } } }, label: 'partial CRF (ρ 0.3) + origin weights' }),
+  },
+  {
+    id: 'self-training',
+    sentence: 'After training, the model labels the unreviewed and unlabelled titles; its confident spans (≥ 0.9, never over existing spans) train it one more round, kept only if dev F1 improves.',
+    when: (f) => f.weak + f.unlabelled > 0,
+    apply: (c) => {
+      const epochs = Math.max(1, Math.round(c.epochs / 3))
+      return { config: { ...c, selfTraining: { rounds: 1, minConfidence: 0.9, epochs } }, label: `self-training (1 round, ${epochs} epochs)` }
+    },
+  },
+]
+
+/** Every part with its sentence, for the Train screen. */
+export function autoPartsInfo(): { id: string; sentence: string }[] {
+  return AUTO_PARTS.map((p) => ({ id: p.id, sentence: p.sentence }))
+}
+
+/** The concrete `auto` config for a project with these facts; `overrides` (epochs, seed…) apply first. */
+export function autoConfig(facts: ProjectFacts, overrides: Partial<Omit<TrainConfig, 'model' | 'lossWeights'>> = {}): TrainConfig {
+  let c: TrainConfig = { ...presetConfig('bilstm-crf'), ...overrides, preset: 'auto' }
+  const parts: RecipePart[] = []
+  for (const p of AUTO_PARTS) {
+    if (!p.when(facts)) continue
+    const r = p.apply(c, facts)
+    c = r.config
+    parts.push({ id: p.id, label: r.label, sentence: p.sentence })
+  }
+  return { ...c, recipe: { parts, facts } }
+}
+
+/** The facts of a training set (examples as the host writes them) and a count of titles outside it. */
+export function factsOf(train: readonly { spans: readonly { type: string }[]; reviewed?: boolean }[], unlabelledOutside = 0): ProjectFacts {
+  const types = new Set<string>()
+  let reviewed = 0
+  let weak = 0
+  let unlabelled = unlabelledOutside
+  for (const e of train) {
+    for (const s of e.spans) types.add(s.type)
+    if (e.reviewed !== false) reviewed++
+    else if (e.spans.length) weak++
+    else unlabelled++
+  }
+  return { reviewed, weak, unlabelled, types: types.size }
+}
