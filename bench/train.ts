@@ -24,7 +24,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { initBackend, type BackendName } from '../src-main/ml/backend'
 import { readSeedDir } from '../src-main/ml/data/seed'
-import { buildVocabs, encodeExample, makeBatch } from '../src-main/ml/models/features'
+import { encodeExample, makeBatch } from '../src-main/ml/models/features'
 import { presetConfig } from '../src-main/ml/models/presets'
 import { Tagger } from '../src-main/ml/models/tagger'
 import { predict } from '../src-main/ml/predict'
@@ -32,9 +32,9 @@ import { makeBatches } from '../src-main/ml/train/batching'
 import { makeRng } from '../src-main/ml/train/rng'
 import { makeOptimizer, train, trainStep } from '../src-main/ml/train/trainer'
 import type { PresetName } from '../src-main/shared/training'
-import { LabelVocab } from '../src-main/ml/tagging'
 import { benchCommand, machine, mdTable, writeResults } from './lib/report'
 import { workersReport } from './lib/train-workers'
+import { FLAT_TAGS, paddedFlatVocabs } from './lib/flat-vocabs'
 
 const args = process.argv.slice(2)
 function opt(name: string, def: string): string {
@@ -48,7 +48,6 @@ const WARMUP = Number(opt('warmup', '2'))
 const INFER = Number(opt('infer', '256'))
 const BACKEND = opt('backend', 'wasm') as BackendName
 const PRESETS = opt('presets', 'bilstm,bilstm-crf,cascade-bilstm-crf,cascade-bilstm-crf-wlf,cascade-bilstm-crf-wlf-wol').split(',') as PresetName[]
-const FLAT_TAGS = 1001
 /** Ends the data-parallel section at the top of train.md (a rerun replaces only that section). */
 const WORKERS_END = '<!-- end of the workers section -->'
 const REF: Record<string, number> = { bilstm: 3730, 'bilstm-crf': 1570, 'cascade-bilstm-crf': 3750 }
@@ -241,20 +240,6 @@ async function main(): Promise<void> {
     console.log(quality)
   }
   void tf
-}
-
-function paddedFlatVocabs(data: ReturnType<typeof readSeedDir>, name: PresetName): ReturnType<typeof buildVocabs> {
-  const config = presetConfig(name)
-  const vocabs = buildVocabs(data, config.model)
-  if (config.model.architecture === 'flat') {
-    // the sample's types plus unseen placeholder types up to 500 types = 1,001 BIO tags, in
-    // LabelVocab.forTypes order (O, B-*, I-*), as a real 500-type project would have
-    const types = new Set<string>()
-    for (const e of data) for (const sp of e.spans) types.add(sp.type)
-    for (let k = 0; types.size < (FLAT_TAGS - 1) / 2; k++) types.add(`未见类型${k}`)
-    vocabs.labels = LabelVocab.forTypes(types, config.model.scheme).labels
-  }
-  return vocabs
 }
 
 /** bilstm vs bilstm-crf, alternating steps on identical batches; medians of wall and CPU ms. */

@@ -10,15 +10,15 @@
  *   alpha_t = log(exp(alpha_{t-1} - m) @ exp(trans - c)) + m + c + emit_t
  * ([B,T]×[T,T], never a [B,T,T] broadcast). The gradient of log Z is not autodiffed through the
  * recursion: it is the forward–backward marginals (one backward recursion of the same cost, plus
- * one [T, B·L]×[B·L, T] matmul for the transition counts), via `tf.customGrad`. Viterbi runs on CPU
- * arrays with exact pruning (candidates visited best-first and cut once they cannot win), which
- * keeps decoding cheap at 1,001 tags.
+ * one [T, B·L]×[B·L, T] matmul for the transition counts), via `tf.customGrad`. Viterbi is the
+ * typed-array kernel in kernels/viterbi.ts (exact, pruned).
  */
 import * as tf from '@tensorflow/tfjs'
 import { makeRng } from '../train/rng'
 import { makeVariable } from './init'
 import { splitSteps } from './bilstm'
 import { splitTag } from '../tagging'
+import { viterbiBatch, viterbiPlan } from '../kernels/viterbi'
 
 export interface CrfArgs {
   /** Number of tags T. */
@@ -408,7 +408,7 @@ export class CRF {
     })
   }
 
-  /** Best tag path per title (exact Viterbi on CPU arrays). */
+  /** Best tag path per title (exact Viterbi: the typed-array kernel, kernels/viterbi.ts). */
   async decode(emissions: tf.Tensor3D, lengths: readonly number[]): Promise<number[][]> {
     const [B, L, T] = emissions.shape
     const [em, tr0, st0, en0] = await Promise.all([emissions.data(), this.transitions.data(), this.start.data(), this.end.data()])
@@ -422,12 +422,7 @@ export class CRF {
       st = Float32Array.from(st, (v, j) => (s.startAllowed[j] ? v : -Infinity))
       en = Float32Array.from(en, (v, j) => (s.endAllowed[j] ? v : -Infinity))
     }
-    const colMax = columnMax(tr, T)
-    const out: number[][] = []
-    for (let b = 0; b < B; b++) {
-      out.push(viterbi(em as Float32Array, b * L * T, lengths[b]!, T, tr, st, en, colMax))
-    }
-    return out
+    return viterbiBatch(viterbiPlan(tr, st, en, T), em as Float32Array, B, L, lengths)
   }
 }
 
@@ -554,7 +549,8 @@ function columnMax(trans: Float32Array, T: number): Float64Array {
 }
 
 /**
- * Exact Viterbi for one title. For each next tag j the previous tags are visited in decreasing
+ * Exact Viterbi for one title, the plain pruned scan: kernels/viterbi.ts's reference in its tests
+ * and benchmark (decode uses the kernel). For each next tag j the previous tags are visited in decreasing
  * delta order and the scan stops once delta[i] + max_i' trans[i', j] (`colMax`, the same for every
  * title of a batch) cannot beat the best found.
  */
