@@ -10,7 +10,7 @@ import { CURVE_READING_TEXT } from '../shared/curve'
 import { trainCurve } from '../services/runs/curve'
 import { simulate, STRATEGIES, type Strategy } from '../services/runs/simulate'
 import type { ConfigOverrides } from '../services/runs/training'
-import { UsageError } from './train'
+import { UsageError, int, pct } from './train'
 
 const COMMON = {
   model: { type: 'string' },
@@ -23,13 +23,6 @@ const COMMON = {
   json: { type: 'boolean' },
 } as const
 
-const int = (v: string | undefined, what: string, min = 1): number | undefined => {
-  if (v === undefined) return undefined
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${what} must be an integer ≥ ${min}, got "${v}"`)
-  return n
-}
-const pct = (x: number): string => (x * 100).toFixed(2)
 
 interface Common {
   model?: string

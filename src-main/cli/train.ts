@@ -19,13 +19,15 @@ import { ProgressBar } from './progress'
 
 export class UsageError extends Error {}
 
-const int = (v: string | undefined, what: string, min = 1): number | undefined => {
+/** An integer flag ≥ min, or undefined when absent. */
+export const int = (v: string | undefined, what: string, min = 1): number | undefined => {
   if (v === undefined) return undefined
   const n = Number(v)
   if (!Number.isInteger(n) || n < min) throw new UsageError(`--${what} must be an integer ≥ ${min}, got "${v}"`)
   return n
 }
-const pct = (x: number): string => (x * 100).toFixed(2)
+/** A fraction as a percentage with two decimals. */
+export const pct = (x: number): string => (x * 100).toFixed(2)
 
 export function cmdPresets(argv: string[]): void {
   const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, bert: { type: 'string' } } })
