@@ -19,6 +19,8 @@ import { initBackend, type BackendName } from '../src-main/ml/backend'
 import { evaluate } from '../src-main/ml/eval'
 import { presetConfig } from '../src-main/ml/models/presets'
 import { autoConfig, factsOf } from '../src-main/ml/models/auto'
+import { learnTitleEmbeddings } from '../src-main/ml/embeddings'
+import { EMBEDDING_SEED } from '../src-main/services/runs/model-parts'
 import { predict } from '../src-main/ml/predict'
 import { trainRecipe } from '../src-main/ml/train/recipe'
 import type { PresetName, TrainConfig } from '../src-main/shared/training'
@@ -100,9 +102,19 @@ async function main(): Promise<void> {
   const presets = (opt('presets', '').split(',').filter(Boolean) as PresetName[])
   for (const preset of presets) {
     const top = { epochs, seed, patience: epochs, logEvery: 0 }
-    const config: TrainConfig = preset === 'auto' ? autoConfig(factsOf(ps.train, ps.unlabelled.length), { ...top, ...overrides }) : presetConfig(preset, { ...top, ...overrides })
+    // auto's facts as the studio computes them: the lexicon is the train set's spans here (no dictionary table)
+    const facts = { ...factsOf(ps.train, ps.unlabelled.length), lexiconWords: ps.train.reduce((n, e) => n + e.spans.length, 0) }
+    const config: TrainConfig = preset === 'auto' ? autoConfig(facts, { ...top, ...overrides }) : presetConfig(preset, { ...top, ...overrides })
     const t0 = Date.now()
-    const r = await trainRecipe(config, ps.train, ps.dev, { backend: backend.name, unlabelled: ps.unlabelled, onEvent: (e) => (e.kind === 'eval' ? console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)}`) : undefined) })
+    // title embeddings learnt, as the trainer does, from the text of every title of the set (no labels read)
+    const pretrained = config.model.pretrainedEmbeddings
+      ? learnTitleEmbeddings([...ps.train, ...ps.dev, ...ps.test].map((e) => e.text).concat(ps.unlabelled), {
+          dim: config.model.charEmbedding,
+          bigramDim: config.model.bigramEmbedding ?? 0,
+          seed: EMBEDDING_SEED,
+        })
+      : null
+    const r = await trainRecipe(config, ps.train, ps.dev, { backend: backend.name, unlabelled: ps.unlabelled, pretrained, onEvent: (e) => (e.kind === 'eval' ? console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)}`) : undefined) })
     const seconds = (Date.now() - t0) / 1000
     const preds = await predict(r.model, ps.test)
     const rep = evaluate(
