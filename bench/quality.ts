@@ -102,8 +102,8 @@ async function main(): Promise<void> {
   const presets = (opt('presets', '').split(',').filter(Boolean) as PresetName[])
   for (const preset of presets) {
     const top = { epochs, seed, patience: epochs, logEvery: 0 }
-    // auto's facts as the studio computes them: the lexicon is the train set's spans here (no dictionary table)
-    const facts = { ...factsOf(ps.train, ps.unlabelled.length), lexiconWords: ps.train.reduce((n, e) => n + e.spans.length, 0) }
+    // auto's facts as the studio computes them (the public sets come without an imported dictionary)
+    const facts = factsOf(ps.train, ps.unlabelled.length)
     const config: TrainConfig = preset === 'auto' ? autoConfig(facts, { ...top, ...overrides }) : presetConfig(preset, { ...top, ...overrides })
     const t0 = Date.now()
     // title embeddings learnt, as the trainer does, from the text of every title of the set (no labels read)

@@ -218,8 +218,8 @@ export interface ProjectFacts {
   unlabelled: number
   /** Entity types in the training data. */
   types: number
-  /** Words the lexicon features would see (terms of imported dictionaries + train gold span texts); absent = 0. */
-  lexiconWords?: number
+  /** Terms of the project's imported dictionaries (the lexicon's outside knowledge); absent = 0. */
+  dictionaryTerms?: number
 }
 
 /**

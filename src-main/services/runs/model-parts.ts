@@ -47,6 +47,11 @@ export function lexiconEntries(db: DB, trainSplit: Split = 'train'): LexiconEntr
   return [...terms, ...spans.map((s) => ({ text: Array.from(s.title).slice(s.start, s.end).join(''), type: s.type }))]
 }
 
+/** Terms of the dictionaries imported from a file (the ones the lexicon takes). */
+export function dictionaryTermCount(db: DB): number {
+  return (db.prepare(`SELECT COUNT(*) AS n FROM dictionary_terms dt JOIN dictionaries d ON d.id = dt.dictionary_id WHERE d.source != ''`).get() as { n: number }).n
+}
+
 export interface PartFiles {
   /** Job fields (see trainer/protocol.ts). */
   job: { embeddingsPath?: string; titlesPath?: string; lexiconPath?: string }

@@ -9,7 +9,7 @@ import type { EvalReport } from '../../ml/eval'
 import { evaluate } from '../../ml/eval'
 import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../../ml/checkpoint'
 import { DEFAULT_TRAIN, configParts, isBertPreset, presetConfig, validateConfig } from '../../ml/models/presets'
-import { lexiconEntries, preparePartFiles } from './model-parts'
+import { dictionaryTermCount, preparePartFiles } from './model-parts'
 import { inspectBertFolder } from '../../ml/bert/import'
 import { resolve } from 'node:path'
 import { predict, type TitlePrediction } from '../../ml/predict'
@@ -121,7 +121,7 @@ export function startTraining(
 ): RunningTraining {
   const sel: DataSelection = { titles: 'all', seed: req.overrides?.seed ?? DEFAULT_TRAIN.seed, ...req.data }
   const data = trainingData(db, sel)
-  const config = buildConfig(req.preset, req.overrides, req.preset === AUTO_PRESET ? { ...factsOf(data.train), lexiconWords: lexiconEntries(db, sel.trainSplit ?? 'train').length } : undefined)
+  const config = buildConfig(req.preset, req.overrides, req.preset === AUTO_PRESET ? { ...factsOf(data.train), dictionaryTerms: dictionaryTermCount(db) } : undefined)
   let bert: BertFolderInfo | null = null
   if (isBertPreset(req.preset)) {
     if (!req.bert) throw new StudioError('bad_request', `model "${req.preset}" fine-tunes a pre-trained BERT: give its folder (--bert <folder>)`)

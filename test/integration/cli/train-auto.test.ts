@@ -23,7 +23,7 @@ describe('train --model auto', () => {
     expect(run).toMatchObject({ preset: 'auto', status: 'done' })
     const config = JSON.parse(run.config) as { recipe: { parts: { id: string }[]; facts: unknown }; weakLoss: { partial: boolean }; selfTraining: { rounds: number } }
     expect(config.recipe.parts.map((p) => p.id)).toEqual(['base', 'title-embeddings', 'weak-loss', 'self-training'])
-    expect(config.recipe.facts).toEqual({ reviewed: 0, weak: 24, unlabelled: 0, types: 5, lexiconWords: 0 })
+    expect(config.recipe.facts).toEqual({ reviewed: 0, weak: 24, unlabelled: 0, types: 5, dictionaryTerms: 0 })
     expect(config.weakLoss.partial).toBe(true)
     expect(config.selfTraining.rounds).toBe(1)
   })

@@ -65,7 +65,7 @@ describe('auto', () => {
     expect(weak.weakLoss!.partial).toBe(true)
     expect(weak.selfTraining).toEqual({ rounds: 1, minConfidence: 0.9, epochs: 2 })
     expect(weak.epochs).toBe(6)
-    const lex = autoConfig({ ...factsOf(TINY), lexiconWords: 3 })
+    const lex = autoConfig({ ...factsOf(TINY), dictionaryTerms: 3 })
     expect(lex.recipe!.parts.map((p) => p.id)).toEqual(['base', 'title-embeddings', 'lexicon'])
     expect(lex.model.lexicon).toBe(true)
     const many = autoConfig({ reviewed: 10, weak: 0, unlabelled: 0, types: 200 })
