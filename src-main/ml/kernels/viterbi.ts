@@ -134,6 +134,14 @@ function decodeOne(p: ViterbiPlan, em: Float32Array, offset: number, len: number
     delta = next
     next = tmp
   }
+  return bestPath(delta, end, s.back, T, len)
+}
+
+/**
+ * The end of Viterbi: the best last tag (final scores + end transitions; ties to the smaller
+ * index) and the path read back through the back-pointers (`back[t·T + j]` = best tag at t−1).
+ */
+export function bestPath(delta: ArrayLike<number>, end: ArrayLike<number>, back: ArrayLike<number>, T: number, len: number): number[] {
   let best = -Infinity
   let arg = 0
   for (let j = 0; j < T; j++) {
@@ -145,7 +153,7 @@ function decodeOne(p: ViterbiPlan, em: Float32Array, offset: number, len: number
   }
   const path = new Array<number>(len)
   path[len - 1] = arg
-  for (let t = len - 1; t >= 1; t--) path[t - 1] = s.back[t * T + path[t]!]!
+  for (let t = len - 1; t >= 1; t--) path[t - 1] = back[t * T + path[t]!]!
   return path
 }
 

@@ -18,7 +18,7 @@ import { makeRng } from '../train/rng'
 import { makeVariable } from './init'
 import { splitSteps } from './bilstm'
 import { splitTag } from '../tagging'
-import { viterbiBatch, viterbiPlan } from '../kernels/viterbi'
+import { bestPath, viterbiBatch, viterbiPlan } from '../kernels/viterbi'
 
 export interface CrfArgs {
   /** Number of tags T. */
@@ -595,17 +595,5 @@ export function viterbi(
     delta = next
     next = tmp
   }
-  let best = -Infinity
-  let arg = 0
-  for (let j = 0; j < T; j++) {
-    const s = delta[j]! + end[j]!
-    if (s > best) {
-      best = s
-      arg = j
-    }
-  }
-  const path = new Array<number>(len)
-  path[len - 1] = arg
-  for (let t = len - 1; t >= 1; t--) path[t - 1] = back[t * T + path[t]!]!
-  return path
+  return bestPath(delta, end, back, T, len)
 }
