@@ -59,14 +59,14 @@ export function bulkTitles(project: Project, req: BulkRequest): BulkResult {
   if ('mark' in a || 'moveTo' in a) {
     const field = 'mark' in a ? 'status' : 'split'
     const value = 'mark' in a ? a.mark : a.moveTo
-    const todo = ids.filter((id) => (statusOf.get(id) as Record<string, string>)[field] !== value)
-    const label = 'mark' in a ? `mark ${plural(todo.length, 'title')} ${a.mark}` : `move ${plural(todo.length, 'title')} to ${a.moveTo}`
-    const result = { titles: ids.length, changed: todo.length, spans: 0, label, applied: false }
-    if (req.dryRun || todo.length === 0) return result
+    const changing = ids.filter((id) => (statusOf.get(id) as Record<string, string>)[field] !== value)
+    const label = 'mark' in a ? `mark ${plural(changing.length, 'title')} ${a.mark}` : `move ${plural(changing.length, 'title')} to ${a.moveTo}`
+    const result = { titles: ids.length, changed: changing.length, spans: 0, label, applied: false }
+    if (req.dryRun || changing.length === 0) return result
     edit(db, label, (ops) => {
       const set = db.prepare(`UPDATE titles SET ${field} = ?, updated_at = ? WHERE id = ?`)
       const now = Date.now()
-      for (const id of todo) {
+      for (const id of changing) {
         const before = (statusOf.get(id) as Record<string, string>)[field]
         set.run(value, now, id)
         if ('mark' in a) ops.push({ k: 'status', titleId: id, before: before as ReviewStatus, after: a.mark })
