@@ -1,7 +1,7 @@
 /**
  * Is more annotation worth it? The simulated review loop on the public Ding set (issue 14).
  *
- *   npm run bench loop [-- --epochs 4 --start 200 --batch 300 --rounds 6 --dim 64 --lr 0.005 --only full|least-confident|random --report]
+ *   npm run bench loop [-- --epochs 8 --start 200 --batch 300 --rounds 6 --dim 64 --lr 0.01 --only full|least-confident|entropy|random --report]
  *
  * Project: Ding's train titles in split train (their gold is removed by the simulation: every
  * title starts unreviewed), Ding's dev file as split test; oracle = Ding's gold train file.
@@ -11,7 +11,7 @@
  * every part (or `--report`) rewrites bench/results/loop.md and loop.svg from the parts there are.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { importInto } from '../src-main/services/io/import'
 import { Project } from '../src-main/services/project/project'
@@ -24,12 +24,12 @@ const opt = (name: string, def: string): string => {
   const i = args.indexOf(`--${name}`)
   return i >= 0 && args[i + 1] && !args[i + 1]!.startsWith('--') ? args[i + 1]! : def
 }
-const EPOCHS = Number(opt('epochs', '4'))
+const EPOCHS = Number(opt('epochs', '8'))
 const START = Number(opt('start', '200'))
 const BATCH = Number(opt('batch', '300'))
 const ROUNDS = Number(opt('rounds', '6'))
 const DIM = Number(opt('dim', '64'))
-const LR = Number(opt('lr', '0.005'))
+const LR = Number(opt('lr', '0.01'))
 const ONLY = opt('only', '')
 const SEED = 42
 
@@ -45,7 +45,7 @@ const overrides = { epochs: EPOCHS, patience: EPOCHS, learningRate: LR, seed: SE
 interface Part {
   part: string
   settings: string
-  rounds: Pick<SimulateRound, 'round' | 'reviewed' | 'share' | 'test' | 'seconds' | 'trainSeconds' | 'runId'>[]
+  rounds: (Pick<SimulateRound, 'round' | 'reviewed' | 'share' | 'test' | 'seconds' | 'trainSeconds' | 'runId'> & { load?: number })[]
   done: boolean
 }
 
@@ -76,13 +76,13 @@ async function runPart(part: string, dir: string): Promise<void> {
       const trainSeconds = (performance.now() - t0) / 1000
       const m = (await evaluateRun(p.db, r.runId, 'test')).report.micro
       const n = (p.db.prepare("SELECT count(*) AS n FROM titles WHERE split = 'train'").get() as { n: number }).n
-      out.rounds.push({ round: 1, runId: r.runId, reviewed: n, share: 1, test: { precision: m.precision, recall: m.recall, f1: m.f1 }, seconds: (performance.now() - t0) / 1000, trainSeconds })
+      out.rounds.push({ round: 1, runId: r.runId, reviewed: n, share: 1, test: { precision: m.precision, recall: m.recall, f1: m.f1 }, seconds: (performance.now() - t0) / 1000, trainSeconds, load: loadavg()[0] })
     } else {
       await simulate(
         p,
         { oracle: path.join(ding, 'train.txt.bieos'), strategy: part as 'random', preset: 'bilstm-crf', start: START, batch: BATCH, rounds: ROUNDS, overrides, seed: SEED },
         (r) => {
-          out.rounds.push({ round: r.round, runId: r.runId, reviewed: r.reviewed, share: r.share, test: r.test, seconds: r.seconds, trainSeconds: r.trainSeconds })
+          out.rounds.push({ round: r.round, runId: r.runId, reviewed: r.reviewed, share: r.share, test: r.test, seconds: r.seconds, trainSeconds: r.trainSeconds, load: loadavg()[0] })
           console.log(`${part} round ${r.round}: ${r.reviewed} reviewed, test F1 ${(r.test.f1 * 100).toFixed(2)}, ${r.seconds.toFixed(0)} s`)
           save()
         },
@@ -99,7 +99,8 @@ function readPart(part: string): Part | null {
   return existsSync(partFile(part)) ? (JSON.parse(readFileSync(partFile(part), 'utf8')) as Part) : null
 }
 
-const COLORS: Record<string, string> = { 'least-confident': '#d62728', random: '#1f77b4' }
+const STRATEGY_PARTS = ['least-confident', 'entropy', 'random']
+const COLORS: Record<string, string> = { 'least-confident': '#d62728', entropy: '#9467bd', random: '#1f77b4' }
 
 function svg(parts: Part[], full: Part | null): string {
   const W = 640, H = 400, L = 60, R = 160, T = 20, B = 50
@@ -131,7 +132,7 @@ function svg(parts: Part[], full: Part | null): string {
 
 function report(): void {
   const full = readPart('full')
-  const parts = ['least-confident', 'random'].map(readPart).filter((p): p is Part => p !== null)
+  const parts = STRATEGY_PARTS.map(readPart).filter((p): p is Part => p !== null)
   writeFileSync(path.join(results, 'loop.svg'), svg(parts, full))
   const fullF1 = full?.rounds[0]?.test.f1
   const reach = (p: Part): string => {
@@ -175,7 +176,7 @@ async function main(): Promise<void> {
     return
   }
   if (args.includes('--report')) return report()
-  const parts = ONLY ? [ONLY] : ['full', 'least-confident', 'random']
+  const parts = ONLY ? [ONLY] : ['full', ...STRATEGY_PARTS]
   for (const part of parts) {
     const dir = mkdtempSync(path.join(tmpdir(), 'ner-studio-loop-'))
     try {

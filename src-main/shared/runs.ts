@@ -223,12 +223,20 @@ export interface QueueItem {
   minConfidence: number
   meanConfidence: number
   modelSpans: number
+  /** Total token entropy of the title's tag distribution (nats), in the 'entropy' order only. */
+  entropy?: number
   /** Its model spans (of the run, when one was asked for), by start. */
   spans: { id: number; start: number; end: number; type: string; confidence: number }[]
 }
 
+/** How the Pre-annotate queue orders titles (services/runs/evaluation.ts preannotateQueue). */
+export const QUEUE_ORDERS = ['least-confident', 'entropy'] as const
+export type QueueOrder = (typeof QUEUE_ORDERS)[number]
+
 export interface QueueQuery {
   runId?: number
+  /** 'least-confident' (default): by the least confident model span; 'entropy' (needs runId): by total token entropy. */
+  order?: QueueOrder
   limit?: number
   offset?: number
 }

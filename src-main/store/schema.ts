@@ -151,6 +151,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX titles_import ON titles (import_id) WHERE import_id IS NOT NULL;
   ALTER TABLE imports ADD COLUMN undone_at INTEGER;
   `,
+  // 6: a prediction's title-level uncertainty (issue 14): the total token entropy of the model's
+  // per-character tag distribution (CRF marginals or softmax), in nats; NULL for models without one
+  // (span head, BERT) and for predictions stored before this migration. The Pre-annotate queue's
+  // 'entropy' order reads it.
+  `
+  ALTER TABLE predictions ADD COLUMN uncertainty REAL;
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -56,6 +56,12 @@ export interface TaggerArgs {
 export interface TitlePrediction {
   tags: string[]
   spans: PredictedSpan[]
+  /**
+   * Total token entropy (nats): the sum over characters of the entropy of the tag distribution
+   * (CRF marginals or softmax) — the title-level uncertainty of the Pre-annotate queue's 'entropy'
+   * order. Absent for models without a per-character distribution (span head).
+   */
+  entropy?: number
 }
 
 export class Tagger {
@@ -345,6 +351,13 @@ export class Tagger {
       return ids.map((row, b) => {
         const tags = row.map((j) => this.vocabs.labels.tag(j))
         const conf = row.map((j, t) => probs[(b * L + t) * T + j]!)
+        let entropy = 0
+        for (let t = 0; t < row.length; t++) {
+          for (let j = 0, o = (b * L + t) * T; j < T; j++) {
+            const q = probs[o + j]!
+            if (q > 0) entropy -= q * Math.log(q)
+          }
+        }
         const chars = texts[b]!
         const typeAt = (i: number): { type: string; p: number } => {
           if (!tp || K === 0) return { type: '', p: 1 }
@@ -356,6 +369,7 @@ export class Tagger {
         const spans = this.typeHead ? cascadeDecode(tags, this.config.scheme, (i) => typeAt(i).type) : decodeTags(tags, this.config.scheme)
         return {
           tags,
+          entropy,
           spans: spans.map((s) => {
             let c = 0
             for (let i = s.start; i < s.end; i++) c += conf[i]!

@@ -330,13 +330,23 @@ export async function preannotate(p: Project, req: PreannotateRequest, onProgres
     savePredictions(
       db,
       runId,
-      titles.map((t, i) => ({ titleId: t.id, spans: preds[i]!.spans.map((s) => ({ start: s.start, end: s.end, type: s.type, confidence: s.confidence })) })),
+      titles.map((t, i) => ({
+        titleId: t.id,
+        spans: preds[i]!.spans.map((s) => ({ start: s.start, end: s.end, type: s.type, confidence: s.confidence })),
+        uncertainty: preds[i]!.entropy,
+      })),
     )
   })
   return result
 }
 
-/** Unreviewed titles with model spans, least confident first (uncertainty sampling). */
+/**
+ * The Pre-annotate queue: unreviewed titles in the order a reviewer should take them — the one
+ * definition of uncertainty, which `simulate` measures.
+ * - 'least-confident' (default): titles with model spans, by their least confident span first.
+ * - 'entropy': every title the run pre-annotated (with or without spans), by the total token
+ *   entropy of its tag distribution, highest first; needs `runId`.
+ */
 export function preannotateQueue(db: DB, q: QueueQuery = {}): QueueResult {
   const params: unknown[] = []
   let run = ''
@@ -344,17 +354,37 @@ export function preannotateQueue(db: DB, q: QueueQuery = {}): QueueResult {
     run = ' AND s.run_id = ?'
     params.push(q.runId)
   }
-  const base = `FROM spans s JOIN titles t ON t.id = s.title_id
-     WHERE s.origin = 'model' AND t.status = 'unreviewed'${run}`
-  const total = (db.prepare(`SELECT count(DISTINCT s.title_id) AS n ${base}`).get(...params) as { n: number }).n
   const limit = Math.min(Math.max(1, q.limit ?? 50), 1000)
   const offset = Math.max(0, q.offset ?? 0)
-  const items = db
-    .prepare(
-      `SELECT t.id, t.text, min(coalesce(s.confidence, 0)) AS minConfidence, avg(coalesce(s.confidence, 0)) AS meanConfidence, count(*) AS modelSpans
-       ${base} GROUP BY t.id ORDER BY minConfidence ASC, t.id ASC LIMIT ? OFFSET ?`,
-    )
-    .all(...params, limit, offset) as Omit<QueueResult['items'][number], 'spans'>[]
+  const order = q.order ?? 'least-confident'
+  let total: number
+  let items: Omit<QueueResult['items'][number], 'spans'>[]
+  if (order === 'entropy') {
+    if (q.runId === undefined) throw new StudioError('bad_request', "the queue's entropy order needs a run id")
+    const base = `FROM predictions p JOIN titles t ON t.id = p.title_id
+       WHERE p.run_id = ? AND t.status = 'unreviewed' AND p.uncertainty IS NOT NULL`
+    total = (db.prepare(`SELECT count(*) AS n ${base}`).get(q.runId) as { n: number }).n
+    items = db
+      .prepare(
+        `SELECT t.id, t.text, coalesce(min(s.confidence), 0) AS minConfidence, coalesce(avg(s.confidence), 0) AS meanConfidence,
+                count(s.id) AS modelSpans, p.uncertainty AS entropy
+         ${base.replace('WHERE', "LEFT JOIN spans s ON s.title_id = t.id AND s.origin = 'model' AND s.run_id = p.run_id WHERE")}
+         GROUP BY t.id ORDER BY p.uncertainty DESC, t.id ASC LIMIT ? OFFSET ?`,
+      )
+      .all(q.runId, limit, offset) as typeof items
+  } else if (order === 'least-confident') {
+    const base = `FROM spans s JOIN titles t ON t.id = s.title_id
+       WHERE s.origin = 'model' AND t.status = 'unreviewed'${run}`
+    total = (db.prepare(`SELECT count(DISTINCT s.title_id) AS n ${base}`).get(...params) as { n: number }).n
+    items = db
+      .prepare(
+        `SELECT t.id, t.text, min(coalesce(s.confidence, 0)) AS minConfidence, avg(coalesce(s.confidence, 0)) AS meanConfidence, count(*) AS modelSpans
+         ${base} GROUP BY t.id ORDER BY minConfidence ASC, t.id ASC LIMIT ? OFFSET ?`,
+      )
+      .all(...params, limit, offset) as typeof items
+  } else {
+    throw new StudioError('bad_request', `unknown queue order "${String(order)}" (least-confident, entropy)`)
+  }
   const spansOf = db.prepare(
     `SELECT s.id, s.start, s.end, e.name AS type, coalesce(s.confidence, 0) AS confidence FROM spans s JOIN entity_types e ON e.id = s.type_id
       WHERE s.title_id = ? AND s.origin = 'model'${run} ORDER BY s.start`,

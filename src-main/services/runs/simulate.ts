@@ -3,8 +3,9 @@
 // reviewed, scores it on the test split, picks `batch` more titles by the strategy and "reviews"
 // them by replacing their spans with the oracle's gold. Every round is an ordinary recorded run.
 //
-// Least-confident is the Pre-annotate queue itself (runs/evaluation.ts: preannotate, then
-// preannotateQueue): one definition of uncertainty, so what is measured is what users get.
+// Least-confident and entropy are the Pre-annotate queue itself (runs/evaluation.ts: preannotate,
+// then preannotateQueue in that order): one definition of uncertainty, so what is measured is what
+// users get.
 
 import { InputError, StudioError } from '../../shared/errors'
 import { detectFormat, openReader } from '../../io/readers'
@@ -15,7 +16,7 @@ import type { Project } from '../project/project'
 import { shuffled, type DataSelection } from './records'
 import { evaluateRun, startTraining, type ConfigOverrides } from './training'
 
-export const STRATEGIES = ['least-confident', 'random'] as const
+export const STRATEGIES = ['least-confident', 'entropy', 'random'] as const
 export type Strategy = (typeof STRATEGIES)[number]
 
 export interface SimulateRequest {
@@ -116,9 +117,10 @@ function unreviewedTrain(p: Project): number[] {
 }
 
 /**
- * The next `batch` titles by the strategy. Least-confident: the run pre-annotates the unreviewed
- * train titles and the Pre-annotate queue orders them; titles the model gives no span (they are
- * not in the queue) fill up a short batch in seeded random order.
+ * The next `batch` titles by the strategy. Least-confident and entropy: the run pre-annotates the
+ * unreviewed train titles and the Pre-annotate queue orders them (least-confident: titles the model
+ * gives no span are not in its queue; entropy: every title is); titles not in the queue fill up a
+ * short batch in seeded random order.
  */
 export async function pickBatch(p: Project, strategy: Strategy, runId: number, batch: number, seed: number): Promise<number[]> {
   const pool = unreviewedTrain(p)
@@ -127,7 +129,7 @@ export async function pickBatch(p: Project, strategy: Strategy, runId: number, b
   await preannotate(p, { runId, split: 'train' })
   const picked: number[] = []
   for (let offset = 0; picked.length < batch; ) {
-    const q = preannotateQueue(p.db, { runId, limit: Math.min(1000, batch - picked.length), offset })
+    const q = preannotateQueue(p.db, { runId, order: strategy, limit: Math.min(1000, batch - picked.length), offset })
     if (!q.items.length) break
     picked.push(...q.items.map((i) => i.id))
     offset += q.items.length

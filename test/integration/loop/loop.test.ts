@@ -49,7 +49,7 @@ describe('simulated review loop and learning curve (tiny project)', () => {
     oracle = writeJsonl(join(dir, 'oracle.jsonl'), oracleTitles())
   })
 
-  for (const strategy of ['least-confident', 'random'] as const) {
+  for (const strategy of ['least-confident', 'entropy', 'random'] as const) {
     it(`${strategy}: disjoint never-reviewed picks whose spans become exactly the oracle's; weak spans elsewhere stay; each round a recorded run`, async () => {
       const p = Project.open(copy(`${strategy}.sqlite`))
       try {
@@ -85,7 +85,7 @@ describe('simulated review loop and learning curve (tiny project)', () => {
     }, 240_000)
   }
 
-  it('a fixed seed gives the same picks; least-confident picks the Pre-annotate queue in its order', async () => {
+  it('a fixed seed gives the same picks; least-confident and entropy pick the Pre-annotate queue in its orders', async () => {
     const a = Project.open(copy('seed-a.sqlite'))
     const b = Project.open(copy('seed-b.sqlite'))
     try {
@@ -101,6 +101,29 @@ describe('simulated review loop and learning curve (tiny project)', () => {
       expect(await pickBatch(a, 'least-confident', runId, 3, 1)).toEqual(lc)
       const reviewed = new Set(Object.entries(statusOf(a)).filter(([, s]) => s === 'reviewed').map(([id]) => Number(id)))
       for (const id of lc) expect(reviewed.has(id)).toBe(false)
+
+      // Entropy: the same queue in its 'entropy' order — every unreviewed title the run
+      // pre-annotated, with or without model spans, highest total token entropy first.
+      const ent = await pickBatch(a, 'entropy', runId, 3, 1)
+      const eq = preannotateQueue(a.db, { runId, order: 'entropy', limit: 1000 })
+      const unreviewed = Object.values(statusOf(a)).filter((s) => s === 'unreviewed').length
+      expect(eq.total).toBe(unreviewed)
+      expect(eq.items.map((i) => i.id)).toHaveLength(unreviewed)
+      expect(ent).toEqual(eq.items.slice(0, 3).map((i) => i.id))
+      const types = (a.db.prepare('SELECT count(*) AS n FROM entity_types').get() as { n: number }).n
+      const es = eq.items.map((i) => i.entropy!)
+      for (let i = 1; i < es.length; i++) expect(es[i]!).toBeLessThanOrEqual(es[i - 1]!)
+      eq.items.forEach((i) => {
+        // a sum over characters of entropies of distributions over at most 4·types + 1 BIOES tags
+        expect(i.entropy!).toBeGreaterThan(0)
+        expect(i.entropy!).toBeLessThanOrEqual(Array.from(i.text).length * Math.log(4 * types + 1) + 1e-6)
+        expect(reviewed.has(i.id)).toBe(false)
+      })
+      // Its span counts agree with the least-confident queue's; titles without model spans count 0.
+      const lcItems = new Map(preannotateQueue(a.db, { runId, limit: 1000 }).items.map((i) => [i.id, i.modelSpans]))
+      for (const i of eq.items) expect(i.modelSpans).toBe(lcItems.get(i.id) ?? 0)
+      expect(() => preannotateQueue(a.db, { order: 'entropy' })).toThrow(/needs a run id/)
+      expect(() => preannotateQueue(a.db, { runId, order: 'nonsense' as 'entropy' })).toThrow(/unknown queue order "nonsense"/)
     } finally {
       a.close()
       b.close()
