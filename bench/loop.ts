@@ -2,6 +2,7 @@
  * Is more annotation worth it? The simulated review loop on the public Ding set (issue 14).
  *
  *   npm run bench loop [-- --epochs 8 --start 200 --batch 300 --rounds 6 --dim 64 --lr 0.01 --only full|least-confident|entropy|random --report]
+ *   npm run bench loop -- --only round [--at 1100]   one least-confident round alone, timed part by part
  *
  * Project: Ding's train titles in split train (their gold is removed by the simulation: every
  * title starts unreviewed), Ding's dev file as split test; oracle = Ding's gold train file.
@@ -15,9 +16,9 @@ import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { importInto } from '../src-main/services/io/import'
 import { Project } from '../src-main/services/project/project'
-import { simulate, type SimulateRound } from '../src-main/services/runs/simulate'
+import { simulate, type SimulateRound, type Strategy } from '../src-main/services/runs/simulate'
 import { evaluateRun, startTraining } from '../src-main/services/runs/training'
-import { benchCommand, machineLine, mdTable, writeResults } from './lib/report'
+import { machineLine, mdTable, writeResults } from './lib/report'
 
 const args = process.argv.slice(2)
 const opt = (name: string, def: string): string => {
@@ -31,6 +32,7 @@ const ROUNDS = Number(opt('rounds', '6'))
 const DIM = Number(opt('dim', '64'))
 const LR = Number(opt('lr', '0.01'))
 const ONLY = opt('only', '')
+const AT = Number(opt('at', '1100'))
 const SEED = 42
 
 const root = path.resolve(__dirname, '..')
@@ -42,10 +44,13 @@ const results = path.join(root, 'bench', 'results')
 const partFile = (part: string): string => path.join(results, `loop-${part}.json`)
 const overrides = { epochs: EPOCHS, patience: EPOCHS, learningRate: LR, seed: SEED, model: { charEmbedding: DIM, hidden: DIM } }
 
+class RoundDone extends Error {}
+
 interface Part {
   part: string
   settings: string
-  rounds: (Pick<SimulateRound, 'round' | 'reviewed' | 'share' | 'test' | 'seconds' | 'trainSeconds' | 'runId'> & { load?: number })[]
+  rounds: (Pick<SimulateRound, 'round' | 'reviewed' | 'share' | 'test' | 'seconds' | 'trainSeconds' | 'runId'> &
+    Partial<Pick<SimulateRound, 'testSeconds' | 'pickSeconds'>> & { load?: number })[]
   done: boolean
 }
 
@@ -78,15 +83,21 @@ async function runPart(part: string, dir: string): Promise<void> {
       const n = (p.db.prepare("SELECT count(*) AS n FROM titles WHERE split = 'train'").get() as { n: number }).n
       out.rounds.push({ round: 1, runId: r.runId, reviewed: n, share: 1, test: { precision: m.precision, recall: m.recall, f1: m.f1 }, seconds: (performance.now() - t0) / 1000, trainSeconds, load: loadavg()[0] })
     } else {
+      // 'round': one least-confident round from AT reviewed titles (its pick needs a round after it; the part stops there).
+      const one = part === 'round'
+      const strategy = (one ? 'least-confident' : part) as Strategy
       await simulate(
         p,
-        { oracle: path.join(ding, 'train.txt.bieos'), strategy: part as 'random', preset: 'bilstm-crf', start: START, batch: BATCH, rounds: ROUNDS, overrides, seed: SEED },
+        { oracle: path.join(ding, 'train.txt.bieos'), strategy, preset: 'bilstm-crf', start: one ? AT : START, batch: BATCH, rounds: one ? 2 : ROUNDS, overrides, seed: SEED },
         (r) => {
-          out.rounds.push({ round: r.round, runId: r.runId, reviewed: r.reviewed, share: r.share, test: r.test, seconds: r.seconds, trainSeconds: r.trainSeconds, load: loadavg()[0] })
+          out.rounds.push({ round: r.round, runId: r.runId, reviewed: r.reviewed, share: r.share, test: r.test, seconds: r.seconds, trainSeconds: r.trainSeconds, testSeconds: r.testSeconds, pickSeconds: r.pickSeconds, load: loadavg()[0] })
           console.log(`${part} round ${r.round}: ${r.reviewed} reviewed, test F1 ${(r.test.f1 * 100).toFixed(2)}, ${r.seconds.toFixed(0)} s`)
           save()
+          if (one) throw new RoundDone()
         },
-      )
+      ).catch((e: unknown) => {
+        if (!(e instanceof RoundDone)) throw e
+      })
     }
     out.done = true
     save()
@@ -130,40 +141,71 @@ function svg(parts: Part[], full: Part | null): string {
   return el.join('\n')
 }
 
+const pct = (f: number): string => (f * 100).toFixed(2)
+const secs = (n: number | undefined): string => (n === undefined ? '–' : n.toFixed(0))
+
 function report(): void {
   const full = readPart('full')
   const parts = STRATEGY_PARTS.map(readPart).filter((p): p is Part => p !== null)
+  const one = readPart('round')
   writeFileSync(path.join(results, 'loop.svg'), svg(parts, full))
   const fullF1 = full?.rounds[0]?.test.f1
   const reach = (p: Part): string => {
     if (fullF1 === undefined) return '—'
     const r = p.rounds.find((x) => x.test.f1 >= fullF1 - 0.01)
-    return r ? `${r.reviewed} titles (${(r.share * 100).toFixed(1)} %)` : `not within ${p.rounds.length} rounds (best ${(Math.max(...p.rounds.map((x) => x.test.f1)) * 100).toFixed(2)} at ${p.rounds.at(-1)!.reviewed} titles)`
+    return r ? `${r.reviewed} titles (${(r.share * 100).toFixed(1)} %)` : `not within ${p.rounds.length} rounds (${p.rounds.at(-1)!.reviewed} titles)`
   }
+  /** F1 of the last round at or under 40 % reviewed. */
+  const at40 = (p: Part): string => {
+    const r = p.rounds.filter((x) => x.share <= 0.4).at(-1)
+    return r ? `${pct(r.test.f1)} (${r.reviewed})` : '–'
+  }
+  const loads = [...parts, ...(full ? [full] : [])].flatMap((p) => p.rounds.map((r) => r.load)).filter((l): l is number => l !== undefined)
+  const loadText = loads.length ? `1-minute load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} at the rounds' ends` : 'load not recorded'
   const lines = [
     '# Simulated review loop on Ding (bench/loop.ts, issue 14)',
     '',
-    `- Command: \`${benchCommand('loop')}\` (parts run as parallel processes with \`--only <part>\`; \`--report\` rebuilds this page)`,
+    `- Commands: \`npm run bench loop -- --only <part>\` for each part (full, least-confident, entropy, random) as parallel processes under \`nice -n 5\`; \`npm run bench loop -- --only round --at ${AT}\` for one round alone; \`npm run bench loop -- --report\` rebuilds this page. \`npm run bench loop\` runs the parts in turn.`,
     `- Date: ${new Date().toISOString()}`,
-    `- Machine: ${machineLine()} — SHARED with 7 other engineers' sessions at the time: wall seconds are inflated and noisy.`,
+    `- Machine: ${machineLine()} — SHARED with 7 other engineers' sessions (tests, builds, benchmarks) at the time: ${loadText}. Wall seconds are inflated and noisy; F1 is not affected.`,
     `- Data: ../shared/data/ecommerce-ding2019: train.txt.bieos (3,989 titles) in split train, every title unreviewed at the start; oracle = the same file's gold; test = dev.txt.bieos (500 titles).`,
-    `- Settings: ${settings}. The study's dims are 300; these are smaller so that the whole benchmark fits the time there was on this machine.`,
-    '- Least-confident = the Pre-annotate queue (services/runs/evaluation.ts preannotate + preannotateQueue): titles by their least confident model span; titles with no model span fill a short batch at random.',
+    `- Settings: ${(full ?? parts[0])?.settings ?? settings}. The study's dims are 300; 64 here so that every part fits the time there was on this shared machine. Each round trains from scratch with the same epochs (patience = epochs; the best epoch on 10 % of the reviewed titles held back is kept). One seed.`,
+    '- Strategies, all through the Pre-annotate service (services/runs/evaluation.ts: `preannotate`, then `preannotateQueue` in its order): **least-confident** = titles by their least confident model span (a span\'s confidence = mean CRF marginal of its tags); titles with no model span are not in that queue and fill a short batch at random. **entropy** = every unreviewed title by the total token entropy of its CRF marginals (Σ over characters of −Σ p log p), highest first. **random** = a seeded shuffle.',
     '',
     '![test F1 against reviewed share](loop.svg)',
     '',
   ]
-  if (!full) lines.push('Full data: **not measured** in this run (its part did not finish; see the note below).', '')
-  const started = parts.flatMap((p) => p.rounds)
-  if (started.length) {
-    const train = started.reduce((a, r) => a + r.trainSeconds, 0)
-    const total = started.reduce((a, r) => a + r.seconds, 0)
-    lines.push(`Of the ${total.toFixed(0)} s these rounds took, training was ${train.toFixed(0)} s: the rest is scoring the test split and (least-confident) pre-annotating the unreviewed train titles, in this process.`, '')
+  if (full) lines.push(`**Full data** (all 3,989 gold titles, same settings): test P/R/F1 ${pct(full.rounds[0]!.test.precision)} / ${pct(full.rounds[0]!.test.recall)} / **${pct(fullF1!)}**; target line full − 1 = ${pct(fullF1! - 0.01)}. ${secs(full.rounds[0]!.trainSeconds)} s to train.`, '')
+  else lines.push('Full data: **not measured** in this run (its part did not finish).', '')
+  if (parts.length) {
+    lines.push(
+      ...mdTable(
+        ['strategy', 'rounds', 'reaches full − 1 F1 after', 'test F1 at ≤ 40 % (titles)', 'best test F1'],
+        'lrlrr',
+        parts.map((p) => [`${p.part}${p.done ? '' : ' (unfinished)'}`, p.rounds.length, reach(p), at40(p), pct(Math.max(...p.rounds.map((x) => x.test.f1)))]),
+      ),
+      '',
+    )
   }
-  if (full) lines.push(`Full data (all 3,989 gold titles, same settings): test P/R/F1 ${(full.rounds[0]!.test.precision * 100).toFixed(2)} / ${(full.rounds[0]!.test.recall * 100).toFixed(2)} / **${(fullF1! * 100).toFixed(2)}**, ${full.rounds[0]!.trainSeconds.toFixed(0)} s to train.`, '')
   for (const p of parts) {
-    lines.push(`## ${p.part}${p.done ? '' : ' (unfinished: rounds so far)'}`, '', `Reaches full-data F1 − 1 point after: **${reach(p)}**.`, '')
-    lines.push(...mdTable(['round', 'reviewed', 'share', 'test P', 'test R', 'test F1', 's/round (train + test + pick)', 's to train', 'run'], 'rrrrrrrrr', p.rounds.map((r) => [r.round, r.reviewed, `${(r.share * 100).toFixed(1)} %`, (r.test.precision * 100).toFixed(2), (r.test.recall * 100).toFixed(2), (r.test.f1 * 100).toFixed(2), r.seconds.toFixed(0), r.trainSeconds.toFixed(0), r.runId])), '')
+    lines.push(`## ${p.part}${p.done ? '' : ' (unfinished: rounds so far)'}`, '')
+    lines.push(
+      ...mdTable(
+        ['round', 'reviewed', 'share', 'test P', 'test R', 'test F1', 's/round', 's train', 's test', 's pick', 'load', 'run'],
+        'rrrrrrrrrrrr',
+        p.rounds.map((r) => [r.round, r.reviewed, `${(r.share * 100).toFixed(1)} %`, pct(r.test.precision), pct(r.test.recall), pct(r.test.f1), secs(r.seconds), secs(r.trainSeconds), secs(r.testSeconds), secs(r.pickSeconds), r.load?.toFixed(1) ?? '–', r.runId]),
+      ),
+      '',
+    )
+  }
+  if (one?.rounds[0]) {
+    const r = one.rounds[0]
+    lines.push(
+      '## One round alone',
+      '',
+      `A least-confident round from ${r.reviewed} reviewed titles (\`--only round --at ${AT}\`), run by itself: **${secs(r.seconds)} s** — training ${secs(r.trainSeconds)} s, scoring the 500 test titles ${secs(r.testSeconds)} s, pre-annotating the ${3989 - r.reviewed} unreviewed train titles and picking ${secs(r.pickSeconds)} s; load average ${r.load?.toFixed(1) ?? '?'} when it ended.`,
+      '',
+    )
   }
   const note = path.join(results, 'loop-note.md')
   if (existsSync(note)) lines.push('## Note', '', readFileSync(note, 'utf8').trim(), '')

@@ -47,7 +47,7 @@ const USAGE = `usage: ner-studio <command> …
   train-curve <project.sqlite> --model <preset> [--fractions 0.25,0.5,0.75,1] [--epochs N] [--seed S]
          [--data reviewed|all] [--config overrides.json] [--json]
          (trains on nested random subsets of train, scores each on dev: does the curve still rise?)
-  simulate <project.sqlite> --oracle <gold.conll|gold.jsonl> --strategy least-confident|random
+  simulate <project.sqlite> --oracle <gold.conll|gold.jsonl> --strategy least-confident|entropy|random
          --model <preset> [--start N] [--batch N] [--rounds N] [--epochs N] [--seed S] [--json]
          (REWRITES the train split: it starts unreviewed; each round trains, scores on test, picks
           --batch titles and replaces their spans with the oracle's — run it on a copy)

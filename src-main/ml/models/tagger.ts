@@ -351,13 +351,6 @@ export class Tagger {
       return ids.map((row, b) => {
         const tags = row.map((j) => this.vocabs.labels.tag(j))
         const conf = row.map((j, t) => probs[(b * L + t) * T + j]!)
-        let entropy = 0
-        for (let t = 0; t < row.length; t++) {
-          for (let j = 0, o = (b * L + t) * T; j < T; j++) {
-            const q = probs[o + j]!
-            if (q > 0) entropy -= q * Math.log(q)
-          }
-        }
         const chars = texts[b]!
         const typeAt = (i: number): { type: string; p: number } => {
           if (!tp || K === 0) return { type: '', p: 1 }
@@ -366,6 +359,7 @@ export class Tagger {
           for (let k = 1; k < K; k++) if (tp[o + k]! > tp[o + best]!) best = k
           return { type: this.vocabs.types!.type(best), p: tp[o + best]! }
         }
+        const entropy = totalTokenEntropy(probs, b * L * T, row.length, T)
         const spans = this.typeHead ? cascadeDecode(tags, this.config.scheme, (i) => typeAt(i).type) : decodeTags(tags, this.config.scheme)
         return {
           tags,
@@ -447,4 +441,15 @@ function pickedNll(logits: tf.Tensor2D, y: Int32Array, w: Float32Array, denom: n
   for (let i = 0; i < N; i++) idx[i] = i * C + y[i]!
   const lp = tf.gather(tf.reshape(tf.logSoftmax(logits), [-1]), tf.tensor1d(idx, 'int32'))
   return tf.div(tf.neg(tf.sum(tf.mul(lp, tf.tensor1d(w)))), denom) as tf.Scalar
+}
+
+/** Σ over the title's `n` characters of the entropy (nats) of its `T` tag probabilities, from `offset` of `probs`. */
+function totalTokenEntropy(probs: Float32Array | null, offset: number, n: number, T: number): number | undefined {
+  if (!probs) return undefined
+  let h = 0
+  for (let i = offset, end = offset + n * T; i < end; i++) {
+    const q = probs[i]!
+    if (q > 0) h -= q * Math.log(q)
+  }
+  return h
 }

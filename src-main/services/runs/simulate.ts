@@ -42,6 +42,10 @@ export interface SimulateRound {
   /** The whole round: training, scoring on test and picking the next batch. */
   seconds: number
   trainSeconds: number
+  /** Scoring the round's model on the test split. */
+  testSeconds: number
+  /** Picking the next batch (for the uncertainty strategies: pre-annotating the unreviewed train titles). */
+  pickSeconds: number
   /** Titles picked at the end of this round (none after the last). */
   picked: number[]
 }
@@ -182,8 +186,10 @@ export async function simulate(
     if (r.outcome.kind !== 'done') throw new StudioError('internal', `round ${round}: run ${r.runId} ${r.outcome.kind === 'error' ? `failed: ${r.outcome.message}` : r.outcome.kind}`)
     const trainSeconds = (performance.now() - t0) / 1000
     const micro = (await evaluateRun(p.db, r.runId, 'test')).report.micro
+    const t1 = performance.now()
     const last = round === rounds || reviewed >= trainTitles
     const picked = last ? [] : await pickBatch(p, req.strategy, r.runId, batch, seed + round)
+    const t2 = performance.now()
     const rec: SimulateRound = {
       round,
       runId: r.runId,
@@ -192,6 +198,8 @@ export async function simulate(
       test: { precision: micro.precision, recall: micro.recall, f1: micro.f1 },
       seconds: (performance.now() - t0) / 1000,
       trainSeconds,
+      testSeconds: (t1 - t0) / 1000 - trainSeconds,
+      pickSeconds: (t2 - t1) / 1000,
       picked,
     }
     out.push(rec)
