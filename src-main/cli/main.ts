@@ -50,7 +50,8 @@ const USAGE = `usage: ner-studio <command> …
   simulate <project.sqlite> --oracle <gold.conll|gold.jsonl> --strategy least-confident|entropy|random
          --model <preset> [--start N] [--batch N] [--rounds N] [--epochs N] [--seed S] [--json]
          (REWRITES the train split: it starts unreviewed; each round trains, scores on test, picks
-          --batch titles and replaces their spans with the oracle's — run it on a copy)
+          --batch titles and replaces their spans with the oracle's — run it on a copy;
+          entropy is experimental: not shown to beat least-confident, bench/results/loop.md)
   evaluate <project.sqlite> --run <id> [--split test|dev|train] [--json]
   predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--bom]
   presets  [--bert <folder>] [--json]                (the study's models and what each one is)

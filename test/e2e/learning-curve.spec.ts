@@ -21,8 +21,8 @@ interface Drawn {
 }
 
 async function trainCurve(projectPath: string, cfg: string, fractions: string): Promise<CurveOut> {
-  const r = await runCli(['train-curve', projectPath, '--model', 'bilstm-crf', '--data', 'all', '--fractions', fractions, '--epochs', '2', '--config', cfg, '--json'], {
-    timeoutMs: 180_000,
+  const r = await runCli(['train-curve', projectPath, '--model', 'bilstm-crf', '--data', 'all', '--fractions', fractions, '--epochs', '1', '--config', cfg, '--json'], {
+    timeoutMs: 600_000,
   })
   expect(r.code, r.stderr).toBe(0)
   return JSON.parse(r.stdout) as CurveOut
@@ -43,14 +43,17 @@ async function drawn(page: Page, n: number): Promise<Drawn> {
   return JSON.parse(last) as Drawn
 }
 
-/** The canvas's colour at CSS pixel (x, y), as [r, g, b, a]. */
-function pixel(page: Page, x: number, y: number): Promise<number[]> {
+/** Whether the canvas is painted in the series' blue (#0969da) within 3 CSS pixels of (x, y) (a point on the axis is half clipped). */
+function paintedBlue(page: Page, x: number, y: number): Promise<boolean> {
   return page
     .getByTestId('learning-curve')
     .locator('canvas')
     .evaluate((c: HTMLCanvasElement, [px, py]) => {
       const k = c.width / c.getBoundingClientRect().width
-      return Array.from(c.getContext('2d')!.getImageData(Math.round(px! * k), Math.round(py! * k), 1, 1).data)
+      const r = Math.ceil(3 * k)
+      const d = c.getContext('2d')!.getImageData(Math.round(px! * k) - r, Math.round(py! * k) - r, 2 * r + 1, 2 * r + 1).data
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3]! > 200 && d[i + 2]! - d[i]! > 100) return true
+      return false
     }, [x, y])
 }
 
@@ -71,34 +74,29 @@ async function expectCurve(page: Page, out: CurveOut): Promise<void> {
     expect(Math.abs(f1 - p.dev!.f1), `point ${i}: drawn at F1 ${f1}, run ${p.runId} has ${p.dev!.f1}`).toBeLessThan(0.01)
   })
   // …and really painted there in the series' colour (#0969da), not left blank.
-  for (const [x, y] of pts) {
-    const [r, g, b, a] = await pixel(page, x, y)
-    expect(a).toBeGreaterThan(200)
-    expect(b! - r!, `pixel at ${x},${y} is rgb(${r}, ${g}, ${b})`).toBeGreaterThan(100)
-  }
+  for (const [x, y] of pts) expect(await paintedBlue(page, x, y), `nothing painted at ${x},${y}`).toBe(true)
   // The one-line reading is the CLI's (shared/curve.ts: the last step gained ≥ 1 F1 point or not).
   expect(out.reading).not.toBeNull()
   await expect(page.getByTestId('curve-reading')).toHaveText(CURVE_READING_TEXT[out.reading!])
 }
 
 test('learning curve: a train-curve run set draws one point per fraction at its dev F1, with the reading', async ({ studio, page }) => {
-  test.setTimeout(300_000)
+  test.setTimeout(1_200_000)
   await studio.api('import.run', { path: studio.jsonl('train.jsonl', tinyTitles(32)), format: 'jsonl', split: 'train', origin: 'gold' })
   await studio.api('import.run', { path: studio.jsonl('dev.jsonl', tinyTitles(8, 3)), format: 'jsonl', split: 'dev', origin: 'gold' })
   const cfg = join(studio.dir, 'tiny.json')
   writeFileSync(cfg, JSON.stringify({ model: { charEmbedding: 16, hidden: 16 }, batchSize: 8 }))
 
-  const first = await trainCurve(studio.projectPath, cfg, '0.25,0.5,0.75,1')
+  const first = await trainCurve(studio.projectPath, cfg, '0.25,0.5,1')
   expect(first.points.map((p) => [p.fraction, p.titles])).toEqual([
     [0.25, 8],
     [0.5, 16],
-    [0.75, 24],
     [1, 32],
   ])
   await studio.open()
   await page.getByTestId('tab-runs').click()
   await expectCurve(page, first)
-  await page.screenshot({ path: test.info().outputPath('learning-curve-4.png') })
+  await page.screenshot({ path: test.info().outputPath('learning-curve-3.png') })
 
   // A newer curve (two fractions) is the one drawn; the older one's runs stay on the board.
   const second = await trainCurve(studio.projectPath, cfg, '0.5,1')
@@ -106,6 +104,6 @@ test('learning curve: a train-curve run set draws one point per fraction at its 
   await expect(page.locator('[data-app-state="ready"]')).toBeVisible()
   await page.getByTestId('tab-runs').click()
   await expectCurve(page, second)
-  expect((await studio.api('runs.list')).length).toBe(6)
+  expect((await studio.api('runs.list')).length).toBe(5)
   await page.screenshot({ path: test.info().outputPath('learning-curve-2.png') })
 })
