@@ -223,11 +223,11 @@ if (!app.requestSingleInstanceLock()) {
     }
   })
 
-  ipcMain.handle('studio:call', async (e, name: unknown, args: unknown): Promise<WireResult<unknown>> => {
+  ipcMain.handle('studio:call', async (e, name: unknown, args: unknown, shown: unknown): Promise<WireResult<unknown>> => {
     try {
       if (!fromOurPage(e)) throw new StudioError('unauthorized', 'untrusted sender')
       if (!isRequestName(name)) throw new StudioError('bad_request', `unknown request "${String(name)}"`)
-      const result = await studio.handle(name, args as never)
+      const result = await studio.handle(name, args as never, typeof shown === 'string' ? { shown } : {})
       if (name === 'project.open' || name === 'project.create') saveState({ lastProject: (args as { path: string }).path })
       return { ok: true, result }
     } catch (err) {

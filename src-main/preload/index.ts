@@ -4,9 +4,10 @@ import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
 import { EVENT_NAMES, isRequestName, type DialogKind, type EventName, type Events, type WireResult } from '../shared/api'
 
 const api = Object.freeze({
-  async call(name: string, args?: unknown): Promise<unknown> {
+  /** `shown`: the session of the project the window shows (shared/session.ts). */
+  async call(name: string, args?: unknown, shown?: string): Promise<unknown> {
     if (!isRequestName(name)) throw new Error(`unknown request "${name}"`)
-    const r = (await ipcRenderer.invoke('studio:call', name, args)) as WireResult<unknown>
+    const r = (await ipcRenderer.invoke('studio:call', name, args, shown)) as WireResult<unknown>
     if (r.ok) return r.result
     const err = new Error(r.error.message) as Error & { code: string }
     err.code = r.error.code

@@ -2,9 +2,10 @@
 // Electron's IPC, the HTTP/WebSocket server and tests all dispatch through `handle`, so every
 // transport serves exactly the same behaviour.
 
+import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
-import type { AppInfo, ArgsOf, Events, EventName, RequestName, ResultOf } from '../shared/api'
+import { isAbsolute, join } from 'node:path'
+import type { AppInfo, ProjectInfo, ArgsOf, Events, EventName, RequestName, ResultOf } from '../shared/api'
 import { isRequestName, needsArgument } from '../shared/api'
 import { StudioError } from '../shared/errors'
 import { exportFrom, previewExport } from './io/export'
@@ -29,6 +30,7 @@ import type { Spawner } from '../trainer/host'
 import { bulkTitles, resplit } from './titles/bulk'
 import { labelOccurrences } from './spans/occurrences'
 import { listImports, previewImport, undoImport } from './io/imports'
+import { staleReason } from '../shared/session'
 
 type Handlers = { [K in RequestName]: (args: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>> }
 type Listener = <E extends EventName>(name: E, payload: Events[E]) => void
@@ -45,8 +47,15 @@ export interface StudioOptions {
   watchMs?: number
 }
 
+/** Where a request came from: the session of the project its window shows (shared/session.ts). */
+export interface RequestContext {
+  shown?: string
+}
+
 export class Studio {
   private project: Project | null = null
+  /** This opening of the project: a window's requests must name it (shared/session.ts). */
+  private session = ''
   private watch: ProjectWatch | null = null
   private importing: string | null = null
   private listeners = new Set<Listener>()
@@ -73,10 +82,10 @@ export class Studio {
         platform: process.platform,
         note: this.opts.note ?? null,
       }),
-      'project.current': () => (this.project ? this.project.info() : null),
-      'project.open': ({ path }) => this.open(path, false),
+      'project.current': () => this.info(),
+      'project.open': ({ path }) => this.open(absolute(path), false),
       'project.create': ({ path }) => {
-        if (existsSync(path)) throw new StudioError('conflict', `${path} already exists`)
+        if (existsSync(absolute(path))) throw new StudioError('conflict', `${path} already exists`)
         return this.open(path, true)
       },
       'project.stats': () => this.p().stats(),
@@ -224,12 +233,14 @@ export class Studio {
   }
 
   /** Dispatch one request. Unknown names and bad arguments become StudioErrors. */
-  async handle<K extends RequestName>(name: K, args: ArgsOf<K>): Promise<ResultOf<K>> {
+  async handle<K extends RequestName>(name: K, args: ArgsOf<K>, ctx: RequestContext = {}): Promise<ResultOf<K>> {
     if (!isRequestName(name)) throw new StudioError('bad_request', `unknown request "${String(name)}"`)
     const h = this.handlers[name] as (a: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>>
     if (needsArgument(name) && (typeof args !== 'object' || args === null)) {
       throw new StudioError('bad_request', `${name} needs an argument object`)
     }
+    const stale = staleReason(name, ctx.shown, this.info())
+    if (stale) throw new StudioError('stale_project', stale)
     try {
       return await h(args)
     } catch (e) {
@@ -246,18 +257,25 @@ export class Studio {
     for (const l of this.listeners) l(name, payload)
   }
 
-  open(path: string, create: boolean): ReturnType<Project['info']> {
+  /** The open project as windows see it (with this opening's session), or null. */
+  info(): ProjectInfo | null {
+    return this.project ? { ...this.project.info(), session: this.session } : null
+  }
+
+  /** Open (or create) a project; a relative path is taken from this process's working directory. */
+  open(path: string, create: boolean): ProjectInfo {
     if (this.importing) throw new StudioError('busy', `an import of ${this.importing} is running`)
     if (this.jobs.active) throw new StudioError('busy', `run ${this.jobs.active.runId} is training in this project; cancel it first`)
     if (this.inferring) throw new StudioError('busy', `${this.inferring} is running; try again when it ends`)
-    const next = Project.open(path, { create })
+    const next = Project.open(resolve(path), { create })
     this.close()
     this.project = next
+    this.session = randomUUID()
     const every = this.opts.watchMs ?? 1000
     if (every > 0) this.watch = new ProjectWatch(next.db, () => this.emit('project.changed', { what: 'runs' })).start(every)
-    this.recent.add(path)
+    this.recent.add(next.path)
     this.emit('project.changed', { what: 'project' })
-    return next.info()
+    return this.info()!
   }
 
   current(): Project | null {
@@ -293,4 +311,15 @@ export class Studio {
     this.emit('project.changed', titleIds ? { what, titleIds } : { what })
     return result
   }
+}
+
+/**
+ * A path a window names must be absolute: relative to what? The studio's working directory is its
+ * install folder (npm start), not a place the analyst chose.
+ */
+function absolute(path: string): string {
+  if (typeof path !== 'string' || !isAbsolute(path)) {
+    throw new StudioError('bad_request', `“${String(path)}” is a relative path: give the full path of the project file (for example ${process.platform === 'win32' ? 'C:\\Users\\me\\shop.sqlite' : '/home/me/shop.sqlite'})`)
+  }
+  return path
 }

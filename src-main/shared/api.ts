@@ -62,6 +62,8 @@ export interface ProjectInfo {
   path: string
   name: string
   titles: number
+  /** This opening of the project (new on every open): what a window shows (shared/session.ts). */
+  session: string
 }
 
 export interface TitleQuery {
@@ -564,6 +566,8 @@ export type ErrorCode =
   | 'invalid_input'
   | 'no_project'
   | 'busy'
+  /** The request came from a window showing another project (or another opening of it). */
+  | 'stale_project'
   | 'unauthorized'
   | 'internal'
 

@@ -9,7 +9,7 @@ declare module '*.vue' {
 
 /** What the Electron preload exposes (absent in browser mode). */
 export interface PreloadApi {
-  call(name: string, args?: unknown): Promise<unknown>
+  call(name: string, args?: unknown, shown?: string): Promise<unknown>
   on<E extends EventName>(name: E, listener: (payload: Events[E]) => void): () => void
   shell: 'electron'
   openFileDialog(kind: DialogKind): Promise<string | null>
