@@ -3,7 +3,7 @@ import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import type { AppInfo, ImportProgress, ImportRequest, ImportSummary, ProjectInfo, RecentProject } from '../../../src-main/shared/api'
 import type { ProjectStats } from '../../../src-main/shared/types'
-import { call, on } from '../api/client'
+import { call, on, showProject } from '../api/client'
 import { useTitlesStore } from './titles'
 import { useTypesStore } from './types'
 import { useEditorStore } from './editor'
@@ -40,9 +40,38 @@ export const useProjectStore = defineStore('project', () => {
     if (info.value) stats.value = await call('project.stats')
   }
 
+  /** Set while this window opens a project itself (the switch then needs no explanation). */
+  let opening = 0
+
+  /**
+   * Adopt the open project: when it is another one (or another opening of it) than this window
+   * shows, drop the old title, list and types in the same step as the window starts naming the new
+   * one — an edit of the old view can then never reach the new project (shared/session.ts).
+   */
+  function adopt(next: ProjectInfo | null): void {
+    if ((next?.session ?? null) === (info.value?.session ?? null)) {
+      info.value = next
+      return
+    }
+    const before = info.value
+    useEditorStore().close()
+    useTitlesStore().clear()
+    useTitlesStore().filter = {}
+    useTypesStore().list = []
+    useWeakStore().clear()
+    stats.value = null
+    info.value = next
+    showProject(next?.session ?? null)
+    if (before && !opening) {
+      say(!next ? 'The project was closed in another window'
+        : next.path === before.path ? `“${next.name}” was opened again (in another window, or the studio restarted): this window reloaded it`
+        : `Another window opened “${next.name}”: this window shows it now`)
+    }
+  }
+
   /** (Re)load everything after a project was opened, created or imported into. */
   async function reload(): Promise<void> {
-    info.value = await call('project.current')
+    adopt(await call('project.current'))
     recent.value = await call('project.recent')
     stats.value = null
     const types = useTypesStore()
@@ -63,14 +92,16 @@ export const useProjectStore = defineStore('project', () => {
 
   async function open(path: string, create = false): Promise<boolean> {
     error.value = null
+    opening++
     try {
-      await call(create ? 'project.create' : 'project.open', { path })
-      useEditorStore().close()
+      adopt(await call(create ? 'project.create' : 'project.open', { path }))
       await reload()
       return true
     } catch (e) {
       fail(e)
       return false
+    } finally {
+      opening--
     }
   }
 
