@@ -34,6 +34,6 @@ export function staleReason(name: RequestName, shown: string | undefined, open: 
   const current = open?.session ?? NO_PROJECT
   if (shown === current) return null
   return open
-    ? `this window shows a project that is no longer open (another window opened “${open.name}”); nothing was changed — the window now reloads`
+    ? `this window showed a project that is no longer open: “${open.name}” was opened since (in another window, or the studio restarted); nothing was changed, the window reloads`
     : 'no project is open any more; nothing was changed'
 }
