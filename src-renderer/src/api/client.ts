@@ -22,10 +22,13 @@ type Listener = (payload: unknown) => void
 
 /** The session of the project this window shows; undefined until it has asked which one is open. */
 let shown: string | undefined
+/** A reload was asked for and the window has not adopted the open project since. */
+let resyncing = false
 
 /** The project store calls this in the same step as it drops the old project's title and list. */
 export function showProject(session: string | null): void {
   shown = session ?? NO_PROJECT
+  resyncing = false
 }
 
 /** Browser mode: whether the server stopped answering, and why (shown as a banner with Reconnect). */
@@ -35,8 +38,15 @@ const listeners = new Map<string, Set<Listener>>()
 function dispatch(event: string, payload: unknown): void {
   for (const l of listeners.get(event) ?? []) l(payload)
 }
-/** Reload everything, as when another window opens a project (the window missed or outlived it). */
-const resync = (): void => dispatch('project.changed', { what: 'project' })
+/**
+ * Reload everything, as when another window opens a project (the window missed or outlived it).
+ * Once until the window has adopted what is open: requests refused meanwhile do not ask again.
+ */
+const resync = (): void => {
+  if (resyncing) return
+  resyncing = true
+  dispatch('project.changed', { what: 'project' })
+}
 
 const TOKEN_KEY = 'ner-studio-token'
 
@@ -72,6 +82,7 @@ function httpClient(): HttpClient {
     if (!connection.lost) return
     connection.lost = false
     connection.why = ''
+    resyncing = false
     resync()
   }
   const connect = (): void => {

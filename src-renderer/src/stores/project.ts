@@ -51,6 +51,7 @@ export const useProjectStore = defineStore('project', () => {
   function adopt(next: ProjectInfo | null): void {
     if ((next?.session ?? null) === (info.value?.session ?? null)) {
       info.value = next
+      showProject(next?.session ?? null)
       return
     }
     const before = info.value
