@@ -89,11 +89,11 @@ test('a window that missed the switch (its events held back) is refused by the s
   expect(statuses(other)['蓝色连衣裙']).toBe('reviewed')
 })
 
-test('the server stops: a banner says so; Reconnect while it is down keeps it; after a restart on the same port the desk works again', async ({ studio, page }) => {
+test('the server stops: a banner says so; Reconnect while it is down keeps it; after a restart on the same port the window comes back to its title and works again', async ({ studio, page }) => {
   await studio.api('import.run', { path: studio.jsonl('t.jsonl', [{ text: '红色苹果手机壳' }, { text: '男士真皮皮鞋' }]), format: 'jsonl', split: 'train', origin: 'gold' })
   await studio.open()
-  await page.getByTestId('title-row').first().click()
-  await expect(page.getByTestId('title-text')).toContainText('红色苹果手机壳')
+  await page.getByTestId('title-row').nth(1).click()
+  await expect(page.getByTestId('title-text')).toContainText('男士真皮皮鞋')
   await expect(page.getByTestId('server-gone')).toHaveCount(0)
 
   await studio.server.close()
@@ -112,16 +112,31 @@ test('the server stops: a banner says so; Reconnect while it is down keeps it; a
     const button = page.getByTestId('reconnect')
     if (await button.isVisible()) await button.click().catch(() => undefined) // or the window's own retry got there first
     await expect(banner).toHaveCount(0)
-    await expect(page.getByTestId('title-text')).toContainText('红色苹果手机壳')
+    // The view comes back: the same title (the restarted server is a new opening of the same file).
+    await expect(page.getByTestId('title-text')).toContainText('男士真皮皮鞋')
+    await expect(page.getByTestId('notice')).toContainText('“project” was opened again')
     await page.getByTestId('title-text').focus()
     await page.keyboard.press('Enter')
     await expect(page.getByTestId('editor-message')).toHaveText('Marked reviewed')
-    await page.getByTestId('title-row').nth(1).click()
-    await expect(page.getByTestId('title-text')).toContainText('男士真皮皮鞋')
+    await page.getByTestId('title-row').first().click()
+    await expect(page.getByTestId('title-text')).toContainText('红色苹果手机壳')
   } finally {
     await again.close()
   }
-  expect(statuses(studio.projectPath)).toEqual({ 红色苹果手机壳: 'reviewed', 男士真皮皮鞋: 'unreviewed' })
+  expect(statuses(studio.projectPath)).toEqual({ 红色苹果手机壳: 'unreviewed', 男士真皮皮鞋: 'reviewed' })
+})
+
+test('a server restarted with a new access token: Reconnect says to open the URL it printed', async ({ studio, page }) => {
+  await studio.open()
+  await studio.server.close()
+  await expect(page.getByTestId('server-gone')).toContainText("The studio's server stopped responding")
+  const again = await startServer({ projectPath: studio.projectPath, port: studio.server.port })
+  try {
+    await page.getByTestId('reconnect').click()
+    await expect(page.getByTestId('server-gone')).toContainText("does not accept this window's access token (was it restarted?): open the URL it printed")
+  } finally {
+    await again.close()
+  }
 })
 
 test('at 1280 × 800 the import notice is shown whole ("Imported 3,000 titles, … from <file>"), not cut to "Imported 3,…"', async ({ studio, page }) => {

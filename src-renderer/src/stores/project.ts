@@ -42,6 +42,8 @@ export const useProjectStore = defineStore('project', () => {
 
   /** Set while this window opens a project itself (the switch then needs no explanation). */
   let opening = 0
+  /** The title to show again after the same file was reopened under this window. */
+  let reopen: number | null = null
 
   /**
    * Adopt the open project: when it is another one (or another opening of it) than this window
@@ -55,9 +57,13 @@ export const useProjectStore = defineStore('project', () => {
       return
     }
     const before = info.value
+    // The same file opened again (the studio restarted, or another window reopened it): its ids
+    // still mean the same titles, so the window comes back to the title and filter it showed.
+    const same = !!before && !!next && next.path === before.path && !opening
+    reopen = same ? (useEditorStore().title?.id ?? null) : null
     useEditorStore().close()
     useTitlesStore().clear()
-    useTitlesStore().filter = {}
+    if (!same) useTitlesStore().filter = {}
     useTypesStore().list = []
     useWeakStore().clear()
     stats.value = null
@@ -65,7 +71,7 @@ export const useProjectStore = defineStore('project', () => {
     showProject(next?.session ?? null)
     if (before && !opening) {
       say(!next ? 'The project was closed in another window'
-        : next.path === before.path ? `“${next.name}” was opened again (in another window, or the studio restarted): this window reloaded it`
+        : same ? `“${next.name}” was opened again (in another window, or the studio restarted): this window reloaded it`
         : `Another window opened “${next.name}”: this window shows it now`)
     }
   }
@@ -87,7 +93,10 @@ export const useProjectStore = defineStore('project', () => {
     await types.load()
     await titles.reset()
     const first = titles.itemAt(0)
-    if (!editor.title && first) await editor.load(first.id, 0)
+    const again = reopen
+    reopen = null
+    if (!editor.title && again !== null) await editor.load(again).catch(() => (first ? editor.load(first.id, 0) : undefined))
+    else if (!editor.title && first) await editor.load(first.id, 0)
     if (view.value === 'project') await loadStats()
   }
 
