@@ -48,6 +48,18 @@ const resync = (): void => {
   dispatch('project.changed', { what: 'project' })
 }
 
+/**
+ * The one place a WireResult becomes a value or an ApiError (both transports). A refusal for
+ * showing another project than the open one reloads the window.
+ */
+function unwrap<T>(body: WireResult<T>): T {
+  if (!body.ok) {
+    if (body.error.code === 'stale_project') resync()
+    throw new ApiError(body.error.code, body.error.message)
+  }
+  return body.result
+}
+
 const TOKEN_KEY = 'ner-studio-token'
 
 /** The token from `#token=…` (then stripped from the address bar), else the one this tab kept. */
@@ -129,12 +141,7 @@ function httpClient(): HttpClient {
       }
     },
     async call(name, ...args) {
-      const body = await post(name, args.length ? JSON.stringify(args[0]) : '')
-      if (!body.ok) {
-        if (body.error.code === 'stale_project') resync()
-        throw new ApiError(body.error.code, body.error.message)
-      }
-      return body.result
+      return unwrap(await post(name, args.length ? JSON.stringify(args[0]) : ''))
     },
     on(name, listener) {
       let set = listeners.get(name)
@@ -148,9 +155,7 @@ function httpClient(): HttpClient {
         headers: auth,
         body: file,
       })
-      const body = (await res.json()) as WireResult<{ path: string }>
-      if (!body.ok) throw new ApiError(body.error.code, body.error.message)
-      return body.result.path
+      return unwrap((await res.json()) as WireResult<{ path: string }>).path
     },
     async download(path: string) {
       // A link cannot carry the header: fetch with it, then save the Blob under the file's name.
@@ -174,15 +179,7 @@ function httpClient(): HttpClient {
 function preloadClient(): StudioClient {
   const p = window.studio!
   return {
-    async call(name, ...args) {
-      try {
-        return (await p.call(name, args[0], shown)) as never
-      } catch (e) {
-        const code = (e as { code?: string }).code ?? 'internal'
-        if (code === 'stale_project') resync()
-        throw new ApiError(code, (e as Error).message)
-      }
-    },
+    call: async (name, ...args) => unwrap((await p.call(name, args[0], shown)) as WireResult<never>),
     on(name, listener) {
       // Local resyncs reach the same listeners as the preload's events.
       let set = listeners.get(name)
