@@ -8,7 +8,7 @@
 import type { RequestName } from './api'
 
 /** The HTTP header carrying the shown project's session (Electron IPC passes it as an argument). */
-export const PROJECT_HEADER = 'x-ner-project'
+export const PROJECT_HEADER = 'x-studio-project'
 /** What a window sends while it shows no project. */
 export const NO_PROJECT = 'none'
 

@@ -93,10 +93,12 @@ export const useProjectStore = defineStore('project', () => {
     await types.load()
     await titles.reset()
     const first = titles.itemAt(0)
-    const again = reopen
-    reopen = null
-    if (!editor.title && again !== null) await editor.load(again).catch(() => (first ? editor.load(first.id, 0) : undefined))
-    else if (!editor.title && first) await editor.load(first.id, 0)
+    // Reloads overlap (an event and a refusal both ask): each aims at the same title until it is shown.
+    const want = reopen ?? first?.id
+    if (!editor.title && want !== undefined) {
+      await editor.load(want, want === first?.id ? 0 : undefined).catch(() => (first ? editor.load(first.id, 0) : undefined))
+      if (reopen === want) reopen = null
+    }
     if (view.value === 'project') await loadStats()
   }
 

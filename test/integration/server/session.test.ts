@@ -1,4 +1,4 @@
-// Over HTTP, a window names the project it shows in the x-ner-project header (shared/session.ts): a
+// Over HTTP, a window names the project it shows in the x-studio-project header (shared/session.ts): a
 // request for a project that is no longer open is refused and changes nothing.
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
