@@ -29,6 +29,7 @@ import type { Spawner } from '../trainer/host'
 import { bulkTitles, resplit } from './titles/bulk'
 import { labelOccurrences } from './spans/occurrences'
 import { listImports, previewImport, undoImport } from './io/imports'
+import { reviewQueue, suggestions } from './review/queue'
 
 type Handlers = { [K in RequestName]: (args: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>> }
 type Listener = <E extends EventName>(name: E, payload: Events[E]) => void
@@ -202,6 +203,9 @@ export class Studio {
       'imports.list': () => listImports(this.p()),
       'imports.undo': (req) => this.changed('project', undoImport(this.writable(), req)),
       'import.preview': (req) => previewImport(req),
+      // ---- the review stream (issue 12) ----
+      'review.queue': (source) => reviewQueue(this.p().db, source),
+      'review.suggestions': ({ runId, titleId }) => suggestions(this.p().db, runId, titleId),
     }
   }
 

@@ -44,6 +44,7 @@ import type {
   ResplitRequest,
   ResplitResult,
 } from './desk'
+import type { ReviewQueue, ReviewSource, Suggestion } from './review'
 
 export type ImportFormat = 'seed' | 'conll' | 'jsonl' | 'text' | 'csv'
 export type ExportFormat = 'attributes-csv' | 'conll' | 'jsonl' | 'seed'
@@ -454,6 +455,11 @@ export interface Requests {
   'imports.undo': R<ImportUndoRequest, ImportUndoResult>
   /** The first titles and spans of a file as an import would read them, with warnings; writes nothing. */
   'import.preview': R<ImportPreviewRequest, ImportPreview>
+  // ---- the review stream (issue 12): shared/review.ts, services/review ----
+  /** The titles of a queue source in stream order (filter, disagreements with a run, an Evaluate cell, least confident). */
+  'review.queue': R<ReviewSource, ReviewQueue>
+  /** What a run predicted for one title, with confidences: the editor draws them beside the gold. */
+  'review.suggestions': R<{ runId: number; titleId: number }, Suggestion[]>
 }
 
 export type RequestName = keyof Requests
@@ -538,6 +544,9 @@ const requestNames = [
   'imports.list',
   'imports.undo',
   'import.preview',
+  // ---- the review stream (issue 12) ----
+  'review.queue',
+  'review.suggestions',
 ] as const
 /** Runtime list of request names; the type check fails if it and `Requests` differ. */
 export const REQUEST_NAMES: Exactly<RequestName, typeof requestNames> = requestNames

@@ -124,6 +124,8 @@ describe('Studio.handle', () => {
       ['titles.resplit', { from: 'train', dev: 0.1, test: 0.1, seed: 1 }],
       ['imports.list', undefined],
       ['imports.undo', { id: 1 }],
+      ['review.queue', { kind: 'filter', query: {} }],
+      ['review.suggestions', { runId: 1, titleId: 1 }],
     ]
     const projectless = [
       'app.info', 'project.current', 'project.open', 'project.create', 'project.recent', 'project.forget',
