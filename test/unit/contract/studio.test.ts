@@ -215,6 +215,8 @@ describe('Studio.handle', () => {
     expect(await c('imports.list')).toEqual(expect.arrayContaining([expect.objectContaining({ format: 'jsonl' })]))
     expect(await codeOf(c('imports.undo', { id: 99 }))).toBe('not_found')
     expect(await c('import.preview', { path: join(dir, 'more.jsonl') })).toMatchObject({ format: 'jsonl', detected: true })
+    expect(await c('review.queue', { kind: 'filter', query: { search: '华为' } })).toMatchObject({ ids: [2], total: 1, runId: null })
+    expect(await codeOf(c('review.suggestions', { runId: 99, titleId: 1 }))).toBe('not_found')
     expect(await c('project.recent')).toEqual(expect.any(Array))
     expect(await c('project.forget', { path })).toEqual(expect.any(Array))
     const other = join(dir, 'other.sqlite')
