@@ -17,7 +17,7 @@ const p = (start: number, end: number, type: string, confidence: number): P => (
  *   3 苹果耳机套  —                      pred 品牌 0-2, 品类 2-5      → 2 differences
  *   4 回力女鞋子  gold 品牌 0-2          pred 品牌 0-2, 品类 1-5      → 1 difference (and a clash)
  */
-async function setup(studio: StudioFixture, page: Page): Promise<void> {
+async function setup(studio: StudioFixture): Promise<void> {
   const lines = [
     { text: '华为手机壳', label: [[0, 2, '品牌']] as [number, number, string][] },
     { text: '小米电视机' },
@@ -46,7 +46,7 @@ const focused = (page: Page): Promise<string | null> => page.evaluate(() => docu
 const suggestion = (page: Page, start: number, type: string) => page.locator(`[data-testid="suggestion"][data-start="${start}"][data-type="${type}"]`)
 
 test('keyboard only: the disagreement queue, Alt+A accepts a suggestion, Enter submits and moves on, ↓ skips, ↑ goes back', async ({ studio, page }) => {
-  await setup(studio, page)
+  await setup(studio)
   // Filter the list to "disagrees with run 1" with the keyboard: focus the select, arrow to the run.
   await page.getByTestId('filter-run').focus()
   await page.keyboard.press('ArrowDown')
@@ -105,7 +105,7 @@ test('keyboard only: the disagreement queue, Alt+A accepts a suggestion, Enter s
 })
 
 test('a click accepts a suggestion (a weak span confirmed, a new gold span), an overlapping one is refused, Ctrl+Z undoes', async ({ studio, page }) => {
-  await setup(studio, page)
+  await setup(studio)
   // No stream: the desk's picker chooses the run whose suggestions are drawn.
   await page.locator('[data-testid="title-row"][data-id="2"]').click()
   await expect(page.getByTestId('title-text')).toContainText('小米电视机')
