@@ -73,12 +73,15 @@ test('keyboard only: the disagreement queue, Alt+A accepts a suggestion, Enter s
   await expect(suggestion(page, 0, '品牌').getByTestId('suggestion-confidence')).toHaveText('0.90')
   await expect(suggestion(page, 2, '品类').getByTestId('suggestion-confidence')).toHaveText('0.70')
   await expect(page.getByTestId('span-row')).toHaveCount(0)
+  // In the title itself, the characters under open suggestions carry their mark (5 of 5).
+  await expect(page.locator('[data-testid="char"].sug')).toHaveCount(5)
 
   // Alt+A: the suggestion under the cursor (at 0) becomes a gold span; the next one is now current.
   await page.keyboard.press('Alt+A')
   await expect(suggestion(page, 0, '品牌')).toHaveAttribute('data-state', 'gold')
   await expect(page.locator('[data-testid="span-row"][data-start="0"][data-end="2"]')).toHaveAttribute('data-origin', 'gold')
   await expect(suggestion(page, 2, '品类')).toHaveClass(/current/)
+  await expect(page.locator('[data-testid="char"].sug')).toHaveCount(3)
 
   // Enter: submit (reviewed) and move on to the next of the queue.
   await page.keyboard.press('Enter')
