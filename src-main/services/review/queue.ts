@@ -6,6 +6,7 @@
 import type { TitleQuery } from '../../shared/api'
 import { StudioError } from '../../shared/errors'
 import { STREAM_MAX, type ReviewQueue, type ReviewSource, type Suggestion } from '../../shared/review'
+import { SPLITS } from '../../shared/types'
 import type { DB } from '../../store/db'
 import { getRunRow } from '../runs/records'
 import { evalTitles, preannotateQueue } from '../runs/evaluation'
@@ -22,6 +23,7 @@ export function reviewQueue(db: DB, source: ReviewSource): ReviewQueue {
     case 'disagreements':
       return disagreementQueue(db, source.runId, source.query ?? {})
     case 'cell': {
+      if (!SPLITS.includes(source.split)) throw new StudioError('bad_request', `unknown split "${String(source.split)}"`)
       const r = evalTitles(db, source.runId, source.split, source.cell, STREAM_MAX)
       return { ids: r.titles.map((t) => t.id), total: r.total, label: `an Evaluate cell of run ${source.runId} (${source.split})`, runId: source.runId }
     }

@@ -79,6 +79,8 @@ describe('review queue: disagreements with a run', () => {
   it('refuses an unknown run and a source it does not know', async () => {
     await expect(studio.handle('review.queue', { kind: 'disagreements', runId: 99 })).rejects.toMatchObject({ code: 'not_found' })
     await expect(studio.handle('review.queue', { kind: 'nope' } as never)).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining('nope') })
+    await expect(studio.handle('review.queue', { kind: 'cell', runId: run, split: 'x' as never, cell: {} })).rejects.toMatchObject({ code: 'bad_request' })
+    await expect(studio.handle('review.queue', { kind: 'filter', query: { split: 'x' as never } })).rejects.toMatchObject({ code: 'bad_request' })
   })
 })
 
