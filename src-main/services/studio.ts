@@ -20,6 +20,7 @@ import { projectHandlers } from './project/handlers'
 import { Project } from './project/project'
 import { RecentProjects } from './project/recent'
 import { runsHandlers } from './runs/handlers'
+import { reviewHandlers } from './review/handlers'
 import { TrainingJobs } from './runs/jobs'
 import { ProjectWatch } from './runs/watch'
 import { spansHandlers } from './spans/handlers'
@@ -39,6 +40,7 @@ const handlers: Handlers<typeof import('../shared/api').requests> = {
   ...ioHandlers,
   ...dictsHandlers,
   ...runsHandlers,
+  ...reviewHandlers,
 }
 
 export interface StudioOptions {
