@@ -114,7 +114,6 @@ export const useEditorStore = defineStore('editor', () => {
     title.value = null
     selectedSpanId.value = null
     anchor.value = null
-    stream.value = null
     occurrences.value = null
   }
 

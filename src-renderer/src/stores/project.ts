@@ -8,6 +8,7 @@ import { useTitlesStore } from './titles'
 import { useTypesStore } from './types'
 import { useEditorStore } from './editor'
 import { useWeakStore } from './weak'
+import { useReviewStore } from './review'
 
 export type View = 'project' | 'annotate' | 'types' | 'weak' | 'train' | 'runs' | 'evaluate' | 'preannotate' | 'export'
 
@@ -64,6 +65,10 @@ export const useProjectStore = defineStore('project', () => {
     useEditorStore().close()
     useTitlesStore().clear()
     if (!same) useTitlesStore().filter = {}
+    // A review stream is a list of the old opening's ids; a run id means something only in its file.
+    const review = useReviewStore()
+    review.stream = null
+    if (!same) review.runId = null
     useTypesStore().list = []
     useWeakStore().clear()
     stats.value = null
