@@ -12,7 +12,7 @@ import { test, expect, type StudioFixture } from './fixtures/studio'
 const HAN = '颜色类型品牌产品款式风格功能属性尺码材质重量长度宽高厚薄软硬冷热新旧大小男女老少春夏秋冬东南西北红黄蓝绿黑白'
 const NAMES = ['颜色', '类型']
 for (let i = 0; NAMES.length < 300; i++) {
-  const name = HAN[i % HAN.length]! + HAN[(i * 7 + 3) % HAN.length]!
+  const name = HAN[Math.floor(i / HAN.length)]! + HAN[i % HAN.length]!
   if (!NAMES.includes(name) && name[0] !== name[1]) NAMES.push(name)
 }
 
