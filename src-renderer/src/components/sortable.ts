@@ -1,8 +1,7 @@
-// Sortable tables: click a column's header to sort by it, again to reverse. Numbers sort largest
-// first on the first click, text A→Z (Chinese by pinyin); missing values always go last.
+// Sortable tables: click a column's header to sort by it, again to reverse (shared/sort.ts: numbers
+// largest first on the first click, text A→Z in pinyin order, missing values last).
 import { computed, ref, type ComputedRef, type Ref } from 'vue'
-
-export type SortValue = string | number | null | undefined
+import { sortRows, startsDescending, type SortValue } from '../../../src-main/shared/sort'
 
 export interface Sort<T> {
   key: Ref<string | null>
@@ -10,8 +9,6 @@ export interface Sort<T> {
   rows: ComputedRef<T[]>
   by: (key: string) => void
 }
-
-const text = new Intl.Collator('zh-CN-u-co-pinyin', { numeric: true })
 
 export function useSort<T>(
   source: () => readonly T[],
@@ -24,24 +21,12 @@ export function useSort<T>(
     if (key.value === k) desc.value = !desc.value
     else {
       key.value = k
-      const first = source().map(columns[k]!).find((v) => v !== null && v !== undefined)
-      desc.value = typeof first === 'number'
+      desc.value = startsDescending(source().map(columns[k]!))
     }
   }
   const rows = computed(() => {
-    const all = source().slice()
     const get = key.value ? columns[key.value] : undefined
-    if (!get) return all
-    const sign = desc.value ? -1 : 1
-    return all
-      .map((row, i) => ({ row, i, v: get(row) }))
-      .sort((a, b) => {
-        const [x, y] = [a.v, b.v]
-        if (x === null || x === undefined || y === null || y === undefined) return (x == null ? 1 : 0) - (y == null ? 1 : 0) || a.i - b.i
-        const c = typeof x === 'number' && typeof y === 'number' ? x - y : text.compare(String(x), String(y))
-        return sign * c || a.i - b.i
-      })
-      .map((x) => x.row)
+    return get ? sortRows(source(), get, desc.value) : source().slice()
   })
   return { key, desc, rows, by }
 }
