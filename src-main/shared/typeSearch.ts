@@ -10,11 +10,13 @@ export function typeScore(query: string, type: { name: string; hotkey: string | 
   if (!q) return 0
   const name = fold(type.name)
   if (name === q) return 1000
+  const ini = initials(name)
+  // All the initials typed (ys: 颜色) rank above another type whose hotkey happens to be ys.
+  if (ini === q) return 960
   if (type.hotkey && type.hotkey === q) return 950
   if (name.startsWith(q)) return 900
   const at = name.indexOf(q)
   if (at >= 0) return 800 - Math.min(at, 99)
-  const ini = initials(name)
   if (ini.startsWith(q)) return 700
   if (ini.includes(q)) return 600
   const gaps = subsequenceGaps(q, name)

@@ -20,6 +20,8 @@ async function manyTypes(studio: StudioFixture, page: Page): Promise<void> {
   const lines = [
     { text: '新款蓝色手机壳', label: [] as [number, number, string][] },
     ...NAMES.map((name) => ({ text: `${name}手机壳`, label: [[0, 2, name]] as [number, number, string][] })),
+    // 颜色 and 类型 are the most used (the list, and so ties in the palette, put them first).
+    ...['颜色', '颜色', '类型'].map((name) => ({ text: `${name}款`, label: [[0, 2, name]] as [number, number, string][] })),
   ]
   await studio.api('import.run', { path: studio.jsonl('many.jsonl', lines), format: 'jsonl', split: 'train', origin: 'gold' })
   await studio.open()
@@ -114,16 +116,20 @@ test('type colours: the first 24 pairwise distinct, neighbours apart, 类型 and
 
 test('Entity types: remap to a chord (refusing one that clashes), use it in the editor; the table sorts by any column', async ({ studio, page }) => {
   await manyTypes(studio, page)
+  // A chord no type holds yet (款式 gives its own up).
+  const taken = (await studio.api('types.list')).filter((t) => t.name !== '款式').map((t) => t.hotkey!)
+  const free = Array.from('abcdefghijklmnopqrstuvwxyz').flatMap((a) => Array.from('abcdefghijklmnopqrstuvwxyz', (b) => a + b)).find((k) => !taken.some((t) => clash(t, k)))!
+  const [k1, k2] = [free[0]!, free[1]!]
   await page.getByTestId('tab-types').click()
   const row = page.locator('[data-testid="type-row"][data-type="款式"]')
-  await row.getByTestId('type-hotkey').fill('QZ')
+  await row.getByTestId('type-hotkey').fill(free.toUpperCase())
   await row.getByTestId('type-hotkey').press('Tab')
-  await expect.poll(async () => (await studio.api('types.list')).find((t) => t.name === '款式')!.hotkey).toBe('qz')
-  // q alone would shadow the chord: refused, with the reason.
+  await expect.poll(async () => (await studio.api('types.list')).find((t) => t.name === '款式')!.hotkey).toBe(free)
+  // Its first key alone would shadow the chord: refused, with the reason.
   const other = page.locator('[data-testid="type-row"][data-type="风格"]')
-  await other.getByTestId('type-hotkey').fill('q')
+  await other.getByTestId('type-hotkey').fill(k1)
   await other.getByTestId('type-hotkey').press('Tab')
-  await expect(page.getByTestId('types-error')).toContainText('clashes with "q z" of entity type "款式"')
+  await expect(page.getByTestId('types-error')).toContainText(`clashes with "${k1} ${k2}" of entity type "款式"`)
 
   // Sorting: by name (pinyin order), again reversed; by spans.
   const names = async (): Promise<string[]> => page.getByTestId('type-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-type')!))
@@ -138,8 +144,8 @@ test('Entity types: remap to a chord (refusing one that clashes), use it in the 
   await page.getByTestId('tab-annotate').click()
   await page.getByTestId('title-row').first().click()
   await select(page, 0, 2)
-  await page.keyboard.press('q')
-  await page.keyboard.press('z')
+  await page.keyboard.press(k1)
+  await page.keyboard.press(k2)
   await expect(page.locator('[data-testid="span-row"][data-start="0"]')).toHaveAttribute('data-type', '款式')
 })
 
