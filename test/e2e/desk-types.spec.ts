@@ -116,20 +116,21 @@ test('type colours: the first 24 pairwise distinct, neighbours apart, 类型 and
 
 test('Entity types: remap to a chord (refusing one that clashes), use it in the editor; the table sorts by any column', async ({ studio, page }) => {
   await manyTypes(studio, page)
-  // A chord no type holds yet (款式 gives its own up).
-  const taken = (await studio.api('types.list')).filter((t) => t.name !== '款式').map((t) => t.hotkey!)
+  // A chord no type holds yet (the target gives its own up).
+  const [target, neighbour] = [NAMES[10]!, NAMES[11]!]
+  const taken = (await studio.api('types.list')).filter((t) => t.name !== target).map((t) => t.hotkey!)
   const free = Array.from('abcdefghijklmnopqrstuvwxyz').flatMap((a) => Array.from('abcdefghijklmnopqrstuvwxyz', (b) => a + b)).find((k) => !taken.some((t) => clash(t, k)))!
   const [k1, k2] = [free[0]!, free[1]!]
   await page.getByTestId('tab-types').click()
-  const row = page.locator('[data-testid="type-row"][data-type="款式"]')
+  const row = page.locator(`[data-testid="type-row"][data-type="${target}"]`)
   await row.getByTestId('type-hotkey').fill(free.toUpperCase())
   await row.getByTestId('type-hotkey').press('Tab')
-  await expect.poll(async () => (await studio.api('types.list')).find((t) => t.name === '款式')!.hotkey).toBe(free)
+  await expect.poll(async () => (await studio.api('types.list')).find((t) => t.name === target)!.hotkey).toBe(free)
   // Its first key alone would shadow the chord: refused, with the reason.
-  const other = page.locator('[data-testid="type-row"][data-type="风格"]')
+  const other = page.locator(`[data-testid="type-row"][data-type="${neighbour}"]`)
   await other.getByTestId('type-hotkey').fill(k1)
   await other.getByTestId('type-hotkey').press('Tab')
-  await expect(page.getByTestId('types-error')).toContainText(`clashes with "${k1} ${k2}" of entity type "款式"`)
+  await expect(page.getByTestId('types-error')).toContainText(`clashes with "${k1} ${k2}" of entity type "${target}"`)
 
   // Sorting: by name (pinyin order), again reversed; by spans.
   const names = async (): Promise<string[]> => page.getByTestId('type-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-type')!))
@@ -146,7 +147,7 @@ test('Entity types: remap to a chord (refusing one that clashes), use it in the 
   await select(page, 0, 2)
   await page.keyboard.press(k1)
   await page.keyboard.press(k2)
-  await expect(page.locator('[data-testid="span-row"][data-start="0"]')).toHaveAttribute('data-type', '款式')
+  await expect(page.locator('[data-testid="span-row"][data-start="0"]')).toHaveAttribute('data-type', target)
 })
 
 test('Weak labels: the dictionaries table sorts by a clicked header, again to reverse', async ({ studio, page }) => {
