@@ -14,7 +14,8 @@ import { AUTO_PRESET, PRESET_NAMES, type PresetName, type TrainingEvent } from '
 import { SPLITS, type Split } from '../shared/types'
 import { openDatabase } from '../store/db'
 import { Project } from '../services/project/project'
-import { checkBertFolder, evaluateRun, runCheckpoint, startTraining, type ConfigOverrides } from '../services/runs/training'
+import { evaluateRun } from '../services/runs/evaluate'
+import { checkBertFolder, runCheckpoint, startTraining, type ConfigOverrides } from '../services/runs/training'
 import { ProgressBar } from './progress'
 
 export class UsageError extends Error {}
@@ -209,7 +210,7 @@ export async function cmdEvaluate(argv: string[]): Promise<void> {
   await initBackend()
   const project = Project.open(path)
   try {
-    const r = await evaluateRun(project.db, runId, split)
+    const { summary: _summary, ...r } = await evaluateRun(project.db, runId, split)
     if (values.json) return void console.log(JSON.stringify(r, null, 2))
     const m = r.report
     console.log(`run ${runId} on split ${split} (${r.titles} titles)`)
