@@ -7,7 +7,6 @@ import type { Span, TitleWithSpans } from '../../../src-main/shared/types'
 import type { OccurrencesResult } from '../../../src-main/shared/api'
 import { count } from '../../../src-main/shared/text'
 import { call } from '../api/client'
-import { useTitlesStore } from './titles'
 import { useTypesStore } from './types'
 
 export const useEditorStore = defineStore('editor', () => {
@@ -64,12 +63,16 @@ export const useEditorStore = defineStore('editor', () => {
     await load(startId)
   }
 
-  async function load(id: number, index?: number): Promise<void> {
+  /**
+   * Open title `id` (the list's place in it is the titles store's: `titles.open`). Resolves to
+   * whether it is the open title once loaded (false when another load overtook it).
+   */
+  async function load(id: number): Promise<boolean> {
     // Loading the title that is already open (the list re-selecting it after a filter or a count
     // came back) must not throw away what the analyst is doing: cursor, selection, open palette.
     if (title.value?.id === id) {
-      if (index !== undefined) useTitlesStore().currentIndex = index
-      return refresh()
+      await refresh()
+      return true
     }
     occurrences.value = null
     if (stream.value) {
@@ -79,7 +82,7 @@ export const useEditorStore = defineStore('editor', () => {
     }
     const seq = ++loadSeq
     const t = await call('titles.get', { id })
-    if (seq !== loadSeq) return
+    if (seq !== loadSeq) return false
     refreshSeq++
     title.value = t
     cursor.value = 0
@@ -87,11 +90,7 @@ export const useEditorStore = defineStore('editor', () => {
     selectedSpanId.value = null
     paletteOpen.value = false
     message.value = null
-    const titles = useTitlesStore()
-    if (index !== undefined) {
-      titles.currentIndex = index
-      titles.scrollTo = { index, n: Date.now() }
-    }
+    return true
   }
 
   /** Reload the open title, keeping the cursor and the selected span where possible. */
@@ -231,16 +230,6 @@ export const useEditorStore = defineStore('editor', () => {
     })
   }
 
-  /** In a review stream, Enter: mark the title reviewed (whatever it was) and open the next one. */
-  async function acceptAndNext(): Promise<void> {
-    const t = title.value
-    if (!t || !stream.value) return
-    await run(async () => {
-      if (t.status !== 'reviewed') await call('titles.setStatus', { ids: [t.id], status: 'reviewed' })
-      await refresh()
-    })
-    await go('next')
-  }
 
   function toggleReviewed(): Promise<unknown> {
     return run(async () => {
@@ -295,25 +284,6 @@ export const useEditorStore = defineStore('editor', () => {
     })
   }
 
-  /** Next/previous title of the filtered list (optionally the next unreviewed one). */
-  function go(direction: 'next' | 'prev', unreviewed = false): Promise<unknown> {
-    const titles = useTitlesStore()
-    const q = stream.value
-    if (q) {
-      return run(async () => {
-        const to = q.pos + (direction === 'next' ? 1 : -1)
-        if (to < 0) return say('This is the first title of the queue')
-        if (to >= q.ids.length) return say(`End of the queue: ${q.ids.length} titles`)
-        await load(q.ids[to]!)
-      })
-    }
-    return run(async () => {
-      const from = title.value?.id ?? 0
-      const r = await call('titles.neighbor', { id: from, direction, query: titles.filter, unreviewed })
-      if (r.id === null) return say(unreviewed ? 'No more unreviewed titles this way' : 'No more titles this way')
-      await load(r.id, r.index)
-    })
-  }
 
   // ------------------------------------------------------------------ cursor and selection
   function moveCursor(pos: number, extend: boolean): void {
@@ -351,6 +321,7 @@ export const useEditorStore = defineStore('editor', () => {
     title, chars, cursor, anchor, selection, selectedSpanId, selectedSpan, spanAt, armed, paletteOpen, message,
     canUndo, canRedo,
     load, refresh, close, changed, applyType, createSpan, moveBoundary, setBoundary, deleteSelected, acceptAll,
-    toggleReviewed, reviewModelSpan, labelOccurrences, stream, openStream, acceptAndNext, applyOccurrences, occurrences, history, go, moveCursor, selectSpan, cycleSpan, say, idle,
+    toggleReviewed, reviewModelSpan, labelOccurrences, stream, openStream, applyOccurrences, occurrences, history, moveCursor, selectSpan, cycleSpan, say, idle,
+    queued: run,
   }
 })

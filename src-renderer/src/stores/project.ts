@@ -57,7 +57,7 @@ export const useProjectStore = defineStore('project', () => {
     await types.load()
     await titles.reset()
     const first = titles.itemAt(0)
-    if (!editor.title && first) await editor.load(first.id, 0)
+    if (!editor.title && first) await titles.open(first.id, 0)
     if (view.value === 'project') await loadStats()
   }
 

@@ -108,7 +108,50 @@ export const useTitlesStore = defineStore('titles', () => {
     await reset()
     scrollTo.value = { index: 0, n: Date.now() }
     const first = itemAt(0)
-    if (first) await useEditorStore().load(first.id, 0)
+    if (first) await open(first.id, 0)
+  }
+
+  // ------------------------------------------------------------------ navigation (the list owns it)
+
+  /** Open title `id` in the editor; `index` is its place in the filtered list (kept and scrolled to). */
+  async function open(id: number, index?: number): Promise<void> {
+    const editor = useEditorStore()
+    const already = editor.title?.id === id
+    if (!(await editor.load(id)) || index === undefined) return
+    currentIndex.value = index
+    if (!already) scrollTo.value = { index, n: Date.now() }
+  }
+
+  /** Next/previous title of the review stream when one is open, else of the filtered list (optionally the next unreviewed one). */
+  function go(direction: 'next' | 'prev', unreviewed = false): Promise<unknown> {
+    const editor = useEditorStore()
+    const q = editor.stream
+    if (q) {
+      return editor.queued(async () => {
+        const to = q.pos + (direction === 'next' ? 1 : -1)
+        if (to < 0) return editor.say('This is the first title of the queue')
+        if (to >= q.ids.length) return editor.say(`End of the queue: ${q.ids.length} titles`)
+        await editor.load(q.ids[to]!)
+      })
+    }
+    return editor.queued(async () => {
+      const from = editor.title?.id ?? 0
+      const r = await call('titles.neighbor', { id: from, direction, query: filter.value, unreviewed })
+      if (r.id === null) return editor.say(unreviewed ? 'No more unreviewed titles this way' : 'No more titles this way')
+      await open(r.id, r.index)
+    })
+  }
+
+  /** In a review stream, Enter: mark the title reviewed (whatever it was) and open the next one. */
+  async function acceptAndNext(): Promise<void> {
+    const editor = useEditorStore()
+    const t = editor.title
+    if (!t || !editor.stream) return
+    await editor.queued(async () => {
+      if (t.status !== 'reviewed') await call('titles.setStatus', { ids: [t.id], status: 'reviewed' })
+      await editor.refresh()
+    })
+    await go('next')
   }
 
   /** Something changed in the project: reload the loaded pages that show those titles (or all). */
@@ -126,6 +169,6 @@ export const useTitlesStore = defineStore('titles', () => {
 
   return {
     filter, total, counts, runs, pages, version, currentIndex, scrollTo,
-    clear, ensure, itemAt, reset, setFilter, changed, loadCounts, askOrigins,
+    clear, ensure, itemAt, reset, setFilter, changed, loadCounts, askOrigins, open, go, acceptAndNext,
   }
 })
