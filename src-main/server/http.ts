@@ -125,7 +125,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           const body = await readBody(req, MAX_JSON_BODY)
           const parsed = body.length ? (JSON.parse(body) as unknown) : undefined
           const args = root ? confineArgs(root, name, parsed) : parsed
-          result = { ok: true, result: await studio.handle(name, args as never) }
+          result = { ok: true, result: await studio.handle(name, args as never, String(req.headers['x-studio-client'] ?? '')) }
         } catch (e) {
           if (e instanceof HttpError) return refuse(res, e.status, e.code, e.message)
           result = { ok: false, error: toWire(e) }

@@ -24,6 +24,9 @@ import { spansHandlers } from './spans/handlers'
 import { titlesHandlers } from './titles/handlers'
 import { typesHandlers } from './types/handlers'
 
+/** What a client id may look like (anything else is ignored: the events then name no client). */
+const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/
+
 type Listener = <E extends EventName>(name: E, payload: Events[E]) => void
 type Handler = (args: unknown, cx: Context) => unknown
 
@@ -79,14 +82,18 @@ export class Studio {
     return this.exported.has(resolve(path))
   }
 
-  /** Dispatch one request. Unknown names and bad arguments become StudioErrors. */
-  async handle<K extends RequestName>(name: K, args: ArgsOf<K>): Promise<ResultOf<K>> {
+  /**
+   * Dispatch one request. Unknown names and bad arguments become StudioErrors. `client` names the
+   * window or connection that sent it; the change events it causes carry it.
+   */
+  async handle<K extends RequestName>(name: K, args: ArgsOf<K>, client?: string): Promise<ResultOf<K>> {
     if (!isRequestName(name)) throw new StudioError('bad_request', `unknown request "${String(name)}"`)
     if (needsArgument(name) && (typeof args !== 'object' || args === null)) {
       throw new StudioError('bad_request', `${name} needs an argument object`)
     }
     try {
-      return (await (this.handlers[name] as Handler)(args, this.context())) as ResultOf<K>
+      const from = typeof client === 'string' && CLIENT_ID.test(client) ? client : undefined
+      return (await (this.handlers[name] as Handler)(args, this.context(from))) as ResultOf<K>
     } catch (e) {
       throw busyError(e) ?? e
     }
@@ -135,7 +142,7 @@ export class Studio {
   }
 
   /** What one request's handler sees. */
-  private context(): Context {
+  private context(client: string | undefined): Context {
     const project = (): Project => {
       if (!this.project) throw new StudioError('no_project', 'no project is open')
       return this.project
@@ -152,7 +159,7 @@ export class Studio {
         return project()
       },
       changed: (what, result, titleIds) => {
-        this.emit('project.changed', titleIds ? { what, titleIds } : { what })
+        this.emit('project.changed', { what, ...(titleIds ? { titleIds } : {}), ...(client ? { client } : {}) })
         return result
       },
       emit: (name, payload) => this.emit(name, payload),

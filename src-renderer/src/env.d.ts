@@ -10,7 +10,7 @@ declare module '*.vue' {
 /** What the Electron preload exposes (absent in browser mode). */
 export interface PreloadApi {
   /** The request's WireResult, as the main process sent it (the client unwraps it). */
-  call(name: string, args?: unknown): Promise<WireResult<unknown>>
+  call(name: string, args: unknown, client: string): Promise<WireResult<unknown>>
   on<E extends EventName>(name: E, listener: (payload: Events[E]) => void): () => void
   shell: 'electron'
   openFileDialog(kind: DialogKind): Promise<string | null>

@@ -15,6 +15,21 @@ export class ApiError extends Error {
 
 type Listener = (payload: unknown) => void
 
+/**
+ * Who sends a request, sent with it: the change events a request causes carry it. The editor's
+ * own edits go as EDITOR_CLIENT, so it skips their echo (it already shows what the reply said);
+ * everything else this window sends goes as WINDOW_CLIENT and is re-read like another's change.
+ */
+const WINDOW = `w${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`
+export const WINDOW_CLIENT = WINDOW
+export const EDITOR_CLIENT = `${WINDOW}-editor`
+
+/** One transport: send a request as `client`, listen to events. */
+interface Transport {
+  send(name: RequestName, args: unknown, client: string): Promise<unknown>
+  on: StudioClient['on']
+}
+
 /** The one place a WireResult becomes a value or an ApiError (both transports). */
 function unwrap<T>(body: WireResult<T>): T {
   if (!body.ok) throw new ApiError(body.error.code, body.error.message)
@@ -36,7 +51,7 @@ function takeToken(): string {
   return fromUrl ?? sessionStorage.getItem(TOKEN_KEY) ?? ''
 }
 
-type HttpClient = StudioClient & { upload(file: File): Promise<string>; download(path: string): Promise<void> }
+type HttpClient = Transport & { upload(file: File): Promise<string>; download(path: string): Promise<void> }
 
 function httpClient(): HttpClient {
   const token = takeToken()
@@ -53,11 +68,11 @@ function httpClient(): HttpClient {
   }
   connect()
   return {
-    async call(name, ...args) {
+    async send(name, args, client) {
       const res = await fetch(`/api/${name}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...auth },
-        body: args.length ? JSON.stringify(args[0]) : '',
+        headers: { 'content-type': 'application/json', 'x-studio-client': client, ...auth },
+        body: args === undefined ? '' : JSON.stringify(args),
       })
       return unwrap((await res.json()) as WireResult<never>)
     },
@@ -94,10 +109,10 @@ function httpClient(): HttpClient {
   }
 }
 
-function preloadClient(): StudioClient {
+function preloadClient(): Transport {
   const p = window.studio!
   return {
-    call: async (name, ...args) => unwrap((await p.call(name, args[0])) as WireResult<never>),
+    send: async (name, args, client) => unwrap(await p.call(name, args, client)),
     on: (name, listener) => p.on(name, listener),
   }
 }
@@ -106,7 +121,12 @@ export const shell: 'electron' | 'server' = window.studio ? 'electron' : 'server
 const client = window.studio ? preloadClient() : httpClient()
 
 export function call<K extends RequestName>(name: K, ...args: ArgsOf<K> extends void ? [] : [ArgsOf<K>]): Promise<ResultOf<K>> {
-  return client.call(name, ...args)
+  return client.send(name, args[0], WINDOW_CLIENT) as Promise<ResultOf<K>>
+}
+
+/** A request of the editor's own (its change events name EDITOR_CLIENT: the editor skips their echo). */
+export function editorCall<K extends RequestName>(name: K, ...args: ArgsOf<K> extends void ? [] : [ArgsOf<K>]): Promise<ResultOf<K>> {
+  return client.send(name, args[0], EDITOR_CLIENT) as Promise<ResultOf<K>>
 }
 
 /** Upload a file to the server (browser mode); resolves to its path on the server's machine. */

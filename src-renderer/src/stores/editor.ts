@@ -6,8 +6,7 @@ import { computed, ref } from 'vue'
 import type { Span, TitleWithSpans } from '../../../src-main/shared/types'
 import type { OccurrencesResult } from '../../../src-main/shared/api'
 import { count } from '../../../src-main/shared/text'
-import { call } from '../api/client'
-import { useTypesStore } from './types'
+import { editorCall as call } from '../api/client'
 
 export const useEditorStore = defineStore('editor', () => {
   const title = ref<TitleWithSpans | null>(null)
@@ -274,8 +273,8 @@ export const useEditorStore = defineStore('editor', () => {
       canUndo.value = r.canUndo
       canRedo.value = r.canRedo
       if (!r.label) return say(`Nothing to ${kind}`)
-      // Type edits (create, rename, merge, delete) come back too: refresh the list of types.
-      if (/ type /.test(` ${r.label} `)) void useTypesStore().load()
+      // The step's change events say which kinds of rows it touched (r.kinds): a type edit reloads
+      // the types there (stores/project.ts), whoever undid it.
       const only = r.titleIds.length === 1 ? r.titleIds[0]! : null
       if (only !== null && title.value && only !== title.value.id) {
         await load(only)

@@ -3,7 +3,7 @@ import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import type { AppInfo, ImportProgress, ImportRequest, ImportSummary, ProjectInfo, RecentProject } from '../../../src-main/shared/api'
 import type { ProjectStats } from '../../../src-main/shared/types'
-import { call, on } from '../api/client'
+import { call, EDITOR_CLIENT, on } from '../api/client'
 import { useTitlesStore } from './titles'
 import { useTypesStore } from './types'
 import { useEditorStore } from './editor'
@@ -118,7 +118,8 @@ export const useProjectStore = defineStore('project', () => {
       else {
         if (c.what === 'types') void useTypesStore().load().catch(fail)
         useTitlesStore().changed(c.what, c.titleIds)
-        useEditorStore().changed(c.what, c.titleIds)
+        // The editor's own edit: it already shows what the reply said (no echo re-read).
+        if (c.client !== EDITOR_CLIENT) useEditorStore().changed(c.what, c.titleIds)
         if (view.value === 'project') void loadStats().catch(fail)
       }
     })
