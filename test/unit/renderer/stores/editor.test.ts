@@ -5,6 +5,7 @@
 // the test says (that is how replies are put out of order).
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Events, EventName, RequestName, WireResult } from '../../../../src-main/shared/api'
+import type { Span, TitleWithSpans } from '../../../../src-main/shared/types'
 import { toWire } from '../../../../src-main/shared/errors'
 import { Studio } from '../../../../src-main/services/studio'
 import { makeProject } from '../../../helpers/project'
@@ -48,11 +49,23 @@ const preload = {
 }
 ;(globalThis as unknown as { window: unknown }).window = { studio: preload }
 
+// What the test uses of the stores (the renderer's own types need the DOM library, which the
+// node-side type check does not load; the renderer's type check covers the stores themselves).
+interface EditorStore {
+  title: TitleWithSpans | null
+  message: { text: string; error: boolean } | null
+  selectedSpan: Span | null
+  load(id: number): Promise<boolean>
+  refresh(): Promise<void>
+  createSpan(start: number, end: number, type: string): Promise<unknown>
+}
+
 // Imported after window.studio exists: the client picks its transport when it loads.
 const { createPinia, setActivePinia } = await import('pinia')
-const { useEditorStore } = await import('../../../../src-renderer/src/stores/editor')
-const { useProjectStore } = await import('../../../../src-renderer/src/stores/project')
-const { EDITOR_CLIENT } = await import('../../../../src-renderer/src/api/client')
+const RENDERER = '../../../../src-renderer/src/'
+const { useEditorStore } = (await import(`${RENDERER}stores/editor`)) as { useEditorStore: () => EditorStore }
+const { useProjectStore } = (await import(`${RENDERER}stores/project`)) as { useProjectStore: () => { init(): Promise<void> } }
+const { EDITOR_CLIENT } = (await import(`${RENDERER}api/client`)) as { EDITOR_CLIENT: string }
 
 const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
