@@ -51,20 +51,9 @@ export const useEditorStore = defineStore('editor', () => {
   const occurrences = ref<(OccurrencesResult & { spanId: number; text: string }) | null>(null)
 
   /**
-   * A review stream (Prodigy-style): a queue of title ids opened from the least-confident list or an
-   * Evaluate cell. While it is open ↓/↑ move through the queue (not the list), Enter marks the title
-   * reviewed and moves on. Opening a title outside it leaves it.
-   */
-  const stream = ref<{ label: string; ids: number[]; pos: number } | null>(null)
-
-  async function openStream(label: string, ids: number[], startId: number): Promise<void> {
-    stream.value = { label, ids: [...ids], pos: Math.max(0, ids.indexOf(startId)) }
-    await load(startId)
-  }
-
-  /**
-   * Open title `id` (the list's place in it is the titles store's: `titles.open`). Resolves to
-   * whether it is the open title once loaded (false when another load overtook it).
+   * Open title `id` (its place in the list is the titles store's: `titles.open`; the review stream
+   * follows the open title). Resolves to whether it is the open title once loaded (false when
+   * another load overtook it).
    */
   async function load(id: number): Promise<boolean> {
     // Loading the title that is already open (the list re-selecting it after a filter or a count
@@ -74,11 +63,6 @@ export const useEditorStore = defineStore('editor', () => {
       return true
     }
     occurrences.value = null
-    if (stream.value) {
-      const at = stream.value.ids.indexOf(id)
-      if (at < 0) stream.value = null
-      else stream.value.pos = at
-    }
     const seq = ++loadSeq
     const t = await call('titles.get', { id })
     if (seq !== loadSeq) return false
@@ -118,10 +102,16 @@ export const useEditorStore = defineStore('editor', () => {
     title.value = { ...t, spans }
   }
 
+  /** Bumped by close(): edits queued for a title that was closed since are dropped, not sent. */
+  let opened = 0
+
   function close(): void {
+    opened++
+    loadSeq++
     title.value = null
     selectedSpanId.value = null
     anchor.value = null
+    occurrences.value = null
   }
 
   let changedTimer: ReturnType<typeof setTimeout> | undefined
@@ -137,7 +127,8 @@ export const useEditorStore = defineStore('editor', () => {
   // ------------------------------------------------------------------ edits (queued)
   let queue: Promise<unknown> = Promise.resolve()
   function run<T>(fn: () => Promise<T>): Promise<T | undefined> {
-    const next = queue.then(fn).catch((e: unknown) => {
+    const at = opened
+    const next = queue.then(() => (at === opened ? fn() : undefined)).catch((e: unknown) => {
       say((e as Error).message, true)
       return undefined
     })
@@ -229,7 +220,6 @@ export const useEditorStore = defineStore('editor', () => {
     })
   }
 
-
   function toggleReviewed(): Promise<unknown> {
     return run(async () => {
       const t = title.value
@@ -283,7 +273,6 @@ export const useEditorStore = defineStore('editor', () => {
     })
   }
 
-
   // ------------------------------------------------------------------ cursor and selection
   function moveCursor(pos: number, extend: boolean): void {
     const n = chars.value.length
@@ -320,7 +309,7 @@ export const useEditorStore = defineStore('editor', () => {
     title, chars, cursor, anchor, selection, selectedSpanId, selectedSpan, spanAt, armed, paletteOpen, message,
     canUndo, canRedo,
     load, refresh, close, changed, applyType, createSpan, moveBoundary, setBoundary, deleteSelected, acceptAll,
-    toggleReviewed, reviewModelSpan, labelOccurrences, stream, openStream, applyOccurrences, occurrences, history, moveCursor, selectSpan, cycleSpan, say, idle,
-    queued: run,
+    toggleReviewed, reviewModelSpan, labelOccurrences, applyOccurrences, occurrences, history, moveCursor, selectSpan, cycleSpan, say, idle,
+    put, queued: run,
   }
 })

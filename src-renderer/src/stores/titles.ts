@@ -6,6 +6,7 @@ import type { TitleCounts, TitleListItem, TitleQuery } from '../../../src-main/s
 import type { RunRecord } from '../../../src-main/shared/types'
 import { call } from '../api/client'
 import { useEditorStore } from './editor'
+import { useReviewStore } from './review'
 
 export const PAGE = 100
 export type Filter = Omit<TitleQuery, 'offset' | 'limit' | 'skipTotal'>
@@ -125,13 +126,11 @@ export const useTitlesStore = defineStore('titles', () => {
   /** Next/previous title of the review stream when one is open, else of the filtered list (optionally the next unreviewed one). */
   function go(direction: 'next' | 'prev', unreviewed = false): Promise<unknown> {
     const editor = useEditorStore()
-    const q = editor.stream
-    if (q) {
+    const review = useReviewStore()
+    if (review.stream) {
       return editor.queued(async () => {
-        const to = q.pos + (direction === 'next' ? 1 : -1)
-        if (to < 0) return editor.say('This is the first title of the queue')
-        if (to >= q.ids.length) return editor.say(`End of the queue: ${q.ids.length} titles`)
-        await editor.load(q.ids[to]!)
+        const id = review.neighbour(direction === 'next' ? 1 : -1)
+        if (id !== null) await editor.load(id)
       })
     }
     return editor.queued(async () => {
@@ -140,18 +139,6 @@ export const useTitlesStore = defineStore('titles', () => {
       if (r.id === null) return editor.say(unreviewed ? 'No more unreviewed titles this way' : 'No more titles this way')
       await open(r.id, r.index)
     })
-  }
-
-  /** In a review stream, Enter: mark the title reviewed (whatever it was) and open the next one. */
-  async function acceptAndNext(): Promise<void> {
-    const editor = useEditorStore()
-    const t = editor.title
-    if (!t || !editor.stream) return
-    await editor.queued(async () => {
-      if (t.status !== 'reviewed') await call('titles.setStatus', { ids: [t.id], status: 'reviewed' })
-      await editor.refresh()
-    })
-    await go('next')
   }
 
   /** Something changed in the project: reload the loaded pages that show those titles (or all). */
@@ -169,6 +156,6 @@ export const useTitlesStore = defineStore('titles', () => {
 
   return {
     filter, total, counts, runs, pages, version, currentIndex, scrollTo,
-    clear, ensure, itemAt, reset, setFilter, changed, loadCounts, askOrigins, open, go, acceptAndNext,
+    clear, ensure, itemAt, reset, setFilter, changed, loadCounts, askOrigins, open, go,
   }
 })

@@ -82,12 +82,12 @@ describe('Studio.handle', () => {
     await studio.handle('spans.delete', { id: (await studio.handle('titles.get', { id: 1 })).spans.find((x) => x.start === 2)!.id })
     const changes = (): Events['project.changed'][] => events.filter((e) => e.name === 'project.changed').map((e) => e.payload as Events['project.changed'])
     events.length = 0
-    const s = await studio.handle('spans.create', { titleId: 1, start: 2, end: 4, type: '品类' }, 'w1-editor')
+    const s = await studio.handle('spans.create', { titleId: 1, start: 2, end: 4, type: '品类' }, { client: 'w1-editor' })
     expect(changes()).toEqual([{ what: 'spans', titleIds: [1], client: 'w1-editor' }])
     // No client, or one that is not an id: the event names none.
     events.length = 0
     await studio.handle('titles.setStatus', { ids: [1], status: 'reviewed' })
-    await studio.handle('spans.delete', { id: s.id }, 'bad id!')
+    await studio.handle('spans.delete', { id: s.id }, { client: 'bad id!' })
     expect(changes()).toEqual([
       { what: 'titles', titleIds: [1] },
       { what: 'spans', titleIds: [1] },
@@ -95,7 +95,7 @@ describe('Studio.handle', () => {
     // Undo a type creation: it touched types only (not spans, as every undo used to say).
     await studio.handle('types.create', { name: '颜色' })
     events.length = 0
-    const u = await studio.handle('history.undo', undefined, 'w2')
+    const u = await studio.handle('history.undo', undefined, { client: 'w2' })
     expect(u).toMatchObject({ label: expect.stringContaining('颜色'), kinds: ['types'] })
     expect(changes()).toEqual([{ what: 'types', client: 'w2' }])
     // Undo a status change: titles; the span deletion before it: spans.
@@ -173,6 +173,8 @@ describe('Studio.handle', () => {
       ['titles.resplit', { from: 'train', dev: 0.1, test: 0.1, seed: 1 }],
       ['imports.list', undefined],
       ['imports.undo', { id: 1 }],
+      ['review.queue', { kind: 'filter', query: {} }],
+      ['review.suggestions', { runId: 1, titleId: 1 }],
     ]
     const projectless = [
       'app.info', 'project.current', 'project.open', 'project.create', 'project.recent', 'project.forget',
@@ -262,6 +264,8 @@ describe('Studio.handle', () => {
     expect(await c('imports.list')).toEqual(expect.arrayContaining([expect.objectContaining({ format: 'jsonl' })]))
     expect(await codeOf(c('imports.undo', { id: 99 }))).toBe('not_found')
     expect(await c('import.preview', { path: join(dir, 'more.jsonl') })).toMatchObject({ format: 'jsonl', detected: true })
+    expect(await c('review.queue', { kind: 'filter', query: { search: '华为' } })).toMatchObject({ ids: [2], total: 1, runId: null })
+    expect(await codeOf(c('review.suggestions', { runId: 99, titleId: 1 }))).toBe('not_found')
     expect(await c('project.recent')).toEqual(expect.any(Array))
     expect(await c('project.forget', { path })).toEqual(expect.any(Array))
     const other = join(dir, 'other.sqlite')

@@ -28,11 +28,11 @@ studio.on((name, payload) => {
 
 const preload = {
   shell: 'electron' as const,
-  async call(name: string, args: unknown, client: string): Promise<WireResult<unknown>> {
+  async call(name: string, args: unknown, shown: string | undefined, client: string): Promise<WireResult<unknown>> {
     sent.push({ name, args, client })
     const wait = delays.get(name)?.shift() ?? 0
     try {
-      const result = await studio.handle(name as RequestName, args as never, client)
+      const result = await studio.handle(name as RequestName, args as never, { ...(shown === undefined ? {} : { shown }), client })
       if (wait) await new Promise((r) => setTimeout(r, wait))
       return { ok: true, result }
     } catch (e) {
@@ -145,7 +145,7 @@ describe('the editor store', () => {
     await settle(450) // past the 300 ms the store waits before re-reading
     expect(sent.filter((s) => s.name === 'titles.get')).toEqual([])
     // The same kind of edit from elsewhere (another window, the CLI through the server): re-read once.
-    await studio.handle('spans.create', { titleId: 2, start: 2, end: 5, type: '品类' }, 'elsewhere')
+    await studio.handle('spans.create', { titleId: 2, start: 2, end: 5, type: '品类' }, { client: 'elsewhere' })
     await settle(450)
     expect(sent.filter((s) => s.name === 'titles.get')).toHaveLength(1)
     expect(editor.title!.spans.map((s) => s.type)).toEqual(['品牌', '品类'])
