@@ -7,6 +7,7 @@ import { initBackend } from '../ml/backend'
 import { isBertPreset, listPresets } from '../ml/models/presets'
 import type { TitlePrediction } from '../ml/predict'
 import { openPredictor, resolvePredictWorkers } from '../trainer/predict-workers'
+import { helpersExited } from '../trainer/workers'
 import { readLines } from '../io/lines'
 import { writeAttributesCsv, type ExportTitle } from '../io/writers'
 import { StudioError } from '../shared/errors'
@@ -339,5 +340,6 @@ export async function cmdPredict(argv: string[]): Promise<void> {
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)
     predictor.close()
+    await helpersExited(1000) // reap them: a helper outliving us could stay a zombie
   }
 }
