@@ -6,6 +6,7 @@ import {
   EVENT_NAMES,
   NO_ARG_REQUESTS,
   REQUEST_NAMES,
+  slices,
   isRequestName,
   needsArgument,
   type Events,
@@ -43,6 +44,16 @@ describe('the request and event name lists', () => {
     expect(isRequestName(42)).toBe(false)
     expect(new Set(EVENT_NAMES).size).toBe(EVENT_NAMES.length)
     expect(EVENT_NAMES).toEqual(expect.arrayContaining(['import.progress', 'project.changed']))
+  })
+
+  it('no request name is in two domain slices (the composed contract would silently keep one)', () => {
+    const all = slices.flatMap((s) => Object.keys(s))
+    expect(all.length).toBe(REQUEST_NAMES.length)
+    expect(new Set(all).size).toBe(all.length)
+    // Only requests listed as taking no argument or an optional query may be called without one.
+    expect(REQUEST_NAMES.filter((n) => !needsArgument(n)).sort()).toEqual(
+      [...NO_ARG_REQUESTS, 'titles.list', 'titles.counts', 'dicts.list', 'preannotate.queue'].sort(),
+    )
   })
 
   it('Studio has exactly one handler per request name', () => {
