@@ -11,6 +11,7 @@ import { makeRng } from '../../../src-main/ml/train/rng'
 import { makeOptimizer, trainStep } from '../../../src-main/ml/train/trainer'
 import type { PresetName } from '../../../src-main/shared/training'
 import { openPredictor, resolvePredictWorkers } from '../../../src-main/trainer/predict-workers'
+import { predictBatched } from '../../../src-main/services/runs/inference'
 import { testBackend } from '../../helpers/ml'
 import { TINY } from '../../helpers/tiny'
 
@@ -121,6 +122,16 @@ describe('prediction pool', () => {
       expect(await gone(two.pids, 1000)).toBe(true)
     }, 120_000)
   }
+
+  it('the services\' inference (evaluation, pre-annotation) on 2 workers equals 1, with progress to the last title', async () => {
+    const ckpt = await trained('bilstm-crf')
+    const input = titles(300).map((text, i) => (i % 2 || !text.trim() ? { text } : { text, words: [Array.from(text).length] }))
+    const done: number[] = []
+    const a = await predictBatched(ckpt, input, undefined, { workers: 1 })
+    const b = await predictBatched(ckpt, input, (d, total) => (expect(total).toBe(300), done.push(d)), { workers: 2 })
+    expectSame(a, b, true)
+    expect(done.at(-1)).toBe(300)
+  }, 120_000)
 
   it('a helper that dies mid-call fails it with the reason, and no helper is left', async () => {
     const ckpt = await trained('bilstm-crf')
