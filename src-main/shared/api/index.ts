@@ -1,5 +1,5 @@
 // THE contract between the renderer (or any client: HTTP, CLI) and the services. Each domain's
-// slice (app, project, types, titles, spans, io, dicts, runs) lists its requests in one object;
+// slice (app, project, types, titles, spans, io, dicts, runs, review) lists its requests in one object;
 // this file joins them. Every request is a name → { args, result } pair, every event a name →
 // payload; the names are the objects' keys. The preload, the IPC handler, the HTTP/WebSocket
 // server and the renderer client are all typed against these maps. Nothing else crosses.
@@ -15,6 +15,7 @@ import { spansRequests } from './spans'
 import { ioEvents, ioRequests } from './io'
 import { dictsRequests } from './dicts'
 import { runsEvents, runsRequests } from './runs'
+import { reviewRequests } from './review'
 
 export type { ArgRule, ErrorCode, Req, WireError } from './contract'
 export * from './app'
@@ -25,6 +26,7 @@ export * from './spans'
 export * from './io'
 export * from './dicts'
 export * from './runs'
+export * from './review'
 export type { Title } from '../types'
 
 /** Every domain's requests by name (a name in two slices is caught by the contract test). */
@@ -37,9 +39,10 @@ export const requests = {
   ...ioRequests,
   ...dictsRequests,
   ...runsRequests,
+  ...reviewRequests,
 }
 /** Each domain's slice, for the test that no name is in two. */
-export const slices = [appRequests, projectRequests, typesRequests, titlesRequests, spansRequests, ioRequests, dictsRequests, runsRequests]
+export const slices = [appRequests, projectRequests, typesRequests, titlesRequests, spansRequests, ioRequests, dictsRequests, runsRequests, reviewRequests]
 
 const events = { ...appEvents, ...projectEvents, ...ioEvents, ...runsEvents }
 

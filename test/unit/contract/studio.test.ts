@@ -135,6 +135,8 @@ describe('Studio.handle', () => {
       ['titles.resplit', { from: 'train', dev: 0.1, test: 0.1, seed: 1 }],
       ['imports.list', undefined],
       ['imports.undo', { id: 1 }],
+      ['review.queue', { kind: 'filter', query: {} }],
+      ['review.suggestions', { runId: 1, titleId: 1 }],
     ]
     const projectless = [
       'app.info', 'project.current', 'project.open', 'project.create', 'project.recent', 'project.forget',
@@ -224,6 +226,8 @@ describe('Studio.handle', () => {
     expect(await c('imports.list')).toEqual(expect.arrayContaining([expect.objectContaining({ format: 'jsonl' })]))
     expect(await codeOf(c('imports.undo', { id: 99 }))).toBe('not_found')
     expect(await c('import.preview', { path: join(dir, 'more.jsonl') })).toMatchObject({ format: 'jsonl', detected: true })
+    expect(await c('review.queue', { kind: 'filter', query: { search: '华为' } })).toMatchObject({ ids: [2], total: 1, runId: null })
+    expect(await codeOf(c('review.suggestions', { runId: 99, titleId: 1 }))).toBe('not_found')
     expect(await c('project.recent')).toEqual(expect.any(Array))
     expect(await c('project.forget', { path })).toEqual(expect.any(Array))
     const other = join(dir, 'other.sqlite')
