@@ -1,23 +1,18 @@
-// THE evaluation of a run: predict every title of a split with the run's model (in awaited
-// batches), store the predictions (for export, the review queue and "disagrees with run"), score
-// them against the project's spans (gold, weak and dictionary — the best labels the project has)
-// and record the result in the run. The CLI (`evaluate`), simulate and the screens (eval.run) all
+// THE evaluation of a run: predict every title of a split with the run's model (runs/inference.ts),
+// store the predictions (for export, the review queue and "disagrees with run"), score them against
+// the project's spans (gold, weak and dictionary — the best labels the project has) and record the
+// result in the run. The CLI (`evaluate`), simulate and the screens (eval.run) all
 // call `evaluateRun`; Compare reads what it recorded instead of evaluating again.
 
-import { initBackend } from '../../ml/backend'
-import { loadCheckpoint } from '../../ml/checkpoint'
 import { classifySpans, evaluate, type EvalReport } from '../../ml/eval'
-import type { Tagger, TitlePrediction } from '../../ml/models/tagger'
-import { predict } from '../../ml/predict'
+import type { TitlePrediction } from '../../ml/predict'
 import { StudioError } from '../../shared/errors'
 import type { ErrorBucketsCount, EvalSummary, InferenceProgress, TypeRow } from '../../shared/runs'
 import type { Split } from '../../shared/types'
 import type { DB } from '../../store/db'
 import { getRunRow, savePredictions, selectExamples, updateRun, type TrainingExample } from './records'
+import { predictBatched, type InferenceOptions } from './inference'
 import { runCheckpoint } from './training'
-
-/** Titles predicted per awaited batch. */
-export const INFERENCE_BATCH = 32
 
 export type Progress = (p: InferenceProgress) => void
 
@@ -31,40 +26,14 @@ export interface Evaluation {
   summary: EvalSummary
 }
 
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
-/** Predict titles with a run's model, INFERENCE_BATCH at a time, yielding to the event loop between batches. */
-export async function predictBatched(
-  db: DB,
-  runId: number,
-  titles: readonly { text: string; words?: number[] }[],
-  onBatch: (done: number, total: number) => void = () => {},
-): Promise<TitlePrediction[]> {
-  const ckpt = runCheckpoint(db, runId)
-  await initBackend()
-  const model: Tagger = loadCheckpoint(ckpt)
-  const out: TitlePrediction[] = []
-  try {
-    for (let i = 0; i < titles.length; i += INFERENCE_BATCH) {
-      const chunk = titles.slice(i, i + INFERENCE_BATCH)
-      out.push(...(await predict(model, chunk.map((t) => (t.words ? { text: t.text, words: t.words } : t.text)))))
-      onBatch(out.length, titles.length)
-      await tick()
-    }
-  } finally {
-    model.dispose()
-  }
-  return out
-}
-
 const zeroBuckets = (): ErrorBucketsCount => ({ missed: 0, spurious: 0, wrongBoundary: 0, wrongType: 0, wrongBoth: 0 })
 
 /** Evaluate a run on a split, store its predictions and record the result in the run. */
-export async function evaluateRun(db: DB, runId: number, split: Split = 'test', onProgress?: Progress): Promise<Evaluation> {
-  getRunRow(db, runId)
+export async function evaluateRun(db: DB, runId: number, split: Split = 'test', onProgress?: Progress, o: InferenceOptions = {}): Promise<Evaluation> {
+  const ckpt = runCheckpoint(db, runId)
   const examples = selectExamples(db, split, 'all')
   if (examples.length === 0) throw new StudioError('bad_request', `split "${split}" has no titles to evaluate on`)
-  const preds = await predictBatched(db, runId, examples, (done, total) => onProgress?.({ runId, what: 'evaluate', done, total }))
+  const preds = await predictBatched(ckpt, examples, (done, total) => onProgress?.({ runId, what: 'evaluate', done, total }), o)
   const report = scorePredictions(db, runId, examples, preds)
   const errorsByType: Record<string, ErrorBucketsCount> = {}
   examples.forEach((e, i) => {

@@ -28,7 +28,9 @@ import { SPLITS } from '../../shared/types'
 import { writeTransaction, type DB } from '../../store/db'
 import type { Project } from '../project/project'
 import { getRunRow, savePredictions, selectExamples, type TrainingExample } from './records'
-import { evaluateRun, predictBatched, storedEvaluation, type Progress } from './evaluate'
+import { evaluateRun, storedEvaluation, type Progress } from './evaluate'
+import { predictBatched, type InferenceOptions } from './inference'
+import { runCheckpoint } from './training'
 
 
 // ------------------------------------------------------------------ presets
@@ -195,7 +197,7 @@ export function cellHits(gold: readonly PlainSpan[], pred: readonly PlainSpan[],
  * that would is left out. Earlier model spans of these titles are replaced. Like an import, this
  * is not an undoable edit; accepting or rejecting its spans is (one history entry each).
  */
-export async function preannotate(p: Project, req: PreannotateRequest, onProgress?: Progress): Promise<PreannotateResult> {
+export async function preannotate(p: Project, req: PreannotateRequest, onProgress?: Progress, o: InferenceOptions = {}): Promise<PreannotateResult> {
   const db = p.db
   const runId = req.runId
   getRunRow(db, runId)
@@ -209,10 +211,10 @@ export async function preannotate(p: Project, req: PreannotateRequest, onProgres
   const limit = req.limit && req.limit > 0 ? ` LIMIT ${Math.floor(req.limit)}` : ''
   const titles = db.prepare(`SELECT id, text, words FROM titles WHERE ${where} ORDER BY id${limit}`).all(...params) as { id: number; text: string; words: string | null }[]
   const preds = await predictBatched(
-    db,
-    runId,
+    runCheckpoint(db, runId),
     titles.map((t) => (t.words ? { text: t.text, words: t.words.split(',').map(Number) } : { text: t.text })),
     (done, total) => onProgress?.({ runId, what: 'pre-annotate', done, total }),
+    o,
   )
   const result: PreannotateResult = { runId, titles: titles.length, spans: 0, skippedOverlap: 0, skippedLowConfidence: 0, replaced: 0 }
   const typeId = p.typeIds()
