@@ -156,12 +156,15 @@ test('grapheme clusters (👍🏽, 👨‍👩‍👧, 🇨🇳, e + combining a
   await page.keyboard.press('Shift+ArrowRight')
   await page.keyboard.press(key)
   await expect.poll(spans).toEqual([[1, 3]])
+  // The editor has drawn the new span (and moved its caret past it) before the next keys.
+  await expect(page.getByTestId('editor-message')).toHaveText('Labelled “👍🏽” as 标签')
   // From the end, Shift+← twice: x and é (e + U+0301), code points 11…14.
   await page.keyboard.press('End')
   await page.keyboard.press('Shift+ArrowLeft')
   await page.keyboard.press('Shift+ArrowLeft')
   await page.keyboard.press(key)
   await expect.poll(spans).toEqual([[1, 3], [11, 14]])
+  await expect(page.getByTestId('editor-message')).toHaveText('Labelled “e\u0301x” as 标签')
   // Mouse: drag from the family to the flag covers both clusters whole (4…11).
   const from = (await cells.nth(3).boundingBox())!
   const to = (await cells.nth(4).boundingBox())!
