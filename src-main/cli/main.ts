@@ -285,7 +285,8 @@ function cmdDicts(argv: string[]): void {
       const q = d.quality
       console.log(
         `${d.name.padEnd(20)}  ${(d.type ?? d.types.join(',')).padEnd(8)} ${String(d.terms).padStart(6)} ${String(d.spans).padStart(8)}` +
-          `  ${pct(q.precision).padStart(9)} ${pct(q.recall).padStart(7)}   ${q.correct}/${q.matches} matches, support ${q.support}`,
+          `  ${pct(q.precision).padStart(9)} ${pct(q.recall).padStart(7)}   ${q.correct}/${q.matches} matches, support ${q.support}` +
+          (q.inSample ? `  (in-sample: ${q.inSample})` : ''),
       )
     }
   } finally {

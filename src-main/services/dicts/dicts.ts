@@ -208,7 +208,27 @@ export function measure(matcher: Matcher, types: string[], titles: ReviewedTitle
     precision: matches ? correct / matches : null,
     support,
     recall: support ? correct / support : null,
+    inSample: null,
   }
+}
+
+/** Reviewed titles holding a span this dictionary made that a person confirmed (now gold), by dictionary. */
+function confirmedTitles(db: DB): Map<number, number> {
+  const rows = db
+    .prepare(
+      `SELECT d.dictionary_id AS id, count(DISTINCT s.title_id) AS n FROM dictionary_spans d
+         JOIN spans s ON s.id = d.span_id JOIN titles t ON t.id = s.title_id
+        WHERE s.origin = 'gold' AND t.status = 'reviewed' GROUP BY d.dictionary_id`,
+    )
+    .all() as { id: number; n: number }[]
+  return new Map(rows.map((r) => [r.id, r.n]))
+}
+
+/** See `DictionaryQuality.inSample`. */
+function inSampleReason(d: DictRow, terms: number, confirmed: number): string | null {
+  if (d.source === '' && terms > 0) return 'its terms were promoted from these reviewed titles'
+  if (confirmed > 0) return `${confirmed} of these reviewed titles hold its own spans, confirmed by a person`
+  return null
 }
 
 export function listDictionaries(db: DB, only?: number[], minLength = 1): DictionaryInfo[] {
@@ -235,6 +255,7 @@ export function listDictionaries(db: DB, only?: number[], minLength = 1): Dictio
     spans.set(r.id, r.n)
   const reviewed = reviewedTitles(db)
   const reviewedTexts = reviewed.map((t) => t.cps.join(''))
+  const confirmed = confirmedTitles(db)
   return rows.map((r) => {
     const c = counts.get(r.id) ?? { terms: 0, types: r.type ? [r.type] : [] }
     return {
@@ -246,7 +267,10 @@ export function listDictionaries(db: DB, only?: number[], minLength = 1): Dictio
       terms: c.terms,
       types: c.types,
       spans: spans.get(r.id) ?? 0,
-      quality: measure(matcherOf(db, [r.id], minLength, reviewedTexts), c.types, reviewed),
+      quality: {
+        ...measure(matcherOf(db, [r.id], minLength, reviewedTexts), c.types, reviewed),
+        inSample: reviewed.length ? inSampleReason(r, c.terms, confirmed.get(r.id) ?? 0) : null,
+      },
     }
   })
 }

@@ -190,6 +190,7 @@ describe('dictionary quality and promotion', () => {
       precision: 1 / 3,
       support: 2,
       recall: 1 / 2,
+      inSample: null, // imported, and none of its spans confirmed: an out-of-sample estimate
     })
     // Measured as applying with minLength 3 would label: no term is that long.
     expect(listDictionaries(p.db, undefined, 3)[0]!.quality).toMatchObject({ matches: 0, correct: 0, support: 2, recall: 0 })
@@ -214,6 +215,22 @@ describe('dictionary quality and promotion', () => {
     expect(() => promoteSpans(p.db, { dictionaryId: d.id, type: '品类' })).toThrow(/holds 品牌 terms/)
     const mixed = createDictionary(p.db, 'mixed', null)
     expect(promoteSpans(p.db, { dictionaryId: mixed.id, type: '品牌', split: 'none' })).toMatchObject({ added: 2 })
+    // scored on the titles its terms came from: in-sample, and said so
+    expect(listDictionaries(p.db)[0]!.quality).toMatchObject({ precision: 1, inSample: expect.stringMatching(/promoted from these reviewed titles/) })
+    p.close()
+  })
+
+  it("calls an imported dictionary's scores in-sample only where a person confirmed its own spans", async () => {
+    const { dir, p } = await setup([{ text: '华为手机' }, { text: '小米电视' }, { text: '苹果平板' }])
+    const { dictionary } = await importGazetteer(p, { path: dic(dir, 'brand.dic', '华为\n小米\n'), type: '品牌' })
+    applyDictionaries(p, { dictionaryIds: [dictionary.id] })
+    p.setStatus([3], 'reviewed') // a title it did not label
+    expect(listDictionaries(p.db)[0]!.quality.inSample).toBeNull()
+    const made = p.spansOf(1)[0]!
+    expect(made.origin).toBe('dictionary')
+    expect(p.updateSpan({ id: made.id }).origin).toBe('gold') // a person confirms it
+    p.setStatus([1], 'reviewed')
+    expect(listDictionaries(p.db)[0]!.quality.inSample).toMatch(/^1 of these reviewed titles hold its own spans/)
     p.close()
   })
 })
