@@ -8,7 +8,7 @@
  * come from the first 8,000 titles and prediction runs on the last 1,000 (the first `--infer` of
  * them). Each preset trains `--steps` steps (batch 32, Adam 1e-3), then `predict` (batch 64) runs
  * `--rounds` times; for bilstm-crf each round runs the old decode (the plain pruned scan,
- * layers/crf.ts `viterbi`, title by title) and the kernel (kernels/viterbi.ts) back to back on the
+ * layers/crf/viterbi.ts `viterbi`, title by title) and the kernel (kernels/viterbi.ts) back to back on the
  * same model and titles, and checks they return the same tags. Where the time goes is timed around
  * CRF.marginals and CRF.decode. Results: bench/results/predict.md.
  */
@@ -19,7 +19,8 @@ import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { initBackend } from '../src-main/ml/backend'
 import { readSeedDir } from '../src-main/ml/data/seed'
-import { CRF, viterbi } from '../src-main/ml/layers/crf'
+import { CRF } from '../src-main/ml/layers/crf/layer'
+import { viterbi } from '../src-main/ml/layers/crf/viterbi'
 import { encodeExample, makeBatch } from '../src-main/ml/models/features'
 import { presetConfig } from '../src-main/ml/models/presets'
 import { Tagger } from '../src-main/ml/models/tagger'

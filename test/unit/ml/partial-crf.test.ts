@@ -3,7 +3,7 @@
 // tag paths, against the ordinary CRF when every character is observed, and by finite differences.
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { CRF } from '../../../src-main/ml/layers/crf'
+import { CRF } from '../../../src-main/ml/layers/crf/layer'
 import { IMPOSSIBLE, partialCrfLogLikelihood, partialSoftmaxLogLikelihood } from '../../../src-main/ml/layers/partial'
 import { DEFAULT_ORIGIN_WEIGHTS, partialPrior, titleWeight } from '../../../src-main/ml/models/evidence'
 import { encodeExample, makeBatch, toVocabs } from '../../../src-main/ml/models/features'
