@@ -7,13 +7,13 @@ import { makeBatches } from './train/batching'
 
 export type { TitlePrediction }
 
-export interface PredictOptions {
+interface PredictOptions {
   /** Titles per batch (default 64). */
   batchSize?: number
 }
 
 /** A title to tag: plain text, or text with its word segmentation (lengths, for WLF models). */
-export type PredictInput = string | Pick<Example, 'text' | 'words'>
+type PredictInput = string | Pick<Example, 'text' | 'words'>
 
 /**
  * Tag titles with a model or a checkpoint (a checkpoint is loaded and disposed here).

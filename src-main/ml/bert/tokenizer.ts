@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs'
 
-export class VocabError extends Error {
+class VocabError extends Error {
   override name = 'VocabError'
 }
 
@@ -115,7 +115,7 @@ export function encodeTitle(vocab: Vocab, title: string): Encoded {
   return { ids, offsets, utf16Offsets, numChars: cp }
 }
 
-export interface Window {
+interface Window {
   /** First character-token index (into the title's tokens without `[CLS]`/`[SEP]`). */
   start: number
   /** One past the last character-token index. */

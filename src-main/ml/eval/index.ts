@@ -5,13 +5,13 @@
  */
 import type { PRF, Span } from '../../shared/training'
 
-export interface TypeScore extends PRF {
+interface TypeScore extends PRF {
   support: number
   predicted: number
   correct: number
 }
 
-export interface ErrorBuckets {
+interface ErrorBuckets {
   /** gold entity with no predicted entity overlapping it */
   missed: number
   /** predicted entity overlapping no gold entity */
@@ -39,7 +39,7 @@ export interface EvalReport {
   titles: number
 }
 
-export function prf(correct: number, predicted: number, gold: number): PRF {
+function prf(correct: number, predicted: number, gold: number): PRF {
   const precision = predicted ? correct / predicted : 0
   const recall = gold ? correct / gold : 0
   const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0
@@ -51,7 +51,7 @@ const bkey = (s: Span): string => `${s.start}:${s.end}`
 const overlaps = (a: Span, b: Span): boolean => a.start < b.end && b.start < a.end
 
 /** An error bucket that a predicted span falls in (`missed` is for gold spans). */
-export type PredBucket = Exclude<keyof ErrorBuckets, 'missed'>
+type PredBucket = Exclude<keyof ErrorBuckets, 'missed'>
 
 /**
  * The error-bucket rules for one title, per span: each predicted span's bucket (null when it is

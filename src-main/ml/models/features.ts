@@ -59,7 +59,7 @@ export function toVocabs(v: TaggerVocabs, model: ModelConfig, bert: BertVocab | 
 }
 
 /** What `buildVocabs` may take besides the training examples. */
-export interface VocabExtras {
+interface VocabExtras {
   /** Title embeddings (`model.pretrainedEmbeddings`): their chars and bigrams join the vocabularies. */
   pretrained?: TitleEmbeddings | null
   /** Lexicon words (`model.lexicon`); absent = the training examples' span texts. */

@@ -44,7 +44,7 @@ import { lossWeights, toVocabs } from './features'
 
 let instances = 0
 
-export interface TaggerArgs {
+interface TaggerArgs {
   config: ModelConfig
   vocabs: TaggerVocabs
   /** Seed of every initialiser and of dropout. */

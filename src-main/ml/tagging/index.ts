@@ -17,7 +17,7 @@ import type { Span, TagScheme } from '../../shared/training'
 
 export type { Span, TagScheme }
 
-export const OUTSIDE = 'O'
+const OUTSIDE = 'O'
 
 export function splitTag(tag: string): { prefix: string; type: string } {
   if (tag === OUTSIDE) return { prefix: 'O', type: '' }
@@ -170,9 +170,4 @@ export function typeTargets(spans: readonly Span[], length: number, types: TypeV
  */
 export function cascadeDecode(boundaryTags: readonly string[], scheme: TagScheme, typeAt: (i: number) => string): Span[] {
   return decodeTags(boundaryTags, scheme).map((s) => ({ start: s.start, end: s.end, type: typeAt(s.end - 1) }))
-}
-
-/** Parse the study's flat tag lines (space separated) back into spans. */
-export function spansFromTagLine(line: string, scheme: TagScheme = 'BIO'): Span[] {
-  return decodeTags(line.trim().split(/\s+/), scheme)
 }

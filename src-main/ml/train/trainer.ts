@@ -19,7 +19,7 @@ import { makeRng } from './rng'
 import type { TitleEmbeddings } from '../embeddings'
 import type { LexiconEntry } from '../lexicon'
 
-export interface TrainCallbacks {
+interface TrainCallbacks {
   /** Progress events, in order. */
   onEvent?: (e: TrainingEvent) => void
   /** Checked between batches; true = stop now (reported as `cancelled`). */
@@ -207,7 +207,7 @@ export function makeOptimizer(model: Tagger, config: TrainConfig): GroupedAdam {
   })
 }
 
-export async function evaluateModel(model: Tagger, dev: readonly Example[], batchSize = 64): Promise<EvalReport> {
+async function evaluateModel(model: Tagger, dev: readonly Example[], batchSize = 64): Promise<EvalReport> {
   const preds = await predict(model, dev, { batchSize })
   return evaluate(
     dev.map((e) => e.spans),

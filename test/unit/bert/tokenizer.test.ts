@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { planRows, rowsToTitles } from '../../../src-main/ml/bert/batch'
 import { encodeTitle, joinWindows, padBatch, Vocab, windowIds, windows } from '../../../src-main/ml/bert/tokenizer'
 
 const vocab = Vocab.parse(
@@ -88,28 +87,5 @@ describe('char-aligned tokeniser', () => {
     expect(b.seqLen).toBe(6)
     expect(b.ids[1]).toEqual([vocab.cls, vocab.sep, 0, 0, 0, 0])
     expect(b.mask[1]).toEqual([1, 1, 0, 0, 0, 0])
-  })
-})
-
-describe('planRows / rowsToTitles', () => {
-  it('windows long titles, and maps per-token outputs back to code points (null for spaces)', () => {
-    const titles = ['苹果 手机', '红色'.repeat(9) + 'ab']
-    const plan = planRows(vocab, titles, 10) // 8 chars per window
-    expect(plan.rowsOfTitle[0]).toEqual([0])
-    expect(plan.rows.filter((r) => r.title === 1).length).toBeGreaterThan(1)
-    for (const r of plan.rows) {
-      expect(r.ids.length).toBeLessThanOrEqual(10)
-      expect(r.ids[0]).toBe(vocab.cls)
-      expect(r.ids.at(-1)).toBe(vocab.sep)
-    }
-    // output of each token = the character it came from (via the row's window), '∅' for [CLS]/[SEP]
-    const outputs = plan.rows.map((r) => {
-      const enc = plan.encoded[r.title]!
-      const cps = [...titles[r.title]!]
-      return ['∅', ...enc.offsets.slice(1 + r.window.start, 1 + r.window.end).map((o) => cps[o]!), '∅', '∅pad']
-    })
-    const back = rowsToTitles(plan, outputs)
-    expect(back[0]).toEqual(['苹', '果', null, '手', '机'])
-    expect(back[1]!.join('')).toBe(titles[1])
   })
 })

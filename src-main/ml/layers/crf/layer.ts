@@ -18,7 +18,7 @@ import { backward, forward, logPartitionGrads, maskFromLengths, unaryMarginals }
 import { decodeScores } from './viterbi'
 import { checkEmissions, checkTags } from './validate'
 
-export interface CrfArgs {
+interface CrfArgs {
   /** Number of tags T. */
   numTags: number
   /** Variable name prefix (tfjs variable names are global and must be unique). */
