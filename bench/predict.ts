@@ -21,7 +21,7 @@ import { initBackend } from '../src-main/ml/backend'
 import { readSeedDir } from '../src-main/ml/data/seed'
 import { CRF } from '../src-main/ml/layers/crf/layer'
 import { viterbi } from '../src-main/ml/layers/crf/viterbi'
-import { encodeExample, makeBatch } from '../src-main/ml/models/features'
+import { featurize, makeBatch } from '../src-main/ml/models/features'
 import { presetConfig } from '../src-main/ml/models/presets'
 import { Tagger } from '../src-main/ml/models/tagger'
 import { predict } from '../src-main/ml/predict'
@@ -136,9 +136,9 @@ async function main(): Promise<void> {
     const ref = reference(refModel)
     console.log(`${name}: reference ${ref?.toFixed(1) ?? '—'} titles/s (load ${loadavg()})`)
     const config = presetConfig(name)
-    const model = new Tagger({ config: config.model, vocabs: paddedFlatVocabs(data, name), seed: config.seed })
+    const model = Tagger.build({ config: config.model, vocabs: paddedFlatVocabs(data, name), seed: config.seed })
     const optimizer = makeOptimizer(model, config)
-    const enc = train.map((e) => encodeExample(e, model.vocabs, config.maxLength))
+    const enc = train.map((e) => featurize(e, model.vocabs, config.maxLength))
     const batches = makeBatches(
       enc.map((e) => e.charIds.length),
       config.batchSize,

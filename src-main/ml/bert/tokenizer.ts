@@ -79,7 +79,7 @@ export class Vocab {
 
 const DROP = /^[\p{White_Space}\p{Cc}\p{Cf}]$/u
 
-export interface Encoded {
+export interface TokenizedTitle {
   /** `[CLS]`, one id per kept character, `[SEP]`. */
   ids: number[]
   /**
@@ -94,7 +94,7 @@ export interface Encoded {
 }
 
 /** Tokenise one title character by character (no truncation; see `windows()` for long titles). */
-export function encodeTitle(vocab: Vocab, title: string): Encoded {
+export function tokenizeTitle(vocab: Vocab, title: string): TokenizedTitle {
   const ids = [vocab.cls]
   const offsets = [-1]
   const utf16Offsets = [-1]
@@ -169,8 +169,8 @@ export function joinWindows<T>(ws: Window[], outputs: T[][], n: number): T[] {
   return out
 }
 
-/** Ids of one window with `[CLS]`/`[SEP]`: `enc` from `encodeTitle`. */
-export function windowIds(vocab: Vocab, enc: Encoded, w: Window): number[] {
+/** Ids of one window with `[CLS]`/`[SEP]`: `enc` from `tokenizeTitle`. */
+export function windowIds(vocab: Vocab, enc: TokenizedTitle, w: Window): number[] {
   return [vocab.cls, ...enc.ids.slice(1 + w.start, 1 + w.end), vocab.sep]
 }
 

@@ -140,7 +140,7 @@ export function loadCheckpoint(ckpt: Checkpoint): Tagger {
     const vocab = new BertVocab(m.bert.vocab, 'checkpoint manifest (bert.vocab)')
     bert = { encoder: BertEncoder.zeros(config), vocab }
   }
-  const model = new Tagger({ config: m.config.model, vocabs: m.vocabs, seed: m.config.seed, ...(bert ? { bert } : {}) })
+  const model = Tagger.build({ config: m.config.model, vocabs: m.vocabs, seed: m.config.seed, ...(bert ? { bert } : {}) })
   try {
     assignWeights(model, ckpt)
   } catch (e) {

@@ -6,7 +6,7 @@ import type { Example, ModelConfig, Span, TagScheme, WeakLossConfig } from '../.
 import { LabelVocab, TypeVocab, encodeSpans, typeTargets } from '../tagging'
 import { Vocab } from '../text/vocab'
 import { wordPerChar } from '../text/words'
-import { encodeTitle, type Vocab as BertVocab } from '../bert/tokenizer'
+import { tokenizeTitle, type Vocab as BertVocab } from '../bert/tokenizer'
 import { bigramsOf, type TitleEmbeddings } from '../embeddings'
 import { Lexicon, buildLexicon, type LexiconData, type LexiconEntry } from '../lexicon'
 import { partialPrior, titleWeight } from './evidence'
@@ -37,7 +37,7 @@ export interface Vocabs {
   /**
    * BERT models: the encoder's vocabulary. Titles are then encoded as BERT token ids of their
    * KEPT characters (whitespace and control/format characters get no token, see bert/tokenizer.ts),
-   * so the tagger works in token space; `Encoded.keep` maps back to code points.
+   * so the tagger works in token space; `TitleFeatures.keep` maps back to code points.
    */
   bert: BertVocab | null
   bigrams: Vocab | null
@@ -100,7 +100,7 @@ export function buildVocabs(examples: readonly Example[], model: ModelConfig, ex
   return { chars, words, labels, types, ...(bigrams ? { bigrams } : {}), ...(lexicon ? { lexicon } : {}) }
 }
 
-export interface Encoded {
+export interface TitleFeatures {
   chars: string[]
   charIds: Int32Array
   wordIds: Int32Array | null
@@ -128,13 +128,13 @@ export interface Encoded {
   weight?: number
 }
 
-export function encodeExample(ex: Example | string, v: Vocabs, maxLength = Infinity, weak?: WeakLossConfig): Encoded {
-  const e = v.bert ? encodeBertExample(ex, v, v.bert, maxLength) : encodeCharExample(ex, v, maxLength)
+export function featurize(ex: Example | string, v: Vocabs, maxLength = Infinity, weak?: WeakLossConfig): TitleFeatures {
+  const e = v.bert ? featurizeBert(ex, v, v.bert, maxLength) : featurizeChars(ex, v, maxLength)
   if (!weak || typeof ex === 'string' || !e.spans) return e
   return { ...e, prior: partialPrior(ex, e.spans, e.charIds.length, v, weak), weight: titleWeight(ex, weak) }
 }
 
-function encodeCharExample(ex: Example | string, v: Vocabs, maxLength: number): Encoded {
+function featurizeChars(ex: Example | string, v: Vocabs, maxLength: number): TitleFeatures {
   const text = typeof ex === 'string' ? ex : ex.text
   const chars = Array.from(text).slice(0, maxLength)
   const n = chars.length
@@ -152,7 +152,7 @@ function encodeCharExample(ex: Example | string, v: Vocabs, maxLength: number): 
 }
 
 /** Gold tag ids, entity flags and (cascade) type ids of `spans` over `n` positions. */
-function goldTargets(spans: Span[], n: number, v: Vocabs): Pick<Encoded, 'tagIds' | 'typeIds' | 'isEntity' | 'spans'> {
+function goldTargets(spans: Span[], n: number, v: Vocabs): Pick<TitleFeatures, 'tagIds' | 'typeIds' | 'isEntity' | 'spans'> {
   const tags = encodeSpans(spans, n, v.scheme, !v.cascade)
   const tagIds = Int32Array.from(tags, (t) => v.labels.id(t))
   const isEntity = Uint8Array.from(tags, (t) => (t === 'O' ? 0 : 1))
@@ -165,10 +165,10 @@ function goldTargets(spans: Span[], n: number, v: Vocabs): Pick<Encoded, 'tagIds
  * characters are dropped, as BERT's tokenizer does); `charIds` are BERT vocabulary ids, gold spans
  * are moved to token positions (a span of only dropped characters is lost), `keep` maps back.
  */
-function encodeBertExample(ex: Example | string, v: Vocabs, vocab: BertVocab, maxLength: number): Encoded {
+function featurizeBert(ex: Example | string, v: Vocabs, vocab: BertVocab, maxLength: number): TitleFeatures {
   const text = typeof ex === 'string' ? ex : ex.text
   const allChars = Array.from(text).slice(0, maxLength)
-  const enc = encodeTitle(vocab, allChars.join(''))
+  const enc = tokenizeTitle(vocab, allChars.join(''))
   const keep = Int32Array.from(enc.offsets.slice(1, -1))
   const charIds = Int32Array.from(enc.ids.slice(1, -1))
   const chars = Array.from(keep, (o) => allChars[o]!)
@@ -191,8 +191,8 @@ function encodeBertExample(ex: Example | string, v: Vocabs, vocab: BertVocab, ma
   return { ...base, ...goldTargets(spans, n, v) }
 }
 
-/** Spans in token positions (BERT `Encoded`) → code-point spans of the title; identity otherwise. */
-export function spansToTitle<S extends Span>(e: Encoded, spans: readonly S[]): S[] {
+/** Spans in token positions (BERT `TitleFeatures`) → code-point spans of the title; identity otherwise. */
+export function spansToTitle<S extends Span>(e: TitleFeatures, spans: readonly S[]): S[] {
   const keep = e.keep
   if (!keep) return [...spans]
   const all = e.allChars!
@@ -235,7 +235,7 @@ export interface Batch {
   titleWeights: Float32Array | null
 }
 
-export function makeBatch(items: readonly Encoded[]): Batch {
+export function makeBatch(items: readonly TitleFeatures[]): Batch {
   const B = items.length
   const lengths = items.map((e) => e.charIds.length)
   const L = Math.max(1, ...lengths)
@@ -296,7 +296,7 @@ export function makeBatch(items: readonly Encoded[]): Batch {
 }
 
 /** `[B·L·T]` log-prior: partial titles' own rows; fully observed titles one tag at 0; padding 0. */
-function batchPrior(items: readonly Encoded[], L: number, T: number): Float32Array {
+function batchPrior(items: readonly TitleFeatures[], L: number, T: number): Float32Array {
   const out = new Float32Array(items.length * L * T)
   items.forEach((e, b) => {
     const o = b * L * T

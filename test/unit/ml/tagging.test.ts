@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { LabelVocab, TypeVocab, cascadeDecode, decodeTags, encodeSpans, typeTargets } from '../../../src-main/ml/tagging'
-import { buildVocabs, encodeExample, lossWeights, makeBatch, toVocabs } from '../../../src-main/ml/models/features'
+import { buildVocabs, featurize, lossWeights, makeBatch, toVocabs } from '../../../src-main/ml/models/features'
 import { presetConfig } from '../../../src-main/ml/models/presets'
 import type { Span } from '../../../src-main/shared/training'
 import { TINY } from '../../helpers/tiny'
@@ -99,8 +99,8 @@ describe('features and WOL', () => {
   it('WOL weights: entity chars × entity, O chars × outside, padding 0', () => {
     const config = presetConfig('cascade-bilstm-crf-wlf-wol', { model: { charEmbedding: 4, hidden: 4, wordEmbedding: 4 } })
     const v = toVocabs(buildVocabs(TINY, config.model), config.model)
-    const a = encodeExample(TINY[1]!, v) // 创维50英寸智能电视: all entity
-    const b = encodeExample(TINY[0]!, v)
+    const a = featurize(TINY[1]!, v) // 创维50英寸智能电视: all entity
+    const b = featurize(TINY[0]!, v)
     const batch = makeBatch([a, b])
     const w = lossWeights(batch, config.lossWeights)
     const L = batch.L
