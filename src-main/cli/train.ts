@@ -10,6 +10,7 @@ import { predict } from '../ml/predict'
 import { readLines } from '../io/lines'
 import { writeAttributesCsv, type ExportTitle } from '../io/writers'
 import { StudioError } from '../shared/errors'
+import { splitTag } from '../shared/tags'
 import { AUTO_PRESET, PRESET_NAMES, type PresetName, type TrainingEvent } from '../shared/training'
 import { SPLITS, type Split } from '../shared/types'
 import { openDatabase } from '../store/db'
@@ -233,7 +234,10 @@ export async function cmdEvaluate(argv: string[]): Promise<void> {
 function typesOf(vocabs: { labels: string[]; types: string[] | null }): string[] {
   if (vocabs.types) return vocabs.types.filter((t) => t !== 'O' && !t.startsWith('<'))
   const seen = new Set<string>()
-  for (const l of vocabs.labels) if (l.length > 2 && l[1] === '-') seen.add(l.slice(2))
+  for (const l of vocabs.labels) {
+    const { prefix, type } = splitTag(l)
+    if (prefix !== '?' && type) seen.add(type)
+  }
   return [...seen]
 }
 

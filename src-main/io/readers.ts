@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ImportFormat } from '../shared/api'
 import { InputError, StudioError } from '../shared/errors'
-import { parseTag, tagsToSpans, TagError, type PlainSpan } from '../shared/tags'
+import { isTag, tagsToSpans, TagError, type PlainSpan } from '../shared/tags'
 import { chars } from '../shared/text'
 import { readLines, type LineSource } from './lines'
 import { parseCsvRecords } from './csv'
@@ -48,7 +48,7 @@ const IMPORT_FORMATS: readonly string[] = ['seed', 'conll', 'jsonl', 'text', 'cs
 export function openReader(path: string, format: ImportFormat, opts: ReaderOptions = {}): TitleReader {
   let repaired = 0
   const decode: TagDecoder = (tags) =>
-    tagsToSpans(tags, opts.repairTags ? { repair: true, onRepair: () => void repaired++ } : {})
+    tagsToSpans(tags, opts.repairTags ? { mode: 'repair', onRepair: () => void repaired++ } : {})
   // Clients other than the CLI (HTTP, IPC) may send any string.
   if (!IMPORT_FORMATS.includes(format)) {
     throw new StudioError('bad_request', `unknown import format "${String(format)}" (${IMPORT_FORMATS.join(', ')})`)
@@ -341,8 +341,7 @@ async function* conllTitles(src: LineSource, decode: TagDecoder): AsyncGenerator
       const cols = text.split(/[ \t]+/).length
       throw new InputError(src.name, no, `${cols} columns in ${JSON.stringify(text.slice(0, 40))}: expected two, "<character><tab or space><tag>"`)
     }
-    const [p] = parseTag(tag)
-    if (!'BIESO'.includes(p) || p === '?') {
+    if (!isTag(tag)) {
       throw new InputError(src.name, no, `unknown tag "${tag}" (expected O, B-, I-, E- or S-)`)
     }
     if (toks.length === 0) firstLine = no

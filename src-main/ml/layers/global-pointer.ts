@@ -15,7 +15,7 @@
  * presets' is. Cost: B·K·L² scores per batch — fine for a few types (Ding: 2), heavy with hundreds.
  */
 import * as tf from '@tensorflow/tfjs'
-import type { Span } from '../../shared/training'
+import type { PlainSpan } from '../../shared/tags'
 import { Dense } from './init'
 import { childSeed } from '../train/rng'
 
@@ -105,7 +105,7 @@ export class GlobalPointer {
   }
 
   /** Circle loss of `scores` against gold spans per title (types not in `types` are ignored), mean over B·K. */
-  loss(scores: tf.Tensor4D, spans: readonly (readonly Span[])[]): tf.Scalar {
+  loss(scores: tf.Tensor4D, spans: readonly (readonly PlainSpan[])[]): tf.Scalar {
     const [B, K, L] = scores.shape
     const y = goldGrid(spans, this.types, B, L)
     return tf.tidy(() => circleLoss(tf.reshape(scores, [B * K, L * L]) as tf.Tensor2D, tf.tensor2d(y, [B * K, L * L])))
@@ -123,7 +123,7 @@ function validMask(B: number, L: number, lengths: readonly number[]): Float32Arr
 }
 
 /** Gold cells `[B·K·L·L]`: 1 at (b, type, start, end − 1). */
-function goldGrid(spans: readonly (readonly Span[])[], types: readonly string[], B: number, L: number): Float32Array {
+function goldGrid(spans: readonly (readonly PlainSpan[])[], types: readonly string[], B: number, L: number): Float32Array {
   const K = types.length
   const index = new Map(types.map((t, i) => [t, i]))
   const y = new Float32Array(B * K * L * L)
@@ -152,7 +152,7 @@ function circleLoss(s: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
   return tf.mean(tf.add(lNeg, lPos)) as tf.Scalar
 }
 
-export interface ScoredSpan extends Span {
+export interface ScoredSpan extends PlainSpan {
   score: number
 }
 

@@ -2,8 +2,10 @@
  * Turning titles into index arrays, and index arrays into padded batches.
  * All of it is plain JS (no tensors), so the trainer can prepare batches ahead.
  */
-import type { Example, ModelConfig, Span, TagScheme, WeakLossConfig } from '../../shared/training'
-import { LabelVocab, TypeVocab, encodeSpans, typeTargets } from '../tagging'
+import type { Example, ModelConfig, WeakLossConfig } from '../../shared/training'
+import type { PlainSpan, TagScheme } from '../../shared/tags'
+import { LabelVocab, TypeVocab, typeTargets } from '../tagging/labels'
+import { spansToTags } from '../../shared/tags'
 import { Vocab } from '../text/vocab'
 import { wordPerChar } from '../text/words'
 import { tokenizeTitle, type Vocab as BertVocab } from '../bert/tokenizer'
@@ -114,7 +116,7 @@ export interface TitleFeatures {
   typeIds: Int32Array | null
   /** 1 where the char is inside a gold entity. */
   isEntity: Uint8Array | null
-  spans: Span[] | null
+  spans: PlainSpan[] | null
   /**
    * BERT models: code-point offset (in the title) of each position, since characters without a
    * BERT token (spaces…) are left out of `chars`/`charIds`; null = positions are code points.
@@ -152,8 +154,8 @@ function featurizeChars(ex: Example | string, v: Vocabs, maxLength: number): Tit
 }
 
 /** Gold tag ids, entity flags and (cascade) type ids of `spans` over `n` positions. */
-function goldTargets(spans: Span[], n: number, v: Vocabs): Pick<TitleFeatures, 'tagIds' | 'typeIds' | 'isEntity' | 'spans'> {
-  const tags = encodeSpans(spans, n, v.scheme, !v.cascade)
+function goldTargets(spans: PlainSpan[], n: number, v: Vocabs): Pick<TitleFeatures, 'tagIds' | 'typeIds' | 'isEntity' | 'spans'> {
+  const tags = spansToTags(n, spans, v.scheme, { typed: !v.cascade })
   const tagIds = Int32Array.from(tags, (t) => v.labels.id(t))
   const isEntity = Uint8Array.from(tags, (t) => (t === 'O' ? 0 : 1))
   const typeIds = v.cascade && v.types ? typeTargets(spans, n, v.types) : null
@@ -181,7 +183,7 @@ function featurizeBert(ex: Example | string, v: Vocabs, vocab: BertVocab, maxLen
     while (k > 0 && keep[k - 1]! >= c) k--
     pos[c] = k
   }
-  const spans: Span[] = []
+  const spans: PlainSpan[] = []
   for (const s of ex.spans) {
     if (s.end > allChars.length) continue
     const start = pos[s.start]!
@@ -192,7 +194,7 @@ function featurizeBert(ex: Example | string, v: Vocabs, vocab: BertVocab, maxLen
 }
 
 /** Spans in token positions (BERT `TitleFeatures`) → code-point spans of the title; identity otherwise. */
-export function spansToTitle<S extends Span>(e: TitleFeatures, spans: readonly S[]): S[] {
+export function spansToTitle<S extends PlainSpan>(e: TitleFeatures, spans: readonly S[]): S[] {
   const keep = e.keep
   if (!keep) return [...spans]
   const all = e.allChars!
@@ -216,7 +218,7 @@ export interface Batch {
   lex?: Float32Array | null
   lexWidth?: number
   /** per title, its gold spans (labelled batches; the span head's targets) */
-  spans?: Span[][] | null
+  spans?: PlainSpan[][] | null
   /** per title, length lengths[b] */
   tags: Int32Array[] | null
   /** [B·L] gold tag (0 at padding) */

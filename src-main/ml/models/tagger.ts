@@ -24,7 +24,8 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type { LossWeights, ModelConfig, PredictedSpan } from '../../shared/training'
-import { cascadeDecode, decodeTags, encodeSpans } from '../tagging'
+import { cascadeDecode } from '../tagging/labels'
+import { spansToTags, tagsToSpans } from '../../shared/tags'
 import { CRF } from '../layers/crf/layer'
 import { partialCrfLogLikelihood, partialSoftmaxLogLikelihood } from '../layers/partial'
 import { Dense } from '../layers/init'
@@ -235,7 +236,7 @@ export class Tagger {
           for (let k = 1; k < K; k++) if (tp[o + k]! > tp[o + best]!) best = k
           return { type: this.vocabs.types!.type(best), p: tp[o + best]! }
         }
-        const spans = this.typeHead ? cascadeDecode(tags, this.config.scheme, (i) => typeAt(i).type) : decodeTags(tags, this.config.scheme)
+        const spans = this.typeHead ? cascadeDecode(tags, this.config.scheme, (i) => typeAt(i).type) : tagsToSpans(tags, { mode: 'tolerant', scheme: this.config.scheme })
         return {
           tags,
           spans: spans.map((s) => {
@@ -265,7 +266,7 @@ export class Tagger {
       const spans = decodeSpans(n, K, (k, i, j) => s[((b * K + k) * L + i) * L + j]!, gp.types)
       const chars = texts[b]!
       return {
-        tags: encodeSpans(spans, n, this.config.scheme),
+        tags: spansToTags(n, spans, this.config.scheme),
         spans: spans.map(({ score, ...sp }) => ({ ...sp, text: chars.slice(sp.start, sp.end).join(''), confidence: 1 / (1 + Math.exp(-score)) })),
       }
     })

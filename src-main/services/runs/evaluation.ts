@@ -14,6 +14,7 @@ import { autoConfig, autoPartsInfo } from '../../ml/models/auto'
 import type { Tagger, TitlePrediction } from '../../ml/models/tagger'
 import { predict } from '../../ml/predict'
 import { StudioError } from '../../shared/errors'
+import type { PlainSpan } from '../../shared/tags'
 import type {
   ErrorBucketsCount,
   EvalCell,
@@ -155,13 +156,6 @@ export async function predictBatched(
 }
 
 // ------------------------------------------------------------------ evaluation + drill-down
-
-interface PlainSpan {
-  start: number
-  end: number
-  type: string
-  confidence?: number
-}
 
 const zeroBuckets = (): ErrorBucketsCount => ({ missed: 0, spurious: 0, wrongBoundary: 0, wrongType: 0, wrongBoth: 0 })
 export async function evalRun(db: DB, runId: number, split: Split = 'test', onProgress?: Progress): Promise<EvalSummary> {

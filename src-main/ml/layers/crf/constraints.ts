@@ -3,7 +3,7 @@
  * start or end a title, and the split of columns (next tags) into dense and sparse ones that the
  * structured recursions (transitions.ts) and the decode (viterbi.ts) read.
  */
-import { splitTag } from '../../tagging'
+import { splitTag } from '../../../shared/tags'
 
 /**
  * The constrained CRF's structure. Columns (next tags) are `dense` (O, B-*, and S-* for BIOES: many
