@@ -11,6 +11,7 @@ import { readLines } from '../io/lines'
 import { writeAttributesCsv, type ExportTitle } from '../io/writers'
 import { StudioError } from '../shared/errors'
 import { splitTag } from '../shared/tags'
+import { parseWords } from '../shared/text'
 import { AUTO_PRESET, PRESET_NAMES, type PresetName, type TrainingEvent } from '../shared/training'
 import { SPLITS, type Split } from '../shared/types'
 import { openDatabase } from '../store/db'
@@ -269,7 +270,7 @@ export async function cmdPredict(argv: string[]): Promise<void> {
           for (;;) {
             const rows = db.prepare('SELECT id, text, words FROM titles WHERE id > ? ORDER BY id LIMIT ?').all(last, batch) as { id: number; text: string; words: string | null }[]
             if (!rows.length) break
-            for (const r of rows) yield { id: r.id, text: r.text, ...(r.words ? { words: r.words.split(',').map(Number) } : {}) }
+            for (const r of rows) yield { id: r.id, text: r.text, ...(r.words ? { words: parseWords(r.words)! } : {}) }
             last = rows[rows.length - 1]!.id
           }
         } finally {

@@ -15,6 +15,7 @@ import type { Tagger, TitlePrediction } from '../../ml/models/tagger'
 import { predict } from '../../ml/predict'
 import { StudioError } from '../../shared/errors'
 import type { PlainSpan } from '../../shared/tags'
+import { parseWords } from '../../shared/text'
 import type {
   ErrorBucketsCount,
   EvalCell,
@@ -289,7 +290,7 @@ export async function preannotate(p: Project, req: PreannotateRequest, onProgres
   const preds = await predictBatched(
     db,
     runId,
-    titles.map((t) => (t.words ? { text: t.text, words: t.words.split(',').map(Number) } : { text: t.text })),
+    titles.map((t) => (t.words ? { text: t.text, words: parseWords(t.words)! } : { text: t.text })),
     (done, total) => onProgress?.({ runId, what: 'pre-annotate', done, total }),
   )
   const result: PreannotateResult = { runId, titles: titles.length, spans: 0, skippedOverlap: 0, skippedLowConfidence: 0, replaced: 0 }

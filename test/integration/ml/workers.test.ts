@@ -1,10 +1,10 @@
-import { readFileSync, readdirSync } from 'node:fs'
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { BertEncoder } from '../../../src-main/ml/bert/encoder'
 import { importBertFolder } from '../../../src-main/ml/bert/import'
-import { writeJsonl } from '../../../src-main/ml/data/jsonl'
+import { toJsonl } from '../../../src-main/shared/jsonl'
 import { BERT_TINY } from '../../helpers/bert'
 import { buildVocabs, featurize } from '../../../src-main/ml/models/features'
 import { presetConfig } from '../../../src-main/ml/models/presets'
@@ -54,8 +54,8 @@ describe('data-parallel training workers', () => {
   beforeAll(async () => {
     backend = await testBackend()
     const big = Array.from({ length: 96 }, (_, i) => TINY[i % TINY.length]!)
-    writeJsonl(path.join(dir, 'train.jsonl'), big)
-    writeJsonl(path.join(dir, 'dev.jsonl'), TINY.slice(0, 4))
+    writeFileSync(path.join(dir, 'train.jsonl'), toJsonl(big))
+    writeFileSync(path.join(dir, 'dev.jsonl'), toJsonl(TINY.slice(0, 4)))
   })
 
   it('the default is one worker per core on wasm (capped by the batch), 1 on tfjs-node; shares are contiguous, non-empty and char-balanced', () => {
