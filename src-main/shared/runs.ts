@@ -32,10 +32,12 @@ export interface TrainStartRequest {
   bert?: string
 }
 
+/** One epoch of a run's history (shared/progress.ts builds it from the trainer's events). */
 export interface EpochPoint {
   epoch: number
   loss?: number
   seconds?: number
+  charsPerSec?: number
   dev?: PRF
 }
 
