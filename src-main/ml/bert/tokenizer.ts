@@ -79,7 +79,7 @@ export class Vocab {
 
 const DROP = /^[\p{White_Space}\p{Cc}\p{Cf}]$/u
 
-export interface TokenizedTitle {
+interface TokenizedTitle {
   /** `[CLS]`, one id per kept character, `[SEP]`. */
   ids: number[]
   /**
