@@ -3,6 +3,7 @@
 // PURE TypeScript (the renderer imports it).
 
 import type { ImportFormat, ImportRequest, TitleQuery } from './api'
+import type { PlainSpan } from './tags'
 import type { Origin, ReviewStatus, Split } from './types'
 
 /** Which titles a bulk action works on: the list's filter (paging fields ignored), or chosen ids. */
@@ -96,7 +97,7 @@ export interface ImportPreviewTitle {
   text: string
   /** Where it starts in the file, `file:line`. */
   source: string
-  spans: { start: number; end: number; type: string }[]
+  spans: PlainSpan[]
 }
 
 export interface ImportPreview {

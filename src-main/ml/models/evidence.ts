@@ -7,7 +7,7 @@
  * and, in BIOES, a character right before one cannot be inside another (no `B-*`/`I-*`).
  */
 import type { Example, TrainingOrigin, WeakLossConfig } from '../../shared/training'
-import { spansToTags, splitTag } from '../../shared/tags'
+import { spansToTags, splitTag, type PlainSpan } from '../../shared/tags'
 import { IMPOSSIBLE } from '../layers/partial'
 import type { Vocabs } from './features'
 
@@ -26,7 +26,7 @@ export function titleWeight(ex: Example, w: WeakLossConfig): number {
  * Log-prior `[n·T]` of a partially labelled title (null when it is fully observed: reviewed, or
  * `partial` off). `spans` are in positions (after any BERT mapping), clipped to `n`.
  */
-export function partialPrior(ex: Example, spans: readonly { start: number; end: number; type: string }[], n: number, v: Vocabs, w: WeakLossConfig): Float32Array | null {
+export function partialPrior(ex: Example, spans: readonly PlainSpan[], n: number, v: Vocabs, w: WeakLossConfig): Float32Array | null {
   if (!w.partial || ex.reviewed !== false) return null
   const T = v.labels.size
   const tags = spansToTags(n, spans, v.scheme, { typed: !v.cascade })
