@@ -17,9 +17,8 @@ import {
   type Stats,
 } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import type { TagScheme } from '../shared/api'
 import { StudioError } from '../shared/errors'
-import { schemeOf, spansToTags, type PlainSpan } from '../shared/tags'
+import { schemeOf, spansToTags, type PlainSpan, type SchemeName } from '../shared/tags'
 import { chars } from '../shared/text'
 import { csvField, formulaSafe } from './csv'
 import { SEED_FILES, SEED_SPACE } from './readers'
@@ -209,7 +208,7 @@ export async function writeAttributesCsv(
 export async function writeConll(
   out: string,
   titles: AsyncIterable<ExportTitle> | Iterable<ExportTitle>,
-  scheme: TagScheme,
+  scheme: SchemeName,
   target: WriteTarget = {},
 ): Promise<{ titles: number; spans: number }> {
   let n = 0

@@ -11,6 +11,9 @@ export interface PlainSpan {
   type: string
 }
 
+/** The scheme as requests, the CLI (`--scheme`) and the export screen spell it. */
+export type SchemeName = Lowercase<TagScheme>
+
 /** `bio`/`BIO`, `bioes`/`BIOES` (requests and the CLI spell it in lower case) → the scheme. */
 export function schemeOf(name: string): TagScheme {
   const s = name.toUpperCase()

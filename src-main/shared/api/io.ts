@@ -1,11 +1,11 @@
 // Files in and out: import (with preview, list and undo) and export (with preview). PURE TypeScript.
+import type { SchemeName } from '../tags'
 import type { Origin, Split } from '../types'
 import type { ImportPreview, ImportPreviewRequest, ImportRecord, ImportUndoRequest, ImportUndoResult } from '../desk'
 import { event, none, req } from './contract'
 
 export type ImportFormat = 'seed' | 'conll' | 'jsonl' | 'text' | 'csv'
 export type ExportFormat = 'attributes-csv' | 'conll' | 'jsonl' | 'seed'
-export type TagScheme = 'bio' | 'bioes'
 
 export interface ImportRequest {
   path: string
@@ -48,7 +48,7 @@ export interface ExportRequest {
   runId?: number
   /** Which stored spans to export (default: all origins). */
   origins?: Origin[]
-  scheme?: TagScheme
+  scheme?: SchemeName
   /** attributes-csv: write a UTF-8 byte-order mark so Excel reads the file as UTF-8. */
   bom?: boolean
   /** attributes-csv: separator between several values of one type in a cell (default `|`). */
