@@ -9,7 +9,7 @@ import { StudioError } from '../shared/errors'
 import { SPLITS, type Split } from '../shared/types'
 import { exportFrom } from '../services/io/export'
 import { importInto } from '../services/io/import'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { ensureDemoProject } from '../services/io/demo'
 import { userDataDir } from '../services/paths'
 import { Project } from '../services/project/project'
@@ -305,7 +305,8 @@ async function cmdServe(argv: string[]): Promise<void> {
   if (!Number.isInteger(mib) || mib < 1) throw new UsageError(`--max-upload-mib must be a whole number ≥ 1, got "${values['max-upload-mib']}"`)
   const { startServer } = await import('../server/http')
   // Without a project, open the built-in demo project (created on first use).
-  const projectPath = positionals[0] ?? (await ensureDemoProject(join(userDataDir(), 'demo.sqlite')))
+  // A relative path is the user's: taken from the working directory (npm start runs us there too).
+  const projectPath = positionals[0] ? resolve(positionals[0]) : await ensureDemoProject(join(userDataDir(), 'demo.sqlite'))
   const server = await startServer({
     projectPath,
     port,
