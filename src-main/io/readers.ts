@@ -207,7 +207,7 @@ function seedReader(dir: string, decode: TagDecoder): Omit<TitleReader, 'repaire
         const l = line(SEED_FILES.bioattr)!
         const name = byName.get(SEED_FILES.bioattr)!.name
         const tags = alignedTokens(l.text, name, l.no, toks.length, charName)
-        spans = decodeTags(decode, tags, name, l.no).map(tokSpanToChars)
+        spans = spansOfLine(decode, tags, name, l.no).map(tokSpanToChars)
       } else if (labelled === 'pair') {
         const lb = line(SEED_FILES.bio)!
         const la = line(SEED_FILES.attr)!
@@ -218,7 +218,7 @@ function seedReader(dir: string, decode: TagDecoder): Omit<TitleReader, 'repaire
         for (const [i, t] of bio.entries()) {
           if (!/^[BIESO]$/.test(t)) throw new InputError(nb, lb.no, `unknown boundary tag "${t}" at character ${i + 1} (expected B, I, E, S or O)`)
         }
-        const bounds = decodeTags(decode, bio, nb, lb.no)
+        const bounds = spansOfLine(decode, bio, nb, lb.no)
         spans = bounds.map((b) => {
           const type = attr[b.start]!
           for (let i = b.start; i < b.end; i++) {
@@ -282,7 +282,7 @@ function alignedTokens(text: string, name: string, no: number, want: number, cha
   return toks
 }
 
-function decodeTags(decode: TagDecoder, tags: string[], name: string, no: number): PlainSpan[] {
+function spansOfLine(decode: TagDecoder, tags: string[], name: string, no: number): PlainSpan[] {
   try {
     const spans = decode(tags)
     for (const s of spans) if (!s.type && name.endsWith('bioattr')) throw new TagError(s.start, `tag "${tags[s.start]}" has no type`)
