@@ -52,10 +52,10 @@ const USAGE = `usage: ner-studio <command> …
          --model <preset> [--start N] [--batch N] [--rounds N] [--epochs N] [--seed S] [--json]
          (REWRITES the train split: it starts unreviewed; each round trains, scores on test, picks
           --batch titles and replaces their spans with the oracle's — run it on a copy)
-  evaluate <project.sqlite> --run <id> [--split test|dev|train] [--json]
-  predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--bom]
+  evaluate <project.sqlite> --run <id> [--split test|dev|train] [--workers N] [--json]
+  predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--workers N] [--bom]
   presets  [--bert <folder>] [--json]                (the study's models and what each one is)
-  pre-annotate <project.sqlite> --run <id> [--split S] [--min-confidence X] [--limit N] [--json]
+  pre-annotate <project.sqlite> --run <id> [--split S] [--min-confidence X] [--limit N] [--workers N] [--json]
          (the run's spans on unreviewed titles as origin model, with confidence; never over other spans)
   queue    <project.sqlite> [--run <id>] [--limit N] [--json]   (unreviewed titles, least confident first)
   accept   <project.sqlite> (--type T [--min-confidence X] [--run <id>] | --title ID)   (model spans → gold)
