@@ -7,7 +7,7 @@ import { makeBatches } from './train/batching'
 
 export type { TitlePrediction }
 
-export interface PredictOptions {
+interface PredictOptions {
   /** Titles per batch (default 64). */
   batchSize?: number
   /** Compute span confidences (default true); false skips a CRF's marginals and gives NaN. */
