@@ -22,7 +22,7 @@ import path from 'node:path'
 import { initBackend } from '../src-main/ml/backend'
 import { saveCheckpoint, type Checkpoint } from '../src-main/ml/checkpoint'
 import { readSeedDir } from '../src-main/ml/data/seed'
-import { encodeExample, makeBatch } from '../src-main/ml/models/features'
+import { featurize, makeBatch } from '../src-main/ml/models/features'
 import { presetConfig } from '../src-main/ml/models/presets'
 import { Tagger } from '../src-main/ml/models/tagger'
 import { makeBatches } from '../src-main/ml/train/batching'
@@ -124,10 +124,10 @@ function childrenOf(pid: number): number[] {
 /** The model after `STEPS` training steps, as a checkpoint. */
 async function trainBriefly(name: PresetName, data: ReturnType<typeof readSeedDir>): Promise<Checkpoint> {
   const config = presetConfig(name)
-  const model = new Tagger({ config: config.model, vocabs: paddedFlatVocabs(data, name), seed: config.seed })
+  const model = Tagger.build({ config: config.model, vocabs: paddedFlatVocabs(data, name), seed: config.seed })
   const optimizer = makeOptimizer(model, config)
   const train = data.slice(0, data.length - 2000)
-  const enc = train.map((e) => encodeExample(e, model.vocabs, config.maxLength))
+  const enc = train.map((e) => featurize(e, model.vocabs, config.maxLength))
   const batches = makeBatches(
     enc.map((e) => e.charIds.length),
     config.batchSize,

@@ -3,7 +3,8 @@
 
 import { existsSync, rmSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import type { ExportFormat, ImportFormat, TagScheme } from '../shared/api'
+import type { ExportFormat, ImportFormat } from '../shared/api'
+import type { SchemeName } from '../shared/tags'
 import { StudioError } from '../shared/errors'
 import { SPLITS, type Split } from '../shared/types'
 import { exportFrom } from '../services/io/export'
@@ -148,7 +149,7 @@ async function cmdExport(argv: string[]): Promise<void> {
   if (!format) throw new UsageError('export needs --format')
   if (!values.out) throw new UsageError('export needs --out <path>')
   const split = need<Split>(values.split, SPLITS, 'split')
-  const scheme = need<TagScheme>(values.scheme, ['bio', 'bioes'], 'scheme')
+  const scheme = need<SchemeName>(values.scheme, ['bio', 'bioes'], 'scheme')
   let runId: number | undefined
   if (values.run !== undefined) {
     runId = Number(values.run)

@@ -11,6 +11,8 @@ import { helpersExited } from '../trainer/workers'
 import { readLines } from '../io/lines'
 import { writeAttributesCsv, type ExportTitle } from '../io/writers'
 import { StudioError } from '../shared/errors'
+import { splitTag } from '../shared/tags'
+import { parseWords } from '../shared/text'
 import { AUTO_PRESET, PRESET_NAMES, type PresetName, type TrainingEvent } from '../shared/training'
 import { SPLITS, type Split } from '../shared/types'
 import { openDatabase } from '../store/db'
@@ -238,7 +240,10 @@ export async function cmdEvaluate(argv: string[]): Promise<void> {
 function typesOf(vocabs: { labels: string[]; types: string[] | null }): string[] {
   if (vocabs.types) return vocabs.types.filter((t) => t !== 'O' && !t.startsWith('<'))
   const seen = new Set<string>()
-  for (const l of vocabs.labels) if (l.length > 2 && l[1] === '-') seen.add(l.slice(2))
+  for (const l of vocabs.labels) {
+    const { prefix, type } = splitTag(l)
+    if (prefix !== '?' && type) seen.add(type)
+  }
   return [...seen]
 }
 
@@ -286,7 +291,7 @@ export async function cmdPredict(argv: string[]): Promise<void> {
           for (;;) {
             const rows = db.prepare('SELECT id, text, words FROM titles WHERE id > ? ORDER BY id LIMIT ?').all(last, batch) as { id: number; text: string; words: string | null }[]
             if (!rows.length) break
-            for (const r of rows) yield { id: r.id, text: r.text, ...(r.words ? { words: r.words.split(',').map(Number) } : {}) }
+            for (const r of rows) yield { id: r.id, text: r.text, ...(r.words ? { words: parseWords(r.words)! } : {}) }
             last = rows[rows.length - 1]!.id
           }
         } finally {

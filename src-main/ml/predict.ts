@@ -1,13 +1,13 @@
 /** Batch inference: titles → spans with confidence (CRF marginals or softmax probability). */
 import type { Example } from '../shared/training'
 import { loadCheckpoint, type Checkpoint } from './checkpoint'
-import { encodeExample, makeBatch, spansToTitle, type Encoded } from './models/features'
+import { featurize, makeBatch, spansToTitle, type TitleFeatures } from './models/features'
 import { Tagger, type TitlePrediction } from './models/tagger'
 import { makeBatches } from './train/batching'
 
 export type { TitlePrediction }
 
-export interface PredictOptions {
+interface PredictOptions {
   /** Titles per batch (default 64). */
   batchSize?: number
   /** Compute span confidences (default true); false skips a CRF's marginals and gives NaN. */
@@ -32,7 +32,7 @@ export async function predict(modelOrCheckpoint: Tagger | Checkpoint, titles: re
 }
 
 async function predictWith(model: Tagger, titles: readonly PredictInput[], batchSize: number, confidence: boolean): Promise<TitlePrediction[]> {
-  const enc = titles.map((t) => encodeExample(typeof t === 'string' ? t : { text: t.text, spans: [], words: t.words }, model.vocabs))
+  const enc = titles.map((t) => featurize(typeof t === 'string' ? t : { text: t.text, spans: [], words: t.words }, model.vocabs))
   const out: TitlePrediction[] = new Array(titles.length)
   const nonEmpty: number[] = []
   enc.forEach((e, i) => {
@@ -61,7 +61,7 @@ async function predictWith(model: Tagger, titles: readonly PredictInput[], batch
  * BERT predictions are per token position; map them to code points: spans move back (a span may
  * then contain a space, e.g. "Nike Air"), characters without a token get the O tag.
  */
-function toTitle(e: Encoded, p: TitlePrediction): TitlePrediction {
+function toTitle(e: TitleFeatures, p: TitlePrediction): TitlePrediction {
   if (!e.keep) return p
   const tags = new Array<string>(e.allChars!.length).fill('O')
   p.tags.forEach((t, k) => (tags[e.keep![k]!] = t))

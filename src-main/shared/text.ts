@@ -75,3 +75,15 @@ export function findFolded(text: string, query: string): [number, number][] {
 export function count(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`
 }
+
+/**
+ * A title's word segmentation — word lengths in code points, e.g. [2, 3] — as the `words` column
+ * of the titles table stores it ("2,3"; NULL when the title has none), and back.
+ */
+export function parseWords(column: string | null | undefined): number[] | null {
+  return column ? column.split(',').map(Number) : null
+}
+
+export function formatWords(words: readonly number[] | null | undefined): string | null {
+  return words ? words.join(',') : null
+}

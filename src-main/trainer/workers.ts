@@ -19,7 +19,7 @@ import os from 'node:os'
 import * as tf from '@tensorflow/tfjs'
 import type { TrainConfig } from '../shared/training'
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../ml/checkpoint'
-import type { Encoded } from '../ml/models/features'
+import type { TitleFeatures } from '../ml/models/features'
 import type { Tagger } from '../ml/models/tagger'
 import type { GroupedAdam } from '../ml/train/optimizer'
 import { batchNorm, microBatchSize, shareGradients, type BatchNorm, type ParallelStepper } from '../ml/train/trainer'
@@ -78,7 +78,7 @@ export interface WorkerStep {
   id: number
   /** New values of the trainable variables (after the previous step), or null (unchanged). */
   weights: Float32Array[] | null
-  items: Encoded[]
+  items: TitleFeatures[]
   norm: BatchNorm
   microSize: number
 }
@@ -261,7 +261,7 @@ export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: T
     workers: n,
     pids: helpers.map((h) => h.child.pid!),
     dispose,
-    async step(items: Encoded[]): Promise<number> {
+    async step(items: TitleFeatures[]): Promise<number> {
       if (failure) throw failure
       const shares = splitShares(items, n)
       const norm = batchNorm(items)

@@ -31,7 +31,7 @@ import { writeFileSync } from 'node:fs'
 
 export type WeightMap = Map<string, FloatTensor>
 
-export class BertWeightsError extends Error {
+class BertWeightsError extends Error {
   override name = 'BertWeightsError'
 }
 
@@ -221,7 +221,7 @@ export function matMulFast(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 /** Linear (dense) weights: stored transposed ([in, out]) in the variables. */
 const isLinearWeight = (name: string): boolean => /\.(query|key|value|dense)\.weight$/.test(name)
 
-export interface ApplyOptions {
+interface ApplyOptions {
   /** Dropout on when true. Default false. */
   training?: boolean
   /** [B, S] int32 segment ids; default all 0. */
@@ -232,7 +232,7 @@ export interface ApplyOptions {
   seed?: number
 }
 
-export interface FreezeOptions {
+interface FreezeOptions {
   /** Freeze the embedding tables and their LayerNorm. */
   embeddings?: boolean
   /** Freeze encoder layers 0 … layers-1 (the lowest ones). */

@@ -7,7 +7,7 @@ import { basename } from 'node:path'
 import type { ImportProgress, ImportRequest, ImportSummary } from '../../shared/api'
 import { InputError, StudioError } from '../../shared/errors'
 import { SPLITS } from '../../shared/types'
-import { chars } from '../../shared/text'
+import { chars, formatWords } from '../../shared/text'
 import { openReader } from '../../io/readers'
 import { sniffFormat, suspectImport, TAG_LINE } from '../../io/sniff'
 import { Project } from '../project/project'
@@ -82,7 +82,7 @@ export async function importInto(projectPath: string, req: ImportRequest, opts: 
       const length = chars(t.text).length
       if (length <= 12 && TAG_LINE.test(t.text)) tagLike++
       const id = Number(
-        insTitle.run(t.text, length, split, t.source, t.words ? t.words.join(',') : null, now, now, importId).lastInsertRowid,
+        insTitle.run(t.text, length, split, t.source, formatWords(t.words), now, now, importId).lastInsertRowid,
       )
       for (const s of t.spans) {
         let type: number

@@ -10,6 +10,8 @@ import { classifySpans } from '../../ml/eval'
 import { configParts, listPresets, presetConfig } from '../../ml/models/presets'
 import { autoConfig, autoPartsInfo } from '../../ml/models/auto'
 import { StudioError } from '../../shared/errors'
+import type { PlainSpan } from '../../shared/tags'
+import { parseWords } from '../../shared/text'
 import type {
   EvalCell,
   EvalTitle,
@@ -109,13 +111,6 @@ export async function compareRuns(p: Project, a: number, b: number, split: Split
 
 // ------------------------------------------------------------------ evaluation + drill-down
 
-interface PlainSpan {
-  start: number
-  end: number
-  type: string
-  confidence?: number
-}
-
 /** The stored predictions of a run for these titles (as eval.run or pre-annotate saved them). */
 function storedPredictions(db: DB, runId: number): Map<number, PlainSpan[]> {
   const rows = db.prepare('SELECT title_id, spans FROM predictions WHERE run_id = ?').all(runId) as { title_id: number; spans: string }[]
@@ -212,7 +207,7 @@ export async function preannotate(p: Project, req: PreannotateRequest, onProgres
   const titles = db.prepare(`SELECT id, text, words FROM titles WHERE ${where} ORDER BY id${limit}`).all(...params) as { id: number; text: string; words: string | null }[]
   const preds = await predictBatched(
     runCheckpoint(db, runId),
-    titles.map((t) => (t.words ? { text: t.text, words: t.words.split(',').map(Number) } : { text: t.text })),
+    titles.map((t) => (t.words ? { text: t.text, words: parseWords(t.words)! } : { text: t.text })),
     (done, total) => onProgress?.({ runId, what: 'pre-annotate', done, total }),
     o,
   )

@@ -12,6 +12,7 @@ import { inspectBertFolder } from '../../ml/bert/import'
 import { resolve } from 'node:path'
 import { startTrainingJob, type JobOutcome, type StartOptions } from '../../trainer/host'
 import { StudioError } from '../../shared/errors'
+import { RunProgress } from '../../shared/progress'
 import type { PresetName, TrainConfig, TrainingEvent } from '../../shared/training'
 import { AUTO_PRESET, PRESET_NAMES, type ProjectFacts } from '../../shared/training'
 import { autoConfig, factsOf } from '../../ml/models/auto'
@@ -108,7 +109,7 @@ export function checkBertFolder(dir: string): BertFolderInfo {
 export function startTraining(
   db: DB,
   req: TrainRequest,
-  onEvent: (runId: number, e: TrainingEvent) => void = () => {},
+  onEvent: (runId: number, e: TrainingEvent, progress: RunProgress) => void = () => {},
   opts: StartOptions = {},
 ): RunningTraining {
   const sel: DataSelection = { titles: 'all', seed: req.overrides?.seed ?? DEFAULT_TRAIN.seed, ...req.data }
@@ -137,12 +138,8 @@ export function startTraining(
     ...(req.experiment ? { experiment: req.experiment } : {}),
   })
   updateRun(db, runId, { status: 'running', startedAt: Date.now() })
-  const history: { epoch: number; loss?: number; seconds?: number; charsPerSec?: number; dev?: unknown }[] = []
-  const epochOf = (n: number): (typeof history)[number] => {
-    let h = history.find((x) => x.epoch === n)
-    if (!h) history.push((h = { epoch: n }))
-    return h
-  }
+  const progress = new RunProgress()
+  const history = progress.epochs
   let workers = 1 // data-parallel trainer processes (the run records them in `timings.workers`)
   const handle = startTrainingJob(
     { config, ...files, ...parts.job, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}), ...(bert ? { bertPath: bert.dir } : {}) },
@@ -153,18 +150,14 @@ export function startTraining(
           // the run says which backend ran and, for BERT without a GPU, that it will be slow
           workers = e.workers ?? 1
           updateRun(db, runId, { backend: e.backend, backendReason: [report?.reason ?? '', e.warning ?? ''].filter(Boolean).join('; '), timings: { workers } })
-        } else if (e.kind === 'epoch') {
-          Object.assign(epochOf(e.epoch), { loss: e.loss, seconds: e.seconds, charsPerSec: e.charsPerSec })
-          updateRun(db, runId, { metrics: { epochs: history } })
-        } else if (e.kind === 'eval') {
-          epochOf(e.epoch).dev = e.dev
+        } else if (progress.add(e)) {
           updateRun(db, runId, { metrics: { epochs: history } })
         }
       } catch (err) {
         // The project was closed under a running job (it is being cancelled): nothing to record.
         if (db.open) throw err
       } finally {
-        onEvent(runId, e)
+        onEvent(runId, e, progress)
       }
     },
     opts,

@@ -1,10 +1,10 @@
 // Files in and out: import (with preview, list and undo) and export (with preview). PURE TypeScript.
+import type { PlainSpan, SchemeName } from '../tags'
 import type { Origin, Split } from '../types'
 import { event, none, req } from './contract'
 
 export type ImportFormat = 'seed' | 'conll' | 'jsonl' | 'text' | 'csv'
 export type ExportFormat = 'attributes-csv' | 'conll' | 'jsonl' | 'seed'
-export type TagScheme = 'bio' | 'bioes'
 
 export interface ImportRequest {
   path: string
@@ -47,7 +47,7 @@ export interface ExportRequest {
   runId?: number
   /** Which stored spans to export (default: all origins). */
   origins?: Origin[]
-  scheme?: TagScheme
+  scheme?: SchemeName
   /** attributes-csv: write a UTF-8 byte-order mark so Excel reads the file as UTF-8. */
   bom?: boolean
   /** attributes-csv: separator between several values of one type in a cell (default `|`). */
@@ -129,7 +129,7 @@ export interface ImportPreviewTitle {
   text: string
   /** Where it starts in the file, `file:line`. */
   source: string
-  spans: { start: number; end: number; type: string }[]
+  spans: PlainSpan[]
 }
 
 export interface ImportPreview {

@@ -71,6 +71,9 @@ describe('training jobs in the Studio', () => {
     expect(run).toMatchObject({ status: 'done', hasCheckpoint: true, trainExamples: 48, devExamples: 8, epochsRun: 1 })
     expect(run.secondsPerEpoch).toBeGreaterThan(0)
     expect(run.workers).toBe(jobs[0]!.workers)
+    // one history, built once from the trainer's events: the job's is the run record's
+    expect(jobs[0]!.history[0]!.charsPerSec).toBeGreaterThan(0)
+    expect(run.metrics?.epochs).toEqual(jobs[0]!.history)
   })
 
   it('cancel → cancelled, and the next start is allowed again', async () => {

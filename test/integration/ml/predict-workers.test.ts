@@ -3,7 +3,7 @@
 // (cancel) ends every helper within a second.
 import { beforeAll, describe, expect, it } from 'vitest'
 import { saveCheckpoint, type Checkpoint } from '../../../src-main/ml/checkpoint'
-import { buildVocabs, encodeExample } from '../../../src-main/ml/models/features'
+import { buildVocabs, featurize } from '../../../src-main/ml/models/features'
 import { presetConfig } from '../../../src-main/ml/models/presets'
 import { Tagger } from '../../../src-main/ml/models/tagger'
 import type { TitlePrediction } from '../../../src-main/ml/predict'
@@ -40,9 +40,9 @@ async function gone(pids: number[], ms: number): Promise<boolean> {
 async function trained(preset: PresetName): Promise<Checkpoint> {
   const config = presetConfig(preset, { model: small, batchSize: 8, learningRate: 0.02 })
   const vocabs = buildVocabs(TINY, config.model)
-  const model = new Tagger({ config: config.model, vocabs, seed: 5 })
+  const model = Tagger.build({ config: config.model, vocabs, seed: 5 })
   const opt = makeOptimizer(model, config)
-  const enc = TINY.map((e) => encodeExample(e, model.vocabs))
+  const enc = TINY.map((e) => featurize(e, model.vocabs))
   for (let s = 0; s < 30; s++) trainStep(model, opt, enc, config)
   const ckpt = await saveCheckpoint(model, { config })
   opt.dispose()

@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { readCheckpointDir } from '../../../src-main/ml/checkpoint'
-import { writeJsonl } from '../../../src-main/ml/data/jsonl'
+import { toJsonl } from '../../../src-main/shared/jsonl'
 import { presetConfig } from '../../../src-main/ml/models/presets'
 import { predict } from '../../../src-main/ml/predict'
 import { startTrainingJob, type TrainingJob, type TrainingJobHandle } from '../../../src-main/trainer/host'
@@ -46,9 +46,9 @@ function startAndCancel(job: TrainingJob): { job: TrainingJobHandle; events: Tra
 describe('trainer process', () => {
   beforeAll(async () => {
     await testBackend()
-    writeJsonl(path.join(dir, 'train.jsonl'), TINY)
-    writeJsonl(path.join(dir, 'dev.jsonl'), TINY.slice(0, 4))
-    writeJsonl(path.join(dir, 'big.jsonl'), Array.from({ length: 300 }, (_, i) => TINY[i % TINY.length]!))
+    writeFileSync(path.join(dir, 'train.jsonl'), toJsonl(TINY))
+    writeFileSync(path.join(dir, 'dev.jsonl'), toJsonl(TINY.slice(0, 4)))
+    writeFileSync(path.join(dir, 'big.jsonl'), toJsonl(Array.from({ length: 300 }, (_, i) => TINY[i % TINY.length]!)))
   })
 
   it('a forked job trains, streams events in order, writes a checkpoint that loads and predicts', async () => {

@@ -1,11 +1,12 @@
-import { readFileSync, readdirSync } from 'node:fs'
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { BertEncoder, importBertFolder } from '../../../src-main/ml/bert'
-import { writeJsonl } from '../../../src-main/ml/data/jsonl'
+import { BertEncoder } from '../../../src-main/ml/bert/encoder'
+import { importBertFolder } from '../../../src-main/ml/bert/import'
+import { toJsonl } from '../../../src-main/shared/jsonl'
 import { BERT_TINY } from '../../helpers/bert'
-import { buildVocabs, encodeExample } from '../../../src-main/ml/models/features'
+import { buildVocabs, featurize } from '../../../src-main/ml/models/features'
 import { presetConfig } from '../../../src-main/ml/models/presets'
 import { Tagger } from '../../../src-main/ml/models/tagger'
 import { makeOptimizer, trainStep } from '../../../src-main/ml/train/trainer'
@@ -53,8 +54,8 @@ describe('data-parallel training workers', () => {
   beforeAll(async () => {
     backend = await testBackend()
     const big = Array.from({ length: 96 }, (_, i) => TINY[i % TINY.length]!)
-    writeJsonl(path.join(dir, 'train.jsonl'), big)
-    writeJsonl(path.join(dir, 'dev.jsonl'), TINY.slice(0, 4))
+    writeFileSync(path.join(dir, 'train.jsonl'), toJsonl(big))
+    writeFileSync(path.join(dir, 'dev.jsonl'), toJsonl(TINY.slice(0, 4)))
   })
 
   it('the default is one worker per core on wasm (capped by the batch), 1 on tfjs-node; shares are contiguous, non-empty and char-balanced', () => {
@@ -76,14 +77,14 @@ describe('data-parallel training workers', () => {
     it(`${preset}: 2 workers give the same update as 1 on fixed batches (3 Adam steps, incl. a length-1 title), and dispose leaves no helper`, async () => {
       const config = presetConfig(preset, { model: small, batchSize: 8, learningRate: 0.01 })
       const vocabs = buildVocabs(TINY, config.model)
-      const one = new Tagger({ config: config.model, vocabs, seed: 3 })
-      const two = new Tagger({ config: config.model, vocabs, seed: 3 })
+      const one = Tagger.build({ config: config.model, vocabs, seed: 3 })
+      const two = Tagger.build({ config: config.model, vocabs, seed: 3 })
       const opt1 = makeOptimizer(one, config)
       const opt2 = makeOptimizer(two, config)
       const pool = await startWorkerPool(two, opt2, config, { workers: 2, backend })
       try {
-        const enc = TINY.map((e) => encodeExample(e, one.vocabs))
-        const single = encodeExample({ text: '鞋', spans: [{ start: 0, end: 1, type: '品类' }] }, one.vocabs)
+        const enc = TINY.map((e) => featurize(e, one.vocabs))
+        const single = featurize({ text: '鞋', spans: [{ start: 0, end: 1, type: '品类' }] }, one.vocabs)
         const batches = [enc, [...enc.slice(2, 7), single], [single, enc[0]!]]
         for (const b of batches) {
           const l1 = trainStep(one, opt1, b, config)
@@ -97,7 +98,7 @@ describe('data-parallel training workers', () => {
         w1.forEach((a, i) => {
           for (let j = 0; j < a.length; j++) maxDiff = Math.max(maxDiff, Math.abs(a[j]! - w2[i]![j]!))
         })
-        const init = new Tagger({ config: config.model, vocabs, seed: 3 })
+        const init = Tagger.build({ config: config.model, vocabs, seed: 3 })
         snap(init.groups.encoder.concat(init.groups.heads)).forEach((a, i) => {
           for (let j = 0; j < a.length; j++) moved = Math.max(moved, Math.abs(a[j]! - w1[i]![j]!))
         })
@@ -123,7 +124,7 @@ describe('data-parallel training workers', () => {
       const imp = importBertFolder(BERT_TINY)
       const bert = { encoder: BertEncoder.fromWeights(imp.config, imp.weights), vocab: imp.vocab }
       bert.encoder.freeze({ layers: 1, embeddings: true })
-      return new Tagger({ config: config.model, vocabs: buildVocabs(TINY, config.model), seed: 3, bert })
+      return Tagger.build({ config: config.model, vocabs: buildVocabs(TINY, config.model), seed: 3, bert })
     }
     const one = make()
     const two = make()
@@ -131,7 +132,7 @@ describe('data-parallel training workers', () => {
     const opt2 = makeOptimizer(two, config)
     const pool = await startWorkerPool(two, opt2, config, { workers: 2, backend })
     try {
-      const enc = TINY.map((e) => encodeExample(e, one.vocabs))
+      const enc = TINY.map((e) => featurize(e, one.vocabs))
       for (const b of [enc, enc.slice(1, 6)]) expect(await pool.step(b)).toBeCloseTo(trainStep(one, opt1, b, config), 4)
       const w1 = snap(opt1.variables)
       const w2 = snap(opt2.variables)
@@ -156,11 +157,11 @@ describe('data-parallel training workers', () => {
 
   it('a helper that dies fails the next step with a clear reason naming the worker', async () => {
     const config = presetConfig('bilstm-crf', { model: small, batchSize: 8 })
-    const m = new Tagger({ config: config.model, vocabs: buildVocabs(TINY, config.model), seed: 1 })
+    const m = Tagger.build({ config: config.model, vocabs: buildVocabs(TINY, config.model), seed: 1 })
     const opt = makeOptimizer(m, config)
     const pool = await startWorkerPool(m, opt, config, { workers: 2, backend })
     try {
-      const enc = TINY.map((e) => encodeExample(e, m.vocabs))
+      const enc = TINY.map((e) => featurize(e, m.vocabs))
       await pool.step(enc)
       process.kill(pool.pids[0]!, 'SIGKILL')
       await expect(pool.step(enc)).rejects.toThrow(/training worker 1 \(pid \d+\) exited \(code null, signal SIGKILL\)/)

@@ -11,7 +11,7 @@ import { readBertConfig } from '../../../src-main/ml/bert/config'
 import { BertEncoder, fromHfNames } from '../../../src-main/ml/bert/encoder'
 import { floatTensors, readSafetensors } from '../../../src-main/ml/bert/safetensors'
 import { importBertFolder, loadBertModel, saveBertModel } from '../../../src-main/ml/bert/import'
-import { encodeTitle } from '../../../src-main/ml/bert/tokenizer'
+import { tokenizeTitle } from '../../../src-main/ml/bert/tokenizer'
 
 const DIR = join(__dirname, '../../fixtures/bert-tiny')
 
@@ -114,7 +114,7 @@ describe('BERT encoder equals the torch reference', () => {
   it('tokeniser ids and offsets match the fixture script', () => {
     const f = importBertFolder(DIR)
     expected.titles.forEach((t, i) => {
-      const e = encodeTitle(f.vocab, t)
+      const e = tokenizeTitle(f.vocab, t)
       expect(e.ids).toEqual(expected.encoded[i]!.ids)
       expect(e.offsets).toEqual(expected.encoded[i]!.offsets)
     })

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { planRows, rowsToTitles } from '../../../src-main/ml/bert/batch'
-import { encodeTitle, joinWindows, padBatch, Vocab, windowIds, windows } from '../../../src-main/ml/bert/tokenizer'
+import { tokenizeTitle, joinWindows, padBatch, Vocab, windowIds, windows } from '../../../src-main/ml/bert/tokenizer'
 
 const vocab = Vocab.parse(
   ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...'苹果手机壳红色', ...'abcdefghijklmnopqrstuvwxyz', ...'0123456789', '-', '##s'].join('\n') + '\n',
@@ -10,7 +9,7 @@ const id = (t: string): number => vocab.ids.get(t)!
 describe('char-aligned tokeniser', () => {
   it('one token per code point; emoji → [UNK] with a single offset; Latin lower-cased; spaces dropped', () => {
     const title = 'iPhone 12 😀苹果'
-    const e = encodeTitle(vocab, title)
+    const e = tokenizeTitle(vocab, title)
     expect(e.ids).toEqual([
       vocab.cls,
       id('i'), id('p'), id('h'), id('o'), id('n'), id('e'),
@@ -30,20 +29,20 @@ describe('char-aligned tokeniser', () => {
   })
 
   it('full-width letters and digits map to their half-width (and lower-case) tokens', () => {
-    const e = encodeTitle(vocab, 'ＡＢＣ１２３')
+    const e = tokenizeTitle(vocab, 'ＡＢＣ１２３')
     expect(e.ids.slice(1, -1)).toEqual([id('a'), id('b'), id('c'), id('1'), id('2'), id('3')])
     expect(e.offsets.slice(1, -1)).toEqual([0, 1, 2, 3, 4, 5])
   })
 
   it('full-width space, tabs, zero-width joiner are dropped; accents stripped for lookup', () => {
-    const e = encodeTitle(vocab, '红\u3000色\t\u200d-é')
+    const e = tokenizeTitle(vocab, '红\u3000色\t\u200d-é')
     expect(e.ids.slice(1, -1)).toEqual([id('红'), id('色'), id('-'), id('e')])
     expect(e.offsets.slice(1, -1)).toEqual([0, 2, 5, 6])
   })
 
   it('unknown CJK character → [UNK]; empty title → [CLS][SEP]', () => {
-    expect(encodeTitle(vocab, '鞋').ids).toEqual([vocab.cls, vocab.unk, vocab.sep])
-    expect(encodeTitle(vocab, '  ').ids).toEqual([vocab.cls, vocab.sep])
+    expect(tokenizeTitle(vocab, '鞋').ids).toEqual([vocab.cls, vocab.unk, vocab.sep])
+    expect(tokenizeTitle(vocab, '  ').ids).toEqual([vocab.cls, vocab.sep])
   })
 
   it('vocab without special tokens is rejected by name', () => {
@@ -80,7 +79,7 @@ describe('char-aligned tokeniser', () => {
 
   it('windowIds adds [CLS]/[SEP] around the window and padBatch pads with a mask', () => {
     const title = '苹果手机壳红色'
-    const e = encodeTitle(vocab, title)
+    const e = tokenizeTitle(vocab, title)
     const ws = windows(e.ids.length - 2, 4, 2)
     const seqs = ws.map((w) => windowIds(vocab, e, w))
     expect(seqs[0]).toEqual([vocab.cls, id('苹'), id('果'), id('手'), id('机'), vocab.sep])
@@ -88,28 +87,5 @@ describe('char-aligned tokeniser', () => {
     expect(b.seqLen).toBe(6)
     expect(b.ids[1]).toEqual([vocab.cls, vocab.sep, 0, 0, 0, 0])
     expect(b.mask[1]).toEqual([1, 1, 0, 0, 0, 0])
-  })
-})
-
-describe('planRows / rowsToTitles', () => {
-  it('windows long titles, and maps per-token outputs back to code points (null for spaces)', () => {
-    const titles = ['苹果 手机', '红色'.repeat(9) + 'ab']
-    const plan = planRows(vocab, titles, 10) // 8 chars per window
-    expect(plan.rowsOfTitle[0]).toEqual([0])
-    expect(plan.rows.filter((r) => r.title === 1).length).toBeGreaterThan(1)
-    for (const r of plan.rows) {
-      expect(r.ids.length).toBeLessThanOrEqual(10)
-      expect(r.ids[0]).toBe(vocab.cls)
-      expect(r.ids.at(-1)).toBe(vocab.sep)
-    }
-    // output of each token = the character it came from (via the row's window), '∅' for [CLS]/[SEP]
-    const outputs = plan.rows.map((r) => {
-      const enc = plan.encoded[r.title]!
-      const cps = [...titles[r.title]!]
-      return ['∅', ...enc.offsets.slice(1 + r.window.start, 1 + r.window.end).map((o) => cps[o]!), '∅', '∅pad']
-    })
-    const back = rowsToTitles(plan, outputs)
-    expect(back[0]).toEqual(['苹', '果', null, '手', '机'])
-    expect(back[1]!.join('')).toBe(titles[1])
   })
 })

@@ -4,10 +4,12 @@
 import * as tf from '@tensorflow/tfjs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { BertEncoder, importBertFolder, windows } from '../../../src-main/ml/bert'
+import { BertEncoder } from '../../../src-main/ml/bert/encoder'
+import { importBertFolder } from '../../../src-main/ml/bert/import'
+import { windows } from '../../../src-main/ml/bert/tokenizer'
 import { checkpointFromBytes, checkpointToBytes, loadCheckpoint, saveCheckpoint, CHECKPOINT_VERSION } from '../../../src-main/ml/checkpoint'
 import { evaluate } from '../../../src-main/ml/eval'
-import { buildVocabs, encodeExample, makeBatch, spansToTitle } from '../../../src-main/ml/models/features'
+import { buildVocabs, featurize, makeBatch, spansToTitle } from '../../../src-main/ml/models/features'
 import { listPresets, presetConfig, validateConfig } from '../../../src-main/ml/models/presets'
 import { Tagger } from '../../../src-main/ml/models/tagger'
 import { predict } from '../../../src-main/ml/predict'
@@ -43,7 +45,7 @@ function tinyConfig(name: PresetName, extra: Partial<TrainConfig> = {}): TrainCo
 }
 
 function tagger(name: PresetName, config = tinyConfig(name)): Tagger {
-  return new Tagger({ config: config.model, vocabs: buildVocabs(TINY, config.model), seed: 3, bert: tinyBert() })
+  return Tagger.build({ config: config.model, vocabs: buildVocabs(TINY, config.model), seed: 3, bert: tinyBert() })
 }
 
 describe('BERT presets', () => {
@@ -102,7 +104,7 @@ describe('BERT presets', () => {
     const m = tagger('cascade-bert-crf')
     const cfg = tinyConfig('cascade-bert-crf')
     const opt = makeOptimizer(m, cfg)
-    const items = TINY.map((e) => encodeExample(e, m.vocabs))
+    const items = TINY.map((e) => featurize(e, m.vocabs))
     trainStep(m, opt, items, cfg) // Adam creates its slots on the first step
     const before = tf.memory().numTensors
     trainStep(m, opt, items, cfg)
@@ -117,7 +119,7 @@ describe('BERT presets', () => {
     const cfg = presetConfig('bert-crf', { model: { bert: { dropout: 0, freezeLayers: 1 } }, clipNorm: 0 })
     const bert = tinyBert()
     bert.encoder.freeze({ layers: 1, embeddings: true })
-    const m = new Tagger({ config: cfg.model, vocabs: buildVocabs(TINY, cfg.model), seed: 1, bert })
+    const m = Tagger.build({ config: cfg.model, vocabs: buildVocabs(TINY, cfg.model), seed: 1, bert })
     const opt = makeOptimizer(m, cfg)
     expect(opt.learningRates).toEqual({ encoder: 1e-4, heads: 1e-3 })
     const g = m.groups
@@ -128,7 +130,7 @@ describe('BERT presets', () => {
     const snap = (vs: tf.Variable[]): Float32Array[] => vs.map((v) => v.dataSync().slice() as Float32Array)
     const frozen = bert.encoder.allVariables().filter((v) => !v.trainable)
     const [e0, h0, f0] = [snap(g.encoder), snap(g.heads), snap(frozen)]
-    trainStep(m, opt, TINY.map((e) => encodeExample(e, m.vocabs)), cfg)
+    trainStep(m, opt, TINY.map((e) => featurize(e, m.vocabs)), cfg)
     // Adam's first step moves each weight with a non-zero gradient by ≈ lr
     const maxStep = (before: Float32Array[], vs: tf.Variable[]): number => {
       let mx = 0
@@ -181,7 +183,7 @@ describe('BERT presets', () => {
   it('gradient accumulation sums to the full batch’s gradient (softmax, CRF and cascade type loss)', () => {
     for (const name of ['bert', 'bert-crf', 'cascade-bert-crf'] as PresetName[]) {
       const m = tagger(name)
-      const items = TINY.map((e) => encodeExample(e, m.vocabs))
+      const items = TINY.map((e) => featurize(e, m.vocabs))
       const grab = (k: number): Record<string, Float32Array> => {
         let got: Record<string, Float32Array> = {}
         const fake = {
@@ -218,7 +220,7 @@ describe('BERT presets', () => {
     const bert = m.bert!
     const maxLen = bert.config.maxPositions - 2 // 62
     const title = `${TINY.map((e) => e.text).join(' ')} 😀👍🏻 end`
-    const enc = encodeExample(title, m.vocabs)
+    const enc = featurize(title, m.vocabs)
     const n = enc.charIds.length
     expect(n).toBeGreaterThan(maxLen)
     const ws = windows(n, maxLen)
@@ -250,7 +252,7 @@ describe('BERT presets', () => {
     for (const s of p!.spans) expect(s.text).toBe(cps.slice(s.start, s.end).join(''))
     // gold spans across a space survive the round trip token positions → code points
     const ex = { text: 'Nike Air 😀鞋 ３７', spans: [{ start: 0, end: 8, type: '品牌' }, { start: 9, end: 11, type: '品类' }, { start: 12, end: 14, type: '尺码' }] }
-    const e2 = encodeExample(ex, m.vocabs)
+    const e2 = featurize(ex, m.vocabs)
     expect(e2.chars.join('')).toBe('NikeAir😀鞋３７')
     expect(e2.spans).toEqual([{ start: 0, end: 7, type: '品牌' }, { start: 7, end: 9, type: '品类' }, { start: 9, end: 11, type: '尺码' }])
     expect(spansToTitle(e2, e2.spans!)).toEqual(ex.spans)

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { CRF, crfStructure } from '../../../src-main/ml/layers/crf'
-import { LabelVocab, splitTag } from '../../../src-main/ml/tagging'
+import { CRF } from '../../../src-main/ml/layers/crf/layer'
+import { crfStructure } from '../../../src-main/ml/layers/crf/constraints'
+import { LabelVocab } from '../../../src-main/ml/tagging/labels'
+import { splitTag } from '../../../src-main/shared/tags'
 import { makeRng } from '../../../src-main/ml/train/rng'
 import { testBackend } from '../../helpers/ml'
 
@@ -94,6 +96,31 @@ const MODES: Mode[] = [
   { name: 'BIOES-type-free', scheme: 'BIOES', labels: BIOES_TYPE_FREE, gold: BIOES_GOLD.map((y) => y.map((l) => splitTag(l).prefix)) },
 ]
 
+/** A label set of `mode`'s layout and scheme with 40 or more tags (the type-free family beside typed ones). */
+function manyTags(mode: Mode): string[] {
+  if (mode.scheme === null) return Array.from({ length: 40 }, (_, j) => (j === 0 ? 'O' : `${j % 2 ? 'B' : 'I'}-t${Math.ceil(j / 2)}`))
+  const prefixes = mode.scheme === 'BIO' ? ['B', 'I'] : ['B', 'I', 'E', 'S']
+  const types = Array.from({ length: Math.ceil(40 / prefixes.length) }, (_, k) => `t${k}`)
+  if (mode.name.includes('grouped')) return [...LabelVocab.forTypes(types, mode.scheme).labels]
+  const typed = types.flatMap((t) => prefixes.map((p) => `${p}-${t}`))
+  return mode.name.includes('type-free') ? ['O', ...prefixes, ...typed] : ['O', ...typed]
+}
+/** The scheme's rules tag by tag: may j follow i, start a title, end one. */
+function rules(labels: readonly string[], scheme: 'BIO' | 'BIOES' | null): { pair(i: number, j: number): boolean; first(j: number): boolean; last(j: number): boolean } {
+  const tags = labels.map(splitTag)
+  const inside = (j: number): boolean => tags[j]!.prefix === 'I' || (scheme === 'BIOES' && tags[j]!.prefix === 'E')
+  return {
+    pair: (i, j) => {
+      if (scheme === null) return true
+      const [a, b] = [tags[i]!, tags[j]!]
+      if (inside(j)) return (a.prefix === 'B' || a.prefix === 'I') && a.type === b.type
+      return scheme === 'BIO' || ['O', 'E', 'S'].includes(a.prefix)
+    },
+    first: (j) => scheme === null || !inside(j),
+    last: (j) => scheme !== 'BIOES' || ['O', 'E', 'S'].includes(tags[j]!.prefix),
+  }
+}
+
 for (const mode of MODES) describe(`CRF vs brute force (${mode.name})`, () => {
   beforeAll(async () => {
     await testBackend()
@@ -150,24 +177,28 @@ for (const mode of MODES) describe(`CRF vs brute force (${mode.name})`, () => {
     em.dispose()
   })
 
-  it.skipIf(mode.scheme !== null)('Viterbi pruning stays exact with many tags (skipped when the CRF is constrained: the many-tag case is the dense one)', async () => {
-    const T2 = 40
-    const c = crf(T2, 5)
+  it('Viterbi pruning stays exact with many tags (the same layout and constraints at 40+ tags)', async () => {
+    const labels = manyTags(mode)
+    const T2 = labels.length
+    expect(T2).toBeGreaterThanOrEqual(40)
+    const c = crf(T2, 5, mode.scheme, labels)
     const r = makeRng(9)
-    const e = Array.from({ length: 1 }, () => Array.from({ length: 6 }, () => Array.from({ length: T2 }, () => r() * 6 - 3)))
+    const n = 6
+    const e = Array.from({ length: 1 }, () => Array.from({ length: n }, () => Array.from({ length: T2 }, () => r() * 6 - 3)))
     const em = tf.tensor3d(e)
     const [tr, st, en] = [(await c.transitions.array()) as number[][], (await c.start.array()) as number[], (await c.end.array()) as number[]]
-    const [path] = await c.decode(em, [6])
-    // dynamic programming without pruning
-    let delta = st.map((s, j) => s + e[0]![0]![j]!)
+    const [path] = await c.decode(em, [n])
+    // dynamic programming without pruning, over the transitions the scheme allows
+    const rule = rules(labels, mode.scheme)
+    let delta = st.map((s, j) => (rule.first(j) ? s + e[0]![0]![j]! : -Infinity))
     const back: number[][] = []
-    for (let t = 1; t < 6; t++) {
+    for (let t = 1; t < n; t++) {
       const bp: number[] = []
       delta = Array.from({ length: T2 }, (_, j) => {
         let best = -Infinity
         let arg = 0
         for (let i = 0; i < T2; i++) {
-          const s = delta[i]! + tr[i]![j]!
+          const s = rule.pair(i, j) ? delta[i]! + tr[i]![j]! : -Infinity
           if (s > best) {
             best = s
             arg = i
@@ -178,13 +209,15 @@ for (const mode of MODES) describe(`CRF vs brute force (${mode.name})`, () => {
       })
       back.push(bp)
     }
+    const final = delta.map((d, j) => (rule.last(j) ? d + en[j]! : -Infinity))
     let last = 0
-    delta.forEach((d, j) => {
-      if (d + en[j]! > delta[last]! + en[last]!) last = j
+    final.forEach((d, j) => {
+      if (d > final[last]!) last = j
     })
     const ref = [last]
-    for (let t = 4; t >= 0; t--) ref.unshift(back[t]![ref[0]!]!)
+    for (let t = n - 2; t >= 0; t--) ref.unshift(back[t]![ref[0]!]!)
     expect(path).toEqual(ref)
+    expect(valid(path!, mode.scheme, labels)).toBe(true)
     em.dispose()
   })
 
@@ -392,5 +425,24 @@ describe('BIOES-constrained CRF', () => {
     const bio = crfStructure(LabelVocab.boundary('BIO').labels, 'BIO')
     expect([...bio.sparse]).toEqual([2])
     expect([...bio.startAllowed]).toEqual([1, 1, 0])
+  })
+})
+
+describe('CRF input checks at the layer boundary (as pytorch-crf)', () => {
+  beforeAll(async () => {
+    await testBackend()
+  })
+
+  it('names the wrong shape, the empty title and the tag id out of range', () => {
+    const c = crf(3, 3, null, ['O', 'B-a', 'I-a'])
+    const em = tf.zeros([2, 4, 3]) as tf.Tensor3D
+    expect(() => c.logLikelihood(tf.zeros([2, 4, 5]) as tf.Tensor3D, [[0], [0]], [1, 1])).toThrow('CRF: expected emissions of 3 tags (last dimension), got 5')
+    expect(() => c.logPartition(tf.zeros([8, 3]) as unknown as tf.Tensor3D, [1])).toThrow(/emissions must have 3 dimensions/)
+    expect(() => c.marginals(em, [4])).toThrow('CRF: 1 lengths for a batch of 2 titles')
+    expect(() => c.logPartition(em, [4, 0])).toThrow('CRF: title 1 has length 0; every title needs 1 … 4 characters (its first position must be valid)')
+    expect(() => c.logLikelihood(em, [[0, 1, 2, 2], [0, 3]], [4, 2])).toThrow('CRF: title 1, position 1: tag id 3 is not in 0 … 2')
+    expect(() => c.logLikelihood(em, [[0, 1, 2, 2], [0]], [4, 2])).toThrow('CRF: title 1 has 2 characters but 1 tags')
+    expect(() => c.logLikelihood(em, [[0, 1, 2, 2]], [4, 2])).toThrow('CRF: 1 tag rows for a batch of 2 titles')
+    return expect(c.decode(em, [5, 1])).rejects.toThrow('CRF: title 0 has length 5')
   })
 })

@@ -98,7 +98,7 @@ describe('title embeddings (skip-gram with negative sampling)', () => {
     const vocabs = buildVocabs(TINY, config.model, { pretrained: pre })
     expect(vocabs.chars).toContain('雅') // only in an unlabelled title
     expect(vocabs.bigrams).toContain('牛仔')
-    const model = new Tagger({ config: config.model, vocabs, seed: 1 })
+    const model = Tagger.build({ config: config.model, vocabs, seed: 1 })
     const n = model.loadPretrained(pre)
     expect(n.chars).toBe(pre.chars.length)
     expect(n.bigrams).toBeGreaterThan(0)

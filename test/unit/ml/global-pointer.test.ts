@@ -6,7 +6,7 @@ import { train } from '../../../src-main/ml/train/trainer'
 import { predict } from '../../../src-main/ml/predict'
 import { evaluate } from '../../../src-main/ml/eval'
 import { makeRng } from '../../../src-main/ml/train/rng'
-import type { Span } from '../../../src-main/shared/training'
+import type { PlainSpan } from '../../../src-main/shared/tags'
 import { testBackend } from '../../helpers/ml'
 import { TINY } from '../../helpers/tiny'
 
@@ -49,7 +49,7 @@ function bruteScores(gp: GlobalPointer, h: number[][], B: number, L: number, len
 }
 
 /** Circle loss by loops: per (title, type), log(1 + Σ_neg e^s) + log(1 + Σ_pos e^−s) over valid cells; mean. */
-function bruteLoss(s: number[], spans: Span[][], types: string[], B: number, L: number): number {
+function bruteLoss(s: number[], spans: PlainSpan[][], types: string[], B: number, L: number): number {
   const K = types.length
   let total = 0
   for (let b = 0; b < B; b++)
@@ -83,7 +83,7 @@ describe('GlobalPointer span head', () => {
     const lengths = [4, 3]
     const rng = makeRng(3)
     const h = Array.from({ length: B * L }, () => Array.from({ length: 5 }, () => rng() * 2 - 1))
-    const spans: Span[][] = [
+    const spans: PlainSpan[][] = [
       [
         { start: 0, end: 2, type: '品牌' },
         { start: 3, end: 4, type: '颜色' },

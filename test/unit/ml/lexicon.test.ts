@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Lexicon, OTHER_GROUP, buildLexicon } from '../../../src-main/ml/lexicon'
-import { buildVocabs, encodeExample, toVocabs } from '../../../src-main/ml/models/features'
+import { buildVocabs, featurize, toVocabs } from '../../../src-main/ml/models/features'
 import { presetConfig } from '../../../src-main/ml/models/presets'
 import { train } from '../../../src-main/ml/train/trainer'
 import { predict } from '../../../src-main/ml/predict'
@@ -51,7 +51,7 @@ describe('lexicon features (SoftLexicon-style B/M/E/S type indicators)', () => {
     const config = presetConfig('bilstm-crf', { model: { charEmbedding: 8, hidden: 8, lexicon: true }, epochs: 2, logEvery: 0, batchSize: 4 })
     const v = buildVocabs(TINY, config.model)
     expect(new Map(v.lexicon!.words).get('回力')).toBeDefined()
-    const enc = encodeExample('小米手机', toVocabs(v, config.model))
+    const enc = featurize('小米手机', toVocabs(v, config.model))
     expect(enc.lex).toHaveLength(4 * 4 * v.lexicon!.groups.length)
     // a given lexicon replaces the spans: only its words
     const r = await train(config, TINY, TINY.slice(0, 2), { lexicon: [{ text: '小米', type: '品牌' }] })

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { backendReport } from '../../../src-main/ml/backend'
 import { checkpointFromBytes, checkpointToBytes, loadCheckpoint, readCheckpointDir, saveCheckpoint, writeCheckpointDir } from '../../../src-main/ml/checkpoint'
 import { BiLSTM, lstmScan, lstmScanAutodiff } from '../../../src-main/ml/layers/bilstm'
-import { buildVocabs, encodeExample, makeBatch } from '../../../src-main/ml/models/features'
+import { buildVocabs, featurize, makeBatch } from '../../../src-main/ml/models/features'
 import { presetConfig } from '../../../src-main/ml/models/presets'
 import { Tagger } from '../../../src-main/ml/models/tagger'
 import { predict } from '../../../src-main/ml/predict'
@@ -34,9 +34,9 @@ describe('model mechanics', () => {
   for (const name of ['bilstm', 'bilstm-crf', 'cascade-bilstm-crf-wlf', 'cascade-bilstm-crf-wlf-wol'] as PresetName[]) {
     it(`${name}: no tensor leaks around a train step and a prediction`, async () => {
       const config = presetConfig(name, { model: small })
-      const model = new Tagger({ config: config.model, vocabs: buildVocabs(TINY, config.model), seed: 1 })
+      const model = Tagger.build({ config: config.model, vocabs: buildVocabs(TINY, config.model), seed: 1 })
       const opt = makeOptimizer(model, config)
-      const batch = makeBatch(TINY.map((e) => encodeExample(e, model.vocabs)))
+      const batch = makeBatch(TINY.map((e) => featurize(e, model.vocabs)))
       trainStep(model, opt, batch, config) // creates Adam's slots
       let n = tf.memory().numTensors
       trainStep(model, opt, batch, config)
@@ -59,13 +59,13 @@ describe('model mechanics', () => {
       const config = presetConfig(name, { model: { ...small, ...over } })
       expect(config.model.scheme).toBe('BIOES')
       const vocabs = buildVocabs(TINY, config.model)
-      const off = new Tagger({ config: { ...config.model, crfConstraints: false }, vocabs, seed: 1 })
+      const off = Tagger.build({ config: { ...config.model, crfConstraints: false }, vocabs, seed: 1 })
       expect(off.crf!.structure).toBeNull()
       off.dispose()
-      const model = new Tagger({ config: config.model, vocabs, seed: 1 })
+      const model = Tagger.build({ config: config.model, vocabs, seed: 1 })
       expect(model.crf!.structure!.scheme).toBe('BIOES')
       const opt = makeOptimizer(model, config)
-      const batch = makeBatch(TINY.map((e) => encodeExample(e, model.vocabs)))
+      const batch = makeBatch(TINY.map((e) => featurize(e, model.vocabs)))
       trainStep(model, opt, batch, config)
       const n = tf.memory().numTensors
       trainStep(model, opt, batch, config)

@@ -3,14 +3,16 @@
 // tag paths, against the ordinary CRF when every character is observed, and by finite differences.
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { CRF } from '../../../src-main/ml/layers/crf'
+import { CRF } from '../../../src-main/ml/layers/crf/layer'
 import { IMPOSSIBLE, partialCrfLogLikelihood, partialSoftmaxLogLikelihood } from '../../../src-main/ml/layers/partial'
 import { DEFAULT_ORIGIN_WEIGHTS, partialPrior, titleWeight } from '../../../src-main/ml/models/evidence'
-import { encodeExample, makeBatch, toVocabs } from '../../../src-main/ml/models/features'
+import { featurize, makeBatch, toVocabs } from '../../../src-main/ml/models/features'
 import { DEFAULT_MODEL } from '../../../src-main/ml/models/presets'
-import { decodeTags, LabelVocab, splitTag } from '../../../src-main/ml/tagging'
+import { LabelVocab } from '../../../src-main/ml/tagging/labels'
+import { splitTag, tagsToSpans } from '../../../src-main/shared/tags'
 import { makeRng } from '../../../src-main/ml/train/rng'
-import type { Example, TagScheme, WeakLossConfig } from '../../../src-main/shared/training'
+import type { Example, WeakLossConfig } from '../../../src-main/shared/training'
+import type { TagScheme } from '../../../src-main/shared/tags'
 import { testBackend } from '../../helpers/ml'
 
 let uid = 0
@@ -67,7 +69,7 @@ for (const scheme of ['BIO', 'BIOES'] as const)
     const v = vocabsOf(scheme)
     const labels = v.labels.labels
     const T = labels.length
-    const items = TITLES.map((e) => encodeExample(e, v, Infinity, weak()))
+    const items = TITLES.map((e) => featurize(e, v, Infinity, weak()))
     const batch = makeBatch(items)
     const { B, L } = batch
     const rng = makeRng(11)
@@ -87,7 +89,7 @@ for (const scheme of ['BIO', 'BIOES'] as const)
         let s = st[y[0]!]! + en[y[n - 1]!]!
         for (let t = 0; t < n; t++) s += em[(b * L + t) * T + y[t]!]! + (t > 0 ? tr[y[t - 1]!]![y[t]!]! : 0)
         all.push(s)
-        const got = decodeTags(tags, scheme)
+        const got = tagsToSpans(tags, { mode: 'tolerant', scheme })
         const reviewed = ex.reviewed !== false
         // reviewed: the path must be exactly the gold one; partial: it must contain every observed span
         const ok = reviewed
@@ -111,7 +113,7 @@ for (const scheme of ['BIO', 'BIOES'] as const)
 
     it('equals the ordinary CRF when every character is observed', async () => {
       const c = randomCrf(labels, scheme, 6)
-      const full = makeBatch(TITLES.map((e) => encodeExample({ ...e, reviewed: true }, v, Infinity, weak())).concat(items.slice(0, 1)))
+      const full = makeBatch(TITLES.map((e) => featurize({ ...e, reviewed: true }, v, Infinity, weak())).concat(items.slice(0, 1)))
       expect(full.prior).not.toBeNull() // row 4 is partial, so the batch carries priors; rows 0–3 are fully observed
       const [p, o] = tf.tidy(() => {
         const e = tf.tensor3d(Array.from({ length: full.B * full.L * T }, (_, i) => em[i % em.length]!), [full.B, full.L, T])

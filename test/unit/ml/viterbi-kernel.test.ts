@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { viterbiBatch, viterbiPlan } from '../../../src-main/ml/kernels/viterbi'
-import { CRF, crfStructure, viterbi } from '../../../src-main/ml/layers/crf'
-import { LabelVocab } from '../../../src-main/ml/tagging'
+import { CRF } from '../../../src-main/ml/layers/crf/layer'
+import { crfStructure } from '../../../src-main/ml/layers/crf/constraints'
+import { viterbi } from '../../../src-main/ml/layers/crf/viterbi'
+import { LabelVocab } from '../../../src-main/ml/tagging/labels'
 import { makeRng } from '../../../src-main/ml/train/rng'
 import { testBackend } from '../../helpers/ml'
 
