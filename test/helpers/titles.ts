@@ -1,5 +1,5 @@
 // Small titles with characters outside the BMP and full-width forms: offsets are code points.
-import type { TitleSpec } from '../../helpers/project'
+import type { TitleSpec } from './project'
 
 /** 😀 is two UTF-16 units but one character; ＡＢＣ１２３ are full-width (one character each). */
 export const EMOJI_TITLE = '😀ＡＢＣ１２３品牌手机' // 11 code points, 12 UTF-16 units

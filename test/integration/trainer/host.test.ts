@@ -10,10 +10,10 @@ import type { TrainingEvent } from '../../../src-main/shared/training'
 import { testBackend } from '../../helpers/ml'
 import { TINY } from '../../helpers/tiny'
 import { tmpDir } from '../../helpers/tmp'
+import { BERT_TINY } from '../../helpers/bert'
 
 const dir = tmpDir('ner-trainer-')
 const small = { charEmbedding: 16, hidden: 16, wordEmbedding: 8 }
-const BERT_TINY = path.resolve(__dirname, '../../fixtures/bert-tiny')
 
 function alive(pid: number | undefined): boolean {
   if (!pid) return false

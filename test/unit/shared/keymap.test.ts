@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { KEYMAP } from '../../../src-main/shared/keymap'
+import { REPO_ROOT } from '../../helpers/paths'
 
 function readmeKeyTable(): { keys: string; does: string }[] {
-  const lines = readFileSync(join(__dirname, '../../../README.md'), 'utf8').split('\n')
+  const lines = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8').split('\n')
   const head = lines.findIndex((l) => l.startsWith('| keys (span editor'))
   if (head < 0) throw new Error('README.md: no "| keys (span editor" table')
   const rows: { keys: string; does: string }[] = []

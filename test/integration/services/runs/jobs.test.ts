@@ -2,11 +2,11 @@
 // progress events with the run id → done; a second start while one runs → busy; cancel →
 // cancelled; then evaluate, drill down and pre-annotate with the trained run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { TrainProgress } from '../../../src-main/shared/runs'
+import type { TrainProgress } from '../../../../src-main/shared/runs'
 import { join } from 'node:path'
-import { evaluate } from '../../../src-main/ml/eval'
-import { runCli } from '../../helpers/cli'
-import { runsStudio, TINY_OVERRIDES, type RunsStudio } from '../../helpers/runs'
+import { evaluate } from '../../../../src-main/ml/eval'
+import { runCli } from '../../../helpers/cli'
+import { runsStudio, TINY_OVERRIDES, type RunsStudio } from '../../../helpers/runs'
 
 async function finished(m: RunsStudio, runId: number, timeoutMs = 100_000): Promise<TrainProgress> {
   const t0 = Date.now()

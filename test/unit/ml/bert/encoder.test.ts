@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs'
-import { join } from 'node:path'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
-import { parseBertConfig } from '../../../src-main/ml/bert/config'
-import { BertEncoder, embeddingLookup, expectedShapes, matMulFast, validateWeights, type WeightMap } from '../../../src-main/ml/bert/encoder'
-import { importBertFolder } from '../../../src-main/ml/bert/import'
+import { parseBertConfig } from '../../../../src-main/ml/bert/config'
+import { BertEncoder, embeddingLookup, expectedShapes, matMulFast, validateWeights, type WeightMap } from '../../../../src-main/ml/bert/encoder'
+import { importBertFolder } from '../../../../src-main/ml/bert/import'
+import { BERT_TINY } from '../../../helpers/bert'
 
-const FIX = join(__dirname, '../../fixtures/bert-tiny')
+const FIX = BERT_TINY
 const tiny = parseBertConfig({
   vocab_size: 30,
   hidden_size: 16,

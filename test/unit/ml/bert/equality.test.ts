@@ -7,13 +7,14 @@ import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { readBertConfig } from '../../../src-main/ml/bert/config'
-import { BertEncoder, fromHfNames } from '../../../src-main/ml/bert/encoder'
-import { floatTensors, readSafetensors } from '../../../src-main/ml/bert/safetensors'
-import { importBertFolder, loadBertModel, saveBertModel } from '../../../src-main/ml/bert/import'
-import { encodeTitle } from '../../../src-main/ml/bert/tokenizer'
+import { readBertConfig } from '../../../../src-main/ml/bert/config'
+import { BertEncoder, fromHfNames } from '../../../../src-main/ml/bert/encoder'
+import { floatTensors, readSafetensors } from '../../../../src-main/ml/bert/safetensors'
+import { importBertFolder, loadBertModel, saveBertModel } from '../../../../src-main/ml/bert/import'
+import { encodeTitle } from '../../../../src-main/ml/bert/tokenizer'
+import { BERT_TINY } from '../../../helpers/bert'
 
-const DIR = join(__dirname, '../../fixtures/bert-tiny')
+const DIR = BERT_TINY
 
 interface Case {
   name: string

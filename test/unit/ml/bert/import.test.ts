@@ -1,10 +1,10 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseBertConfig, readBertConfig } from '../../../src-main/ml/bert/config'
-import { importBertFolder } from '../../../src-main/ml/bert/import'
-import { BERT_TINY as FIX, copyBertTiny as copy, editConfig } from '../../helpers/bert'
-import { tmpDir } from '../../helpers/tmp'
+import { parseBertConfig, readBertConfig } from '../../../../src-main/ml/bert/config'
+import { importBertFolder } from '../../../../src-main/ml/bert/import'
+import { BERT_TINY as FIX, copyBertTiny as copy, editConfig } from '../../../helpers/bert'
+import { tmpDir } from '../../../helpers/tmp'
 
 describe('importBertFolder', () => {
   it('imports both layouts with identical weights', () => {

@@ -5,14 +5,14 @@ import fs, { readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 
 import { syncBuiltinESMExports } from 'node:module'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { parseBertConfig, type BertConfig } from '../../../src-main/ml/bert/config'
-import { expectedShapes } from '../../../src-main/ml/bert/encoder'
-import { importBertFolder, inspectBertFolder } from '../../../src-main/ml/bert/import'
-import { readSafetensors, writeSafetensors, type SafetensorsDtype, type WriteTensor } from '../../../src-main/ml/bert/safetensors'
-import { makeRng } from '../../../src-main/ml/train/rng'
-import { checkBertFolder } from '../../../src-main/services/runs/training'
-import { BERT_TINY as FIX, copyBertTiny as copy, editConfig } from '../../helpers/bert'
-import { tmpDir } from '../../helpers/tmp'
+import { parseBertConfig, type BertConfig } from '../../../../src-main/ml/bert/config'
+import { expectedShapes } from '../../../../src-main/ml/bert/encoder'
+import { importBertFolder, inspectBertFolder } from '../../../../src-main/ml/bert/import'
+import { readSafetensors, writeSafetensors, type SafetensorsDtype, type WriteTensor } from '../../../../src-main/ml/bert/safetensors'
+import { makeRng } from '../../../../src-main/ml/train/rng'
+import { checkBertFolder } from '../../../../src-main/services/runs/training'
+import { BERT_TINY as FIX, copyBertTiny as copy, editConfig } from '../../../helpers/bert'
+import { tmpDir } from '../../../helpers/tmp'
 
 /** Rewrite the fixture's model.safetensors in `dir` through `edit` (tensors by HF name). */
 function editSafetensors(dir: string, edit: (t: Map<string, WriteTensor>) => void): void {

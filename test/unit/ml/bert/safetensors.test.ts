@@ -9,8 +9,8 @@ import {
   serializeSafetensors,
   SafetensorsError,
   writeSafetensors,
-} from '../../../src-main/ml/bert/safetensors'
-import { tmpDir } from '../../helpers/tmp'
+} from '../../../../src-main/ml/bert/safetensors'
+import { tmpDir } from '../../../helpers/tmp'
 
 /** Build a file from a raw header object and data bytes (for malformed cases). */
 function raw(header: unknown, data: Buffer | number[] = [], headerText?: string): Buffer {

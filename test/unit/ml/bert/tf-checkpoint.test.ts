@@ -3,7 +3,7 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { floatTensors, readSafetensors } from '../../../src-main/ml/bert/safetensors'
+import { floatTensors, readSafetensors } from '../../../../src-main/ml/bert/safetensors'
 import {
   crc32c,
   googleToInternalName,
@@ -13,10 +13,11 @@ import {
   readTfCheckpoint,
   snappyDecompress,
   unmaskCrc,
-} from '../../../src-main/ml/bert/tf-checkpoint'
-import { tmpDir } from '../../helpers/tmp'
+} from '../../../../src-main/ml/bert/tf-checkpoint'
+import { tmpDir } from '../../../helpers/tmp'
+import { BERT_TINY } from '../../../helpers/bert'
 
-const FIX = join(__dirname, '../../fixtures/bert-tiny')
+const FIX = BERT_TINY
 const PREFIX = join(FIX, 'google/bert_model.ckpt')
 
 describe('TF tensor-bundle reader', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { planRows, rowsToTitles } from '../../../src-main/ml/bert/batch'
-import { encodeTitle, joinWindows, padBatch, Vocab, windowIds, windows } from '../../../src-main/ml/bert/tokenizer'
+import { planRows, rowsToTitles } from '../../../../src-main/ml/bert/batch'
+import { encodeTitle, joinWindows, padBatch, Vocab, windowIds, windows } from '../../../../src-main/ml/bert/tokenizer'
 
 const vocab = Vocab.parse(
   ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...'苹果手机壳红色', ...'abcdefghijklmnopqrstuvwxyz', ...'0123456789', '-', '##s'].join('\n') + '\n',

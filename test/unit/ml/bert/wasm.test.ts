@@ -5,10 +5,11 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { BertEncoder } from '../../../src-main/ml/bert/encoder'
-import { importBertFolder } from '../../../src-main/ml/bert/import'
+import { BertEncoder } from '../../../../src-main/ml/bert/encoder'
+import { importBertFolder } from '../../../../src-main/ml/bert/import'
+import { BERT_TINY } from '../../../helpers/bert'
 
-const FIX = join(__dirname, '../../fixtures/bert-tiny')
+const FIX = BERT_TINY
 const expected = JSON.parse(readFileSync(join(FIX, 'expected.json'), 'utf8')) as {
   cases: { ids: number[][]; mask: number[][]; tokenTypes: number[][]; shape: number[]; hidden: number[] }[]
   gradients: { case: number; R: number[]; grads: Record<string, { shape: number[]; data: number[] }> }

@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { bigramsOf, embeddingsFromBytes, embeddingsKey, embeddingsToBytes, learnTitleEmbeddings, rowsFor } from '../../../src-main/ml/embeddings'
-import { buildVocabs } from '../../../src-main/ml/models/features'
-import { presetConfig } from '../../../src-main/ml/models/presets'
-import { Tagger } from '../../../src-main/ml/models/tagger'
-import { train } from '../../../src-main/ml/train/trainer'
-import { predict } from '../../../src-main/ml/predict'
-import { makeRng } from '../../../src-main/ml/train/rng'
-import { testBackend } from '../../helpers/ml'
-import { TINY } from '../../helpers/tiny'
+import { bigramsOf, embeddingsFromBytes, embeddingsKey, embeddingsToBytes, learnTitleEmbeddings, rowsFor } from '../../../../src-main/ml/embeddings'
+import { buildVocabs } from '../../../../src-main/ml/models/features'
+import { presetConfig } from '../../../../src-main/ml/models/presets'
+import { Tagger } from '../../../../src-main/ml/models/tagger'
+import { train } from '../../../../src-main/ml/train/trainer'
+import { predict } from '../../../../src-main/ml/predict'
+import { makeRng } from '../../../../src-main/ml/train/rng'
+import { testBackend } from '../../../helpers/ml'
+import { TINY } from '../../../helpers/tiny'
 
 const COLOURS = ['红', '蓝', '绿', '黑', '白']
 const ITEMS = ['鞋', '包', '帽', '裙', '衣']

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { evaluate } from '../../../src-main/ml/eval'
+import { evaluate } from '../../../../src-main/ml/eval'
 
 describe('evaluate', () => {
   const texts = ['回力女鞋红色', '创维电视']

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { viterbiBatch, viterbiPlan } from '../../../src-main/ml/kernels/viterbi'
-import { CRF, crfStructure, viterbi } from '../../../src-main/ml/layers/crf'
-import { LabelVocab } from '../../../src-main/ml/tagging'
-import { makeRng } from '../../../src-main/ml/train/rng'
-import { testBackend } from '../../helpers/ml'
+import { viterbiBatch, viterbiPlan } from '../../../../src-main/ml/kernels/viterbi'
+import { CRF, crfStructure, viterbi } from '../../../../src-main/ml/layers/crf'
+import { LabelVocab } from '../../../../src-main/ml/tagging'
+import { makeRng } from '../../../../src-main/ml/train/rng'
+import { testBackend } from '../../../helpers/ml'
 
 /** Random CRF weights with forbidden entries at −∞ (`labels`/`scheme` given), or all allowed. */
 function weights(T: number, draw: () => number, labels?: readonly string[], scheme?: 'BIO' | 'BIOES') {

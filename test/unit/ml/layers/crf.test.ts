@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { CRF, crfStructure } from '../../../src-main/ml/layers/crf'
-import { LabelVocab, splitTag } from '../../../src-main/ml/tagging'
-import { makeRng } from '../../../src-main/ml/train/rng'
-import { testBackend } from '../../helpers/ml'
+import { CRF, crfStructure } from '../../../../src-main/ml/layers/crf'
+import { LabelVocab, splitTag } from '../../../../src-main/ml/tagging'
+import { makeRng } from '../../../../src-main/ml/train/rng'
+import { testBackend } from '../../../helpers/ml'
 
 let uid = 0
 const INTERLEAVED = ['O', 'B-a', 'I-a', 'B-b', 'I-b']

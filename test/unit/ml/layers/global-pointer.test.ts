@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { GlobalPointer, NEG_INF, decodeSpans, type ScoredSpan } from '../../../src-main/ml/layers/global-pointer'
-import { presetConfig, validateConfig } from '../../../src-main/ml/models/presets'
-import { train } from '../../../src-main/ml/train/trainer'
-import { predict } from '../../../src-main/ml/predict'
-import { evaluate } from '../../../src-main/ml/eval'
-import { makeRng } from '../../../src-main/ml/train/rng'
-import type { Span } from '../../../src-main/shared/training'
-import { testBackend } from '../../helpers/ml'
-import { TINY } from '../../helpers/tiny'
+import { GlobalPointer, NEG_INF, decodeSpans, type ScoredSpan } from '../../../../src-main/ml/layers/global-pointer'
+import { presetConfig, validateConfig } from '../../../../src-main/ml/models/presets'
+import { train } from '../../../../src-main/ml/train/trainer'
+import { predict } from '../../../../src-main/ml/predict'
+import { evaluate } from '../../../../src-main/ml/eval'
+import { makeRng } from '../../../../src-main/ml/train/rng'
+import type { Span } from '../../../../src-main/shared/training'
+import { testBackend } from '../../../helpers/ml'
+import { TINY } from '../../../helpers/tiny'
 
 let uid = 0
 

@@ -3,15 +3,15 @@
 // tag paths, against the ordinary CRF when every character is observed, and by finite differences.
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { CRF } from '../../../src-main/ml/layers/crf'
-import { IMPOSSIBLE, partialCrfLogLikelihood, partialSoftmaxLogLikelihood } from '../../../src-main/ml/layers/partial'
-import { DEFAULT_ORIGIN_WEIGHTS, partialPrior, titleWeight } from '../../../src-main/ml/models/evidence'
-import { encodeExample, makeBatch, toVocabs } from '../../../src-main/ml/models/features'
-import { DEFAULT_MODEL } from '../../../src-main/ml/models/presets'
-import { decodeTags, LabelVocab, splitTag } from '../../../src-main/ml/tagging'
-import { makeRng } from '../../../src-main/ml/train/rng'
-import type { Example, TagScheme, WeakLossConfig } from '../../../src-main/shared/training'
-import { testBackend } from '../../helpers/ml'
+import { CRF } from '../../../../src-main/ml/layers/crf'
+import { IMPOSSIBLE, partialCrfLogLikelihood, partialSoftmaxLogLikelihood } from '../../../../src-main/ml/layers/partial'
+import { DEFAULT_ORIGIN_WEIGHTS, partialPrior, titleWeight } from '../../../../src-main/ml/models/evidence'
+import { encodeExample, makeBatch, toVocabs } from '../../../../src-main/ml/models/features'
+import { DEFAULT_MODEL } from '../../../../src-main/ml/models/presets'
+import { decodeTags, LabelVocab, splitTag } from '../../../../src-main/ml/tagging'
+import { makeRng } from '../../../../src-main/ml/train/rng'
+import type { Example, TagScheme, WeakLossConfig } from '../../../../src-main/shared/training'
+import { testBackend } from '../../../helpers/ml'
 
 let uid = 0
 const RHO = 0.3

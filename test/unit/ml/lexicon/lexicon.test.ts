@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { Lexicon, OTHER_GROUP, buildLexicon } from '../../../src-main/ml/lexicon'
-import { buildVocabs, encodeExample, toVocabs } from '../../../src-main/ml/models/features'
-import { presetConfig } from '../../../src-main/ml/models/presets'
-import { train } from '../../../src-main/ml/train/trainer'
-import { predict } from '../../../src-main/ml/predict'
-import { testBackend } from '../../helpers/ml'
-import { TINY } from '../../helpers/tiny'
+import { Lexicon, OTHER_GROUP, buildLexicon } from '../../../../src-main/ml/lexicon'
+import { buildVocabs, encodeExample, toVocabs } from '../../../../src-main/ml/models/features'
+import { presetConfig } from '../../../../src-main/ml/models/presets'
+import { train } from '../../../../src-main/ml/train/trainer'
+import { predict } from '../../../../src-main/ml/predict'
+import { testBackend } from '../../../helpers/ml'
+import { TINY } from '../../../helpers/tiny'
 
 describe('lexicon features (SoftLexicon-style B/M/E/S type indicators)', () => {
   beforeAll(async () => {

@@ -2,22 +2,22 @@
 // 64 positions): overfitting, leaks, the two learning-rate groups, warm-up/decay, gradient
 // accumulation, windows for long titles, and the self-contained checkpoint.
 import * as tf from '@tensorflow/tfjs'
-import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { BertEncoder, importBertFolder, windows } from '../../../src-main/ml/bert'
-import { checkpointFromBytes, checkpointToBytes, loadCheckpoint, saveCheckpoint, CHECKPOINT_VERSION } from '../../../src-main/ml/checkpoint'
-import { evaluate } from '../../../src-main/ml/eval'
-import { buildVocabs, encodeExample, makeBatch, spansToTitle } from '../../../src-main/ml/models/features'
-import { listPresets, presetConfig, validateConfig } from '../../../src-main/ml/models/presets'
-import { Tagger } from '../../../src-main/ml/models/tagger'
-import { predict } from '../../../src-main/ml/predict'
-import { lrFactor, makeOptimizer, slowBackendWarning, train, trainStep } from '../../../src-main/ml/train/trainer'
-import type { GroupedAdam } from '../../../src-main/ml/train/optimizer'
-import type { PresetName, TrainConfig } from '../../../src-main/shared/training'
-import { testBackend } from '../../helpers/ml'
-import { TINY } from '../../helpers/tiny'
+import { BertEncoder, importBertFolder, windows } from '../../../../src-main/ml/bert'
+import { checkpointFromBytes, checkpointToBytes, loadCheckpoint, saveCheckpoint, CHECKPOINT_VERSION } from '../../../../src-main/ml/checkpoint'
+import { evaluate } from '../../../../src-main/ml/eval'
+import { buildVocabs, encodeExample, makeBatch, spansToTitle } from '../../../../src-main/ml/models/features'
+import { listPresets, presetConfig, validateConfig } from '../../../../src-main/ml/models/presets'
+import { Tagger } from '../../../../src-main/ml/models/tagger'
+import { predict } from '../../../../src-main/ml/predict'
+import { lrFactor, makeOptimizer, slowBackendWarning, train, trainStep } from '../../../../src-main/ml/train/trainer'
+import type { GroupedAdam } from '../../../../src-main/ml/train/optimizer'
+import type { PresetName, TrainConfig } from '../../../../src-main/shared/training'
+import { testBackend } from '../../../helpers/ml'
+import { TINY } from '../../../helpers/tiny'
+import { BERT_TINY } from '../../../helpers/bert'
 
-const FIX = join(__dirname, '../../fixtures/bert-tiny')
+const FIX = BERT_TINY
 const BERT_NAMES: PresetName[] = ['bert', 'bert-crf', 'bert-bilstm-crf', 'cascade-bert-crf', 'cascade-bert-crf-wol']
 
 function tinyBert(): { encoder: BertEncoder; vocab: ReturnType<typeof importBertFolder>['vocab'] } {

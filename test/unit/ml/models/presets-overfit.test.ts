@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { listPresets, presetConfig, validateConfig } from '../../../src-main/ml/models/presets'
-import { train } from '../../../src-main/ml/train/trainer'
-import { predict } from '../../../src-main/ml/predict'
-import { evaluate } from '../../../src-main/ml/eval'
-import type { PresetName } from '../../../src-main/shared/training'
-import { testBackend } from '../../helpers/ml'
-import { TINY } from '../../helpers/tiny'
+import { listPresets, presetConfig, validateConfig } from '../../../../src-main/ml/models/presets'
+import { train } from '../../../../src-main/ml/train/trainer'
+import { predict } from '../../../../src-main/ml/predict'
+import { evaluate } from '../../../../src-main/ml/eval'
+import type { PresetName } from '../../../../src-main/shared/training'
+import { testBackend } from '../../../helpers/ml'
+import { TINY } from '../../../helpers/tiny'
 
 const SMALL = { charEmbedding: 16, wordEmbedding: 0, hidden: 24 }
 

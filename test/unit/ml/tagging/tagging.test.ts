@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { LabelVocab, TypeVocab, cascadeDecode, decodeTags, encodeSpans, typeTargets } from '../../../src-main/ml/tagging'
-import { buildVocabs, encodeExample, lossWeights, makeBatch, toVocabs } from '../../../src-main/ml/models/features'
-import { presetConfig } from '../../../src-main/ml/models/presets'
-import type { Span } from '../../../src-main/shared/training'
-import { TINY } from '../../helpers/tiny'
+import { LabelVocab, TypeVocab, cascadeDecode, decodeTags, encodeSpans, typeTargets } from '../../../../src-main/ml/tagging'
+import { buildVocabs, encodeExample, lossWeights, makeBatch, toVocabs } from '../../../../src-main/ml/models/features'
+import { presetConfig } from '../../../../src-main/ml/models/presets'
+import type { Span } from '../../../../src-main/shared/training'
+import { TINY } from '../../../helpers/tiny'
 
 describe('BIO / BIOES', () => {
   const text = '😀回力ＡＢ女鞋👟３７码'

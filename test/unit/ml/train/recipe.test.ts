@@ -1,12 +1,12 @@
 // Self-training (train/recipe.ts) and the `auto` recipe (models/auto.ts).
 import { beforeAll, describe, expect, it } from 'vitest'
-import { autoConfig, factsOf } from '../../../src-main/ml/models/auto'
-import { validateConfig } from '../../../src-main/ml/models/presets'
-import { learnTitleEmbeddings } from '../../../src-main/ml/embeddings'
-import { pseudoLabel, trainRecipe } from '../../../src-main/ml/train/recipe'
-import type { Example } from '../../../src-main/shared/training'
-import { TINY } from '../../helpers/tiny'
-import { testBackend } from '../../helpers/ml'
+import { autoConfig, factsOf } from '../../../../src-main/ml/models/auto'
+import { validateConfig } from '../../../../src-main/ml/models/presets'
+import { learnTitleEmbeddings } from '../../../../src-main/ml/embeddings'
+import { pseudoLabel, trainRecipe } from '../../../../src-main/ml/train/recipe'
+import type { Example } from '../../../../src-main/shared/training'
+import { TINY } from '../../../helpers/tiny'
+import { testBackend } from '../../../helpers/ml'
 
 const pred = (spans: { start: number; end: number; type: string; confidence: number }[]) => ({ tags: [], spans: spans.map((s) => ({ ...s, text: '' })) })
 

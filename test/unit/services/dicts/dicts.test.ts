@@ -5,9 +5,9 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { Matcher } from '../../../src-main/shared/matcher'
-import { StudioError } from '../../../src-main/shared/errors'
-import { Project } from '../../../src-main/services/project/project'
+import { Matcher } from '../../../../src-main/shared/matcher'
+import { StudioError } from '../../../../src-main/shared/errors'
+import { Project } from '../../../../src-main/services/project/project'
 import {
   applyDictionaries,
   createDictionary,
@@ -15,10 +15,10 @@ import {
   importGazetteer,
   listDictionaries,
   promoteSpans,
-} from '../../../src-main/services/dicts/dicts'
-import { MIGRATIONS, SCHEMA_VERSION } from '../../../src-main/store/schema'
-import { dumpProject, makeProject } from '../../helpers/project'
-import { tmpDir } from '../../helpers/tmp'
+} from '../../../../src-main/services/dicts/dicts'
+import { MIGRATIONS, SCHEMA_VERSION } from '../../../../src-main/store/schema'
+import { dumpProject, makeProject } from '../../../helpers/project'
+import { tmpDir } from '../../../helpers/tmp'
 
 const cps = (s: string): string[] => Array.from(s)
 function matcher(terms: [string, string][]): Matcher {

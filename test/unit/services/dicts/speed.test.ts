@@ -3,11 +3,11 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Project } from '../../../src-main/services/project/project'
-import { applyDictionaries, importGazetteer, listDictionaries } from '../../../src-main/services/dicts/dicts'
-import { makeProject } from '../../helpers/project'
-import { tmpDir } from '../../helpers/tmp'
-import { makeRng } from '../../../src-main/ml/train/rng'
+import { Project } from '../../../../src-main/services/project/project'
+import { applyDictionaries, importGazetteer, listDictionaries } from '../../../../src-main/services/dicts/dicts'
+import { makeProject } from '../../../helpers/project'
+import { tmpDir } from '../../../helpers/tmp'
+import { makeRng } from '../../../../src-main/ml/train/rng'
 
 const rng = makeRng
 

@@ -4,12 +4,12 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { startServer } from '../../../src-main/server/http'
-import { exportFrom, previewExport } from '../../../src-main/services/io/export'
-import { Project } from '../../../src-main/services/project/project'
-import { createRun, savePredictions, updateRun } from '../../../src-main/services/runs/records'
-import { makeProject } from '../../helpers/project'
-import { tmpDir } from '../../helpers/tmp'
+import { startServer } from '../../../../src-main/server/http'
+import { exportFrom, previewExport } from '../../../../src-main/services/io/export'
+import { Project } from '../../../../src-main/services/project/project'
+import { createRun, savePredictions, updateRun } from '../../../../src-main/services/runs/records'
+import { makeProject } from '../../../helpers/project'
+import { tmpDir } from '../../../helpers/tmp'
 
 const TITLES = [
   { text: '华为, "Mate" 手机', label: [[0, 2, '品牌'], [11, 13, '品类']] as [number, number, string][] },

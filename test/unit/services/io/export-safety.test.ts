@@ -5,12 +5,12 @@ import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, symlinkSync
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { exportFrom } from '../../../src-main/services/io/export'
-import { Project } from '../../../src-main/services/project/project'
-import { sweepTempFiles, sweepTempFolders, tempNameFor } from '../../../src-main/io/temp'
-import { formulaSafe } from '../../../src-main/io/csv'
-import { dumpProject, makeProject } from '../../helpers/project'
-import { tmpDir } from '../../helpers/tmp'
+import { exportFrom } from '../../../../src-main/services/io/export'
+import { Project } from '../../../../src-main/services/project/project'
+import { sweepTempFiles, sweepTempFolders, tempNameFor } from '../../../../src-main/io/temp'
+import { formulaSafe } from '../../../../src-main/io/csv'
+import { dumpProject, makeProject } from '../../../helpers/project'
+import { tmpDir } from '../../../helpers/tmp'
 
 let dir: string
 let projectPath: string

@@ -1,11 +1,11 @@
 // Undo / redo of every kind of edit, redo-stack truncation, and history that survives reopening.
 import { join } from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { importInto } from '../../../src-main/services/io/import'
-import { Project } from '../../../src-main/services/project/project'
-import { makeProject, writeJsonl } from '../../helpers/project'
-import { tmpDir } from '../../helpers/tmp'
-import { TITLES } from './fixtures'
+import { importInto } from '../../../../src-main/services/io/import'
+import { Project } from '../../../../src-main/services/project/project'
+import { makeProject, writeJsonl } from '../../../helpers/project'
+import { tmpDir } from '../../../helpers/tmp'
+import { TITLES } from '../../../helpers/titles'
 
 /** What an edit may change and undo must restore (updated_at is a clock, not content). */
 function state(p: Project): unknown {

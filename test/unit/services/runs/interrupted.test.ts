@@ -6,11 +6,11 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { Project } from '../../../src-main/services/project/project'
-import { createRun, failInterruptedRuns, pidAlive, updateRun } from '../../../src-main/services/runs/records'
-import { Studio } from '../../../src-main/services/studio'
-import { MIGRATIONS, SCHEMA_VERSION } from '../../../src-main/store/schema'
-import { tmpDir } from '../../helpers/tmp'
+import { Project } from '../../../../src-main/services/project/project'
+import { createRun, failInterruptedRuns, pidAlive, updateRun } from '../../../../src-main/services/runs/records'
+import { Studio } from '../../../../src-main/services/studio'
+import { MIGRATIONS, SCHEMA_VERSION } from '../../../../src-main/store/schema'
+import { tmpDir } from '../../../helpers/tmp'
 
 interface RunRow {
   id: number

@@ -2,9 +2,9 @@
 // edit; the low-confidence-first queue; and the drill-down's cell rules on hand-made spans.
 import { join } from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { cellHits } from '../../../src-main/services/runs/evaluation'
-import { Studio } from '../../../src-main/services/studio'
-import { tmpDir } from '../../helpers/tmp'
+import { cellHits } from '../../../../src-main/services/runs/evaluation'
+import { Studio } from '../../../../src-main/services/studio'
+import { tmpDir } from '../../../helpers/tmp'
 
 let studio: Studio
 let titles: number[]

@@ -1,11 +1,11 @@
 // Spans: code-point offsets, flat entities (no overlap), range checks, weak → gold on edit.
 import { beforeEach, describe, expect, it } from 'vitest'
-import { Project } from '../../../src-main/services/project/project'
-import { StudioError } from '../../../src-main/shared/errors'
-import { cpSlice } from '../../../src-main/shared/text'
-import { makeProject } from '../../helpers/project'
-import { tmpDir } from '../../helpers/tmp'
-import { BAG_TITLE, EMOJI_TITLE, SHOE_TITLE, TITLES } from './fixtures'
+import { Project } from '../../../../src-main/services/project/project'
+import { StudioError } from '../../../../src-main/shared/errors'
+import { cpSlice } from '../../../../src-main/shared/text'
+import { makeProject } from '../../../helpers/project'
+import { tmpDir } from '../../../helpers/tmp'
+import { BAG_TITLE, EMOJI_TITLE, SHOE_TITLE, TITLES } from '../../../helpers/titles'
 
 function errorOf(fn: () => unknown): StudioError {
   try {

@@ -1,12 +1,12 @@
 // listTitles filters, paging and counts; stats by split, status, origin and type.
 import { join } from 'node:path'
 import { beforeAll, afterAll, describe, expect, it } from 'vitest'
-import { importInto } from '../../../src-main/services/io/import'
-import { Project } from '../../../src-main/services/project/project'
-import { StudioError } from '../../../src-main/shared/errors'
-import { makeProject, writeJsonl } from '../../helpers/project'
-import { tmpDir } from '../../helpers/tmp'
-import { EMOJI_TITLE, TITLES } from './fixtures'
+import { importInto } from '../../../../src-main/services/io/import'
+import { Project } from '../../../../src-main/services/project/project'
+import { StudioError } from '../../../../src-main/shared/errors'
+import { makeProject, writeJsonl } from '../../../helpers/project'
+import { tmpDir } from '../../../helpers/tmp'
+import { EMOJI_TITLE, TITLES } from '../../../helpers/titles'
 
 describe('listTitles and stats', () => {
   let p: Project

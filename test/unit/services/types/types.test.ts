@@ -1,11 +1,11 @@
 // Entity types: create, rename, recolour, hotkeys, merge (spans move), delete (spans go).
 import { beforeEach, describe, expect, it } from 'vitest'
-import { Project } from '../../../src-main/services/project/project'
-import { PALETTE } from '../../../src-main/services/types/palette'
-import { StudioError } from '../../../src-main/shared/errors'
-import { makeProject } from '../../helpers/project'
-import { tmpDir } from '../../helpers/tmp'
-import { TITLES } from './fixtures'
+import { Project } from '../../../../src-main/services/project/project'
+import { PALETTE } from '../../../../src-main/services/types/palette'
+import { StudioError } from '../../../../src-main/shared/errors'
+import { makeProject } from '../../../helpers/project'
+import { tmpDir } from '../../../helpers/tmp'
+import { TITLES } from '../../../helpers/titles'
 
 function codeOf(fn: () => unknown): string {
   try {
