@@ -11,19 +11,13 @@ import { testBackend } from '../../helpers/ml'
 import { TINY } from '../../helpers/tiny'
 import { tmpDir } from '../../helpers/tmp'
 import { BERT_TINY } from '../../helpers/bert'
+import { waitFor } from '../../helpers/wait'
+import { pidAlive } from '../../../src-main/io/temp'
 
 const dir = tmpDir('ner-trainer-')
 const small = { charEmbedding: 16, hidden: 16, wordEmbedding: 8 }
 
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+const alive = (pid: number | undefined): boolean => pid !== undefined && pidAlive(pid)
 
 /** Start `job`, collecting its events, and cancel it at its third batch (mid-epoch). */
 function startAndCancel(job: TrainingJob): { job: TrainingJobHandle; events: TrainingEvent[] } {
@@ -90,8 +84,7 @@ describe('trainer process', () => {
     const preds = await predict(ckpt, TINY.map((e) => e.text))
     expect(preds).toHaveLength(TINY.length)
     for (const p of preds) for (const s of p.spans) expect(s.confidence).toBeGreaterThanOrEqual(0)
-    await new Promise((r) => setTimeout(r, 200))
-    expect(alive(job.pid)).toBe(false)
+    await waitFor(() => !alive(job.pid), 'the trainer process to exit')
   })
 
   it('cancel mid-epoch yields `cancelled` and leaves no checkpoint of a partial epoch', async () => {
@@ -109,8 +102,7 @@ describe('trainer process', () => {
     expect(events.map((e) => e.kind)).not.toContain('checkpoint')
     expect(existsSync(path.join(outDir, 'manifest.json'))).toBe(false)
     if (outcome.kind === 'cancelled') expect(outcome.checkpointPath).toBeNull()
-    await new Promise((r) => setTimeout(r, 200))
-    expect(alive(job.pid)).toBe(false)
+    await waitFor(() => !alive(job.pid), 'the trainer process to exit')
   })
 
   it('a BERT job (bert-crf, tiny encoder folder) cancels mid-epoch: `cancelled`, no checkpoint, process gone', async () => {
@@ -130,8 +122,7 @@ describe('trainer process', () => {
     expect(started.warning).toMatch(/no GPU/)
     expect(events.map((e) => e.kind)).not.toContain('checkpoint')
     expect(existsSync(path.join(outDir, 'manifest.json'))).toBe(false)
-    await new Promise((r) => setTimeout(r, 200))
-    expect(alive(job.pid)).toBe(false)
+    await waitFor(() => !alive(job.pid), 'the trainer process to exit')
   })
 
   it('a BERT job writes a self-contained checkpoint that predicts', async () => {

@@ -15,21 +15,15 @@ import type { PresetName, TrainingEvent } from '../../../src-main/shared/trainin
 import { testBackend } from '../../helpers/ml'
 import { TINY } from '../../helpers/tiny'
 import { tmpDir } from '../../helpers/tmp'
+import { waitFor } from '../../helpers/wait'
+import { pidAlive } from '../../../src-main/io/temp'
 
 const dir = tmpDir('ner-workers-')
 const small = { charEmbedding: 16, hidden: 16, wordEmbedding: 8, dropout: 0 }
 let backend = 'wasm'
 
 /** A process exists (a zombie — exited but never reaped — counts: it is litter too). */
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+const alive = (pid: number | undefined): boolean => pid !== undefined && pidAlive(pid)
 
 /** Child pids of `pid` (Linux /proc). */
 function childrenOf(pid: number): number[] {
@@ -111,8 +105,7 @@ describe('data-parallel training workers', () => {
         opt2.dispose()
         one.dispose()
         two.dispose()
-        await new Promise((r) => setTimeout(r, 300))
-        for (const p of pids) expect(alive(p)).toBe(false)
+        await waitFor(() => !pids.some(alive), () => `processes ${pids.filter(alive).join(', ')} to exit`)
       }
     }, 60_000)
   }
@@ -194,8 +187,7 @@ describe('data-parallel training workers', () => {
     expect(outcome.kind, JSON.stringify(outcome)).toBe('done')
     expect(events[0]).toMatchObject({ kind: 'started', workers: 2 })
     expect(helpers).toHaveLength(1)
-    await new Promise((r) => setTimeout(r, 300))
-    for (const p of [h.pid, ...helpers]) expect(alive(p)).toBe(false)
+    await waitFor(() => ![h.pid, ...helpers].some(alive), () => `processes ${[h.pid, ...helpers].filter(alive).join(', ')} to exit`)
   }, 120_000)
 
   it('--workers 1 trains in one process (no helpers)', async () => {
@@ -230,8 +222,7 @@ describe('data-parallel training workers', () => {
     const outcome = await h.done
     expect(outcome.kind, JSON.stringify(outcome)).toBe('cancelled')
     expect(helpers).toHaveLength(1)
-    await new Promise((r) => setTimeout(r, 300))
-    for (const p of [h.pid, ...helpers]) expect(alive(p)).toBe(false)
+    await waitFor(() => ![h.pid, ...helpers].some(alive), () => `processes ${[h.pid, ...helpers].filter(alive).join(', ')} to exit`)
   }, 120_000)
 
   it('a worker crash mid-run fails the run with the reason, and no process is left', async () => {
@@ -247,7 +238,6 @@ describe('data-parallel training workers', () => {
     const outcome = await h.done
     expect(outcome.kind).toBe('error')
     expect(outcome.kind === 'error' && outcome.message).toMatch(/training worker 1 \(pid \d+\) exited \(code null, signal SIGKILL\)/)
-    await new Promise((r) => setTimeout(r, 300))
-    for (const p of [h.pid, ...helpers]) expect(alive(p)).toBe(false)
+    await waitFor(() => ![h.pid, ...helpers].some(alive), () => `processes ${[h.pid, ...helpers].filter(alive).join(', ')} to exit`)
   }, 120_000)
 })

@@ -7,15 +7,10 @@ import { join } from 'node:path'
 import { evaluate } from '../../../../src-main/ml/eval'
 import { runCli } from '../../../helpers/cli'
 import { runsStudio, TINY_OVERRIDES, type RunsStudio } from '../../../helpers/runs'
+import { waitFor } from '../../../helpers/wait'
 
-async function finished(m: RunsStudio, runId: number, timeoutMs = 100_000): Promise<TrainProgress> {
-  const t0 = Date.now()
-  for (;;) {
-    const last = m.of('train.progress').find((p) => p.runId === runId && p.event === null)
-    if (last) return last
-    if (Date.now() - t0 > timeoutMs) throw new Error(`run ${runId} did not finish`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
+function finished(m: RunsStudio, runId: number): Promise<TrainProgress> {
+  return waitFor(() => m.of('train.progress').find((p) => p.runId === runId && p.event === null), `run ${runId} to finish`, { timeoutMs: 100_000 })
 }
 
 describe('training jobs in the Studio', () => {
@@ -75,11 +70,7 @@ describe('training jobs in the Studio', () => {
 
   it('cancel → cancelled, and the next start is allowed again', async () => {
     const job = await m.studio.handle('train.start', { preset: 'bilstm', overrides: { ...TINY_OVERRIDES, epochs: 50 }, data: 'all' })
-    const t0 = Date.now()
-    while (!m.of('train.progress').some((p) => p.runId === job.runId && p.event?.kind === 'batch')) {
-      if (Date.now() - t0 > 60_000) throw new Error('no batch event')
-      await new Promise((r) => setTimeout(r, 50))
-    }
+    await waitFor(() => m.of('train.progress').some((p) => p.runId === job.runId && p.event?.kind === 'batch'), 'a batch event', { timeoutMs: 60_000 })
     expect(await m.studio.handle('train.cancel', { runId: job.runId })).toEqual({ cancelling: true })
     const last = await finished(m, job.runId)
     expect(last.job.state).toBe('cancelled')
