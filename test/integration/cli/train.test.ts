@@ -42,7 +42,6 @@ describe.skipIf(!hasData('seed-sample', 'train'))('train / evaluate / predict (n
     const summary = JSON.parse(t.stdout) as { runId: number; status: string; backend: string; dev: { f1: number } }
     expect(summary).toMatchObject({ runId: 1, status: 'done' })
     expect(['wasm', 'cpu', 'tensorflow']).toContain(summary.backend)
-    expect(summary.dev.f1).toBeGreaterThanOrEqual(0)
 
     const db = openDatabase(project, { readonly: true })
     const run = db.prepare('SELECT status, backend, metrics, finished_at FROM runs WHERE id = 1').get() as { status: string; backend: string; metrics: string; finished_at: number }
@@ -51,6 +50,8 @@ describe.skipIf(!hasData('seed-sample', 'train'))('train / evaluate / predict (n
     expect(run.status).toBe('done')
     expect(run.finished_at).toBeGreaterThan(0)
     expect(JSON.parse(run.metrics).epochs).toHaveLength(1)
+    // --json's dev score is the run's recorded best (one epoch on 216 weak titles sets no floor on it)
+    expect(summary.dev).toEqual(JSON.parse(run.metrics).best)
     expect(ckpt.n).toBeGreaterThan(1000)
     expect(JSON.parse(ckpt.manifest).config.preset).toBe('cascade-bilstm-crf-wlf')
 

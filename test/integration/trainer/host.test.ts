@@ -83,7 +83,7 @@ describe('trainer process', () => {
     expect(ckpt.manifest.backend).toBe('wasm')
     const preds = await predict(ckpt, TINY.map((e) => e.text))
     expect(preds).toHaveLength(TINY.length)
-    for (const p of preds) for (const s of p.spans) expect(s.confidence).toBeGreaterThanOrEqual(0)
+    for (const p of preds) for (const s of p.spans) expect(s.confidence > 0 && s.confidence <= 1, `confidence ${s.confidence}`).toBe(true)
     await waitFor(() => !alive(job.pid), 'the trainer process to exit')
   })
 

@@ -4,7 +4,7 @@ import { copyFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { importInto } from '../../../../src-main/services/io/import'
-import { preannotateQueue } from '../../../../src-main/services/runs/evaluation'
+import { evalRun, preannotateQueue } from '../../../../src-main/services/runs/evaluation'
 import { Project } from '../../../../src-main/services/project/project'
 import { nestedSubsets } from '../../../../src-main/services/runs/curve'
 import { pickBatch, readOracle, simulate } from '../../../../src-main/services/runs/simulate'
@@ -29,6 +29,12 @@ function spansOf(p: Project, id: number): { start: number; end: number; type: st
 }
 const statusOf = (p: Project): Record<number, string> =>
   Object.fromEntries((p.db.prepare("SELECT id, status FROM titles WHERE split = 'train'").all() as { id: number; status: string }[]).map((r) => [r.id, r.status]))
+
+/** Precision, recall and F1 of a stored score. */
+const pick = (m: unknown): { precision: number; recall: number; f1: number } => {
+  const { precision, recall, f1 } = m as { precision: number; recall: number; f1: number }
+  return { precision, recall, f1 }
+}
 
 describe('simulated review loop and learning curve (tiny project)', () => {
   let dir: string
@@ -78,7 +84,8 @@ describe('simulated review loop and learning curve (tiny project)', () => {
         for (const run of runs) expect(run.status).toBe('done')
         // trained on the reviewed titles only: 4, 7, 10
         expect(runs.map((x) => (x.config.data as { train: number }).train).sort((a, b) => a - b)).toEqual([4, 7, 10])
-        for (const x of r.rounds) expect(x.test.f1).toBeGreaterThanOrEqual(0)
+        // each round's test score is what the screens' evaluation of that run says
+        for (const x of r.rounds) expect(x.test.f1).toBeCloseTo((await evalRun(p.db, x.runId, 'test')).micro.f1, 9)
       } finally {
         p.close()
       }
@@ -153,11 +160,12 @@ describe('simulated review loop and learning curve (tiny project)', () => {
     expect(nestedSubsets(ids, [0.25], 4)[0]).not.toEqual(s[0])
   })
 
-  it('train-curve (CLI, --json): one recorded run per fraction on growing nested subsets, scored on dev', async () => {
+  it('train-curve (CLI, --json): one recorded run per fraction on growing nested subsets, scored on dev; the whole set overfits', async () => {
     const file = copy('curve.sqlite')
     const cfg = join(dir, 'tiny.json')
-    writeFileSync(cfg, JSON.stringify({ model: TINY_OVERRIDES.model, batchSize: 8 }))
-    const r = await runCli(['train-curve', file, '--model', 'bilstm', '--data', 'all', '--fractions', '0.5,1', '--epochs', '1', '--config', cfg, '--json'])
+    // dev holds the same 8 tiny titles as train: enough epochs overfit them (dev F1 → 1).
+    writeFileSync(cfg, JSON.stringify({ model: TINY_OVERRIDES.model, batchSize: 4, learningRate: 0.02, patience: 0 }))
+    const r = await runCli(['train-curve', file, '--model', 'bilstm', '--data', 'all', '--fractions', '0.5,1', '--epochs', '30', '--config', cfg, '--json'])
     expect(r.stderr + r.stdout).not.toMatch(/Error/)
     expect(r.code).toBe(0)
     const out = JSON.parse(r.stdout) as { points: { fraction: number; titles: number; runId: number; dev: { f1: number } }[] }
@@ -171,7 +179,9 @@ describe('simulated review loop and learning curve (tiny project)', () => {
       expect(runs.map((x) => x.id).sort()).toEqual(out.points.map((x) => x.runId).sort())
       for (const run of runs) expect(run.status).toBe('done')
       expect(runs.map((x) => (x.config.data as { train: number }).train).sort((a, b) => a - b)).toEqual([8, 16])
-      for (const x of out.points) expect(x.dev.f1).toBeGreaterThanOrEqual(0)
+      // each point is its run's recorded best dev score, and the 16 titles (each tiny title twice) overfit
+      for (const x of out.points) expect(x.dev).toEqual(pick((runs.find((run) => run.id === x.runId)!.metrics as { best: unknown }).best))
+      expect(out.points[1]!.dev.f1, JSON.stringify(out.points.map((x) => x.dev))).toBeGreaterThan(0.5)
     } finally {
       p.close()
     }

@@ -150,7 +150,8 @@ for (const mode of MODES) describe(`CRF vs brute force (${mode.name})`, () => {
     em.dispose()
   })
 
-  it.skipIf(mode.scheme !== null)('Viterbi pruning stays exact with many tags (skipped when the CRF is constrained: the many-tag case is the dense one)', async () => {
+  // Declared for the unconstrained CRF only: the many-tag case is the dense one.
+  if (mode.scheme === null) it('Viterbi pruning stays exact with many tags', async () => {
     const T2 = 40
     const c = crf(T2, 5)
     const r = makeRng(9)

@@ -50,7 +50,8 @@ describe('lexicon features (SoftLexicon-style B/M/E/S type indicators)', () => {
     const before = tf.memory().numTensors
     const config = presetConfig('bilstm-crf', { model: { charEmbedding: 8, hidden: 8, lexicon: true }, epochs: 2, logEvery: 0, batchSize: 4 })
     const v = buildVocabs(TINY, config.model)
-    expect(new Map(v.lexicon!.words).get('回力')).toBeDefined()
+    expect(v.lexicon!.groups).toContain('品牌')
+    expect(new Map(v.lexicon!.words).get('回力')).toEqual([v.lexicon!.groups.indexOf('品牌')])
     const enc = encodeExample('小米手机', toVocabs(v, config.model))
     expect(enc.lex).toHaveLength(4 * 4 * v.lexicon!.groups.length)
     // a given lexicon replaces the spans: only its words
