@@ -4,9 +4,9 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell, utilityProcess, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { extname, join } from 'node:path'
-import { isRequestName, type DialogKind, type MenuAction, type WireResult } from './shared/api'
-import { StudioError } from './shared/errors'
-import { CSP, MIME, toWire } from './server/http'
+import type { DialogKind, MenuAction, RequestName, WireResult } from './shared/api'
+import { StudioError, toWire } from './shared/errors'
+import { CSP, MIME } from './shared/page'
 import { APP_SCHEME, APP_URL, appFile, devToolsAllowed, externalAllowed, permissionAllowed, trustedSender } from './electron/security'
 import { ensureDemoProject } from './services/io/demo'
 import { Studio } from './services/studio'
@@ -226,8 +226,7 @@ if (!app.requestSingleInstanceLock()) {
   ipcMain.handle('studio:call', async (e, name: unknown, args: unknown): Promise<WireResult<unknown>> => {
     try {
       if (!fromOurPage(e)) throw new StudioError('unauthorized', 'untrusted sender')
-      if (!isRequestName(name)) throw new StudioError('bad_request', `unknown request "${String(name)}"`)
-      const result = await studio.handle(name, args as never)
+      const result = await studio.handle(name as RequestName, args as never)
       if (name === 'project.open' || name === 'project.create') saveState({ lastProject: (args as { path: string }).path })
       return { ok: true, result }
     } catch (err) {

@@ -14,9 +14,11 @@
  * and two wasm kernels are replaced: Slice and SplitV. The stock Slice copies its WHOLE input out
  * of the wasm heap (`readSync`) for every slice, so taking step t of a [L, B, 4H] tensor costs
  * O(L·B·H) and an LSTM's per-step slicing O(L²); ours reads the input through a heap view.
+ * GatherV2 and Sum are replaced too, in kernels/wasm-heap.ts (why there).
  */
 import * as tf from '@tensorflow/tfjs'
 import path from 'node:path'
+import { registerWasmHeapKernels } from './kernels/wasm-heap'
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
 export interface BackendAttempt {
@@ -196,6 +198,7 @@ async function tryWasm(): Promise<void> {
   await tf.ready()
   registerWasmFriendlyGradients()
   registerWasmFastSlice()
+  registerWasmHeapKernels()
 }
 
 async function tryCpu(): Promise<void> {

@@ -1,19 +1,14 @@
 // The sandboxed preload: exposes ONE frozen object, window.studio, typed by the contract.
-// It forwards known request names only and unwraps the WireResult into a value or an Error.
+// It passes requests through as they are: the main process checks the name, and the renderer's
+// client unwraps the WireResult (one check, one unwrap on the desktop path).
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
-import { EVENT_NAMES, isRequestName, type DialogKind, type EventName, type Events, type WireResult } from '../shared/api'
+import { isEventName, type DialogKind, type EventName, type Events, type WireResult } from '../shared/api'
 
 const api = Object.freeze({
-  async call(name: string, args?: unknown): Promise<unknown> {
-    if (!isRequestName(name)) throw new Error(`unknown request "${name}"`)
-    const r = (await ipcRenderer.invoke('studio:call', name, args)) as WireResult<unknown>
-    if (r.ok) return r.result
-    const err = new Error(r.error.message) as Error & { code: string }
-    err.code = r.error.code
-    throw err
-  },
+  call: (name: string, args?: unknown): Promise<WireResult<unknown>> =>
+    ipcRenderer.invoke('studio:call', name, args) as Promise<WireResult<unknown>>,
   on<E extends EventName>(name: E, listener: (payload: Events[E]) => void): () => void {
-    if (!(EVENT_NAMES as readonly string[]).includes(name)) throw new Error(`unknown event "${name}"`)
+    if (!isEventName(name)) throw new Error(`unknown event "${name}"`)
     const fn = (_e: IpcRendererEvent, n: string, payload: Events[E]): void => {
       if (n === name) listener(payload)
     }

@@ -13,7 +13,8 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { isRequestName, type WireResult } from '../shared/api'
-import { StudioError } from '../shared/errors'
+import { CSP, MIME } from '../shared/page'
+import { StudioError, toWire } from '../shared/errors'
 import { Studio } from '../services/studio'
 import { appVersion } from '../services/version'
 import { confineArgs, confinedPath } from './confine'
@@ -58,20 +59,6 @@ class HttpError extends Error {
     super(message)
   }
 }
-/** Content types of the renderer's files (the server and the desktop shell's app:// protocol). */
-export const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json',
-}
-export const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-
 export function findRendererDir(): string | null {
   const candidates = [
     process.env.NER_STUDIO_RENDERER_DIR,
@@ -296,8 +283,3 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   })
 }
 
-export function toWire(e: unknown): { code: StudioError['code']; message: string } {
-  if (e instanceof StudioError) return { code: e.code, message: e.message }
-  if (e instanceof SyntaxError) return { code: 'bad_request', message: `bad JSON: ${e.message}` }
-  return { code: 'internal', message: e instanceof Error ? e.message : String(e) }
-}

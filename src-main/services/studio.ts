@@ -1,37 +1,45 @@
-// The Studio binds the contract to the services: one handler per request name, one event bus.
-// Electron's IPC, the HTTP/WebSocket server and tests all dispatch through `handle`, so every
-// transport serves exactly the same behaviour.
+// The Studio dispatches the contract to the domains' handlers (services/<domain>/handlers.ts) and
+// emits their events. Electron's IPC, the HTTP/WebSocket server and tests all dispatch through
+// `handle`, so every transport serves exactly the same behaviour. It also holds what outlives a
+// request: the open project, the training jobs, the import or inference in progress.
 
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { AppInfo, ArgsOf, Events, EventName, RequestName, ResultOf } from '../shared/api'
 import { isRequestName, needsArgument } from '../shared/api'
 import { StudioError } from '../shared/errors'
-import { exportFrom, previewExport } from './io/export'
-import { resolve } from 'node:path'
-import {
-  applyDictionaries,
-  createDictionary,
-  deleteDictionary,
-  importGazetteer,
-  listDictionaries,
-  promoteSpans,
-} from './dicts/dicts'
-import { importInto } from './io/import'
-import { Project } from './project/project'
-import { userDataDir } from './paths'
 import { busyError } from '../store/db'
-import { ProjectWatch } from './runs/watch'
-import { RecentProjects } from './project/recent'
-import { TrainingJobs } from './runs/jobs'
-import { compareRuns, evalRun, evalTitles, getRun, preannotate, preannotateQueue, presetsList } from './runs/evaluation'
 import type { Spawner } from '../trainer/host'
-import { bulkTitles, resplit } from './titles/bulk'
-import { labelOccurrences } from './spans/occurrences'
-import { listImports, previewImport, undoImport } from './io/imports'
+import type { Context, Handlers } from './context'
+import { appHandlers } from './app/handlers'
+import { dictsHandlers } from './dicts/handlers'
+import { ioHandlers } from './io/handlers'
+import { userDataDir } from './paths'
+import { projectHandlers } from './project/handlers'
+import { Project } from './project/project'
+import { RecentProjects } from './project/recent'
+import { runsHandlers } from './runs/handlers'
+import { reviewHandlers } from './review/handlers'
+import { TrainingJobs } from './runs/jobs'
+import { ProjectWatch } from './runs/watch'
+import { spansHandlers } from './spans/handlers'
+import { titlesHandlers } from './titles/handlers'
+import { typesHandlers } from './types/handlers'
 
-type Handlers = { [K in RequestName]: (args: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>> }
 type Listener = <E extends EventName>(name: E, payload: Events[E]) => void
+type Handler = (args: unknown, cx: Context) => unknown
+
+/** Every request's handler, by name (the type fails when a request has none). */
+const handlers: Handlers<typeof import('../shared/api').requests> = {
+  ...appHandlers,
+  ...projectHandlers,
+  ...typesHandlers,
+  ...titlesHandlers,
+  ...spansHandlers,
+  ...ioHandlers,
+  ...dictsHandlers,
+  ...runsHandlers,
+  ...reviewHandlers,
+}
 
 export interface StudioOptions {
   shell: AppInfo['shell']
@@ -48,11 +56,11 @@ export interface StudioOptions {
 export class Studio {
   private project: Project | null = null
   private watch: ProjectWatch | null = null
-  private importing: string | null = null
+  private importingPath: string | null = null
   private listeners = new Set<Listener>()
   /** The files the latest export wrote: the only files the server offers for download. */
   private exported = new Set<string>()
-  private readonly handlers: Handlers
+  private readonly handlers = handlers
   readonly recent: RecentProjects
   /** Training jobs (one at a time); they outlive windows, not the process. */
   readonly jobs: TrainingJobs
@@ -66,156 +74,6 @@ export class Studio {
       () => this.emit('project.changed', { what: 'runs' }),
       () => (this.opts.spawner ? { spawner: this.opts.spawner } : {}),
     )
-    this.handlers = {
-      'app.info': () => ({
-        version: this.opts.version,
-        shell: this.opts.shell,
-        platform: process.platform,
-        note: this.opts.note ?? null,
-      }),
-      'project.current': () => (this.project ? this.project.info() : null),
-      'project.open': ({ path }) => this.open(path, false),
-      'project.create': ({ path }) => {
-        if (existsSync(path)) throw new StudioError('conflict', `${path} already exists`)
-        return this.open(path, true)
-      },
-      'project.stats': () => this.p().stats(),
-      'types.list': () => this.p().listTypes(),
-      'types.create': (a) => this.changed('types', this.writable().createType(a)),
-      'types.update': (a) => this.changed('types', this.writable().updateType(a)),
-      'types.merge': ({ from, into }) => this.changed('types', this.writable().mergeTypes(from, into)),
-      'types.delete': ({ id }) => this.changed('types', this.writable().deleteType(id)),
-      'titles.list': (q) => this.p().listTitles(q ?? {}),
-      'titles.get': ({ id }) => this.p().getTitle(id),
-      'titles.setStatus': ({ ids, status }) => this.changed('titles', this.writable().setStatus(ids, status), ids),
-      'spans.create': (a) => {
-        const s = this.writable().createSpan(a)
-        return this.changed('spans', s, [s.titleId])
-      },
-      'spans.update': (a) => {
-        const s = this.writable().updateSpan(a)
-        return this.changed('spans', s, [s.titleId])
-      },
-      'spans.delete': ({ id }) => {
-        const p = this.writable()
-        const titleId = p.titleOfSpan(id)
-        return this.changed('spans', p.deleteSpan(id), [titleId])
-      },
-      'history.undo': () => {
-        const r = this.writable().undo()
-        return this.changed('spans', r, r.titleIds)
-      },
-      'history.redo': () => {
-        const r = this.writable().redo()
-        return this.changed('spans', r, r.titleIds)
-      },
-      'import.run': async (req) => {
-        const p = this.writable()
-        this.importing = req.path
-        try {
-          const r = await importInto(p.path, req, { onProgress: (e) => this.emit('import.progress', e) })
-          this.emit('project.changed', { what: 'project' })
-          return r
-        } finally {
-          this.importing = null
-        }
-      },
-      'export.run': async (req) => {
-        const r = await exportFrom(this.p().path, req)
-        this.exported = new Set((r.files ?? [r.out]).map((f) => resolve(f)))
-        return r
-      },
-      'runs.list': () => this.p().listRuns(),
-      // ---- annotation desk ----
-      'project.recent': () => this.recent.list(),
-      'project.forget': ({ path }) => this.recent.forget(path),
-      'titles.counts': (q) => this.p().countTitles(q ?? {}),
-      'titles.neighbor': (a) => this.p().neighbor(a),
-      'spans.acceptAll': ({ titleId }) => this.changed('spans', this.writable().acceptAll(titleId), [titleId]),
-      'spans.labelOccurrences': (req) => {
-        const r = labelOccurrences(req.dryRun ? this.p() : this.writable(), req)
-        return r.applied ? this.changed('spans', r, r.titleIds) : r
-      },
-      // ---- weak labelling and export ----
-      'dicts.list': (q) => listDictionaries(this.p().db, undefined, q?.minLength ?? 1),
-      'dicts.import': async (req) => {
-        const p = this.writable()
-        this.importing = req.path
-        try {
-          return await importGazetteer(p, req)
-        } finally {
-          this.importing = null
-        }
-      },
-      'dicts.create': ({ name, type }) => createDictionary(this.writable().db, name, type),
-      'dicts.delete': ({ id, removeSpans }) => {
-        const r = deleteDictionary(this.writable().db, id, removeSpans ?? false)
-        return r.removedSpans ? this.changed('spans', r) : r
-      },
-      'dicts.apply': (req) => {
-        const r = applyDictionaries(this.writable(), req)
-        if (r.spansAdded || r.removed) {
-          this.emit('project.changed', { what: 'types' })
-          this.emit('project.changed', { what: 'spans' })
-        }
-        return r
-      },
-      'dicts.promote': (req) => promoteSpans(this.writable().db, req),
-      'export.preview': (req) => previewExport(this.p().path, req),
-      // ---- model in the loop ----
-      'presets.list': () => presetsList(),
-      'train.start': (req) => this.jobs.start(this.writable().db, req),
-      'train.cancel': ({ runId }) => this.jobs.cancel(runId),
-      'train.jobs': () => this.jobs.list(),
-      'runs.get': ({ runId }) => getRun(this.p(), runId),
-      'runs.compare': ({ a, b, split }) =>
-        this.infer('comparing runs', async () => this.changed('runs', await compareRuns(this.p(), a, b, split ?? 'test', this.progress))),
-      'eval.run': ({ runId, split }) =>
-        this.infer('an evaluation', async () => this.changed('runs', await evalRun(this.p().db, runId, split ?? 'test', this.progress))),
-      'eval.titles': ({ runId, split, cell, limit }) => evalTitles(this.p().db, runId, split, cell, limit),
-      'preannotate.run': (req) =>
-        this.infer('a pre-annotation', async () => {
-          const p = this.writable()
-          const r = await preannotate(p, req, this.progress)
-          this.emit('project.changed', { what: 'spans' })
-          return r
-        }),
-      'preannotate.accept': (sel) => {
-        const r = this.writable().acceptModelSpans(sel)
-        return this.changed('spans', r, r.titleIds)
-      },
-      'preannotate.reject': (sel) => {
-        const r = this.writable().rejectModelSpans(sel)
-        return this.changed('spans', r, r.titleIds)
-      },
-      'preannotate.queue': (q) => preannotateQueue(this.p().db, q ?? {}),
-      'preannotate.count': (sel) => this.p().countModelSpans(sel),
-      // ---- the analyst's desk, data management (issue 12) ----
-      'titles.bulk': (req) => {
-        const r = bulkTitles(req.dryRun ? this.p() : this.writable(), req)
-        return r.applied ? this.changed('deleteTitles' in req.action ? 'project' : 'titles', r) : r
-      },
-      'titles.resplit': (req) => {
-        const r = resplit(req.dryRun ? this.p() : this.writable(), req)
-        return r.applied ? this.changed('titles', r) : r
-      },
-      'imports.list': () => listImports(this.p()),
-      'imports.undo': (req) => this.changed('project', undoImport(this.writable(), req)),
-      'import.preview': (req) => previewImport(req),
-    }
-  }
-
-  private readonly progress = (p: Events['inference.progress']): void => this.emit('inference.progress', p)
-
-  /** Run one inference at a time (evaluate, pre-annotate, compare). */
-  private async infer<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    if (this.inferring) throw new StudioError('busy', `${this.inferring} is running; try again when it ends`)
-    this.inferring = what
-    try {
-      return await fn()
-    } finally {
-      this.inferring = null
-    }
   }
 
   /** Whether `path` is a file the latest export wrote (the server's download route checks this). */
@@ -226,12 +84,11 @@ export class Studio {
   /** Dispatch one request. Unknown names and bad arguments become StudioErrors. */
   async handle<K extends RequestName>(name: K, args: ArgsOf<K>): Promise<ResultOf<K>> {
     if (!isRequestName(name)) throw new StudioError('bad_request', `unknown request "${String(name)}"`)
-    const h = this.handlers[name] as (a: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>>
     if (needsArgument(name) && (typeof args !== 'object' || args === null)) {
       throw new StudioError('bad_request', `${name} needs an argument object`)
     }
     try {
-      return await h(args)
+      return (await (this.handlers[name] as Handler)(args, this.context())) as ResultOf<K>
     } catch (e) {
       throw busyError(e) ?? e
     }
@@ -247,7 +104,7 @@ export class Studio {
   }
 
   open(path: string, create: boolean): ReturnType<Project['info']> {
-    if (this.importing) throw new StudioError('busy', `an import of ${this.importing} is running`)
+    if (this.importingPath) throw new StudioError('busy', `an import of ${this.importingPath} is running`)
     if (this.jobs.active) throw new StudioError('busy', `run ${this.jobs.active.runId} is training in this project; cancel it first`)
     if (this.inferring) throw new StudioError('busy', `${this.inferring} is running; try again when it ends`)
     const next = Project.open(path, { create })
@@ -279,18 +136,50 @@ export class Studio {
     this.project = null
   }
 
-  private p(): Project {
-    if (!this.project) throw new StudioError('no_project', 'no project is open')
-    return this.project
-  }
-
-  private writable(): Project {
-    if (this.importing) throw new StudioError('busy', `the project is busy (an import of ${this.importing} is running); try again when it ends`)
-    return this.p()
-  }
-
-  private changed<T>(what: Events['project.changed']['what'], result: T, titleIds?: number[]): T {
-    this.emit('project.changed', titleIds ? { what, titleIds } : { what })
-    return result
+  /** What one request's handler sees. */
+  private context(): Context {
+    const project = (): Project => {
+      if (!this.project) throw new StudioError('no_project', 'no project is open')
+      return this.project
+    }
+    return {
+      appInfo: () => ({ version: this.opts.version, shell: this.opts.shell, platform: process.platform, note: this.opts.note ?? null }),
+      open: (path, create) => this.open(path, create),
+      current: () => this.project,
+      project,
+      writable: () => {
+        if (this.importingPath) {
+          throw new StudioError('busy', `the project is busy (an import of ${this.importingPath} is running); try again when it ends`)
+        }
+        return project()
+      },
+      changed: (what, result, titleIds) => {
+        this.emit('project.changed', titleIds ? { what, titleIds } : { what })
+        return result
+      },
+      emit: (name, payload) => this.emit(name, payload),
+      importing: async (path, fn) => {
+        this.importingPath = path
+        try {
+          return await fn()
+        } finally {
+          this.importingPath = null
+        }
+      },
+      infer: async (what, fn) => {
+        if (this.inferring) throw new StudioError('busy', `${this.inferring} is running; try again when it ends`)
+        this.inferring = what
+        try {
+          return await fn((p) => this.emit('inference.progress', p))
+        } finally {
+          this.inferring = null
+        }
+      },
+      exported: (files) => {
+        this.exported = new Set(files.map((f) => resolve(f)))
+      },
+      recent: this.recent,
+      jobs: this.jobs,
+    }
   }
 }

@@ -1,5 +1,5 @@
 // Errors that cross the contract. PURE TypeScript.
-import type { ErrorCode } from './api'
+import type { ErrorCode, WireError } from './api'
 
 export class StudioError extends Error {
   constructor(
@@ -21,4 +21,11 @@ export class InputError extends StudioError {
     super('invalid_input', `${file}:${line}: ${problem}`)
     this.name = 'InputError'
   }
+}
+
+/** An error as the transports carry it: a StudioError keeps its code; bad JSON is a bad request. */
+export function toWire(e: unknown): WireError {
+  if (e instanceof StudioError) return { code: e.code, message: e.message }
+  if (e instanceof SyntaxError) return { code: 'bad_request', message: `bad JSON: ${e.message}` }
+  return { code: 'internal', message: e instanceof Error ? e.message : String(e) }
 }

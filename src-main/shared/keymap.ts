@@ -30,6 +30,10 @@ export const KEYMAP: readonly KeyRow[] = [
     keys: 'Alt+L',
     does: "label every other occurrence of the selected span's text, in every title: a preview says how many first; identical weak/dictionary/model spans are confirmed; reviewed and dev/test titles only on request",
   },
+  {
+    keys: 'Alt+A',
+    does: "accept the model's suggestion under the cursor, else the next one: it becomes a gold span (a click on a suggestion does the same; overlaps are refused)",
+  },
   { keys: '↓ ↑', does: 'next / previous title of the filtered list — in a review stream: skip / back' },
   { keys: 'Enter (in a review stream)', does: 'mark reviewed and open the next title of the queue' },
   { keys: 'Shift+↓ / Shift+↑', does: 'next / previous unreviewed title' },

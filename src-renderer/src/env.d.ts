@@ -1,5 +1,5 @@
 /// <reference types="vite/client" />
-import type { DialogKind, EventName, Events } from '../../src-main/shared/api'
+import type { DialogKind, EventName, Events, WireResult } from '../../src-main/shared/api'
 
 declare module '*.vue' {
   import type { DefineComponent } from 'vue'
@@ -9,7 +9,8 @@ declare module '*.vue' {
 
 /** What the Electron preload exposes (absent in browser mode). */
 export interface PreloadApi {
-  call(name: string, args?: unknown): Promise<unknown>
+  /** The request's WireResult, as the main process sent it (the client unwraps it). */
+  call(name: string, args?: unknown): Promise<WireResult<unknown>>
   on<E extends EventName>(name: E, listener: (payload: Events[E]) => void): () => void
   shell: 'electron'
   openFileDialog(kind: DialogKind): Promise<string | null>

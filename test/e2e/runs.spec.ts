@@ -144,6 +144,11 @@ test('weak labels → gazetteers → correct → train → evaluate → drill do
   await rows.first().getByTestId('drill-open').click()
   await expect(page.getByTestId('editor')).toBeVisible()
   await expect(page.getByTestId('title-text')).toContainText((await studio.api('titles.get', { id })).text.slice(0, 6))
+  // The cell is a review stream, with the run's predictions drawn beside the gold as suggestions.
+  await expect(page.getByTestId('stream-progress')).toHaveText(/^1 \/ \d/)
+  await expect(page.getByTestId('suggest-run')).toHaveValue('1')
+  const predicted = await studio.api('review.suggestions', { runId: 1, titleId: id })
+  await expect(page.getByTestId('suggestion')).toHaveCount(predicted.length)
   await page.getByTestId('accept-all').click()
   await page.getByTestId('mark-reviewed').click()
   await expect(page.getByTestId('title-status')).toHaveText('reviewed')

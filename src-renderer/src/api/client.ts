@@ -15,6 +15,12 @@ export class ApiError extends Error {
 
 type Listener = (payload: unknown) => void
 
+/** The one place a WireResult becomes a value or an ApiError (both transports). */
+function unwrap<T>(body: WireResult<T>): T {
+  if (!body.ok) throw new ApiError(body.error.code, body.error.message)
+  return body.result
+}
+
 const TOKEN_KEY = 'ner-studio-token'
 
 /** The token from `#token=…` (then stripped from the address bar), else the one this tab kept. */
@@ -53,9 +59,7 @@ function httpClient(): HttpClient {
         headers: { 'content-type': 'application/json', ...auth },
         body: args.length ? JSON.stringify(args[0]) : '',
       })
-      const body = (await res.json()) as WireResult<never>
-      if (!body.ok) throw new ApiError(body.error.code, body.error.message)
-      return body.result
+      return unwrap((await res.json()) as WireResult<never>)
     },
     on(name, listener) {
       let set = listeners.get(name)
@@ -69,9 +73,7 @@ function httpClient(): HttpClient {
         headers: auth,
         body: file,
       })
-      const body = (await res.json()) as WireResult<{ path: string }>
-      if (!body.ok) throw new ApiError(body.error.code, body.error.message)
-      return body.result.path
+      return unwrap((await res.json()) as WireResult<{ path: string }>).path
     },
     async download(path: string) {
       // A link cannot carry the header: fetch with it, then save the Blob under the file's name.
@@ -95,13 +97,7 @@ function httpClient(): HttpClient {
 function preloadClient(): StudioClient {
   const p = window.studio!
   return {
-    async call(name, ...args) {
-      try {
-        return (await p.call(name, args[0])) as never
-      } catch (e) {
-        throw new ApiError((e as { code?: string }).code ?? 'internal', (e as Error).message)
-      }
-    },
+    call: async (name, ...args) => unwrap((await p.call(name, args[0])) as WireResult<never>),
     on: (name, listener) => p.on(name, listener),
   }
 }

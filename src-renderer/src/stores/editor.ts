@@ -7,6 +7,7 @@ import type { Span, TitleWithSpans } from '../../../src-main/shared/types'
 import type { OccurrencesResult } from '../../../src-main/shared/api'
 import { count } from '../../../src-main/shared/text'
 import { call } from '../api/client'
+import { useReviewStore } from './review'
 import { useTitlesStore } from './titles'
 import { useTypesStore } from './types'
 
@@ -52,18 +53,6 @@ export const useEditorStore = defineStore('editor', () => {
   /** Alt+L's preview: what labelling every occurrence would do, shown for confirmation. */
   const occurrences = ref<(OccurrencesResult & { spanId: number; text: string }) | null>(null)
 
-  /**
-   * A review stream (Prodigy-style): a queue of title ids opened from the least-confident list or an
-   * Evaluate cell. While it is open ↓/↑ move through the queue (not the list), Enter marks the title
-   * reviewed and moves on. Opening a title outside it leaves it.
-   */
-  const stream = ref<{ label: string; ids: number[]; pos: number } | null>(null)
-
-  async function openStream(label: string, ids: number[], startId: number): Promise<void> {
-    stream.value = { label, ids: [...ids], pos: Math.max(0, ids.indexOf(startId)) }
-    await load(startId)
-  }
-
   async function load(id: number, index?: number): Promise<void> {
     // Loading the title that is already open (the list re-selecting it after a filter or a count
     // came back) must not throw away what the analyst is doing: cursor, selection, open palette.
@@ -72,11 +61,7 @@ export const useEditorStore = defineStore('editor', () => {
       return refresh()
     }
     occurrences.value = null
-    if (stream.value) {
-      const at = stream.value.ids.indexOf(id)
-      if (at < 0) stream.value = null
-      else stream.value.pos = at
-    }
+    useReviewStore().follow(id)
     const seq = ++loadSeq
     const t = await call('titles.get', { id })
     if (seq !== loadSeq) return
@@ -231,17 +216,6 @@ export const useEditorStore = defineStore('editor', () => {
     })
   }
 
-  /** In a review stream, Enter: mark the title reviewed (whatever it was) and open the next one. */
-  async function acceptAndNext(): Promise<void> {
-    const t = title.value
-    if (!t || !stream.value) return
-    await run(async () => {
-      if (t.status !== 'reviewed') await call('titles.setStatus', { ids: [t.id], status: 'reviewed' })
-      await refresh()
-    })
-    await go('next')
-  }
-
   function toggleReviewed(): Promise<unknown> {
     return run(async () => {
       const t = title.value
@@ -295,16 +269,14 @@ export const useEditorStore = defineStore('editor', () => {
     })
   }
 
-  /** Next/previous title of the filtered list (optionally the next unreviewed one). */
+  /** Next/previous title of the review stream when one is open, else of the filtered list (optionally the next unreviewed one). */
   function go(direction: 'next' | 'prev', unreviewed = false): Promise<unknown> {
     const titles = useTitlesStore()
-    const q = stream.value
-    if (q) {
+    const review = useReviewStore()
+    if (review.stream) {
       return run(async () => {
-        const to = q.pos + (direction === 'next' ? 1 : -1)
-        if (to < 0) return say('This is the first title of the queue')
-        if (to >= q.ids.length) return say(`End of the queue: ${q.ids.length} titles`)
-        await load(q.ids[to]!)
+        const id = review.neighbour(direction === 'next' ? 1 : -1)
+        if (id !== null) await load(id)
       })
     }
     return run(async () => {
@@ -351,6 +323,7 @@ export const useEditorStore = defineStore('editor', () => {
     title, chars, cursor, anchor, selection, selectedSpanId, selectedSpan, spanAt, armed, paletteOpen, message,
     canUndo, canRedo,
     load, refresh, close, changed, applyType, createSpan, moveBoundary, setBoundary, deleteSelected, acceptAll,
-    toggleReviewed, reviewModelSpan, labelOccurrences, stream, openStream, acceptAndNext, applyOccurrences, occurrences, history, go, moveCursor, selectSpan, cycleSpan, say, idle,
+    toggleReviewed, reviewModelSpan, labelOccurrences, applyOccurrences, occurrences, history, go, moveCursor, selectSpan, cycleSpan, say, idle,
+    put, queued: run,
   }
 })

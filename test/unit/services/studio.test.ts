@@ -6,6 +6,7 @@ import {
   EVENT_NAMES,
   NO_ARG_REQUESTS,
   REQUEST_NAMES,
+  slices,
   isRequestName,
   needsArgument,
   type Events,
@@ -43,6 +44,16 @@ describe('the request and event name lists', () => {
     expect(isRequestName(42)).toBe(false)
     expect(new Set(EVENT_NAMES).size).toBe(EVENT_NAMES.length)
     expect(EVENT_NAMES).toEqual(expect.arrayContaining(['import.progress', 'project.changed']))
+  })
+
+  it('no request name is in two domain slices (the composed contract would silently keep one)', () => {
+    const all = slices.flatMap((s) => Object.keys(s))
+    expect(all.length).toBe(REQUEST_NAMES.length)
+    expect(new Set(all).size).toBe(all.length)
+    // Only requests listed as taking no argument or an optional query may be called without one.
+    expect(REQUEST_NAMES.filter((n) => !needsArgument(n)).sort()).toEqual(
+      [...NO_ARG_REQUESTS, 'titles.list', 'titles.counts', 'dicts.list', 'preannotate.queue'].sort(),
+    )
   })
 
   it('Studio has exactly one handler per request name', () => {
@@ -124,6 +135,8 @@ describe('Studio.handle', () => {
       ['titles.resplit', { from: 'train', dev: 0.1, test: 0.1, seed: 1 }],
       ['imports.list', undefined],
       ['imports.undo', { id: 1 }],
+      ['review.queue', { kind: 'filter', query: {} }],
+      ['review.suggestions', { runId: 1, titleId: 1 }],
     ]
     const projectless = [
       'app.info', 'project.current', 'project.open', 'project.create', 'project.recent', 'project.forget',
@@ -213,6 +226,8 @@ describe('Studio.handle', () => {
     expect(await c('imports.list')).toEqual(expect.arrayContaining([expect.objectContaining({ format: 'jsonl' })]))
     expect(await codeOf(c('imports.undo', { id: 99 }))).toBe('not_found')
     expect(await c('import.preview', { path: join(dir, 'more.jsonl') })).toMatchObject({ format: 'jsonl', detected: true })
+    expect(await c('review.queue', { kind: 'filter', query: { search: '华为' } })).toMatchObject({ ids: [2], total: 1, runId: null })
+    expect(await codeOf(c('review.suggestions', { runId: 99, titleId: 1 }))).toBe('not_found')
     expect(await c('project.recent')).toEqual(expect.any(Array))
     expect(await c('project.forget', { path })).toEqual(expect.any(Array))
     const other = join(dir, 'other.sqlite')

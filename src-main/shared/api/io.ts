@@ -1,0 +1,101 @@
+// Files in and out: import (with preview, list and undo) and export (with preview). PURE TypeScript.
+import type { Origin, Split } from '../types'
+import type { ImportPreview, ImportPreviewRequest, ImportRecord, ImportUndoRequest, ImportUndoResult } from '../desk'
+import { event, none, req } from './contract'
+
+export type ImportFormat = 'seed' | 'conll' | 'jsonl' | 'text' | 'csv'
+export type ExportFormat = 'attributes-csv' | 'conll' | 'jsonl' | 'seed'
+export type TagScheme = 'bio' | 'bioes'
+
+export interface ImportRequest {
+  path: string
+  format?: ImportFormat
+  split?: Exclude<Split, 'none'> | 'none'
+  origin?: 'gold' | 'weak'
+  /** CSV only: the column that holds the title (default: `title`, then `text`). */
+  column?: string
+  /** Seed/CoNLL: repair stray I-/E- tags (they start a new entity) instead of refusing the file. */
+  repairTags?: boolean
+}
+
+export interface ImportSummary {
+  file: string
+  format: ImportFormat
+  titles: number
+  spans: number
+  typesCreated: number
+  /** Stray tags repaired (with repairTags). */
+  repairedTags: number
+  /** Suspect results in plain words (e.g. "0 spans from a labelled format"); empty when none. */
+  warnings: string[]
+  seconds: number
+}
+
+export interface ImportProgress {
+  file: string
+  bytesRead: number
+  bytesTotal: number
+  titles: number
+  spans: number
+}
+
+export interface ExportRequest {
+  format: ExportFormat
+  /** A file (attributes-csv, conll, jsonl) or a folder (seed). */
+  out: string
+  split?: Split
+  /** Export a run's predictions instead of the gold/weak spans. */
+  runId?: number
+  /** Which stored spans to export (default: all origins). */
+  origins?: Origin[]
+  scheme?: TagScheme
+  /** attributes-csv: write a UTF-8 byte-order mark so Excel reads the file as UTF-8. */
+  bom?: boolean
+  /** attributes-csv: separator between several values of one type in a cell (default `|`). */
+  separator?: string
+  /**
+   * attributes-csv: escape cells a spreadsheet would run as a formula (starting with = + - @, TAB or
+   * CR) with a leading ' (default true; OWASP's advice against CSV injection).
+   */
+  formulaEscape?: boolean
+  /** Replace `out` when it exists (default false: an existing file is a `conflict`). Never a SQLite file. */
+  overwrite?: boolean
+}
+
+export interface ExportSummary {
+  out: string
+  format: ExportFormat
+  titles: number
+  spans: number
+  /** The files written (one, or the study folder's files); the server offers only these for download. */
+  files?: string[]
+}
+
+export interface ExportPreviewRequest extends Omit<ExportRequest, 'out'> {
+  /** Titles to render (default 20, at most 200). */
+  limit?: number
+}
+
+export interface ExportPreview {
+  format: ExportFormat
+  /** The first lines of each file the export would write (one file, or the study folder's files). */
+  files: { name: string; lines: string[] }[]
+  /** attributes-csv: the same rows split into cells (header first); null for other formats. */
+  rows: string[][] | null
+  /** Titles the full export would write. */
+  titles: number
+}
+
+export const ioRequests = {
+  'import.run': req<ImportRequest, ImportSummary>(),
+  /** The first titles and spans of a file as an import would read them, with warnings; writes nothing. */
+  'import.preview': req<ImportPreviewRequest, ImportPreview>(),
+  'imports.list': none<ImportRecord[]>(),
+  'imports.undo': req<ImportUndoRequest, ImportUndoResult>(),
+  'export.run': req<ExportRequest, ExportSummary>(),
+  'export.preview': req<ExportPreviewRequest, ExportPreview>(),
+}
+
+export const ioEvents = {
+  'import.progress': event<ImportProgress>(),
+}
