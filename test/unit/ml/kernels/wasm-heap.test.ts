@@ -2,9 +2,9 @@
 // expectations (float64 sums), on the fast path and on the cases that fall back to the stock kernels.
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { wasmHeapKernelsActive } from '../../../src-main/ml/kernels/wasm-heap'
-import { makeRng } from '../../../src-main/ml/train/rng'
-import { testBackend } from '../../helpers/ml'
+import { wasmHeapKernelsActive } from '../../../../src-main/ml/kernels/wasm-heap'
+import { makeRng } from '../../../../src-main/ml/train/rng'
+import { testBackend } from '../../../helpers/ml'
 
 function randomArray(n: number, seed: number): Float32Array {
   const rng = makeRng(seed)
