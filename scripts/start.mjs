@@ -10,6 +10,9 @@ import { join } from 'node:path'
 const root = join(new URL('.', import.meta.url).pathname, '..')
 const require = createRequire(join(root, 'package.json'))
 const args = process.argv.slice(2)
+// npm runs scripts in the install folder; a relative project path is meant from where the user typed
+// `npm start` (npm's INIT_CWD), so the studio runs there.
+const userDir = process.env.INIT_CWD ?? process.cwd()
 
 if (!existsSync(join(root, 'out', 'main', 'index.js')) || !existsSync(join(root, 'out', 'renderer', 'index.html'))) {
   console.log('[start] no build found: building first (npm run build) …')
@@ -37,7 +40,7 @@ function electronBinary() {
 function serve(why) {
   console.log(`[start] Desktop shell unavailable: ${why}.`)
   console.log('[start] Starting the headless server instead — the same studio, in your browser.')
-  const child = spawn(process.execPath, [join(root, 'out', 'main', 'cli.js'), 'serve', ...args], { stdio: 'inherit' })
+  const child = spawn(process.execPath, [join(root, 'out', 'main', 'cli.js'), 'serve', ...args], { stdio: 'inherit', cwd: userDir })
   const stop = () => child.kill('SIGTERM')
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
@@ -49,7 +52,7 @@ if (!e.ok) {
   serve(e.why)
 } else {
   const started = Date.now()
-  const child = spawn(e.bin, [root, ...args], { stdio: 'inherit' })
+  const child = spawn(e.bin, [root, ...args], { stdio: 'inherit', cwd: userDir })
   child.on('exit', (code) => {
     if (code !== 0 && Date.now() - started < 5000) serve(`Electron exited at start (code ${code})`)
     else process.exit(code ?? 0)

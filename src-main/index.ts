@@ -223,10 +223,10 @@ if (!app.requestSingleInstanceLock()) {
     }
   })
 
-  ipcMain.handle('studio:call', async (e, name: unknown, args: unknown): Promise<WireResult<unknown>> => {
+  ipcMain.handle('studio:call', async (e, name: unknown, args: unknown, shown: unknown): Promise<WireResult<unknown>> => {
     try {
       if (!fromOurPage(e)) throw new StudioError('unauthorized', 'untrusted sender')
-      const result = await studio.handle(name as RequestName, args as never)
+      const result = await studio.handle(name as RequestName, args as never, typeof shown === 'string' ? { shown } : {})
       if (name === 'project.open' || name === 'project.create') saveState({ lastProject: (args as { path: string }).path })
       return { ok: true, result }
     } catch (err) {

@@ -8,7 +8,7 @@ import { StudioError } from '../shared/errors'
 import { SPLITS, type Split } from '../shared/types'
 import { exportFrom } from '../services/io/export'
 import { importInto } from '../services/io/import'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { ensureDemoProject } from '../services/io/demo'
 import { userDataDir } from '../services/paths'
 import { Project } from '../services/project/project'
@@ -51,10 +51,10 @@ const USAGE = `usage: ner-studio <command> …
          --model <preset> [--start N] [--batch N] [--rounds N] [--epochs N] [--seed S] [--json]
          (REWRITES the train split: it starts unreviewed; each round trains, scores on test, picks
           --batch titles and replaces their spans with the oracle's — run it on a copy)
-  evaluate <project.sqlite> --run <id> [--split test|dev|train] [--json]
-  predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--bom]
+  evaluate <project.sqlite> --run <id> [--split test|dev|train] [--workers N] [--json]
+  predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--workers N] [--bom]
   presets  [--bert <folder>] [--json]                (the study's models and what each one is)
-  pre-annotate <project.sqlite> --run <id> [--split S] [--min-confidence X] [--limit N] [--json]
+  pre-annotate <project.sqlite> --run <id> [--split S] [--min-confidence X] [--limit N] [--workers N] [--json]
          (the run's spans on unreviewed titles as origin model, with confidence; never over other spans)
   queue    <project.sqlite> [--run <id>] [--limit N] [--json]   (unreviewed titles, least confident first)
   accept   <project.sqlite> (--type T [--min-confidence X] [--run <id>] | --title ID)   (model spans → gold)
@@ -304,7 +304,8 @@ async function cmdServe(argv: string[]): Promise<void> {
   if (!Number.isInteger(mib) || mib < 1) throw new UsageError(`--max-upload-mib must be a whole number ≥ 1, got "${values['max-upload-mib']}"`)
   const { startServer } = await import('../server/http')
   // Without a project, open the built-in demo project (created on first use).
-  const projectPath = positionals[0] ?? (await ensureDemoProject(join(userDataDir(), 'demo.sqlite')))
+  // A relative path is the user's: taken from the working directory (npm start runs us there too).
+  const projectPath = positionals[0] ? resolve(positionals[0]) : await ensureDemoProject(join(userDataDir(), 'demo.sqlite'))
   const server = await startServer({
     projectPath,
     port,

@@ -15,6 +15,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { isRequestName, type WireResult } from '../shared/api'
 import { CSP, MIME } from '../shared/page'
 import { StudioError, toWire } from '../shared/errors'
+import { PROJECT_HEADER } from '../shared/session'
 import { Studio } from '../services/studio'
 import { appVersion } from '../services/version'
 import { confineArgs, confinedPath } from './confine'
@@ -125,7 +126,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           const body = await readBody(req, MAX_JSON_BODY)
           const parsed = body.length ? (JSON.parse(body) as unknown) : undefined
           const args = root ? confineArgs(root, name, parsed) : parsed
-          result = { ok: true, result: await studio.handle(name, args as never) }
+          const shown = req.headers[PROJECT_HEADER]
+          result = { ok: true, result: await studio.handle(name, args as never, typeof shown === 'string' ? { shown } : {}) }
         } catch (e) {
           if (e instanceof HttpError) return refuse(res, e.status, e.code, e.message)
           result = { ok: false, error: toWire(e) }

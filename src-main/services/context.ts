@@ -14,6 +14,8 @@ export interface Context {
   open(path: string, create: boolean): ProjectInfo
   /** The open project, or null. */
   current(): Project | null
+  /** The open project as windows see it (with this opening's session), or null. */
+  info(): ProjectInfo | null
   /** The open project (a `no_project` error when none is). */
   project(): Project
   /** The open project, for a request that writes (a `busy` error while an import runs). */

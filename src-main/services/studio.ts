@@ -3,10 +3,12 @@
 // `handle`, so every transport serves exactly the same behaviour. It also holds what outlives a
 // request: the open project, the training jobs, the import or inference in progress.
 
+import { randomUUID } from 'node:crypto'
 import { join, resolve } from 'node:path'
-import type { AppInfo, ArgsOf, Events, EventName, RequestName, ResultOf } from '../shared/api'
+import type { AppInfo, ArgsOf, Events, EventName, ProjectInfo, RequestName, ResultOf } from '../shared/api'
 import { isRequestName, needsArgument } from '../shared/api'
 import { StudioError } from '../shared/errors'
+import { staleReason } from '../shared/session'
 import { busyError } from '../store/db'
 import type { Spawner } from '../trainer/host'
 import type { Context, Handlers } from './context'
@@ -53,8 +55,15 @@ export interface StudioOptions {
   watchMs?: number
 }
 
+/** Where a request came from: the session of the project its window shows (shared/session.ts). */
+export interface RequestContext {
+  shown?: string
+}
+
 export class Studio {
   private project: Project | null = null
+  /** This opening of the project: a window's requests must name it (shared/session.ts). */
+  private session = ''
   private watch: ProjectWatch | null = null
   private importingPath: string | null = null
   private listeners = new Set<Listener>()
@@ -82,11 +91,13 @@ export class Studio {
   }
 
   /** Dispatch one request. Unknown names and bad arguments become StudioErrors. */
-  async handle<K extends RequestName>(name: K, args: ArgsOf<K>): Promise<ResultOf<K>> {
+  async handle<K extends RequestName>(name: K, args: ArgsOf<K>, from: RequestContext = {}): Promise<ResultOf<K>> {
     if (!isRequestName(name)) throw new StudioError('bad_request', `unknown request "${String(name)}"`)
     if (needsArgument(name) && (typeof args !== 'object' || args === null)) {
       throw new StudioError('bad_request', `${name} needs an argument object`)
     }
+    const stale = staleReason(name, from.shown, this.info())
+    if (stale) throw new StudioError('stale_project', stale)
     try {
       return (await (this.handlers[name] as Handler)(args, this.context())) as ResultOf<K>
     } catch (e) {
@@ -103,18 +114,25 @@ export class Studio {
     for (const l of this.listeners) l(name, payload)
   }
 
-  open(path: string, create: boolean): ReturnType<Project['info']> {
+  /** The open project as windows see it (with this opening's session), or null. */
+  info(): ProjectInfo | null {
+    return this.project ? { ...this.project.info(), session: this.session } : null
+  }
+
+  /** Open (or create) a project; a relative path is taken from this process's working directory. */
+  open(path: string, create: boolean): ProjectInfo {
     if (this.importingPath) throw new StudioError('busy', `an import of ${this.importingPath} is running`)
     if (this.jobs.active) throw new StudioError('busy', `run ${this.jobs.active.runId} is training in this project; cancel it first`)
     if (this.inferring) throw new StudioError('busy', `${this.inferring} is running; try again when it ends`)
-    const next = Project.open(path, { create })
+    const next = Project.open(resolve(path), { create })
     this.close()
     this.project = next
+    this.session = randomUUID()
     const every = this.opts.watchMs ?? 1000
     if (every > 0) this.watch = new ProjectWatch(next.db, () => this.emit('project.changed', { what: 'runs' })).start(every)
-    this.recent.add(path)
+    this.recent.add(next.path)
     this.emit('project.changed', { what: 'project' })
-    return next.info()
+    return this.info()!
   }
 
   current(): Project | null {
@@ -146,6 +164,7 @@ export class Studio {
       appInfo: () => ({ version: this.opts.version, shell: this.opts.shell, platform: process.platform, note: this.opts.note ?? null }),
       open: (path, create) => this.open(path, create),
       current: () => this.project,
+      info: () => this.info(),
       project,
       writable: () => {
         if (this.importingPath) {

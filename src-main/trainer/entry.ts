@@ -18,6 +18,7 @@ import { embeddingOptions } from '../services/runs/model-parts'
 import type { TrainingEvent } from '../shared/training'
 import type { ChildMessage, HostMessage, TrainingJob } from './protocol'
 import { gradientWorker, helpersExited, isWorkerRequest, resolveWorkers, startWorkerPool, type WorkerReply } from './workers'
+import { isPredictRequest, predictWorker, type PredictReply } from './predict-workers'
 
 let cancelRequested = false
 let started = false
@@ -122,8 +123,12 @@ function titleEmbeddings(job: TrainingJob): TitleEmbeddings {
   return e
 }
 
-/** This process as a data-parallel helper of another trainer (workers.ts); created on its first message. */
+/**
+ * This process as a data-parallel helper of another trainer (workers.ts) or a prediction helper
+ * (predict-workers.ts); created on its first message.
+ */
 let worker: ((m: Parameters<ReturnType<typeof gradientWorker>>[0]) => Promise<void>) | null = null
+let predictor: ((m: Parameters<ReturnType<typeof predictWorker>>[0]) => Promise<void>) | null = null
 let workerQueue: Promise<void> = Promise.resolve()
 
 function onMessage(raw: unknown): void {
@@ -131,6 +136,13 @@ function onMessage(raw: unknown): void {
     started = true
     worker ??= gradientWorker((m: WorkerReply) => void send(m))
     const w = worker
+    workerQueue = workerQueue.then(() => w(raw))
+    return
+  }
+  if (isPredictRequest(raw)) {
+    started = true
+    predictor ??= predictWorker((m: PredictReply) => void send(m))
+    const w = predictor
     workerQueue = workerQueue.then(() => w(raw))
     return
   }
@@ -151,6 +163,6 @@ else process.on('message', onMessage)
 process.on('disconnect', () => {
   // host went away: stop at the next batch (a helper, which has no job of its own, exits now)
   cancelRequested = true
-  if (!started || worker) process.exit(0)
+  if (!started || worker || predictor) process.exit(0)
 })
 void send({ type: 'ready' })

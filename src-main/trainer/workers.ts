@@ -144,6 +144,19 @@ export async function helpersExited(ms = 3000): Promise<void> {
   await Promise.race([Promise.all(unreaped.values()), new Promise((r) => setTimeout(r, ms).unref())])
 }
 
+/**
+ * Fork one helper on the trainer entry (training or prediction), tracked until it is reaped (see
+ * `helpersExited`). Electron runs it as plain Node.
+ */
+export function forkHelper(o: { entry?: { entry: string; execArgv: string[] }; env?: NodeJS.ProcessEnv }, index: number): ChildProcess {
+  const { entry, execArgv } = o.entry ?? resolveTrainerEntry()
+  const env = { ...process.env, ...o.env, ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) }
+  const child = fork(entry, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
+  const pid = child.pid ?? -index
+  unreaped.set(pid, new Promise<void>((r) => child.once('exit', () => (unreaped.delete(pid), r()))))
+  return child
+}
+
 export interface PoolOptions {
   workers: number
   backend: string
@@ -169,7 +182,6 @@ export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: T
   const n = Math.max(1, o.workers)
   const vars = opt.variables
   const names = vars.map((v) => model.localName(v))
-  const { entry, execArgv } = o.entry ?? resolveTrainerEntry()
   const checkpoint = await saveCheckpoint(model, { config })
   const freeze =
     model.bert && config.model.encoder === 'bert'
@@ -196,13 +208,10 @@ export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: T
       }
     }
   }
-  const env = { ...process.env, ...o.env, ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) }
   const ready: Promise<void>[] = []
   for (let i = 1; i < n; i++) {
-    const child = fork(entry, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
+    const child = forkHelper(o, i)
     const h: Helper = { child, index: i, pending: null, failure: null }
-    const pid = child.pid ?? -i
-    unreaped.set(pid, new Promise<void>((r) => child.once('exit', () => (unreaped.delete(pid), r()))))
     helpers.push(h)
     ready.push(
       new Promise<void>((resolve, reject) => {

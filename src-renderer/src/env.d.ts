@@ -9,8 +9,9 @@ declare module '*.vue' {
 
 /** What the Electron preload exposes (absent in browser mode). */
 export interface PreloadApi {
-  /** The request's WireResult, as the main process sent it (the client unwraps it). */
-  call(name: string, args?: unknown): Promise<WireResult<unknown>>
+  /** The request's WireResult, as the main process sent it (the client unwraps it); `shown`: the
+   *  session of the project the window shows (shared/session.ts). */
+  call(name: string, args?: unknown, shown?: string): Promise<WireResult<unknown>>
   on<E extends EventName>(name: E, listener: (payload: Events[E]) => void): () => void
   shell: 'electron'
   openFileDialog(kind: DialogKind): Promise<string | null>

@@ -297,18 +297,22 @@ export class Tagger {
     return loss
   }
 
-  /** Predict tags and spans (with confidence) for an unlabelled or labelled batch. */
-  async predictBatch(batch: Batch, texts: readonly string[][]): Promise<TitlePrediction[]> {
+  /**
+   * Predict tags and spans (with confidence) for an unlabelled or labelled batch. With
+   * `confidence: false` a CRF skips its marginals (the forward–backward) and spans' confidence is NaN.
+   */
+  async predictBatch(batch: Batch, texts: readonly string[][], opts: { confidence?: boolean } = {}): Promise<TitlePrediction[]> {
     if (this.pointer) return this.predictSpans(batch, texts)
+    const wantConf = opts.confidence ?? true
     const { B, L, lengths } = batch
     const out = tf.tidy(() => {
       const h = this.encode(batch, false)
       const logits = this.head!.apply(h)
       const T = logits.shape[1]
       const em = tf.reshape(logits, [B, L, T]) as tf.Tensor3D
-      const probs = this.crf ? this.crf.marginals(em, lengths) : tf.reshape(tf.softmax(logits), [B, L, T])
+      const probs = this.crf ? (wantConf ? this.crf.marginals(em, lengths) : null) : tf.reshape(tf.softmax(logits), [B, L, T])
       const typeProbs = this.typeHead ? tf.softmax(this.typeHead.apply(h)) : null
-      const r: tf.Tensor[] = [this.crf ? tf.stack([em, probs]) : probs]
+      const r: tf.Tensor[] = [this.crf ? (probs ? tf.stack([em, probs]) : tf.expandDims(em, 0)) : probs!]
       if (typeProbs) r.push(typeProbs)
       return r
     })
@@ -317,24 +321,24 @@ export class Tagger {
     try {
       const T = this.vocabs.labels.size
       let ids: number[][]
-      let probs: Float32Array
+      let probs: Float32Array | null
       if (this.crf) {
-        const [em, pr] = tf.tidy(() => tf.split(main, 2, 0).map((t) => tf.squeeze(t, [0]))) as [tf.Tensor3D, tf.Tensor3D]
+        const [em, pr] = tf.tidy(() => tf.split(main, main.shape[0], 0).map((t) => tf.squeeze(t, [0]))) as [tf.Tensor3D, tf.Tensor3D | undefined]
         try {
           ids = await this.crf.decode(em, lengths)
-          probs = (await pr.data()) as Float32Array
+          probs = pr ? ((await pr.data()) as Float32Array) : null
         } finally {
           em.dispose()
-          pr.dispose()
+          pr?.dispose()
         }
       } else {
-        probs = (await main.data()) as Float32Array
+        const pr = (probs = (await main.data()) as Float32Array)
         ids = lengths.map((n, b) => {
           const row: number[] = []
           for (let t = 0; t < n; t++) {
             const o = (b * L + t) * T
             let best = 0
-            for (let j = 1; j < T; j++) if (probs[o + j]! > probs[o + best]!) best = j
+            for (let j = 1; j < T; j++) if (pr[o + j]! > pr[o + best]!) best = j
             row.push(best)
           }
           return row
@@ -344,7 +348,7 @@ export class Tagger {
       const K = this.vocabs.types?.size ?? 0
       return ids.map((row, b) => {
         const tags = row.map((j) => this.vocabs.labels.tag(j))
-        const conf = row.map((j, t) => probs[(b * L + t) * T + j]!)
+        const conf = row.map((j, t) => (probs ? probs[(b * L + t) * T + j]! : NaN))
         const chars = texts[b]!
         const typeAt = (i: number): { type: string; p: number } => {
           if (!tp || K === 0) return { type: '', p: 1 }

@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs'
+import { isAbsolute } from 'node:path'
 import type { projectRequests } from '../../shared/api'
 import { StudioError } from '../../shared/errors'
 import type { Handlers } from '../context'
 
 export const projectHandlers: Handlers<typeof projectRequests> = {
-  'project.current': (_, cx) => cx.current()?.info() ?? null,
-  'project.open': ({ path }, cx) => cx.open(path, false),
+  'project.current': (_, cx) => cx.info(),
+  'project.open': ({ path }, cx) => cx.open(absolute(path), false),
   'project.create': ({ path }, cx) => {
-    if (existsSync(path)) throw new StudioError('conflict', `${path} already exists`)
+    if (existsSync(absolute(path))) throw new StudioError('conflict', `${path} already exists`)
     return cx.open(path, true)
   },
   'project.stats': (_, cx) => cx.project().stats(),
@@ -21,4 +22,16 @@ export const projectHandlers: Handlers<typeof projectRequests> = {
     const r = cx.writable().redo()
     return cx.changed('spans', r, r.titleIds)
   },
+}
+
+/**
+ * A path a window names must be absolute: relative to what? The studio's working directory is its
+ * install folder (npm start), not a place the analyst chose.
+ */
+function absolute(path: string): string {
+  if (typeof path !== 'string' || !isAbsolute(path)) {
+    const example = process.platform === 'win32' ? 'C:\\Users\\me\\shop.sqlite' : '/home/me/shop.sqlite'
+    throw new StudioError('bad_request', `“${String(path)}” is a relative path: give the full path of the project file (for example ${example})`)
+  }
+  return path
 }

@@ -60,7 +60,7 @@ export class Project {
     if (this.db.open) this.db.close()
   }
 
-  info(): ProjectInfo {
+  info(): Omit<ProjectInfo, 'session'> {
     const { n } = this.db.prepare('SELECT count(*) AS n FROM titles').get() as { n: number }
     return { path: this.path, name: basename(this.path).replace(/\.sqlite$/, ''), titles: n }
   }

@@ -6,13 +6,9 @@
 // between batches; the model is loaded once per call. It is tfjs on the wasm/cpu backend here —
 // predictions are a forward pass, tens of milliseconds per batch with the BiLSTM presets.
 
-import { initBackend } from '../../ml/backend'
-import { loadCheckpoint } from '../../ml/checkpoint'
 import { classifySpans, type EvalReport } from '../../ml/eval'
 import { configParts, listPresets, presetConfig } from '../../ml/models/presets'
 import { autoConfig, autoPartsInfo } from '../../ml/models/auto'
-import type { Tagger, TitlePrediction } from '../../ml/models/tagger'
-import { predict } from '../../ml/predict'
 import { StudioError } from '../../shared/errors'
 import type {
   ErrorBucketsCount,
@@ -37,8 +33,7 @@ import { writeTransaction, type DB } from '../../store/db'
 import type { Project } from '../project/project'
 import { getRunRow, savePredictions, selectExamples, type TrainingExample } from './records'
 import { recordEvaluation, runCheckpoint, scorePredictions } from './training'
-
-export const INFERENCE_BATCH = 32
+import { predictBatched, type InferenceOptions } from './inference'
 
 type Progress = (p: InferenceProgress) => void
 
@@ -126,34 +121,6 @@ async function storedOrFreshEval(db: DB, runId: number, split: Split, onProgress
   return m.evaluations?.[split]?.summary ?? (await evalRun(db, runId, split, onProgress))
 }
 
-// ------------------------------------------------------------------ inference in batches
-
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
-/** Predict titles with a run's model, INFERENCE_BATCH at a time, yielding to the event loop between batches. */
-export async function predictBatched(
-  db: DB,
-  runId: number,
-  titles: readonly { text: string; words?: number[] }[],
-  onBatch: (done: number, total: number) => void = () => {},
-): Promise<TitlePrediction[]> {
-  const ckpt = runCheckpoint(db, runId)
-  await initBackend()
-  const model: Tagger = loadCheckpoint(ckpt)
-  const out: TitlePrediction[] = []
-  try {
-    for (let i = 0; i < titles.length; i += INFERENCE_BATCH) {
-      const chunk = titles.slice(i, i + INFERENCE_BATCH)
-      out.push(...(await predict(model, chunk.map((t) => (t.words ? { text: t.text, words: t.words } : t.text)))))
-      onBatch(out.length, titles.length)
-      await tick()
-    }
-  } finally {
-    model.dispose()
-  }
-  return out
-}
-
 // ------------------------------------------------------------------ evaluation + drill-down
 
 interface PlainSpan {
@@ -168,7 +135,7 @@ export async function evalRun(db: DB, runId: number, split: Split = 'test', onPr
   getRunRow(db, runId)
   const examples = selectExamples(db, split, 'all')
   if (examples.length === 0) throw new StudioError('bad_request', `split "${split}" has no titles to evaluate on`)
-  const preds = await predictBatched(db, runId, examples, (done, total) => onProgress?.({ runId, what: 'evaluate', done, total }))
+  const preds = await predictBatched(runCheckpoint(db, runId), examples, (done, total) => onProgress?.({ runId, what: 'evaluate', done, total }))
   const report = scorePredictions(db, runId, examples, preds)
   const errorsByType: Record<string, ErrorBucketsCount> = {}
   examples.forEach((e, i) => {
@@ -279,7 +246,7 @@ export function cellHits(gold: readonly PlainSpan[], pred: readonly PlainSpan[],
  * that would is left out. Earlier model spans of these titles are replaced. Like an import, this
  * is not an undoable edit; accepting or rejecting its spans is (one history entry each).
  */
-export async function preannotate(p: Project, req: PreannotateRequest, onProgress?: Progress): Promise<PreannotateResult> {
+export async function preannotate(p: Project, req: PreannotateRequest, onProgress?: Progress, o: InferenceOptions = {}): Promise<PreannotateResult> {
   const db = p.db
   const runId = req.runId
   getRunRow(db, runId)
@@ -293,10 +260,10 @@ export async function preannotate(p: Project, req: PreannotateRequest, onProgres
   const limit = req.limit && req.limit > 0 ? ` LIMIT ${Math.floor(req.limit)}` : ''
   const titles = db.prepare(`SELECT id, text, words FROM titles WHERE ${where} ORDER BY id${limit}`).all(...params) as { id: number; text: string; words: string | null }[]
   const preds = await predictBatched(
-    db,
-    runId,
+    runCheckpoint(db, runId),
     titles.map((t) => (t.words ? { text: t.text, words: t.words.split(',').map(Number) } : { text: t.text })),
     (done, total) => onProgress?.({ runId, what: 'pre-annotate', done, total }),
+    o,
   )
   const result: PreannotateResult = { runId, titles: titles.length, spans: 0, skippedOverlap: 0, skippedLowConfidence: 0, replaced: 0 }
   const typeId = p.typeIds()

@@ -12,7 +12,8 @@ import { DEFAULT_TRAIN, configParts, isBertPreset, presetConfig, validateConfig 
 import { dictionaryTermCount, preparePartFiles } from './model-parts'
 import { inspectBertFolder } from '../../ml/bert/import'
 import { resolve } from 'node:path'
-import { predict, type TitlePrediction } from '../../ml/predict'
+import type { TitlePrediction } from '../../ml/predict'
+import { predictBatched, type InferenceOptions } from './inference'
 import { startTrainingJob, type JobOutcome, type StartOptions } from '../../trainer/host'
 import { StudioError } from '../../shared/errors'
 import type { EvalSummary } from '../../shared/runs'
@@ -228,11 +229,11 @@ export interface EvaluateResult {
  * "disagrees with run" filter) and score them against the project's spans (gold, weak and
  * dictionary — the best labels the project has).
  */
-export async function evaluateRun(db: DB, runId: number, split: Split = 'test'): Promise<EvaluateResult> {
+export async function evaluateRun(db: DB, runId: number, split: Split = 'test', o: InferenceOptions = {}, onBatch?: (done: number, total: number) => void): Promise<EvaluateResult> {
   const ckpt = runCheckpoint(db, runId)
   const examples = selectExamples(db, split, 'all')
   if (examples.length === 0) throw new StudioError('bad_request', `split "${split}" has no titles to evaluate on`)
-  const preds = await predict(ckpt, examples.map((e) => ({ text: e.text, ...(e.words ? { words: e.words } : {}) })))
+  const preds = await predictBatched(ckpt, examples, onBatch, o)
   const report = scorePredictions(db, runId, examples, preds)
   recordEvaluation(db, runId, split, report, examples.length)
   return { runId, split, titles: examples.length, report }

@@ -41,6 +41,8 @@ export type ErrorCode =
   | 'invalid_input'
   | 'no_project'
   | 'busy'
+  /** The request came from a window showing another project (or another opening of it). */
+  | 'stale_project'
   | 'unauthorized'
   | 'internal'
 

@@ -6,6 +6,8 @@ export interface ProjectInfo {
   path: string
   name: string
   titles: number
+  /** This opening of the project (new on every open): what a window shows (shared/session.ts). */
+  session: string
 }
 
 /** A project the studio opened before (kept by the services in recent.json, newest first). */

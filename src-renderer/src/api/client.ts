@@ -2,7 +2,12 @@
 // otherwise HTTP + WebSocket to `ner-studio serve` with the token from the page URL's fragment
 // (`#token=…`): kept in sessionStorage, removed from the address bar, sent as a header on every
 // request and as a WebSocket subprotocol (src-main/server/guard.ts) — never a cookie or query string.
+// Every request also names the project this window shows (src-main/shared/session.ts); a refusal
+// for showing another one, and a server that comes back, make the window reload as if the project
+// had changed. In browser mode `connection` says when the server stopped answering.
+import { reactive } from 'vue'
 import type { DialogKind, ArgsOf, EventName, Events, RequestName, ResultOf, StudioClient, WireResult } from '../../../src-main/shared/api'
+import { NO_PROJECT, PROJECT_HEADER } from '../../../src-main/shared/session'
 
 export class ApiError extends Error {
   constructor(
@@ -15,9 +20,43 @@ export class ApiError extends Error {
 
 type Listener = (payload: unknown) => void
 
-/** The one place a WireResult becomes a value or an ApiError (both transports). */
+/** The session of the project this window shows; undefined until it has asked which one is open. */
+let shown: string | undefined
+/** A reload was asked for and the window has not adopted the open project since. */
+let resyncing = false
+
+/** The project store calls this in the same step as it drops the old project's title and list. */
+export function showProject(session: string | null): void {
+  shown = session ?? NO_PROJECT
+  resyncing = false
+}
+
+/** Browser mode: whether the server stopped answering, and why (shown as a banner with Reconnect). */
+export const connection = reactive({ lost: false, why: '', retrying: false })
+
+const listeners = new Map<string, Set<Listener>>()
+function dispatch(event: string, payload: unknown): void {
+  for (const l of listeners.get(event) ?? []) l(payload)
+}
+/**
+ * Reload everything, as when another window opens a project (the window missed or outlived it).
+ * Once until the window has adopted what is open: requests refused meanwhile do not ask again.
+ */
+const resync = (): void => {
+  if (resyncing) return
+  resyncing = true
+  dispatch('project.changed', { what: 'project' })
+}
+
+/**
+ * The one place a WireResult becomes a value or an ApiError (both transports). A refusal for
+ * showing another project than the open one reloads the window.
+ */
 function unwrap<T>(body: WireResult<T>): T {
-  if (!body.ok) throw new ApiError(body.error.code, body.error.message)
+  if (!body.ok) {
+    if (body.error.code === 'stale_project') resync()
+    throw new ApiError(body.error.code, body.error.message)
+  }
   return body.result
 }
 
@@ -36,30 +75,73 @@ function takeToken(): string {
   return fromUrl ?? sessionStorage.getItem(TOKEN_KEY) ?? ''
 }
 
-type HttpClient = StudioClient & { upload(file: File): Promise<string>; download(path: string): Promise<void> }
+type HttpClient = StudioClient & { upload(file: File): Promise<string>; download(path: string): Promise<void>; reconnect(): Promise<void> }
+
+const GONE = "The studio's server stopped responding"
+const NEW_TOKEN = "The studio's server answers but does not accept this window's access token (was it restarted?): open the URL it printed"
 
 function httpClient(): HttpClient {
   const token = takeToken()
   const auth = { authorization: `Bearer ${token}` }
-  const listeners = new Map<string, Set<Listener>>()
   let ws: WebSocket | null = null
+  let retry: ReturnType<typeof setTimeout> | undefined
+  const lose = (why: string): void => {
+    connection.lost = true
+    connection.why = why
+  }
+  /** Back after a loss: everything the window shows may be out of date. */
+  const restored = (): void => {
+    if (!connection.lost) return
+    connection.lost = false
+    connection.why = ''
+    resyncing = false
+    resync()
+  }
   const connect = (): void => {
-    ws = new WebSocket(`ws://${window.location.host}/ws`, ['ner-studio', `token.${token}`])
-    ws.onmessage = (m) => {
+    clearTimeout(retry)
+    if (ws && ws.readyState <= WebSocket.OPEN) return
+    const sock = (ws = new WebSocket(`ws://${window.location.host}/ws`, ['ner-studio', `token.${token}`]))
+    sock.onopen = restored
+    sock.onmessage = (m) => {
       const { event, payload } = JSON.parse(String(m.data)) as { event: string; payload: unknown }
-      for (const l of listeners.get(event) ?? []) l(payload)
+      dispatch(event, payload)
     }
-    ws.onclose = () => setTimeout(connect, 1000)
+    sock.onclose = () => {
+      if (ws !== sock) return
+      if (!connection.lost) lose(GONE)
+      retry = setTimeout(connect, 2000)
+    }
   }
   connect()
-  return {
-    async call(name, ...args) {
-      const res = await fetch(`/api/${name}`, {
+  const post = async (name: string, body: string): Promise<WireResult<never>> => {
+    let res: Response
+    try {
+      res = await fetch(`/api/${name}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...auth },
-        body: args.length ? JSON.stringify(args[0]) : '',
+        headers: { 'content-type': 'application/json', ...auth, ...(shown === undefined ? {} : { [PROJECT_HEADER]: shown }) },
+        body,
       })
-      return unwrap((await res.json()) as WireResult<never>)
+    } catch {
+      lose(GONE)
+      throw new ApiError('offline', `${GONE}; the request may not have reached it`)
+    }
+    if (res.status === 401) lose(NEW_TOKEN)
+    return (await res.json()) as WireResult<never>
+  }
+  return {
+    async reconnect() {
+      connection.retrying = true
+      try {
+        const body = await post('app.info', '').catch(() => null)
+        if (!body?.ok) return
+        connect()
+        restored()
+      } finally {
+        connection.retrying = false
+      }
+    },
+    async call(name, ...args) {
+      return unwrap(await post(name, args.length ? JSON.stringify(args[0]) : ''))
     },
     on(name, listener) {
       let set = listeners.get(name)
@@ -97,8 +179,18 @@ function httpClient(): HttpClient {
 function preloadClient(): StudioClient {
   const p = window.studio!
   return {
-    call: async (name, ...args) => unwrap((await p.call(name, args[0])) as WireResult<never>),
-    on: (name, listener) => p.on(name, listener),
+    call: async (name, ...args) => unwrap((await p.call(name, args[0], shown)) as WireResult<never>),
+    on(name, listener) {
+      // Local resyncs reach the same listeners as the preload's events.
+      let set = listeners.get(name)
+      if (!set) listeners.set(name, (set = new Set()))
+      set.add(listener as Listener)
+      const off = p.on(name, listener)
+      return () => {
+        set.delete(listener as Listener)
+        off()
+      }
+    },
   }
 }
 
@@ -119,6 +211,11 @@ export function upload(file: File): Promise<string> {
 export function download(path: string): Promise<void> {
   if (!('download' in client)) return Promise.reject(new ApiError('bad_request', 'downloads exist in browser mode only'))
   return (client as HttpClient).download(path)
+}
+
+/** Try the server again now (the banner's Reconnect); the window reloads when it answers. */
+export function reconnect(): Promise<void> {
+  return 'reconnect' in client ? (client as HttpClient).reconnect() : Promise.resolve()
 }
 
 /** The desktop shell's native file dialog; null in browser mode or when cancelled. */

@@ -105,10 +105,16 @@ export const useEditorStore = defineStore('editor', () => {
     title.value = { ...t, spans }
   }
 
+  /** Bumped by close(): edits queued for a title that was closed since are dropped, not sent. */
+  let opened = 0
+
   function close(): void {
+    opened++
+    loadSeq++
     title.value = null
     selectedSpanId.value = null
     anchor.value = null
+    occurrences.value = null
   }
 
   let changedTimer: ReturnType<typeof setTimeout> | undefined
@@ -124,7 +130,8 @@ export const useEditorStore = defineStore('editor', () => {
   // ------------------------------------------------------------------ edits (queued)
   let queue: Promise<unknown> = Promise.resolve()
   function run<T>(fn: () => Promise<T>): Promise<T | undefined> {
-    const next = queue.then(fn).catch((e: unknown) => {
+    const at = opened
+    const next = queue.then(() => (at === opened ? fn() : undefined)).catch((e: unknown) => {
       say((e as Error).message, true)
       return undefined
     })

@@ -3,11 +3,12 @@ import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import type { AppInfo, ImportProgress, ImportRequest, ImportSummary, ProjectInfo, RecentProject } from '../../../src-main/shared/api'
 import type { ProjectStats } from '../../../src-main/shared/types'
-import { call, on } from '../api/client'
+import { call, on, showProject } from '../api/client'
 import { useTitlesStore } from './titles'
 import { useTypesStore } from './types'
 import { useEditorStore } from './editor'
 import { useWeakStore } from './weak'
+import { useReviewStore } from './review'
 
 export type View = 'project' | 'annotate' | 'types' | 'weak' | 'train' | 'runs' | 'evaluate' | 'preannotate' | 'export'
 
@@ -40,9 +41,49 @@ export const useProjectStore = defineStore('project', () => {
     if (info.value) stats.value = await call('project.stats')
   }
 
+  /** Set while this window opens a project itself (the switch then needs no explanation). */
+  let opening = 0
+  /** The title to show again after the same file was reopened under this window. */
+  let reopen: number | null = null
+
+  /**
+   * Adopt the open project: when it is another one (or another opening of it) than this window
+   * shows, drop the old title, list and types in the same step as the window starts naming the new
+   * one — an edit of the old view can then never reach the new project (shared/session.ts).
+   */
+  function adopt(next: ProjectInfo | null): void {
+    if ((next?.session ?? null) === (info.value?.session ?? null)) {
+      info.value = next
+      showProject(next?.session ?? null)
+      return
+    }
+    const before = info.value
+    // The same file opened again (the studio restarted, or another window reopened it): its ids
+    // still mean the same titles, so the window comes back to the title and filter it showed.
+    const same = !!before && !!next && next.path === before.path && !opening
+    reopen = same ? (useEditorStore().title?.id ?? null) : null
+    useEditorStore().close()
+    useTitlesStore().clear()
+    if (!same) useTitlesStore().filter = {}
+    // A review stream is a list of the old opening's ids; a run id means something only in its file.
+    const review = useReviewStore()
+    review.stream = null
+    if (!same) review.runId = null
+    useTypesStore().list = []
+    useWeakStore().clear()
+    stats.value = null
+    info.value = next
+    showProject(next?.session ?? null)
+    if (before && !opening) {
+      say(!next ? 'The project was closed in another window'
+        : same ? `“${next.name}” was opened again (in another window, or the studio restarted): this window reloaded it`
+        : `Another window opened “${next.name}”: this window shows it now`)
+    }
+  }
+
   /** (Re)load everything after a project was opened, created or imported into. */
   async function reload(): Promise<void> {
-    info.value = await call('project.current')
+    adopt(await call('project.current'))
     recent.value = await call('project.recent')
     stats.value = null
     const types = useTypesStore()
@@ -57,20 +98,27 @@ export const useProjectStore = defineStore('project', () => {
     await types.load()
     await titles.reset()
     const first = titles.itemAt(0)
-    if (!editor.title && first) await editor.load(first.id, 0)
+    // Reloads overlap (an event and a refusal both ask): each aims at the same title until it is shown.
+    const want = reopen ?? first?.id
+    if (!editor.title && want !== undefined) {
+      await editor.load(want, want === first?.id ? 0 : undefined).catch(() => (first ? editor.load(first.id, 0) : undefined))
+      if (reopen === want) reopen = null
+    }
     if (view.value === 'project') await loadStats()
   }
 
   async function open(path: string, create = false): Promise<boolean> {
     error.value = null
+    opening++
     try {
-      await call(create ? 'project.create' : 'project.open', { path })
-      useEditorStore().close()
+      adopt(await call(create ? 'project.create' : 'project.open', { path }))
       await reload()
       return true
     } catch (e) {
       fail(e)
       return false
+    } finally {
+      opening--
     }
   }
 
