@@ -19,7 +19,8 @@ function newest(dir: string): number {
 
 /** Why out/main must be rebuilt, or null when it is newer than everything it is built from. */
 export function staleness(): string | null {
-  const built = [BUILT_CLI, BUILT_TRAINER]
+  // The renderer too: `npm start`'s test serves it.
+  const built = [BUILT_CLI, BUILT_TRAINER, join(REPO_ROOT, 'out', 'renderer', 'index.html')]
   const missing = built.find((f) => !existsSync(f))
   if (missing) return `${missing} is missing`
   const builtAt = Math.min(...built.map((f) => statSync(f).mtimeMs))

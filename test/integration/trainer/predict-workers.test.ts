@@ -14,26 +14,15 @@ import { openPredictor, resolvePredictWorkers } from '../../../src-main/trainer/
 import { predictBatched } from '../../../src-main/services/runs/inference'
 import { testBackend } from '../../helpers/ml'
 import { TINY } from '../../helpers/tiny'
+import { pidAlive } from '../../../src-main/io/temp'
+import { waitFor } from '../../helpers/wait'
 
 let backend = 'wasm'
 const small = { charEmbedding: 16, hidden: 16, wordEmbedding: 8, dropout: 0 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-async function gone(pids: number[], ms: number): Promise<boolean> {
-  const until = Date.now() + ms
-  while (Date.now() < until) {
-    if (pids.every((p) => !alive(p))) return true
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  return pids.every((p) => !alive(p))
+/** Every one of `pids` has exited (waitFor fails naming those still there). */
+function gone(pids: number[]): Promise<true> {
+  return waitFor(() => !pids.some(pidAlive), () => `helpers ${pids.filter(pidAlive).join(', ')} to exit`)
 }
 
 /** A model trained here for 30 steps on the tiny titles (so its spans and confidences are not flat). */
@@ -119,7 +108,7 @@ describe('prediction pool', () => {
         one.close()
         two.close()
       }
-      expect(await gone(two.pids, 1000)).toBe(true)
+      await gone(two.pids)
     }, 120_000)
   }
 
@@ -138,7 +127,7 @@ describe('prediction pool', () => {
     const pool = await openPredictor(ckpt, { workers: 2, backend, env: { NER_STUDIO_TEST_PREDICT_CRASH: '3' } })
     const pids = pool.pids
     await expect(pool.predict(titles(400), { chunk: 50 })).rejects.toThrow(/prediction worker [12] \(pid \d+\) exited \(code 3, signal none\)/)
-    expect(await gone(pids, 1000)).toBe(true)
+    await gone(pids)
     await expect(pool.predict(['回力女鞋'])).rejects.toThrow(/exited \(code 3/)
   }, 120_000)
 
@@ -156,6 +145,6 @@ describe('prediction pool', () => {
       },
     })
     await expect(call).rejects.toThrow('prediction cancelled')
-    expect(await gone(pids, 1000)).toBe(true)
+    await gone(pids)
   }, 120_000)
 })
