@@ -15,7 +15,8 @@ import { AUTO_PRESET, PRESET_NAMES, type PresetName, type TrainingEvent } from '
 import { SPLITS, type Split } from '../shared/types'
 import { openDatabase } from '../store/db'
 import { Project } from '../services/project/project'
-import { checkBertFolder, evaluateRun, runCheckpoint, startTraining, type ConfigOverrides } from '../services/runs/training'
+import { evaluateRun } from '../services/runs/evaluate'
+import { checkBertFolder, runCheckpoint, startTraining, type ConfigOverrides } from '../services/runs/training'
 import { ProgressBar } from './progress'
 
 export class UsageError extends Error {}
@@ -212,7 +213,7 @@ export async function cmdEvaluate(argv: string[]): Promise<void> {
   const project = Project.open(path)
   try {
     const bar = new ProgressBar('evaluate')
-    const r = await evaluateRun(project.db, runId, split, workers !== undefined ? { workers } : {}, (done, total) => bar.update(done, total, `${done} titles`))
+    const { summary: _summary, ...r } = await evaluateRun(project.db, runId, split, (p) => bar.update(p.done, p.total, `${p.done} titles`), workers !== undefined ? { workers } : {})
     bar.end()
     if (values.json) return void console.log(JSON.stringify(r, null, 2))
     const m = r.report

@@ -24,7 +24,7 @@ import type { Tagger } from '../ml/models/tagger'
 import type { GroupedAdam } from '../ml/train/optimizer'
 import { batchNorm, microBatchSize, shareGradients, type BatchNorm, type ParallelStepper } from '../ml/train/trainer'
 import { initBackend, type BackendName } from '../ml/backend'
-import { resolveTrainerEntry } from './host'
+import { resolveTrainerEntry } from './locate'
 
 /** Upper bound of the default: beyond it a batch of 32 splits into shares too small to keep a core busy. */
 export const MAX_DEFAULT_WORKERS = 8

@@ -6,17 +6,14 @@
 // between batches; the model is loaded once per call. It is tfjs on the wasm/cpu backend here —
 // predictions are a forward pass, tens of milliseconds per batch with the BiLSTM presets.
 
-import { classifySpans, type EvalReport } from '../../ml/eval'
+import { classifySpans } from '../../ml/eval'
 import { configParts, listPresets, presetConfig } from '../../ml/models/presets'
 import { autoConfig, autoPartsInfo } from '../../ml/models/auto'
 import { StudioError } from '../../shared/errors'
 import type {
-  ErrorBucketsCount,
   EvalCell,
-  EvalSummary,
   EvalTitle,
   EvalTitlesResult,
-  InferenceProgress,
   PreannotateRequest,
   PreannotateResult,
   PresetEntry,
@@ -24,7 +21,6 @@ import type {
   QueueResult,
   RunDetail,
   RunsCompare,
-  TypeRow,
 } from '../../shared/runs'
 import { AUTO_PRESET, type ModelConfig, type PRF, type TrainConfig } from '../../shared/training'
 import type { RunRecord, Split } from '../../shared/types'
@@ -32,10 +28,10 @@ import { SPLITS } from '../../shared/types'
 import { writeTransaction, type DB } from '../../store/db'
 import type { Project } from '../project/project'
 import { getRunRow, savePredictions, selectExamples, type TrainingExample } from './records'
-import { recordEvaluation, runCheckpoint, scorePredictions } from './training'
+import { evaluateRun, storedEvaluation, type Progress } from './evaluate'
 import { predictBatched, type InferenceOptions } from './inference'
+import { runCheckpoint } from './training'
 
-type Progress = (p: InferenceProgress) => void
 
 // ------------------------------------------------------------------ presets
 
@@ -100,25 +96,15 @@ export function getRun(p: Project, runId: number): RunDetail {
   return runDetail(r)
 }
 
-function typeRows(report: Pick<EvalReport, 'perType'>): TypeRow[] {
-  return Object.entries(report.perType)
-    .map(([type, s]) => ({ type, precision: s.precision, recall: s.recall, f1: s.f1, support: s.support, predicted: s.predicted, correct: s.correct }))
-    .sort((a, b) => b.support - a.support || a.type.localeCompare(b.type))
-}
 
 export async function compareRuns(p: Project, a: number, b: number, split: Split = 'test', onProgress?: Progress): Promise<RunsCompare> {
-  const ea = await storedOrFreshEval(p.db, a, split, onProgress)
-  const eb = await storedOrFreshEval(p.db, b, split, onProgress)
+  const ea = storedEvaluation(p.db, a, split) ?? (await evaluateRun(p.db, a, split, onProgress)).summary
+  const eb = storedEvaluation(p.db, b, split) ?? (await evaluateRun(p.db, b, split, onProgress)).summary
   const types = [...new Set([...ea.perType.map((t) => t.type), ...eb.perType.map((t) => t.type)])]
   const rows = types
     .map((type) => ({ type, a: ea.perType.find((t) => t.type === type) ?? null, b: eb.perType.find((t) => t.type === type) ?? null }))
     .sort((x, y) => Math.max(y.a?.support ?? 0, y.b?.support ?? 0) - Math.max(x.a?.support ?? 0, x.b?.support ?? 0))
   return { a: getRun(p, a), b: getRun(p, b), split, types: rows, microA: ea.micro, microB: eb.micro }
-}
-
-async function storedOrFreshEval(db: DB, runId: number, split: Split, onProgress?: Progress): Promise<EvalSummary> {
-  const m = JSON.parse(getRunRow(db, runId).metrics ?? '{}') as { evaluations?: Record<string, { summary?: EvalSummary }> }
-  return m.evaluations?.[split]?.summary ?? (await evalRun(db, runId, split, onProgress))
 }
 
 // ------------------------------------------------------------------ evaluation + drill-down
@@ -128,41 +114,6 @@ interface PlainSpan {
   end: number
   type: string
   confidence?: number
-}
-
-const zeroBuckets = (): ErrorBucketsCount => ({ missed: 0, spurious: 0, wrongBoundary: 0, wrongType: 0, wrongBoth: 0 })
-export async function evalRun(db: DB, runId: number, split: Split = 'test', onProgress?: Progress): Promise<EvalSummary> {
-  getRunRow(db, runId)
-  const examples = selectExamples(db, split, 'all')
-  if (examples.length === 0) throw new StudioError('bad_request', `split "${split}" has no titles to evaluate on`)
-  const preds = await predictBatched(runCheckpoint(db, runId), examples, (done, total) => onProgress?.({ runId, what: 'evaluate', done, total }))
-  const report = scorePredictions(db, runId, examples, preds)
-  const errorsByType: Record<string, ErrorBucketsCount> = {}
-  examples.forEach((e, i) => {
-    const p = preds[i]!.spans
-    const c = classifySpans(e.spans, p)
-    c.pred.forEach((b, k) => {
-      if (b) (errorsByType[p[k]!.type] ??= zeroBuckets())[b]++
-    })
-    c.missed.forEach((m, k) => {
-      if (m) (errorsByType[e.spans[k]!.type] ??= zeroBuckets()).missed++
-    })
-  })
-  const summary: EvalSummary = {
-    runId,
-    split,
-    titles: examples.length,
-    micro: report.micro,
-    macro: report.macro,
-    boundary: report.boundary,
-    typeAccuracy: report.typeAccuracy,
-    perType: typeRows(report),
-    errors: report.errors,
-    confusion: report.confusion,
-    errorsByType,
-  }
-  recordEvaluation(db, runId, split, report, examples.length, summary)
-  return summary
 }
 
 /** The stored predictions of a run for these titles (as eval.run or pre-annotate saved them). */

@@ -5,35 +5,26 @@
 import { rmSync } from 'node:fs'
 import { makeTempFolder } from '../../io/temp'
 import { join } from 'node:path'
-import type { EvalReport } from '../../ml/eval'
-import { evaluate } from '../../ml/eval'
 import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../../ml/checkpoint'
 import { DEFAULT_TRAIN, configParts, isBertPreset, presetConfig, validateConfig } from '../../ml/models/presets'
 import { dictionaryTermCount, preparePartFiles } from './model-parts'
 import { inspectBertFolder } from '../../ml/bert/import'
 import { resolve } from 'node:path'
-import type { TitlePrediction } from '../../ml/predict'
-import { predictBatched, type InferenceOptions } from './inference'
 import { startTrainingJob, type JobOutcome, type StartOptions } from '../../trainer/host'
 import { StudioError } from '../../shared/errors'
-import type { EvalSummary } from '../../shared/runs'
 import type { PresetName, TrainConfig, TrainingEvent } from '../../shared/training'
 import { AUTO_PRESET, PRESET_NAMES, type ProjectFacts } from '../../shared/training'
 import { autoConfig, factsOf } from '../../ml/models/auto'
-import type { Split } from '../../shared/types'
 import { writeTransaction, type DB } from '../../store/db'
 import {
   createRun,
   getRunRow,
   loadCheckpoint,
   saveCheckpoint,
-  savePredictions,
-  selectExamples,
   trainingData,
   updateRun,
   writeTrainingFiles,
   type DataSelection,
-  type TrainingExample,
 } from './records'
 
 export type ConfigOverrides = Parameters<typeof presetConfig>[1]
@@ -215,60 +206,4 @@ export function runCheckpoint(db: DB, runId: number): Checkpoint {
   getRunRow(db, runId)
   const c = loadCheckpoint(db, runId)
   return { manifest: c.manifest as CheckpointManifest, weights: c.weights }
-}
-
-export interface EvaluateResult {
-  runId: number
-  split: Split
-  titles: number
-  report: EvalReport
-}
-
-/**
- * Predict every title of `split` with a run's model, store the predictions (for export and the
- * "disagrees with run" filter) and score them against the project's spans (gold, weak and
- * dictionary — the best labels the project has).
- */
-export async function evaluateRun(db: DB, runId: number, split: Split = 'test', o: InferenceOptions = {}, onBatch?: (done: number, total: number) => void): Promise<EvaluateResult> {
-  const ckpt = runCheckpoint(db, runId)
-  const examples = selectExamples(db, split, 'all')
-  if (examples.length === 0) throw new StudioError('bad_request', `split "${split}" has no titles to evaluate on`)
-  const preds = await predictBatched(ckpt, examples, onBatch, o)
-  const report = scorePredictions(db, runId, examples, preds)
-  recordEvaluation(db, runId, split, report, examples.length)
-  return { runId, split, titles: examples.length, report }
-}
-
-/** Store a run's predictions of `examples` (spans with confidence) and score them against the examples' spans. */
-export function scorePredictions(db: DB, runId: number, examples: readonly TrainingExample[], preds: readonly TitlePrediction[]): EvalReport {
-  savePredictions(
-    db,
-    runId,
-    examples.map((e, i) => ({
-      titleId: e.id,
-      spans: preds[i]!.spans.map((s) => ({ start: s.start, end: s.end, type: s.type, confidence: s.confidence })),
-    })),
-  )
-  return evaluate(
-    examples.map((e) => e.spans),
-    preds.map((p) => p.spans),
-    examples.map((e) => e.text),
-  )
-}
-
-/** Record an evaluation in the run's metrics under evaluations[split]; `summary` is the studio's (eval.run). */
-export function recordEvaluation(db: DB, runId: number, split: Split, report: EvalReport, titles: number, summary?: EvalSummary): void {
-  const row = getRunRow(db, runId)
-  const metrics = (row.metrics ? JSON.parse(row.metrics) : {}) as Record<string, unknown>
-  const evals = (metrics.evaluations ?? {}) as Record<string, unknown>
-  evals[split] = {
-    micro: report.micro,
-    macro: report.macro,
-    boundary: report.boundary,
-    study: report.study,
-    errors: report.errors,
-    titles,
-    ...(summary ? { summary } : {}),
-  }
-  updateRun(db, runId, { metrics: { ...metrics, evaluations: evals } })
 }

@@ -6,10 +6,7 @@ import { computed, ref } from 'vue'
 import type { Span, TitleWithSpans } from '../../../src-main/shared/types'
 import type { OccurrencesResult } from '../../../src-main/shared/api'
 import { count } from '../../../src-main/shared/text'
-import { call } from '../api/client'
-import { useReviewStore } from './review'
-import { useTitlesStore } from './titles'
-import { useTypesStore } from './types'
+import { editorCall as call } from '../api/client'
 
 export const useEditorStore = defineStore('editor', () => {
   const title = ref<TitleWithSpans | null>(null)
@@ -53,18 +50,22 @@ export const useEditorStore = defineStore('editor', () => {
   /** Alt+L's preview: what labelling every occurrence would do, shown for confirmation. */
   const occurrences = ref<(OccurrencesResult & { spanId: number; text: string }) | null>(null)
 
-  async function load(id: number, index?: number): Promise<void> {
+  /**
+   * Open title `id` (its place in the list is the titles store's: `titles.open`; the review stream
+   * follows the open title). Resolves to whether it is the open title once loaded (false when
+   * another load overtook it).
+   */
+  async function load(id: number): Promise<boolean> {
     // Loading the title that is already open (the list re-selecting it after a filter or a count
     // came back) must not throw away what the analyst is doing: cursor, selection, open palette.
     if (title.value?.id === id) {
-      if (index !== undefined) useTitlesStore().currentIndex = index
-      return refresh()
+      await refresh()
+      return true
     }
     occurrences.value = null
-    useReviewStore().follow(id)
     const seq = ++loadSeq
     const t = await call('titles.get', { id })
-    if (seq !== loadSeq) return
+    if (seq !== loadSeq) return false
     refreshSeq++
     title.value = t
     cursor.value = 0
@@ -72,11 +73,7 @@ export const useEditorStore = defineStore('editor', () => {
     selectedSpanId.value = null
     paletteOpen.value = false
     message.value = null
-    const titles = useTitlesStore()
-    if (index !== undefined) {
-      titles.currentIndex = index
-      titles.scrollTo = { index, n: Date.now() }
-    }
+    return true
   }
 
   /** Reload the open title, keeping the cursor and the selected span where possible. */
@@ -266,31 +263,13 @@ export const useEditorStore = defineStore('editor', () => {
       canUndo.value = r.canUndo
       canRedo.value = r.canRedo
       if (!r.label) return say(`Nothing to ${kind}`)
-      // Type edits (create, rename, merge, delete) come back too: refresh the list of types.
-      if (/ type /.test(` ${r.label} `)) void useTypesStore().load()
+      // The step's change events say which kinds of rows it touched (r.kinds): a type edit reloads
+      // the types there (stores/project.ts), whoever undid it.
       const only = r.titleIds.length === 1 ? r.titleIds[0]! : null
       if (only !== null && title.value && only !== title.value.id) {
         await load(only)
       } else await refresh()
       say(`${kind === 'undo' ? 'Undid' : 'Redid'}: ${r.label}`)
-    })
-  }
-
-  /** Next/previous title of the review stream when one is open, else of the filtered list (optionally the next unreviewed one). */
-  function go(direction: 'next' | 'prev', unreviewed = false): Promise<unknown> {
-    const titles = useTitlesStore()
-    const review = useReviewStore()
-    if (review.stream) {
-      return run(async () => {
-        const id = review.neighbour(direction === 'next' ? 1 : -1)
-        if (id !== null) await load(id)
-      })
-    }
-    return run(async () => {
-      const from = title.value?.id ?? 0
-      const r = await call('titles.neighbor', { id: from, direction, query: titles.filter, unreviewed })
-      if (r.id === null) return say(unreviewed ? 'No more unreviewed titles this way' : 'No more titles this way')
-      await load(r.id, r.index)
     })
   }
 
@@ -330,7 +309,7 @@ export const useEditorStore = defineStore('editor', () => {
     title, chars, cursor, anchor, selection, selectedSpanId, selectedSpan, spanAt, armed, paletteOpen, message,
     canUndo, canRedo,
     load, refresh, close, changed, applyType, createSpan, moveBoundary, setBoundary, deleteSelected, acceptAll,
-    toggleReviewed, reviewModelSpan, labelOccurrences, applyOccurrences, occurrences, history, go, moveCursor, selectSpan, cycleSpan, say, idle,
+    toggleReviewed, reviewModelSpan, labelOccurrences, applyOccurrences, occurrences, history, moveCursor, selectSpan, cycleSpan, say, idle,
     put, queued: run,
   }
 })

@@ -267,6 +267,11 @@ describe('startServer', () => {
         expect(r.json()).toMatchObject({ ok: true, result: { titleId: 2, start: 0, end: 3 } })
         const e = await waitFor(() => events.find((x) => x.event === 'project.changed'), 'a project.changed event')
         expect(e.payload).toEqual({ what: 'spans', titleIds: [2] })
+        // A page names itself in x-studio-client: the events its edits cause carry that name.
+        const created = r.json<{ result: { id: number } }>()
+        expect((await api('spans.delete', { id: created.result.id }, { 'x-studio-client': 'w1-editor' })).json()).toMatchObject({ ok: true })
+        const mine = await waitFor(() => events.find((x) => x.event === 'project.changed' && x.payload.client !== undefined), 'a project.changed event naming its client')
+        expect(mine.payload).toEqual({ what: 'spans', titleIds: [2], client: 'w1-editor' })
       } finally {
         ws.close()
       }

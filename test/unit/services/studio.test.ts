@@ -76,6 +76,44 @@ describe('Studio.handle', () => {
   })
   afterEach(() => studio.close())
 
+  it('change events name the client that caused them; undo and redo say which kinds of rows they touched', async () => {
+    const path = await makeProject(dir, [{ text: '华为手机', label: [[0, 2, '品牌'], [2, 4, '品类']] }])
+    await studio.handle('project.open', { path })
+    await studio.handle('spans.delete', { id: (await studio.handle('titles.get', { id: 1 })).spans.find((x) => x.start === 2)!.id })
+    const changes = (): Events['project.changed'][] => events.filter((e) => e.name === 'project.changed').map((e) => e.payload as Events['project.changed'])
+    events.length = 0
+    const s = await studio.handle('spans.create', { titleId: 1, start: 2, end: 4, type: '品类' }, { client: 'w1-editor' })
+    expect(changes()).toEqual([{ what: 'spans', titleIds: [1], client: 'w1-editor' }])
+    // No client, or one that is not an id: the event names none.
+    events.length = 0
+    await studio.handle('titles.setStatus', { ids: [1], status: 'reviewed' })
+    await studio.handle('spans.delete', { id: s.id }, { client: 'bad id!' })
+    expect(changes()).toEqual([
+      { what: 'titles', titleIds: [1] },
+      { what: 'spans', titleIds: [1] },
+    ])
+    // Undo a type creation: it touched types only (not spans, as every undo used to say).
+    await studio.handle('types.create', { name: '颜色' })
+    events.length = 0
+    const u = await studio.handle('history.undo', undefined, { client: 'w2' })
+    expect(u).toMatchObject({ label: expect.stringContaining('颜色'), kinds: ['types'] })
+    expect(changes()).toEqual([{ what: 'types', client: 'w2' }])
+    // Undo a status change: titles; the span deletion before it: spans.
+    events.length = 0
+    expect(await studio.handle('history.undo', undefined)).toMatchObject({ kinds: ['spans'], titleIds: [1] })
+    expect(await studio.handle('history.undo', undefined)).toMatchObject({ kinds: ['titles'], titleIds: [1] })
+    expect(changes()).toEqual([
+      { what: 'spans', titleIds: [1] },
+      { what: 'titles', titleIds: [1] },
+    ])
+    expect(await studio.handle('history.redo', undefined)).toMatchObject({ kinds: ['titles'] })
+    // Nothing left to redo past the end… and nothing to undo says no kinds.
+    await studio.handle('history.redo', undefined)
+    await studio.handle('history.redo', undefined)
+    await studio.handle('history.redo', undefined)
+    expect(await studio.handle('history.redo', undefined)).toMatchObject({ label: null, kinds: [] })
+  })
+
   it('unknown names are bad_request, whatever the client sends', async () => {
     for (const name of ['nope', '', 'constructor', '__proto__', 'spans.create ']) {
       expect(await codeOf(call(studio, name, {}))).toBe('bad_request')

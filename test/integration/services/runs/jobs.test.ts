@@ -121,6 +121,24 @@ describe('training jobs in the Studio', () => {
     expect(cmp.microA.f1).toBeCloseTo(ev.micro.f1)
   })
 
+  it('one evaluation: after `ner-studio evaluate` the Compare screen reads its result instead of evaluating again', async () => {
+    const path = join(m.dir, 'p.sqlite')
+    const e = await runCli(['evaluate', path, '--run', String(runId), '--split', 'dev', '--json'], { timeoutMs: 60_000 })
+    expect(e.code, e.stderr).toBe(0)
+    const cli = JSON.parse(e.stdout) as Record<string, unknown> & { titles: number; report: { micro: { f1: number; precision: number } } }
+    // The CLI's --json output is as before: run, split, titles and the engine's report, nothing more.
+    expect(Object.keys(cli).sort()).toEqual(['report', 'runId', 'split', 'titles'])
+    expect(cli.titles).toBe(8)
+    const before = m.of('inference.progress').length
+    const cmp = await m.studio.handle('runs.compare', { a: runId, b: runId, split: 'dev' })
+    expect(m.of('inference.progress').length).toBe(before)
+    expect(cmp.microA.f1).toBe(cli.report.micro.f1)
+    expect(cmp.microA.precision).toBe(cli.report.micro.precision)
+    // A split nobody evaluated on is evaluated (and reports progress).
+    await m.studio.handle('runs.compare', { a: runId, b: runId, split: 'train' })
+    expect(m.of('inference.progress').length).toBeGreaterThan(before)
+  })
+
   it('pre-annotates unreviewed titles with model spans (run id, confidence), never over other spans', async () => {
     const before = (await m.studio.handle('project.stats', undefined)).byOrigin
     const r = await m.studio.handle('preannotate.run', { runId, split: 'train' })

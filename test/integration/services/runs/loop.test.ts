@@ -4,7 +4,8 @@ import { copyFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { importInto } from '../../../../src-main/services/io/import'
-import { evalRun, preannotateQueue } from '../../../../src-main/services/runs/evaluation'
+import { preannotateQueue } from '../../../../src-main/services/runs/evaluation'
+import { evaluateRun } from '../../../../src-main/services/runs/evaluate'
 import { Project } from '../../../../src-main/services/project/project'
 import { nestedSubsets } from '../../../../src-main/services/runs/curve'
 import { pickBatch, readOracle, simulate } from '../../../../src-main/services/runs/simulate'
@@ -84,8 +85,8 @@ describe('simulated review loop and learning curve (tiny project)', () => {
         for (const run of runs) expect(run.status).toBe('done')
         // trained on the reviewed titles only: 4, 7, 10
         expect(runs.map((x) => (x.config.data as { train: number }).train).sort((a, b) => a - b)).toEqual([4, 7, 10])
-        // each round's test score is what the screens' evaluation of that run says
-        for (const x of r.rounds) expect(x.test.f1).toBeCloseTo((await evalRun(p.db, x.runId, 'test')).micro.f1, 9)
+        // each round's test score is what the Evaluate screen shows when that run is evaluated again
+        for (const x of r.rounds) expect(x.test.f1).toBeCloseTo((await evaluateRun(p.db, x.runId, 'test')).summary.micro.f1, 9)
       } finally {
         p.close()
       }

@@ -9,13 +9,13 @@ import { Matcher } from '../../../../src-main/shared/matcher'
 import { StudioError } from '../../../../src-main/shared/errors'
 import { Project } from '../../../../src-main/services/project/project'
 import {
-  applyDictionaries,
   createDictionary,
   deleteDictionary,
   importGazetteer,
   listDictionaries,
   promoteSpans,
 } from '../../../../src-main/services/dicts/dicts'
+import { applyDictionaries } from '../../../../src-main/services/dicts/apply'
 import { MIGRATIONS, SCHEMA_VERSION } from '../../../../src-main/store/schema'
 import { dumpProject, makeProject } from '../../../helpers/project'
 import { tmpDir } from '../../../helpers/tmp'

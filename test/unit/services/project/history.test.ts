@@ -29,8 +29,8 @@ describe('undo / redo', () => {
   it('has nothing to undo or redo in a freshly imported project (imports are not edits)', () => {
     expect(p.canUndoRedo()).toEqual({ canUndo: false, canRedo: false })
     const before = state(p)
-    expect(p.undo()).toEqual({ label: null, titleIds: [], canUndo: false, canRedo: false })
-    expect(p.redo()).toEqual({ label: null, titleIds: [], canUndo: false, canRedo: false })
+    expect(p.undo()).toEqual({ label: null, titleIds: [], kinds: [], canUndo: false, canRedo: false })
+    expect(p.redo()).toEqual({ label: null, titleIds: [], kinds: [], canUndo: false, canRedo: false })
     expect(state(p)).toEqual(before)
   })
 
