@@ -5,12 +5,27 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { Span, TitleWithSpans } from '../../../src-main/shared/types'
 import type { OccurrencesResult } from '../../../src-main/shared/api'
-import { count } from '../../../src-main/shared/text'
+import { count, graphemes } from '../../../src-main/shared/text'
 import { editorCall as call } from '../api/client'
 
 export const useEditorStore = defineStore('editor', () => {
   const title = ref<TitleWithSpans | null>(null)
   const chars = computed(() => (title.value ? Array.from(title.value.text) : []))
+  /** What is drawn as one cell: grapheme clusters (👍🏽, 🇨🇳, e + ◌́), each one or more code points. */
+  const clusters = computed(() => (title.value ? graphemes(title.value.text) : []))
+  /** For every code point, the [start, end) of its cluster: the caret and selections move by clusters. */
+  const clusterOf = computed(() => {
+    const out: [number, number][] = []
+    for (const c of clusters.value) for (let i = c.start; i < c.end; i++) out.push([c.start, c.end])
+    return out
+  })
+  /** The cluster boundary next to `pos` in direction `dir` (the caret's step). */
+  function step(pos: number, dir: 1 | -1): number {
+    if (dir === 1) return pos >= chars.value.length ? pos : clusterOf.value[pos]![1]
+    return pos <= 0 ? 0 : clusterOf.value[pos - 1]![0]
+  }
+  /** `pos` moved back to the start of its cluster (a boundary stays). */
+  const snap = (pos: number): number => (pos >= chars.value.length ? chars.value.length : clusterOf.value[pos]![0])
   /** Caret position: before character `cursor` (0 … length). */
   const cursor = ref(0)
   /** The other end of the selection, or null: the selection is [min(anchor, cursor), max(…)). */
@@ -168,11 +183,11 @@ export const useEditorStore = defineStore('editor', () => {
     })
   }
 
-  /** Move one boundary of the selected span by `delta` characters (read when its turn comes). */
-  function moveBoundary(which: 'start' | 'end', delta: number): Promise<unknown> {
+  /** Move one boundary of the selected span one cluster that way (read when its turn comes). */
+  function moveBoundary(which: 'start' | 'end', delta: 1 | -1): Promise<unknown> {
     return run(async () => {
       const s = selectedSpan.value
-      if (s) await boundary(s, which, (which === 'start' ? s.start : s.end) + delta)
+      if (s) await boundary(s, which, step(which === 'start' ? s.start : s.end, delta))
     })
   }
 
@@ -276,7 +291,7 @@ export const useEditorStore = defineStore('editor', () => {
   // ------------------------------------------------------------------ cursor and selection
   function moveCursor(pos: number, extend: boolean): void {
     const n = chars.value.length
-    const p = Math.max(0, Math.min(n, pos))
+    const p = snap(Math.max(0, Math.min(n, pos)))
     if (extend) {
       if (anchor.value === null) anchor.value = cursor.value
       selectedSpanId.value = null
@@ -306,7 +321,7 @@ export const useEditorStore = defineStore('editor', () => {
   const idle = (): Promise<unknown> => queue
 
   return {
-    title, chars, cursor, anchor, selection, selectedSpanId, selectedSpan, spanAt, armed, paletteOpen, message,
+    title, chars, clusters, clusterOf, step, cursor, anchor, selection, selectedSpanId, selectedSpan, spanAt, armed, paletteOpen, message,
     canUndo, canRedo,
     load, refresh, close, changed, applyType, createSpan, moveBoundary, setBoundary, deleteSelected, acceptAll,
     toggleReviewed, reviewModelSpan, labelOccurrences, applyOccurrences, occurrences, history, moveCursor, selectSpan, cycleSpan, say, idle,

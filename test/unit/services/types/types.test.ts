@@ -1,7 +1,7 @@
 // Entity types: create, rename, recolour, hotkeys, merge (spans move), delete (spans go).
 import { beforeEach, describe, expect, it } from 'vitest'
 import { Project } from '../../../../src-main/services/project/project'
-import { PALETTE } from '../../../../src-main/services/types/palette'
+import { colorFor } from '../../../../src-main/services/types/palette'
 import { StudioError } from '../../../../src-main/shared/errors'
 import { makeProject } from '../../../helpers/project'
 import { tmpDir } from '../../../helpers/tmp'
@@ -46,7 +46,7 @@ describe('entity types', () => {
   it('creates a type with a palette colour, a lower-cased hotkey and a description', () => {
     const t = p.createType({ name: '  颜色 ', hotkey: 'C', description: 'colour words' })
     expect(t).toMatchObject({ name: '颜色', hotkey: 'c', description: 'colour words', spanCount: 0 })
-    expect(PALETTE as readonly string[]).toContain(t.color)
+    expect(t.color).toBe(colorFor(3))
     expect(byName('颜色')).toEqual(t)
     const red = p.createType({ name: '型号', color: '#FF0000' })
     expect(red.color).toBe('#ff0000')
@@ -62,7 +62,8 @@ describe('entity types', () => {
     expect(codeOf(() => p.createType({ name: '两 个' }))).toBe('bad_request')
     expect(codeOf(() => p.createType({ name: 'x'.repeat(101) }))).toBe('bad_request')
     expect(codeOf(() => p.createType({ name: 'ok', color: 'red' }))).toBe('bad_request')
-    expect(codeOf(() => p.createType({ name: 'ok', hotkey: 'ab' }))).toBe('bad_request')
+    expect(codeOf(() => p.createType({ name: 'ok', hotkey: 'abc' }))).toBe('bad_request')
+    expect(codeOf(() => p.createType({ name: 'ok', hotkey: ']' }))).toBe('bad_request')
     expect(p.listTypes()).toEqual(before)
     expect(historyCount(p)).toBe(h)
   })
@@ -79,6 +80,16 @@ describe('entity types', () => {
     expect(p.updateType({ id: c.id, hotkey: 'q', description: 'same key' }).hotkey).toBe('q')
     expect(p.updateType({ id: c.id, hotkey: null }).hotkey).toBeNull()
     expect(p.updateType({ id: byName('品类')!.id, hotkey: 'q' }).hotkey).toBe('q')
+  })
+
+  it('takes two-key chords (g then b) and refuses one that a single key starts, or that starts one', () => {
+    const gb = p.createType({ name: '颜色', hotkey: 'GB' })
+    expect(gb.hotkey).toBe('gb')
+    expect(() => p.createType({ name: '型号', hotkey: 'g' })).toThrow(/"g" clashes with "g b" of entity type "颜色"/)
+    expect(codeOf(() => p.createType({ name: '型号', hotkey: '1x' }))).toBe('conflict')
+    expect(p.createType({ name: '型号', hotkey: 'gc' }).hotkey).toBe('gc')
+    expect(codeOf(() => p.updateType({ id: gb.id, hotkey: 'gc' }))).toBe('conflict')
+    expect(byName('颜色')!.hotkey).toBe('gb')
   })
 
   it('renames and recolours a type; its spans follow the new name', () => {
