@@ -1,5 +1,5 @@
 // The span editor's keys: the one table that the editor's key list (footer) shows and that
-// README's key table must equal (test/unit/desk/keymap.test.ts checks it). Tab and Shift+Tab are
+// README's key table must equal (test/unit/shared/keymap.test.ts checks it). Tab and Shift+Tab are
 // not here on purpose: they move focus, as everywhere else, so keyboard-only users reach every control.
 
 /** Keys that move the span selection (kept off Tab, which belongs to focus). */

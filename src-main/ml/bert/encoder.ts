@@ -1,7 +1,7 @@
 /**
  * BERT encoder in TensorFlow.js (any size, from a `BertConfig`), numerically equal to Hugging Face
  * `BertModel(...).last_hidden_state` (checked against an independent torch reference in
- * test/unit/bert/equality.test.ts).
+ * test/unit/ml/bert/equality.test.ts).
  *
  * Weights are `tf.Variable`s named by the HF `BertModel` state-dict names (no `bert.` prefix).
  * Weight maps (load, `getWeights`, safetensors) use HF orientation: Linear weights [out, in]. The

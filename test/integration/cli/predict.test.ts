@@ -9,6 +9,7 @@ import { runCli, spawnCli } from '../../helpers/cli'
 import { makeProject } from '../../helpers/project'
 import { TINY, tinyTitles } from '../../helpers/tiny'
 import { tmpDir } from '../../helpers/tmp'
+import { waitFor } from '../../helpers/wait'
 
 const dir = tmpDir('ner-predict-cli-')
 let project = ''
@@ -66,12 +67,11 @@ async function stopMidway(input: string, out: string, signal: NodeJS.Signals): P
   let exited = false
   const done = new Promise<number | null>((r) => child.on('exit', (code) => ((exited = true), r(code))))
   let helpers: number[] = []
-  const t0 = Date.now()
-  while (!exited && Date.now() - t0 < 90_000) {
-    helpers = childrenOf(child.pid!)
-    if (helpers.length === 2 && existsSync(`${out}.tmp-${child.pid}`)) break
-    await sleep(20)
-  }
+  await waitFor(
+    () => exited || ((helpers = childrenOf(child.pid!)).length === 2 && existsSync(`${out}.tmp-${child.pid}`)),
+    () => `predict's 2 helpers and its temp output (${stderr})`,
+    { timeoutMs: 90_000 },
+  )
   expect(exited, `predict ended before it could be stopped: ${stderr}`).toBe(false)
   await sleep(300) // mid-way: titles are being tagged
   child.kill(signal)
@@ -116,8 +116,7 @@ describe('predict (CLI, streaming, on the prediction pool)', () => {
     expect(r.stderr).toMatch(/prediction cancelled/)
     expect(existsSync(out)).toBe(false)
     expect(r.temps).toEqual([])
-    await sleep(500)
-    for (const p of r.helpers) expect(alive(p)).toBe(false)
+    await waitFor(() => !r.helpers.some(alive), 'the helpers to exit')
   }, 180_000)
 
   it('kill -9 mid-way: no output, helpers exit with their parent, the temp file goes on the next write there', async () => {
@@ -125,9 +124,7 @@ describe('predict (CLI, streaming, on the prediction pool)', () => {
     const r = await stopMidway(titlesFile('many.txt', 200_000), out, 'SIGKILL')
     expect(existsSync(out)).toBe(false)
     expect(r.temps).toHaveLength(1)
-    const until = Date.now() + 5000
-    while (r.helpers.some(running) && Date.now() < until) await sleep(50)
-    for (const p of r.helpers) expect(running(p)).toBe(false)
+    await waitFor(() => !r.helpers.some(running), 'the helpers to exit with their parent')
     const again = await runCli(['predict', project, '--run', '1', titlesFile('few.txt', 10), '--out', join(dir, 'few.csv'), '--workers', '1'], { timeoutMs: 120_000 })
     expect(again.code, again.stderr).toBe(0)
     expect(temps()).toEqual([])
