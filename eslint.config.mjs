@@ -30,6 +30,22 @@ export default tseslint.config(
     },
   },
   {
+    // Layers: the engine (ml/) and the contract (shared/) know nothing of the services, the project
+    // store, the server or Electron.
+    files: ['src-main/ml/**/*.ts', 'src-main/shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['electron', 'better-sqlite3', '**/services', '**/services/**', '**/store', '**/store/**', '**/server', '**/server/**'] },
+      ],
+    },
+  },
+  {
+    // The desktop shell does not load the headless server (what both need lives in shared/ or services/).
+    files: ['src-main/index.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/server', '**/server/**'] }] },
+  },
+  {
     files: ['scripts/**/*.mjs', 'bin/**/*.js'],
     languageOptions: {
       globals: { process: 'readonly', console: 'readonly', URL: 'readonly', require: 'readonly', __dirname: 'readonly' },

@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
     environment: 'node',
+    // CLI tests launch the built CLI: build once, before any test, when out/main is stale.
+    globalSetup: ['test/helpers/build.ts'],
     // The studio's own files (recent projects, the demo project) go to a throw-away folder, never
     // to the user's ~/.config/ner-studio.
     env: { NER_STUDIO_HOME: mkdtempSync(join(tmpdir(), 'ner-studio-home-')) },

@@ -60,7 +60,7 @@ async function child(job: Job): Promise<Result> {
   const { BertEncoder } = await import('../src-main/ml/bert/encoder')
   const { Vocab, SPECIAL_TOKENS } = await import('../src-main/ml/bert/tokenizer')
   const { presetConfig } = await import('../src-main/ml/models/presets')
-  const { buildVocabs, encodeExample } = await import('../src-main/ml/models/features')
+  const { buildVocabs, featurize } = await import('../src-main/ml/models/features')
   const { Tagger } = await import('../src-main/ml/models/tagger')
   const { makeOptimizer, trainStep } = await import('../src-main/ml/train/trainer')
   const { predict } = await import('../src-main/ml/predict')
@@ -87,11 +87,11 @@ async function child(job: Job): Promise<Result> {
     encoder.freeze({ layers: job.freeze, embeddings: job.freezeEmb ?? job.freeze > 0 })
     out.initS = (performance.now() - t0) / 1000
     const cfg = presetConfig(job.preset as 'bert', { batchSize: job.batch, model: { bert: { freezeLayers: job.freeze, freezeEmbeddings: job.freezeEmb ?? job.freeze > 0 } } })
-    const model = new Tagger({ config: cfg.model, vocabs: buildVocabs(data, cfg.model), seed: 1, bert: { encoder, vocab } })
+    const model = Tagger.build({ config: cfg.model, vocabs: buildVocabs(data, cfg.model), seed: 1, bert: { encoder, vocab } })
     out.parameters = model.parameterCount
     out.trainable = model.trainableParameterCount
     const opt = makeOptimizer(model, cfg)
-    const items = data.slice(0, job.batch).map((e) => encodeExample(e, model.vocabs))
+    const items = data.slice(0, job.batch).map((e) => featurize(e, model.vocabs))
     let s = performance.now()
     trainStep(model, opt, items, cfg)
     out.firstStepS = (performance.now() - s) / 1000

@@ -17,7 +17,8 @@ import path from 'node:path'
 import { importInto } from '../src-main/services/io/import'
 import { Project } from '../src-main/services/project/project'
 import { simulate, type SimulateRound, type Strategy } from '../src-main/services/runs/simulate'
-import { evaluateRun, startTraining } from '../src-main/services/runs/training'
+import { evaluateRun } from '../src-main/services/runs/evaluate'
+import { startTraining } from '../src-main/services/runs/training'
 import { machineLine, mdTable, writeResults } from './lib/report'
 
 const args = process.argv.slice(2)

@@ -22,7 +22,7 @@ import { evaluate } from '../src-main/ml/eval'
 import type { LexiconEntry } from '../src-main/ml/lexicon'
 import { presetConfig } from '../src-main/ml/models/presets'
 import { predict } from '../src-main/ml/predict'
-import { decodeTags } from '../src-main/ml/tagging'
+import { tagsToSpans } from '../src-main/shared/tags'
 import { train } from '../src-main/ml/train/trainer'
 import type { Example, PresetName, TrainConfig } from '../src-main/shared/training'
 import { benchCommand, machineLine, mdTable, writeResults } from './lib/report'
@@ -51,7 +51,7 @@ function readConll(file: string): Example[] {
   let chars: string[] = []
   let tags: string[] = []
   const flush = (): void => {
-    if (chars.length) out.push({ text: chars.join(''), spans: decodeTags(tags, 'BIOES') })
+    if (chars.length) out.push({ text: chars.join(''), spans: tagsToSpans(tags, { mode: 'tolerant', scheme: 'BIOES' }) })
     chars = []
     tags = []
   }

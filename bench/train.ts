@@ -24,7 +24,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { initBackend, type BackendName } from '../src-main/ml/backend'
 import { readSeedDir } from '../src-main/ml/data/seed'
-import { encodeExample, makeBatch } from '../src-main/ml/models/features'
+import { featurize, makeBatch } from '../src-main/ml/models/features'
 import { presetConfig } from '../src-main/ml/models/presets'
 import { Tagger } from '../src-main/ml/models/tagger'
 import { predict } from '../src-main/ml/predict'
@@ -126,9 +126,9 @@ async function main(): Promise<void> {
   for (const name of PRESETS) {
     const config = presetConfig(name)
     const vocabs = paddedFlatVocabs(data, name)
-    const model = new Tagger({ config: config.model, vocabs, seed: config.seed })
+    const model = Tagger.build({ config: config.model, vocabs, seed: config.seed })
     const optimizer = makeOptimizer(model, config)
-    const enc = data.map((e) => encodeExample(e, model.vocabs, config.maxLength))
+    const enc = data.map((e) => featurize(e, model.vocabs, config.maxLength))
     const batches = makeBatches(
       enc.map((e) => e.charIds.length),
       config.batchSize,
@@ -257,10 +257,10 @@ async function crfAB(data: ReturnType<typeof readSeedDir>): Promise<{
   const rounds = Number(opt('ab-rounds', '8'))
   const runs = (['bilstm', 'bilstm-crf'] as PresetName[]).map((name) => {
     const config = presetConfig(name)
-    const model = new Tagger({ config: config.model, vocabs: paddedFlatVocabs(data, name), seed: config.seed })
+    const model = Tagger.build({ config: config.model, vocabs: paddedFlatVocabs(data, name), seed: config.seed })
     return { name, config, model, optimizer: makeOptimizer(model, config), wall: [] as number[], cpu: [] as number[] }
   })
-  const enc = data.map((e) => encodeExample(e, runs[0]!.model.vocabs))
+  const enc = data.map((e) => featurize(e, runs[0]!.model.vocabs))
   const batches = makeBatches(
     enc.map((e) => e.charIds.length),
     32,

@@ -223,10 +223,11 @@ if (!app.requestSingleInstanceLock()) {
     }
   })
 
-  ipcMain.handle('studio:call', async (e, name: unknown, args: unknown, shown: unknown): Promise<WireResult<unknown>> => {
+  ipcMain.handle('studio:call', async (e, name: unknown, args: unknown, shown: unknown, client: unknown): Promise<WireResult<unknown>> => {
     try {
       if (!fromOurPage(e)) throw new StudioError('unauthorized', 'untrusted sender')
-      const result = await studio.handle(name as RequestName, args as never, typeof shown === 'string' ? { shown } : {})
+      const from = { ...(typeof shown === 'string' ? { shown } : {}), ...(typeof client === 'string' ? { client } : {}) }
+      const result = await studio.handle(name as RequestName, args as never, from)
       if (name === 'project.open' || name === 'project.create') saveState({ lastProject: (args as { path: string }).path })
       return { ok: true, result }
     } catch (err) {

@@ -3,7 +3,7 @@ import type { readSeedDir } from '../../src-main/ml/data/seed'
 import { buildVocabs } from '../../src-main/ml/models/features'
 import { presetConfig } from '../../src-main/ml/models/presets'
 import type { PresetName } from '../../src-main/shared/training'
-import { LabelVocab } from '../../src-main/ml/tagging'
+import { LabelVocab } from '../../src-main/ml/tagging/labels'
 
 export const FLAT_TAGS = 1001
 

@@ -11,7 +11,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { openReader } from '../../src-main/io/readers'
 import { Matcher } from '../../src-main/shared/matcher'
-import { readGazetteer } from '../../src-main/services/dicts/dicts'
+import { readGazetteer } from '../../src-main/services/dicts/gazetteer'
 import type { Example } from '../../src-main/shared/training'
 
 export type SetName = 'ding' | 'ding-dict' | 'seed' | 'gaiic'

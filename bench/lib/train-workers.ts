@@ -7,7 +7,7 @@ import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import type { BackendReport } from '../../src-main/ml/backend'
 import type { readSeedDir } from '../../src-main/ml/data/seed'
-import { encodeExample, type TaggerVocabs } from '../../src-main/ml/models/features'
+import { featurize, type TaggerVocabs } from '../../src-main/ml/models/features'
 import { presetConfig } from '../../src-main/ml/models/presets'
 import { Tagger } from '../../src-main/ml/models/tagger'
 import { makeBatches } from '../../src-main/ml/train/batching'
@@ -67,10 +67,10 @@ function peakMiB(pid: number | 'self'): number {
 /** One preset at `n` workers: median chars/s over the timed steps, tensors before/after, peak memory of each helper. */
 async function measure(data: ReturnType<typeof readSeedDir>, name: PresetName, n: number, o: WorkersOptions): Promise<{ cps: number; tensors: [number, number]; helperMiB: number[] }> {
   const config = presetConfig(name, { workers: n })
-  const model = new Tagger({ config: config.model, vocabs: o.vocabs(data, name), seed: config.seed })
+  const model = Tagger.build({ config: config.model, vocabs: o.vocabs(data, name), seed: config.seed })
   const opt = makeOptimizer(model, config)
   const pool = n > 1 ? await startWorkerPool(model, opt, config, { workers: n, backend: o.backend.name }) : null
-  const enc = data.map((e) => encodeExample(e, model.vocabs, config.maxLength))
+  const enc = data.map((e) => featurize(e, model.vocabs, config.maxLength))
   const batches = makeBatches(
     enc.map((e) => e.charIds.length),
     config.batchSize,

@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util'
 import type { TitleQuery } from '../shared/api'
-import type { BulkAction } from '../shared/desk'
+import type { BulkAction } from '../shared/api'
 import { ORIGINS, REVIEW_STATUSES, SPLITS, type Origin, type ReviewStatus, type Split } from '../shared/types'
 import { bulkTitles, resplit } from '../services/titles/bulk'
 import { listImports, undoImport } from '../services/io/imports'

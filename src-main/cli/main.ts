@@ -3,7 +3,8 @@
 
 import { existsSync, rmSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import type { ExportFormat, ImportFormat, TagScheme } from '../shared/api'
+import type { ExportFormat, ImportFormat } from '../shared/api'
+import type { SchemeName } from '../shared/tags'
 import { StudioError } from '../shared/errors'
 import { SPLITS, type Split } from '../shared/types'
 import { exportFrom } from '../services/io/export'
@@ -13,7 +14,8 @@ import { ensureDemoProject } from '../services/io/demo'
 import { userDataDir } from '../services/paths'
 import { Project } from '../services/project/project'
 import { ProgressBar } from './progress'
-import { applyDictionaries, importGazetteerInto, listDictionaries } from '../services/dicts/dicts'
+import { applyDictionaries } from '../services/dicts/apply'
+import { importGazetteerInto, listDictionaries } from '../services/dicts/dicts'
 import { asyncTransaction, busyError } from '../store/db'
 import { cmdEvaluate, cmdPredict, cmdPresets, cmdTrain, UsageError } from './train'
 import { cmdAccept, cmdPreannotate, cmdQueue } from './review'
@@ -52,10 +54,10 @@ const USAGE = `usage: ner-studio <command> …
          (REWRITES the train split: it starts unreviewed; each round trains, scores on test, picks
           --batch titles and replaces their spans with the oracle's — run it on a copy;
           entropy is experimental: not shown to beat least-confident, bench/results/loop.md)
-  evaluate <project.sqlite> --run <id> [--split test|dev|train] [--json]
-  predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--bom]
+  evaluate <project.sqlite> --run <id> [--split test|dev|train] [--workers N] [--json]
+  predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--workers N] [--bom]
   presets  [--bert <folder>] [--json]                (the study's models and what each one is)
-  pre-annotate <project.sqlite> --run <id> [--split S] [--min-confidence X] [--limit N] [--json]
+  pre-annotate <project.sqlite> --run <id> [--split S] [--min-confidence X] [--limit N] [--workers N] [--json]
          (the run's spans on unreviewed titles as origin model, with confidence; never over other spans)
   queue    <project.sqlite> [--run <id>] [--limit N] [--json]   (unreviewed titles, least confident first)
   accept   <project.sqlite> (--type T [--min-confidence X] [--run <id>] | --title ID)   (model spans → gold)
@@ -148,7 +150,7 @@ async function cmdExport(argv: string[]): Promise<void> {
   if (!format) throw new UsageError('export needs --format')
   if (!values.out) throw new UsageError('export needs --out <path>')
   const split = need<Split>(values.split, SPLITS, 'split')
-  const scheme = need<TagScheme>(values.scheme, ['bio', 'bioes'], 'scheme')
+  const scheme = need<SchemeName>(values.scheme, ['bio', 'bioes'], 'scheme')
   let runId: number | undefined
   if (values.run !== undefined) {
     runId = Number(values.run)
@@ -285,7 +287,8 @@ function cmdDicts(argv: string[]): void {
       const q = d.quality
       console.log(
         `${d.name.padEnd(20)}  ${(d.type ?? d.types.join(',')).padEnd(8)} ${String(d.terms).padStart(6)} ${String(d.spans).padStart(8)}` +
-          `  ${pct(q.precision).padStart(9)} ${pct(q.recall).padStart(7)}   ${q.correct}/${q.matches} matches, support ${q.support}`,
+          `  ${pct(q.precision).padStart(9)} ${pct(q.recall).padStart(7)}   ${q.correct}/${q.matches} matches, support ${q.support}` +
+          (q.inSample ? `  (in-sample: ${q.inSample})` : ''),
       )
     }
   } finally {

@@ -7,7 +7,7 @@ import { SPLITS, type Split } from '../shared/types'
 import { preannotate, preannotateQueue } from '../services/runs/evaluation'
 import { Project } from '../services/project/project'
 import { ProgressBar } from './progress'
-import { UsageError } from './train'
+import { int, UsageError } from './train'
 
 function runArg(v: string | undefined, cmd: string, required = true): number | undefined {
   if (v === undefined) {
@@ -37,10 +37,11 @@ export async function cmdPreannotate(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { run: { type: 'string' }, split: { type: 'string' }, 'min-confidence': { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+    options: { run: { type: 'string' }, split: { type: 'string' }, 'min-confidence': { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, workers: { type: 'string' } },
   })
   const [path] = positionals
   if (!path || positionals.length > 1) throw new UsageError('pre-annotate needs <project.sqlite>')
+  const workers = int(values.workers, 'workers')
   const runId = runArg(values.run, 'pre-annotate')!
   const min = confidence(values['min-confidence'])
   const s = split(values.split)
@@ -53,6 +54,7 @@ export async function cmdPreannotate(argv: string[]): Promise<void> {
       project,
       { runId, ...(s ? { split: s } : {}), ...(min !== undefined ? { minConfidence: min } : {}), ...(limit ? { limit } : {}) },
       (p) => bar.update(p.done, p.total, `${p.done} titles`),
+      workers !== undefined ? { workers } : {},
     )
     bar.end()
     if (values.json) return void console.log(JSON.stringify(r, null, 2))

@@ -4,17 +4,21 @@
 import { existsSync, statSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { initBackend } from '../ml/backend'
-import { loadCheckpoint as loadTagger } from '../ml/checkpoint'
 import { isBertPreset, listPresets } from '../ml/models/presets'
-import { predict } from '../ml/predict'
+import type { TitlePrediction } from '../ml/predict'
+import { openPredictor, resolvePredictWorkers } from '../trainer/predict-workers'
+import { helpersExited } from '../trainer/workers'
 import { readLines } from '../io/lines'
 import { writeAttributesCsv, type ExportTitle } from '../io/writers'
 import { StudioError } from '../shared/errors'
+import { splitTag } from '../shared/tags'
+import { parseWords } from '../shared/text'
 import { AUTO_PRESET, PRESET_NAMES, type PresetName, type TrainingEvent } from '../shared/training'
 import { SPLITS, type Split } from '../shared/types'
 import { openDatabase } from '../store/db'
 import { Project } from '../services/project/project'
-import { checkBertFolder, evaluateRun, runCheckpoint, startTraining, type ConfigOverrides } from '../services/runs/training'
+import { evaluateRun } from '../services/runs/evaluate'
+import { checkBertFolder, runCheckpoint, startTraining, type ConfigOverrides } from '../services/runs/training'
 import { ProgressBar } from './progress'
 
 export class UsageError extends Error {}
@@ -198,10 +202,11 @@ export async function cmdEvaluate(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { run: { type: 'string' }, split: { type: 'string' }, json: { type: 'boolean' } },
+    options: { run: { type: 'string' }, split: { type: 'string' }, json: { type: 'boolean' }, workers: { type: 'string' } },
   })
   const [path] = positionals
   if (!path || positionals.length > 1) throw new UsageError('evaluate needs <project.sqlite>')
+  const workers = int(values.workers, 'workers')
   const runId = int(values.run, 'run')
   if (runId === undefined) throw new UsageError('evaluate needs --run <id>')
   const split = (values.split ?? 'test') as Split
@@ -209,7 +214,9 @@ export async function cmdEvaluate(argv: string[]): Promise<void> {
   await initBackend()
   const project = Project.open(path)
   try {
-    const r = await evaluateRun(project.db, runId, split)
+    const bar = new ProgressBar('evaluate')
+    const { summary: _summary, ...r } = await evaluateRun(project.db, runId, split, (p) => bar.update(p.done, p.total, `${p.done} titles`), workers !== undefined ? { workers } : {})
+    bar.end()
     if (values.json) return void console.log(JSON.stringify(r, null, 2))
     const m = r.report
     console.log(`run ${runId} on split ${split} (${r.titles} titles)`)
@@ -233,7 +240,10 @@ export async function cmdEvaluate(argv: string[]): Promise<void> {
 function typesOf(vocabs: { labels: string[]; types: string[] | null }): string[] {
   if (vocabs.types) return vocabs.types.filter((t) => t !== 'O' && !t.startsWith('<'))
   const seen = new Set<string>()
-  for (const l of vocabs.labels) if (l.length > 2 && l[1] === '-') seen.add(l.slice(2))
+  for (const l of vocabs.labels) {
+    const { prefix, type } = splitTag(l)
+    if (prefix !== '?' && type) seen.add(type)
+  }
   return [...seen]
 }
 
@@ -241,7 +251,7 @@ export async function cmdPredict(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { run: { type: 'string' }, out: { type: 'string' }, 'batch-size': { type: 'string' }, bom: { type: 'boolean' } },
+    options: { run: { type: 'string' }, out: { type: 'string' }, 'batch-size': { type: 'string' }, bom: { type: 'boolean' }, workers: { type: 'string' } },
   })
   const [path, input] = positionals
   if (!path || !input || positionals.length > 2) throw new UsageError('predict needs <project.sqlite> <titles.txt|project.sqlite>')
@@ -249,23 +259,39 @@ export async function cmdPredict(argv: string[]): Promise<void> {
   if (runId === undefined) throw new UsageError('predict needs --run <id>')
   if (!values.out) throw new UsageError('predict needs --out <file.csv>')
   const batch = int(values['batch-size'], 'batch-size') ?? 256
+  const requested = int(values.workers, 'workers')
   if (!existsSync(input) || statSync(input).isDirectory()) throw new StudioError('not_found', `${input}: no such file`)
-  await initBackend()
+  const backend = (await initBackend()).name
   const project = Project.open(path, { readonly: true })
   const ckpt = runCheckpoint(project.db, runId)
   project.close()
-  const tagger = loadTagger(ckpt)
+  const fromDb = input.endsWith('.sqlite')
+  const source = fromDb ? null : readLines(input)
+  let total = 0
+  if (fromDb) {
+    const db = openDatabase(input, { readonly: true })
+    total = (db.prepare('SELECT COUNT(*) AS n FROM titles').get() as { n: number }).n
+    db.close()
+  }
+  // the default fills the cores only when the input does (a text file: about 40 bytes a title)
+  const workers = resolvePredictWorkers(requested, backend, fromDb ? total : Math.ceil(source!.bytesTotal / 40))
+  const predictor = await openPredictor(ckpt, { workers, backend })
+  // SIGINT/SIGTERM: helpers stop at once, the pending batch rejects and the output is never written
+  const stop = (): void => predictor.close()
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  const bar = new ProgressBar('predict')
   try {
-    // Titles stream in, are tagged a batch at a time, and stream out: memory stays bounded.
+    // Titles stream in, are tagged a buffer at a time on the workers, and stream out: memory stays bounded.
     async function* titles(): AsyncGenerator<{ id: number; text: string; words?: number[] }> {
-      if (input!.endsWith('.sqlite')) {
+      if (fromDb) {
         const db = openDatabase(input!, { readonly: true })
         try {
           let last = 0
           for (;;) {
             const rows = db.prepare('SELECT id, text, words FROM titles WHERE id > ? ORDER BY id LIMIT ?').all(last, batch) as { id: number; text: string; words: string | null }[]
             if (!rows.length) break
-            for (const r of rows) yield { id: r.id, text: r.text, ...(r.words ? { words: r.words.split(',').map(Number) } : {}) }
+            for (const r of rows) yield { id: r.id, text: r.text, ...(r.words ? { words: parseWords(r.words)! } : {}) }
             last = rows[rows.length - 1]!.id
           }
         } finally {
@@ -273,32 +299,53 @@ export async function cmdPredict(argv: string[]): Promise<void> {
         }
       } else {
         let n = 0
-        for await (const { text } of readLines(input!).lines) if (text.trim()) yield { id: ++n, text }
+        for await (const { text } of source!.lines) if (text.trim()) yield { id: ++n, text }
       }
-    }
-    async function* tagged(): AsyncGenerator<ExportTitle> {
-      let buf: { id: number; text: string; words?: number[] }[] = []
-      const flush = async function* (): AsyncGenerator<ExportTitle> {
-        const preds = await predict(tagger, buf)
-        for (const [i, t] of buf.entries()) yield { id: t.id, text: t.text, words: null, spans: preds[i]!.spans }
-        buf = []
-      }
-      for await (const t of titles()) {
-        buf.push(t)
-        if (buf.length >= batch) yield* flush()
-      }
-      if (buf.length) yield* flush()
     }
     const t0 = performance.now()
+    let done = 0
+    async function* tagged(): AsyncGenerator<ExportTitle> {
+      // two buffers in flight, so the workers have the next one while this one is written
+      const inFlight: { buf: { id: number; text: string; words?: number[] }[]; preds: Promise<TitlePrediction[]> }[] = []
+      const send = (buf: { id: number; text: string; words?: number[] }[]): void => {
+        const preds = predictor.predict(buf, { confidence: false, batchSize: Math.min(batch, 64) })
+        preds.catch(() => {})
+        inFlight.push({ buf, preds })
+      }
+      const drain = async function* (): AsyncGenerator<ExportTitle> {
+        const { buf, preds } = inFlight.shift()!
+        const p = await preds
+        for (const [i, t] of buf.entries()) yield { id: t.id, text: t.text, words: null, spans: p[i]!.spans }
+        done += buf.length
+        const rate = done / ((performance.now() - t0) / 1000)
+        if (fromDb) bar.update(done, total, `${done} titles, ${Math.round(rate)}/s`)
+        else bar.update(source!.bytesRead(), source!.bytesTotal, `${done} titles, ${Math.round(rate)}/s`)
+      }
+      let buf: { id: number; text: string; words?: number[] }[] = []
+      for await (const t of titles()) {
+        buf.push(t)
+        if (buf.length < batch * workers) continue
+        send(buf)
+        buf = []
+        if (inFlight.length >= 2) yield* drain()
+      }
+      if (buf.length) send(buf)
+      while (inFlight.length) yield* drain()
+    }
     const r = await writeAttributesCsv(values.out, typesOf(ckpt.manifest.vocabs), tagged(), {
       bom: values.bom ?? false,
       // as before, --out is replaced; never the project it reads, nor any SQLite file
       overwrite: true,
       protect: [path, input!],
     })
+    bar.end()
     const s = (performance.now() - t0) / 1000
-    console.log(`tagged ${r.titles} titles (${r.spans} entities) in ${s.toFixed(1)} s (${Math.round(r.titles / s)} titles/s) → ${values.out}`)
+    console.log(`tagged ${r.titles} titles (${r.spans} entities) in ${s.toFixed(1)} s (${Math.round(r.titles / s)} titles/s, ${workers} worker${workers === 1 ? '' : 's'}) → ${values.out}`)
   } finally {
-    tagger.dispose()
+    bar.end()
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+    predictor.close()
+    await helpersExited(1000) // reap them: a helper outliving us could stay a zombie
   }
 }

@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ImportFormat } from '../shared/api'
 import { InputError, StudioError } from '../shared/errors'
-import { parseTag, tagsToSpans, TagError, type PlainSpan } from '../shared/tags'
+import { isTag, tagsToSpans, TagError, type PlainSpan } from '../shared/tags'
 import { chars } from '../shared/text'
 import { readLines, type LineSource } from './lines'
 import { parseCsvRecords } from './csv'
@@ -48,7 +48,7 @@ const IMPORT_FORMATS: readonly string[] = ['seed', 'conll', 'jsonl', 'text', 'cs
 export function openReader(path: string, format: ImportFormat, opts: ReaderOptions = {}): TitleReader {
   let repaired = 0
   const decode: TagDecoder = (tags) =>
-    tagsToSpans(tags, opts.repairTags ? { repair: true, onRepair: () => void repaired++ } : {})
+    tagsToSpans(tags, opts.repairTags ? { mode: 'repair', onRepair: () => void repaired++ } : {})
   // Clients other than the CLI (HTTP, IPC) may send any string.
   if (!IMPORT_FORMATS.includes(format)) {
     throw new StudioError('bad_request', `unknown import format "${String(format)}" (${IMPORT_FORMATS.join(', ')})`)
@@ -207,7 +207,7 @@ function seedReader(dir: string, decode: TagDecoder): Omit<TitleReader, 'repaire
         const l = line(SEED_FILES.bioattr)!
         const name = byName.get(SEED_FILES.bioattr)!.name
         const tags = alignedTokens(l.text, name, l.no, toks.length, charName)
-        spans = decodeTags(decode, tags, name, l.no).map(tokSpanToChars)
+        spans = spansOfLine(decode, tags, name, l.no).map(tokSpanToChars)
       } else if (labelled === 'pair') {
         const lb = line(SEED_FILES.bio)!
         const la = line(SEED_FILES.attr)!
@@ -218,7 +218,7 @@ function seedReader(dir: string, decode: TagDecoder): Omit<TitleReader, 'repaire
         for (const [i, t] of bio.entries()) {
           if (!/^[BIESO]$/.test(t)) throw new InputError(nb, lb.no, `unknown boundary tag "${t}" at character ${i + 1} (expected B, I, E, S or O)`)
         }
-        const bounds = decodeTags(decode, bio, nb, lb.no)
+        const bounds = spansOfLine(decode, bio, nb, lb.no)
         spans = bounds.map((b) => {
           const type = attr[b.start]!
           for (let i = b.start; i < b.end; i++) {
@@ -282,7 +282,7 @@ function alignedTokens(text: string, name: string, no: number, want: number, cha
   return toks
 }
 
-function decodeTags(decode: TagDecoder, tags: string[], name: string, no: number): PlainSpan[] {
+function spansOfLine(decode: TagDecoder, tags: string[], name: string, no: number): PlainSpan[] {
   try {
     const spans = decode(tags)
     for (const s of spans) if (!s.type && name.endsWith('bioattr')) throw new TagError(s.start, `tag "${tags[s.start]}" has no type`)
@@ -341,8 +341,7 @@ async function* conllTitles(src: LineSource, decode: TagDecoder): AsyncGenerator
       const cols = text.split(/[ \t]+/).length
       throw new InputError(src.name, no, `${cols} columns in ${JSON.stringify(text.slice(0, 40))}: expected two, "<character><tab or space><tag>"`)
     }
-    const [p] = parseTag(tag)
-    if (!'BIESO'.includes(p) || p === '?') {
+    if (!isTag(tag)) {
       throw new InputError(src.name, no, `unknown tag "${tag}" (expected O, B-, I-, E- or S-)`)
     }
     if (toks.length === 0) firstLine = no

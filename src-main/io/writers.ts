@@ -17,9 +17,8 @@ import {
   type Stats,
 } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import type { TagScheme } from '../shared/api'
 import { StudioError } from '../shared/errors'
-import { spansToBoundaryTags, spansToTags, type PlainSpan } from '../shared/tags'
+import { schemeOf, spansToTags, type PlainSpan, type SchemeName } from '../shared/tags'
 import { chars } from '../shared/text'
 import { csvField, formulaSafe } from './csv'
 import { SEED_FILES, SEED_SPACE } from './readers'
@@ -209,7 +208,7 @@ export async function writeAttributesCsv(
 export async function writeConll(
   out: string,
   titles: AsyncIterable<ExportTitle> | Iterable<ExportTitle>,
-  scheme: TagScheme,
+  scheme: SchemeName,
   target: WriteTarget = {},
 ): Promise<{ titles: number; spans: number }> {
   let n = 0
@@ -218,7 +217,7 @@ export async function writeConll(
     for await (const t of titles) {
       assertOneLine(t, 'CoNLL')
       const cps = chars(t.text)
-      const tags = spansToTags(cps.length, t.spans, scheme)
+      const tags = spansToTags(cps.length, t.spans, schemeOf(scheme))
       const lines = cps.map((c, i) => `${c}\t${tags[i]}\n`)
       w!.write(lines.join('') + '\n')
       n++
@@ -279,8 +278,8 @@ export async function writeSeedFolder(
         const cps = chars(t.text)
         const tok = cps.map((c) => (c === ' ' ? SEED_SPACE : c))
         wc!.write(tok.join(' ') + '\n')
-        wba!.write(spansToTags(cps.length, t.spans, 'bio').join(' ') + '\n')
-        wb!.write(spansToBoundaryTags(cps.length, t.spans, 'bioes').join(' ') + '\n')
+        wba!.write(spansToTags(cps.length, t.spans, 'BIO').join(' ') + '\n')
+        wb!.write(spansToTags(cps.length, t.spans, 'BIOES', { typed: false }).join(' ') + '\n')
         const attr = new Array<string>(cps.length).fill('null')
         for (const s of t.spans) for (let i = s.start; i < s.end; i++) attr[i] = s.type
         wa!.write(attr.join(' ') + '\n')

@@ -21,7 +21,7 @@ import path from 'node:path'
 import { registerWasmHeapKernels } from './kernels/wasm-heap'
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
-export interface BackendAttempt {
+interface BackendAttempt {
   name: string
   ok: boolean
   error?: string
@@ -44,7 +44,7 @@ function errText(e: unknown): string {
 }
 
 /** Replace the Gather and MatMul gradients by wasm-friendly ones (idempotent). */
-export function registerWasmFriendlyGradients(): void {
+function registerWasmFriendlyGradients(): void {
   if (patched) return
   patched = true
   const origGather = tf.getGradient('GatherV2')
@@ -141,7 +141,7 @@ function heapSlice(x: tf.TensorInfo, begin: number[], size: number[], backend: W
 
 let kernelsPatched = false
 /** Replace wasm's Slice/SplitV kernels by heap-view versions (see module doc). */
-export function registerWasmFastSlice(): void {
+function registerWasmFastSlice(): void {
   if (kernelsPatched) return
   kernelsPatched = true
   tf.unregisterKernel('Slice', 'wasm')

@@ -1,15 +1,17 @@
 /** Batch inference: titles → spans with confidence (CRF marginals or softmax probability). */
 import type { Example } from '../shared/training'
 import { loadCheckpoint, type Checkpoint } from './checkpoint'
-import { encodeExample, makeBatch, spansToTitle, type Encoded } from './models/features'
+import { featurize, makeBatch, spansToTitle, type TitleFeatures } from './models/features'
 import { Tagger, type TitlePrediction } from './models/tagger'
 import { makeBatches } from './train/batching'
 
 export type { TitlePrediction }
 
-export interface PredictOptions {
+interface PredictOptions {
   /** Titles per batch (default 64). */
   batchSize?: number
+  /** Compute span confidences (default true); false skips a CRF's marginals and gives NaN. */
+  confidence?: boolean
 }
 
 /** A title to tag: plain text, or text with its word segmentation (lengths, for WLF models). */
@@ -23,14 +25,14 @@ export async function predict(modelOrCheckpoint: Tagger | Checkpoint, titles: re
   const own = !(modelOrCheckpoint instanceof Tagger)
   const model = own ? loadCheckpoint(modelOrCheckpoint as Checkpoint) : (modelOrCheckpoint as Tagger)
   try {
-    return await predictWith(model, titles, opts.batchSize ?? 64)
+    return await predictWith(model, titles, opts.batchSize ?? 64, opts.confidence ?? true)
   } finally {
     if (own) model.dispose()
   }
 }
 
-async function predictWith(model: Tagger, titles: readonly PredictInput[], batchSize: number): Promise<TitlePrediction[]> {
-  const enc = titles.map((t) => encodeExample(typeof t === 'string' ? t : { text: t.text, spans: [], words: t.words }, model.vocabs))
+async function predictWith(model: Tagger, titles: readonly PredictInput[], batchSize: number, confidence: boolean): Promise<TitlePrediction[]> {
+  const enc = titles.map((t) => featurize(typeof t === 'string' ? t : { text: t.text, spans: [], words: t.words }, model.vocabs))
   const out: TitlePrediction[] = new Array(titles.length)
   const nonEmpty: number[] = []
   enc.forEach((e, i) => {
@@ -45,7 +47,7 @@ async function predictWith(model: Tagger, titles: readonly PredictInput[], batch
   ).map((b) => b.map((k) => nonEmpty[k]!))
   for (const b of batches) {
     const items = b.map((i) => ({ ...enc[i]!, tagIds: null, typeIds: null, isEntity: null }))
-    const res = await model.predictBatch(makeBatch(items), items.map((e) => e.chars))
+    const res = await model.predictBatch(makeBatch(items), items.map((e) => e.chars), { confidence })
     b.forEach((i, k) => (out[i] = toTitle(enc[i]!, res[k]!)))
   }
   // BERT: a title whose characters all lack a token (only spaces) still gets one O per character
@@ -59,7 +61,7 @@ async function predictWith(model: Tagger, titles: readonly PredictInput[], batch
  * BERT predictions are per token position; map them to code points: spans move back (a span may
  * then contain a space, e.g. "Nike Air"), characters without a token get the O tag.
  */
-function toTitle(e: Encoded, p: TitlePrediction): TitlePrediction {
+function toTitle(e: TitleFeatures, p: TitlePrediction): TitlePrediction {
   if (!e.keep) return p
   const tags = new Array<string>(e.allChars!.length).fill('O')
   p.tags.forEach((t, k) => (tags[e.keep![k]!] = t))

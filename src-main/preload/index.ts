@@ -5,9 +5,9 @@ import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
 import { isEventName, type DialogKind, type EventName, type Events, type WireResult } from '../shared/api'
 
 const api = Object.freeze({
-  /** `shown`: the session of the project the window shows (shared/session.ts). */
-  call: (name: string, args?: unknown, shown?: string): Promise<WireResult<unknown>> =>
-    ipcRenderer.invoke('studio:call', name, args, shown) as Promise<WireResult<unknown>>,
+  /** `shown`: the session of the project the window shows (shared/session.ts); `client`: who sends it. */
+  call: (name: string, args: unknown, shown: string | undefined, client: string): Promise<WireResult<unknown>> =>
+    ipcRenderer.invoke('studio:call', name, args, shown, client) as Promise<WireResult<unknown>>,
   on<E extends EventName>(name: E, listener: (payload: Events[E]) => void): () => void {
     if (!isEventName(name)) throw new Error(`unknown event "${name}"`)
     const fn = (_e: IpcRendererEvent, n: string, payload: Events[E]): void => {

@@ -127,7 +127,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           const parsed = body.length ? (JSON.parse(body) as unknown) : undefined
           const args = root ? confineArgs(root, name, parsed) : parsed
           const shown = req.headers[PROJECT_HEADER]
-          result = { ok: true, result: await studio.handle(name, args as never, typeof shown === 'string' ? { shown } : {}) }
+          const client = req.headers['x-studio-client']
+          const from = { ...(typeof shown === 'string' ? { shown } : {}), ...(typeof client === 'string' ? { client } : {}) }
+          result = { ok: true, result: await studio.handle(name, args as never, from) }
         } catch (e) {
           if (e instanceof HttpError) return refuse(res, e.status, e.code, e.message)
           result = { ok: false, error: toWire(e) }

@@ -27,6 +27,9 @@ import { spansHandlers } from './spans/handlers'
 import { titlesHandlers } from './titles/handlers'
 import { typesHandlers } from './types/handlers'
 
+/** What a client id may look like (anything else is ignored: the events then name no client). */
+const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/
+
 type Listener = <E extends EventName>(name: E, payload: Events[E]) => void
 type Handler = (args: unknown, cx: Context) => unknown
 
@@ -58,6 +61,8 @@ export interface StudioOptions {
 /** Where a request came from: the session of the project its window shows (shared/session.ts). */
 export interface RequestContext {
   shown?: string
+  /** The sender's id (`x-studio-client`); one that is not an id is ignored. */
+  client?: string
 }
 
 export class Studio {
@@ -90,7 +95,11 @@ export class Studio {
     return this.exported.has(resolve(path))
   }
 
-  /** Dispatch one request. Unknown names and bad arguments become StudioErrors. */
+  /**
+   * Dispatch one request. Unknown names and bad arguments become StudioErrors. `from` says where it
+   * came from: the session its window shows, and the client (window or connection) that sent it —
+   * the change events it causes carry that client.
+   */
   async handle<K extends RequestName>(name: K, args: ArgsOf<K>, from: RequestContext = {}): Promise<ResultOf<K>> {
     if (!isRequestName(name)) throw new StudioError('bad_request', `unknown request "${String(name)}"`)
     if (needsArgument(name) && (typeof args !== 'object' || args === null)) {
@@ -99,7 +108,8 @@ export class Studio {
     const stale = staleReason(name, from.shown, this.info())
     if (stale) throw new StudioError('stale_project', stale)
     try {
-      return (await (this.handlers[name] as Handler)(args, this.context())) as ResultOf<K>
+      const client = typeof from.client === 'string' && CLIENT_ID.test(from.client) ? from.client : undefined
+      return (await (this.handlers[name] as Handler)(args, this.context(client))) as ResultOf<K>
     } catch (e) {
       throw busyError(e) ?? e
     }
@@ -155,7 +165,7 @@ export class Studio {
   }
 
   /** What one request's handler sees. */
-  private context(): Context {
+  private context(client: string | undefined): Context {
     const project = (): Project => {
       if (!this.project) throw new StudioError('no_project', 'no project is open')
       return this.project
@@ -173,7 +183,7 @@ export class Studio {
         return project()
       },
       changed: (what, result, titleIds) => {
-        this.emit('project.changed', titleIds ? { what, titleIds } : { what })
+        this.emit('project.changed', { what, ...(titleIds ? { titleIds } : {}), ...(client ? { client } : {}) })
         return result
       },
       emit: (name, payload) => this.emit(name, payload),

@@ -1,5 +1,5 @@
 // The span editor's keys: the one table that the editor's key list (footer) shows and that
-// README's key table must equal (test/unit/desk/keymap.test.ts checks it). Tab and Shift+Tab are
+// README's key table must equal (test/unit/shared/keymap.test.ts checks it). Tab and Shift+Tab are
 // not here on purpose: they move focus, as everywhere else, so keyboard-only users reach every control.
 
 /** Keys that move the span selection (kept off Tab, which belongs to focus). */
@@ -16,10 +16,10 @@ export const KEYMAP: readonly KeyRow[] = [
   { keys: '← → / Home End', does: 'move the character cursor (onto a span: selects it)' },
   { keys: 'Shift + ← → / Home End', does: 'extend the selection' },
   {
-    keys: "a type's hotkey (`1`…`9`, `0`, letters)",
-    does: 'label the selection, retype the selected span, or — with nothing selected — arm the type for the next mouse drag',
+    keys: "a type's hotkey (`1`…`9`, `0`, a letter, or two letters in turn: `g` then `b`)",
+    does: 'label the selection, retype the selected span, or — with nothing selected — arm the type for the next mouse drag; every type gets one, set them on Entity types',
   },
-  { keys: 'Space or Ctrl+K', does: 'filterable type palette (↑ ↓ Enter, Esc)' },
+  { keys: 'Space or Ctrl+K', does: 'the type palette: every type, found by name, pinyin initials (`ys` → 颜色), hotkey or fuzzily (↑ ↓ Enter, Esc)' },
   { keys: `\`${SPAN_NEXT}\` / \`${SPAN_PREV}\``, does: 'next / previous span (Tab / Shift+Tab move the focus)' },
   { keys: 'Alt+← → (or Ctrl+← →)', does: "move the selected span's start" },
   { keys: 'Alt+Shift+← → (or Ctrl+Shift+← →)', does: "move the selected span's end" },
@@ -38,7 +38,8 @@ export const KEYMAP: readonly KeyRow[] = [
   { keys: 'Enter (in a review stream)', does: 'mark reviewed and open the next title of the queue' },
   { keys: 'Shift+↓ / Shift+↑', does: 'next / previous unreviewed title' },
   { keys: 'Ctrl+Z, Ctrl+Shift+Z or Ctrl+Y', does: 'undo, redo' },
-  { keys: 'Esc', does: 'clear the selection, disarm the type' },
+  { keys: 'Esc', does: 'clear the selection, disarm the type, drop a half-typed chord' },
+  { keys: '`?`', does: 'show every key and every type hotkey (Esc or `?` closes)' },
 ]
 
 /** The keys as shown in the app: README's backticks dropped. */

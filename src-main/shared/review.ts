@@ -2,7 +2,7 @@
 // stream, pluggable queue sources) and a run's suggestions drawn beside the gold in the editor.
 // PURE TypeScript (the renderer imports it).
 
-import type { TitleQuery } from './api'
+import type { TitleQuery } from './api/titles'
 import type { EvalCell } from './runs'
 import type { Span, Split } from './types'
 

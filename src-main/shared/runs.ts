@@ -2,6 +2,7 @@
 // drill-down, and pre-annotation. PURE TypeScript (the renderer imports it).
 
 import type { PresetInfo, PresetName, PRF, TrainConfig, TrainingEvent } from './training'
+import type { PlainSpan } from './tags'
 import type { RunRecord, Span, Split } from './types'
 
 /** A preset as the Train screen lists it: the engine's info plus its default config (editable JSON). */
@@ -32,10 +33,12 @@ export interface TrainStartRequest {
   bert?: string
 }
 
+/** One epoch of a run's history (shared/progress.ts builds it from the trainer's events). */
 export interface EpochPoint {
   epoch: number
   loss?: number
   seconds?: number
+  charsPerSec?: number
   dev?: PRF
 }
 
@@ -143,10 +146,10 @@ export interface EvalTitle {
   id: number
   text: string
   status: 'unreviewed' | 'reviewed'
-  gold: { start: number; end: number; type: string }[]
-  pred: { start: number; end: number; type: string; confidence?: number }[]
+  gold: PlainSpan[]
+  pred: (PlainSpan & { confidence?: number })[]
   /** The entities of the cell in this title (gold or predicted, per the cell). */
-  hits: { start: number; end: number; type: string; side: 'gold' | 'pred' }[]
+  hits: (PlainSpan & { side: 'gold' | 'pred' })[]
 }
 
 export interface EvalTitlesResult {
@@ -226,7 +229,7 @@ export interface QueueItem {
   /** Total token entropy of the title's tag distribution (nats), in the 'entropy' order only. */
   entropy?: number
   /** Its model spans (of the run, when one was asked for), by start. */
-  spans: { id: number; start: number; end: number; type: string; confidence: number }[]
+  spans: (PlainSpan & { id: number; confidence: number })[]
 }
 
 /** How the Pre-annotate queue orders titles (services/runs/evaluation.ts preannotateQueue). */

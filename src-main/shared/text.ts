@@ -26,6 +26,30 @@ export function cpSlice(text: string, start: number, end?: number): string {
   return chars(text).slice(start, end).join('')
 }
 
+/** A grapheme cluster: what a reader sees as one character, as code points [start, end). */
+export interface Cluster {
+  start: number
+  end: number
+  text: string
+}
+
+const segmenter = new Intl.Segmenter('zh', { granularity: 'grapheme' })
+
+/**
+ * The grapheme clusters of `text` (Intl.Segmenter): 👍🏽, 👨‍👩‍👧, 🇨🇳 and e + U+0301 are one cluster
+ * each, of several code points. The editor draws and selects clusters; offsets stay code points.
+ */
+export function graphemes(text: string): Cluster[] {
+  const out: Cluster[] = []
+  let at = 0
+  for (const { segment } of segmenter.segment(text)) {
+    const n = cpLength(segment)
+    out.push({ start: at, end: at + n, text: segment })
+    at += n
+  }
+  return out
+}
+
 /** Search folding: any case, full-width and half-width forms alike (NFKC). Title search matches folded text. */
 export function fold(text: string): string {
   return text.normalize('NFKC').toLowerCase()
@@ -50,4 +74,16 @@ export function findFolded(text: string, query: string): [number, number][] {
 /** A count in words for messages: "1 span", "2 spans", "12,000 titles". */
 export function count(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`
+}
+
+/**
+ * A title's word segmentation — word lengths in code points, e.g. [2, 3] — as the `words` column
+ * of the titles table stores it ("2,3"; NULL when the title has none), and back.
+ */
+export function parseWords(column: string | null | undefined): number[] | null {
+  return column ? column.split(',').map(Number) : null
+}
+
+export function formatWords(words: readonly number[] | null | undefined): string | null {
+  return words ? words.join(',') : null
 }

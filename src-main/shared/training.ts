@@ -3,6 +3,8 @@
  * PURE TypeScript: no node, electron or tfjs imports.
  */
 
+import type { PlainSpan, TagScheme } from './tags'
+
 /** Presets of the study (../seed), by name. The BERT ones need an imported BERT folder. */
 export const PRESET_NAMES = [
   'bilstm',
@@ -46,18 +48,11 @@ export interface PresetInfo {
   needsBert?: boolean
 }
 
-export type TagScheme = 'BIO' | 'BIOES'
 /** `globalpointer`: a span head scoring every (start, end, type), flat architecture only (ml/layers/global-pointer.ts). */
 export type HeadKind = 'softmax' | 'crf' | 'globalpointer'
 
-/** A labelled entity: end exclusive, offsets in Unicode code points (`Array.from(text)`). */
-export interface Span {
-  start: number
-  end: number
-  type: string
-}
 /** A predicted entity with a confidence in [0, 1]. */
-export interface PredictedSpan extends Span {
+export interface PredictedSpan extends PlainSpan {
   text: string
   confidence: number
 }
@@ -66,7 +61,7 @@ export interface PredictedSpan extends Span {
 export type TrainingOrigin = 'gold' | 'weak' | 'dictionary' | 'model'
 
 /** A training span; `origin` and `confidence` (model spans) drive the weak-label-aware loss. Absent origin = gold. */
-export interface TrainingSpan extends Span {
+export interface TrainingSpan extends PlainSpan {
   origin?: TrainingOrigin
   confidence?: number
 }

@@ -8,16 +8,18 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { initBackend } from '../ml/backend'
 import { writeCheckpointDir } from '../ml/checkpoint'
-import { readJsonl } from '../ml/data/jsonl'
 import type { TrainOptions } from '../ml/train/trainer'
 import { trainRecipe } from '../ml/train/recipe'
-import { BertEncoder, importBertFolder } from '../ml/bert'
+import { BertEncoder } from '../ml/bert/encoder'
+import { importBertFolder } from '../ml/bert/import'
 import { embeddingsFromBytes, embeddingsToBytes, learnTitleEmbeddings, type TitleEmbeddings } from '../ml/embeddings'
 import type { LexiconEntry } from '../ml/lexicon'
 import { embeddingOptions } from '../services/runs/model-parts'
-import type { TrainingEvent } from '../shared/training'
+import { parseJsonl } from '../shared/jsonl'
+import type { Example, TrainingEvent } from '../shared/training'
 import type { ChildMessage, HostMessage, TrainingJob } from './protocol'
 import { gradientWorker, helpersExited, isWorkerRequest, resolveWorkers, startWorkerPool, type WorkerReply } from './workers'
+import { isPredictRequest, predictWorker, type PredictReply } from './predict-workers'
 
 let cancelRequested = false
 let started = false
@@ -52,8 +54,8 @@ async function run(job: TrainingJob): Promise<void> {
   let checkpointPath: string | null = null
   try {
     const report = await initBackend(job.backend)
-    const trainSet = readJsonl(job.trainPath)
-    const devSet = job.devPath ? readJsonl(job.devPath) : []
+    const trainSet = readExamples(job.trainPath)
+    const devSet = job.devPath ? readExamples(job.devPath) : []
     rmSync(job.outDir, { recursive: true, force: true })
     let bert: TrainOptions['bert']
     if (job.config.model.encoder === 'bert') {
@@ -102,12 +104,17 @@ async function run(job: TrainingJob): Promise<void> {
   await Promise.all(pending)
 }
 
-/** A JSONL file the host wrote: one JSON value per line. */
-function readLines<T>(file: string): T[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as T)
+/** A JSONL file the host wrote (shared/jsonl.ts). */
+function readLines<T>(file: string, check?: (value: unknown) => string | null): T[] {
+  return parseJsonl<T>(readFileSync(file, 'utf8'), file, check)
+}
+
+/** Train/dev examples: `{ text, spans, words? }` per line. */
+function readExamples(file: string): Example[] {
+  return readLines<Example>(file, (v) => {
+    const ex = v as Partial<Example> | null
+    return ex && typeof ex.text === 'string' && Array.isArray(ex.spans) ? null : '{ text, spans }'
+  })
 }
 
 /** The job's title embeddings: read, or learnt from its titles and written (atomically) for the host to keep. */
@@ -122,8 +129,12 @@ function titleEmbeddings(job: TrainingJob): TitleEmbeddings {
   return e
 }
 
-/** This process as a data-parallel helper of another trainer (workers.ts); created on its first message. */
+/**
+ * This process as a data-parallel helper of another trainer (workers.ts) or a prediction helper
+ * (predict-workers.ts); created on its first message.
+ */
 let worker: ((m: Parameters<ReturnType<typeof gradientWorker>>[0]) => Promise<void>) | null = null
+let predictor: ((m: Parameters<ReturnType<typeof predictWorker>>[0]) => Promise<void>) | null = null
 let workerQueue: Promise<void> = Promise.resolve()
 
 function onMessage(raw: unknown): void {
@@ -131,6 +142,13 @@ function onMessage(raw: unknown): void {
     started = true
     worker ??= gradientWorker((m: WorkerReply) => void send(m))
     const w = worker
+    workerQueue = workerQueue.then(() => w(raw))
+    return
+  }
+  if (isPredictRequest(raw)) {
+    started = true
+    predictor ??= predictWorker((m: PredictReply) => void send(m))
+    const w = predictor
     workerQueue = workerQueue.then(() => w(raw))
     return
   }
@@ -151,6 +169,6 @@ else process.on('message', onMessage)
 process.on('disconnect', () => {
   // host went away: stop at the next batch (a helper, which has no job of its own, exits now)
   cancelRequested = true
-  if (!started || worker) process.exit(0)
+  if (!started || worker || predictor) process.exit(0)
 })
 void send({ type: 'ready' })

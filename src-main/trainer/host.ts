@@ -11,11 +11,10 @@
  *   does not exit within `cancelGraceMs` of `cancel()`.
  */
 import { fork } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import path from 'node:path'
 import type { TrainingEvent } from '../shared/training'
 import type { ChildMessage, HostMessage, TrainingJob } from './protocol'
 import { isTerminal } from './protocol'
+import { resolveTrainerEntry } from './locate'
 
 export type { TrainingJob }
 
@@ -52,21 +51,6 @@ export interface TrainingJobHandle {
   kill(): void
   /** The terminal event: `done`, `cancelled`, or `error` (also when the process died). */
   done: Promise<JobOutcome>
-}
-
-/** Where the trainer entry is, and how to run it. */
-export function resolveTrainerEntry(): { entry: string; execArgv: string[] } {
-  const here = __filename
-  if (here.endsWith('.ts')) {
-    return { entry: path.join(path.dirname(here), 'entry.ts'), execArgv: ['--import', 'tsx'] }
-  }
-  // Built: electron-vite emits out/main/trainer.js beside the entry files (index.js, cli.js), and
-  // this module may have been bundled into one of them or into a shared chunk in out/main/chunks/.
-  for (const dir of [path.dirname(here), path.join(path.dirname(here), '..')]) {
-    const built = path.join(dir, 'trainer.js')
-    if (existsSync(built)) return { entry: built, execArgv: [] }
-  }
-  throw new Error(`the trainer process entry trainer.js is not beside ${path.dirname(here)}: rebuild with npm run build`)
 }
 
 const defaultSpawner: Spawner = (entry, execArgv, env) => fork(entry, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })

@@ -1,3 +1,4 @@
 /** Host-side API of training jobs (main process / CLI). The child entry is ./entry.ts. */
-export { startTrainingJob, resolveTrainerEntry, type TrainingJobHandle, type StartOptions, type Spawner, type ChildLike, type JobOutcome } from './host'
+export { resolveTrainerEntry } from './locate'
+export { startTrainingJob, type TrainingJobHandle, type StartOptions, type Spawner, type ChildLike, type JobOutcome } from './host'
 export type { TrainingJob, HostMessage, ChildMessage } from './protocol'

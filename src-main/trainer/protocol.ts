@@ -1,5 +1,6 @@
 /** Messages between the host (main process) and the trainer child process. */
 import type { TrainConfig, TrainingEvent } from '../shared/training'
+import type { PredictReply, PredictRequest } from './predict-workers'
 import type { WorkerReply, WorkerRequest } from './workers'
 
 /** One training job. Train/dev data are JSONL files of `Example` (`{ text, spans, words? }`). */
@@ -28,9 +29,9 @@ export interface TrainingJob {
   backend?: 'tensorflow' | 'wasm' | 'cpu'
 }
 
-/** A trainer process is either a job's trainer or a data-parallel helper of one (`worker-*` messages). */
-export type HostMessage = { type: 'job'; job: TrainingJob } | { type: 'cancel' } | WorkerRequest
-export type ChildMessage = { type: 'ready' } | { type: 'event'; event: TrainingEvent } | WorkerReply
+/** A trainer process is a job's trainer, a data-parallel helper of one (`worker-*`) or a prediction helper (`predict-*`). */
+export type HostMessage = { type: 'job'; job: TrainingJob } | { type: 'cancel' } | WorkerRequest | PredictRequest
+export type ChildMessage = { type: 'ready' } | { type: 'event'; event: TrainingEvent } | WorkerReply | PredictReply
 
 export const TERMINAL_KINDS = ['done', 'error', 'cancelled'] as const
 export function isTerminal(e: TrainingEvent): boolean {

@@ -19,12 +19,12 @@ import os from 'node:os'
 import * as tf from '@tensorflow/tfjs'
 import type { TrainConfig } from '../shared/training'
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../ml/checkpoint'
-import type { Encoded } from '../ml/models/features'
+import type { TitleFeatures } from '../ml/models/features'
 import type { Tagger } from '../ml/models/tagger'
 import type { GroupedAdam } from '../ml/train/optimizer'
 import { batchNorm, microBatchSize, shareGradients, type BatchNorm, type ParallelStepper } from '../ml/train/trainer'
 import { initBackend, type BackendName } from '../ml/backend'
-import { resolveTrainerEntry } from './host'
+import { resolveTrainerEntry } from './locate'
 
 /** Upper bound of the default: beyond it a batch of 32 splits into shares too small to keep a core busy. */
 export const MAX_DEFAULT_WORKERS = 8
@@ -78,7 +78,7 @@ export interface WorkerStep {
   id: number
   /** New values of the trainable variables (after the previous step), or null (unchanged). */
   weights: Float32Array[] | null
-  items: Encoded[]
+  items: TitleFeatures[]
   norm: BatchNorm
   microSize: number
 }
@@ -144,6 +144,19 @@ export async function helpersExited(ms = 3000): Promise<void> {
   await Promise.race([Promise.all(unreaped.values()), new Promise((r) => setTimeout(r, ms).unref())])
 }
 
+/**
+ * Fork one helper on the trainer entry (training or prediction), tracked until it is reaped (see
+ * `helpersExited`). Electron runs it as plain Node.
+ */
+export function forkHelper(o: { entry?: { entry: string; execArgv: string[] }; env?: NodeJS.ProcessEnv }, index: number): ChildProcess {
+  const { entry, execArgv } = o.entry ?? resolveTrainerEntry()
+  const env = { ...process.env, ...o.env, ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) }
+  const child = fork(entry, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
+  const pid = child.pid ?? -index
+  unreaped.set(pid, new Promise<void>((r) => child.once('exit', () => (unreaped.delete(pid), r()))))
+  return child
+}
+
 export interface PoolOptions {
   workers: number
   backend: string
@@ -169,7 +182,6 @@ export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: T
   const n = Math.max(1, o.workers)
   const vars = opt.variables
   const names = vars.map((v) => model.localName(v))
-  const { entry, execArgv } = o.entry ?? resolveTrainerEntry()
   const checkpoint = await saveCheckpoint(model, { config })
   const freeze =
     model.bert && config.model.encoder === 'bert'
@@ -196,13 +208,10 @@ export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: T
       }
     }
   }
-  const env = { ...process.env, ...o.env, ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) }
   const ready: Promise<void>[] = []
   for (let i = 1; i < n; i++) {
-    const child = fork(entry, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
+    const child = forkHelper(o, i)
     const h: Helper = { child, index: i, pending: null, failure: null }
-    const pid = child.pid ?? -i
-    unreaped.set(pid, new Promise<void>((r) => child.once('exit', () => (unreaped.delete(pid), r()))))
     helpers.push(h)
     ready.push(
       new Promise<void>((resolve, reject) => {
@@ -252,7 +261,7 @@ export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: T
     workers: n,
     pids: helpers.map((h) => h.child.pid!),
     dispose,
-    async step(items: Encoded[]): Promise<number> {
+    async step(items: TitleFeatures[]): Promise<number> {
       if (failure) throw failure
       const shares = splitShares(items, n)
       const norm = batchNorm(items)

@@ -10,8 +10,8 @@ declare module '*.vue' {
 /** What the Electron preload exposes (absent in browser mode). */
 export interface PreloadApi {
   /** The request's WireResult, as the main process sent it (the client unwraps it); `shown`: the
-   *  session of the project the window shows (shared/session.ts). */
-  call(name: string, args?: unknown, shown?: string): Promise<WireResult<unknown>>
+   *  session of the project the window shows (shared/session.ts); `client`: who sends it. */
+  call(name: string, args: unknown, shown: string | undefined, client: string): Promise<WireResult<unknown>>
   on<E extends EventName>(name: E, listener: (payload: Events[E]) => void): () => void
   shell: 'electron'
   openFileDialog(kind: DialogKind): Promise<string | null>

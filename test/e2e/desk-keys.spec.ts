@@ -1,9 +1,11 @@
 /// <reference lib="dom" />
 // The desk's keyboard and display (issue 12): Tab moves the focus (spans are walked with ] and [),
-// and span labels never overlap, however short and adjacent the spans. Real renderer, real server,
+// span labels never overlap, however short and adjacent the spans; the ? overlay; grapheme
+// clusters as one cell; the dark theme. Real renderer, real server,
 // real project file.
 import type { Page } from '@playwright/test'
 import { test, expect, type StudioFixture } from './fixtures/studio'
+import { KEYMAP, shown } from '../../src-main/shared/keymap'
 
 async function load(studio: StudioFixture, page: Page, lines: { text: string; label: [number, number, string][] }[], origin = 'gold'): Promise<void> {
   await studio.api('import.run', { path: studio.jsonl('t.jsonl', lines), format: 'jsonl', split: 'train', origin: origin as 'gold' })
@@ -109,4 +111,118 @@ test('title search ignores case and full/half width, and highlights what it matc
   // Plain counts: "1 span", not "1 spans".
   await expect(page.getByTestId('title-row').nth(2)).toContainText('#3 · train · 1 span')
   await expect(page.getByTestId('title-row').nth(2)).not.toContainText('1 spans')
+})
+
+test('? shows every key of the keymap table and every type hotkey; Esc closes it', async ({ studio, page }) => {
+  await load(studio, page, [{ text: '红色苹果手机壳', label: [[0, 2, '颜色'], [2, 4, '品牌'], [4, 7, '产品']] }])
+  await expect(page.getByTestId('keys-overlay')).toHaveCount(0)
+  await page.getByTestId('title-text').focus()
+  await page.keyboard.press('?')
+  const overlay = page.getByTestId('keys-overlay')
+  await expect(overlay).toBeVisible()
+  await expect(overlay.getByTestId('keys-row')).toHaveText(KEYMAP.map(shown))
+  const types = await studio.api('types.list')
+  await expect(overlay.getByTestId('keys-type')).toHaveCount(types.length)
+  for (const t of types) await expect(overlay.locator(`[data-testid="keys-type"][data-type="${t.name}"]`)).toContainText(t.hotkey!)
+  // While it is open, keys do not act on the title.
+  await page.keyboard.press('1')
+  await page.keyboard.press('Escape')
+  await expect(overlay).toHaveCount(0)
+  await expect(page.getByTestId('span-row')).toHaveCount(3)
+  // The button opens it too (for the mouse); ? closes it again.
+  await page.getByTestId('keys-open').click()
+  await expect(page.getByTestId('keys-overlay')).toBeVisible()
+  await page.keyboard.press('?')
+  await expect(page.getByTestId('keys-overlay')).toHaveCount(0)
+})
+
+test('grapheme clusters (👍🏽, 👨‍👩‍👧, 🇨🇳, e + combining acute) are one cell each; labelling one covers all its code points', async ({ studio, page }) => {
+  const text = 'a👍🏽b👨‍👩‍👧🇨🇳e\u0301x'
+  await load(studio, page, [{ text, label: [] }, { text: '标签', label: [[0, 2, '标签']] }])
+  // 7 cells for 14 code points; each cell's data-i is its first code point.
+  const cells = page.getByTestId('char')
+  await expect(cells).toHaveCount(7)
+  expect(await cells.evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.i)))).toEqual([0, 1, 3, 4, 9, 11, 13])
+  await expect(cells.nth(1)).toHaveText('👍🏽')
+  await expect(cells.nth(3)).toHaveText('👨‍👩‍👧')
+  const key = (await studio.api('types.list')).find((t) => t.name === '标签')!.hotkey!
+  const id = Number(await page.getByTestId('title-row').first().getAttribute('data-id'))
+  const spans = async (): Promise<[number, number][]> => (await studio.api('titles.get', { id })).spans.map((s) => [s.start, s.end])
+
+  // Keyboard: → steps over a, Shift+→ takes the whole 👍🏽 (code points 1…3).
+  await page.getByTestId('title-text').focus()
+  await page.keyboard.press('Home')
+  await page.keyboard.press('ArrowRight')
+  await page.keyboard.press('Shift+ArrowRight')
+  await page.keyboard.press(key)
+  await expect.poll(spans).toEqual([[1, 3]])
+  // The editor has drawn the new span (and moved its caret past it) before the next keys.
+  await expect(page.getByTestId('editor-message')).toHaveText('Labelled “👍🏽” as 标签')
+  // From the end, Shift+← twice: x and é (e + U+0301), code points 11…14.
+  await page.keyboard.press('End')
+  await page.keyboard.press('Shift+ArrowLeft')
+  await page.keyboard.press('Shift+ArrowLeft')
+  await page.keyboard.press(key)
+  await expect.poll(spans).toEqual([[1, 3], [11, 14]])
+  await expect(page.getByTestId('editor-message')).toHaveText('Labelled “e\u0301x” as 标签')
+  // Mouse: drag from the family to the flag covers both clusters whole (4…11).
+  const from = (await cells.nth(3).boundingBox())!
+  const to = (await cells.nth(4).boundingBox())!
+  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2)
+  await page.mouse.down()
+  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 4 })
+  await page.mouse.up()
+  await page.keyboard.press(key)
+  await expect.poll(spans).toEqual([[1, 3], [4, 11], [11, 14]])
+  // The span list shows the text whole.
+  await expect(page.locator('[data-testid="span-row"][data-start="4"] .stext')).toHaveText('👨‍👩‍👧🇨🇳')
+})
+
+/** WCAG contrast ratio of two CSS rgb() colours. */
+function contrast(a: string, b: string): number {
+  const lum = (c: string): number => {
+    const [r, g, bl] = c.match(/\d+(\.\d+)?/g)!.slice(0, 3).map((x) => {
+      const s = Number(x) / 255
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4
+    })
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!
+  }
+  const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p)
+  return (x! + 0.05) / (y! + 0.05)
+}
+
+test('dark theme: follows prefers-color-scheme, the toggle is remembered over a reload, CJK text stays readable', async ({ studio, page }) => {
+  await page.emulateMedia({ colorScheme: 'dark' })
+  await load(studio, page, [{ text: '红色苹果手机壳', label: [[0, 2, '颜色'], [4, 7, '产品']] }])
+  const theme = (): Promise<string | null> => page.evaluate(() => document.documentElement.dataset.theme ?? null)
+  expect(await theme()).toBe('dark')
+  const colours = (sel: string) =>
+    page.locator(sel).first().evaluate((el) => {
+      let bgEl: Element | null = el
+      let bg = 'rgba(0, 0, 0, 0)'
+      while (bgEl && (bg === 'rgba(0, 0, 0, 0)' || bg === 'transparent')) {
+        bg = getComputedStyle(bgEl).backgroundColor
+        bgEl = bgEl.parentElement
+      }
+      return { fg: getComputedStyle(el).color, bg }
+    })
+  const body = await colours('body')
+  expect(contrast(body.bg, 'rgb(0, 0, 0)')).toBeLessThan(2) // a dark page
+  // CJK characters, plain and on a type colour, read clearly (WCAG AA: ≥ 4.5) and are drawn full width.
+  for (const i of [2, 0]) {
+    const c = await colours(`[data-testid="char"][data-i="${i}"]`)
+    expect(contrast(c.fg, c.bg), `character ${i}`).toBeGreaterThanOrEqual(4.5)
+  }
+  const w = (await page.locator('[data-testid="char"][data-i="2"]').boundingBox())!.width
+  expect(w).toBeGreaterThan(20)
+  await page.screenshot({ path: test.info().outputPath('dark.png') })
+
+  await page.getByTestId('theme-toggle').click()
+  expect(await theme()).toBe('light')
+  await page.reload()
+  await expect(page.locator('[data-app-state="ready"]')).toBeVisible()
+  expect(await theme()).toBe('light')
+  expect(contrast((await colours('body')).bg, 'rgb(255, 255, 255)')).toBeLessThan(1.2)
+  await page.getByTestId('theme-toggle').click()
+  expect(await theme()).toBe('dark')
 })

@@ -30,6 +30,11 @@ async function hotkeyOf(studio: StudioFixture, type: string): Promise<string> {
   return t.hotkey
 }
 
+/** Press a type's hotkey: one key, or a chord's two keys in turn. */
+async function pressHotkey(page: Page, hotkey: string): Promise<void> {
+  for (const k of Array.from(hotkey)) await page.keyboard.press(k)
+}
+
 test('seed sample: find a title, label with mouse and keyboard, move boundaries, retype, undo/redo, review, reload', async ({
   studio,
   page,
@@ -53,7 +58,7 @@ test('seed sample: find a title, label with mouse and keyboard, move boundaries,
 
   // Mouse: drag over 男女 (6..7), then the type's hotkey.
   await dragChars(page, 6, 7)
-  await page.keyboard.press(crowd)
+  await pressHotkey(page, crowd)
   await expect(page.locator('[data-testid="span-row"][data-start="6"][data-end="8"]')).toHaveAttribute('data-type', '适用人群')
   expect(await spansOf(studio, id)).toContainEqual([6, 8, '适用人群', 'gold'])
 
@@ -62,7 +67,7 @@ test('seed sample: find a title, label with mouse and keyboard, move boundaries,
   await page.keyboard.press('End')
   await page.keyboard.press('Shift+ArrowLeft')
   await page.keyboard.press('Shift+ArrowLeft')
-  await page.keyboard.press(colour)
+  await pressHotkey(page, colour)
   await expect(page.locator('[data-testid="span-row"][data-start="31"]')).toHaveAttribute('data-type', '颜色')
   expect(await spansOf(studio, id)).toContainEqual([31, 33, '颜色', 'gold'])
 
@@ -152,7 +157,7 @@ test('emoji and full-width characters: offsets sent and stored are code points (
 
   // Mouse over ＡＢＣ (code points 3..5).
   await dragChars(page, 3, 5)
-  await page.keyboard.press(colour)
+  await pressHotkey(page, colour)
   await expect(page.locator('[data-testid="span-row"][data-start="3"][data-end="6"]')).toBeVisible()
   // Keyboard over 😀好 (code points 7..8): Home, → ×7, Shift+→ ×2.
   await page.getByTestId('title-text').focus()
@@ -160,7 +165,7 @@ test('emoji and full-width characters: offsets sent and stored are code points (
   for (let i = 0; i < 7; i++) await page.keyboard.press('ArrowRight')
   await page.keyboard.press('Shift+ArrowRight')
   await page.keyboard.press('Shift+ArrowRight')
-  await page.keyboard.press(pack)
+  await pressHotkey(page, pack)
   await expect(page.locator('[data-testid="span-row"][data-start="7"][data-end="9"]')).toContainText('😀好')
   expect(await spansOf(studio, id)).toEqual([
     [1, 3, '包装', 'gold'],

@@ -1,7 +1,7 @@
-// Run the CLI from source (`node --import tsx src-main/cli/main.ts …`, cwd = repository root).
+// Run the built CLI (`node out/main/cli.js …`, cwd = repository root), what `npx ner-studio` runs after
+// setup. vitest's global setup (build.ts) builds it first when it is missing or older than src-main.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { join } from 'node:path'
-import { REPO_ROOT } from './paths'
+import { BUILT_CLI, REPO_ROOT } from './paths'
 
 export interface CliResult {
   code: number | null
@@ -10,14 +10,12 @@ export interface CliResult {
   stderr: string
 }
 
-const MAIN = join(REPO_ROOT, 'src-main', 'cli', 'main.ts')
-
 /**
  * Start the CLI without waiting (for the kill tests and the server). `detached` puts it in a process
  * group of its own (pgid = its pid), so it and the processes it forks can be found and killed.
  */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, opts: { detached?: boolean } = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  return spawn(process.execPath, [BUILT_CLI, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, NER_STUDIO_DEBUG: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

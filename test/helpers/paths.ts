@@ -5,6 +5,10 @@ import { join, resolve } from 'node:path'
 export const REPO_ROOT = resolve(__dirname, '..', '..')
 export const DATA_DIR = resolve(REPO_ROOT, '..', 'shared', 'data')
 
+/** The built CLI and trainer entries (`electron-vite build`; vitest's global setup builds them when stale). */
+export const BUILT_CLI = join(REPO_ROOT, 'out', 'main', 'cli.js')
+export const BUILT_TRAINER = join(REPO_ROOT, 'out', 'main', 'trainer.js')
+
 /** A path inside ../shared/data. */
 export function dataPath(...parts: string[]): string {
   return join(DATA_DIR, ...parts)

@@ -1,10 +1,11 @@
-import type { Example, Span } from '../../src-main/shared/training'
+import type { Example } from '../../src-main/shared/training'
+import type { PlainSpan } from '../../src-main/shared/tags'
 import type { TitleSpec } from './project'
 
 /** 8 tiny product titles with brand / category / color / size entities (incl. emoji, full-width). */
 function ex(parts: [string, string | null][], words?: boolean): Example {
   let text = ''
-  const spans: Span[] = []
+  const spans: PlainSpan[] = []
   let pos = 0
   for (const [s, type] of parts) {
     const n = Array.from(s).length

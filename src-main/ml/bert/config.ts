@@ -23,7 +23,7 @@ export interface BertConfig {
   initializerRange: number
 }
 
-export class BertConfigError extends Error {
+class BertConfigError extends Error {
   override name = 'BertConfigError'
 }
 

@@ -1,7 +1,7 @@
 /**
  * BERT encoder in TensorFlow.js (any size, from a `BertConfig`), numerically equal to Hugging Face
  * `BertModel(...).last_hidden_state` (checked against an independent torch reference in
- * test/unit/bert/equality.test.ts).
+ * test/unit/ml/bert/equality.test.ts).
  *
  * Weights are `tf.Variable`s named by the HF `BertModel` state-dict names (no `bert.` prefix).
  * Weight maps (load, `getWeights`, safetensors) use HF orientation: Linear weights [out, in]. The
@@ -31,7 +31,7 @@ import { writeFileSync } from 'node:fs'
 
 export type WeightMap = Map<string, FloatTensor>
 
-export class BertWeightsError extends Error {
+class BertWeightsError extends Error {
   override name = 'BertWeightsError'
 }
 
@@ -221,7 +221,7 @@ export function matMulFast(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 /** Linear (dense) weights: stored transposed ([in, out]) in the variables. */
 const isLinearWeight = (name: string): boolean => /\.(query|key|value|dense)\.weight$/.test(name)
 
-export interface ApplyOptions {
+interface ApplyOptions {
   /** Dropout on when true. Default false. */
   training?: boolean
   /** [B, S] int32 segment ids; default all 0. */
@@ -232,7 +232,7 @@ export interface ApplyOptions {
   seed?: number
 }
 
-export interface FreezeOptions {
+interface FreezeOptions {
   /** Freeze the embedding tables and their LayerNorm. */
   embeddings?: boolean
   /** Freeze encoder layers 0 … layers-1 (the lowest ones). */

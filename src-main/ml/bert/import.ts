@@ -18,11 +18,11 @@ import { floatShapes, floatTensors, readSafetensors, readSafetensorsHeader } fro
 import { inspectGoogleBertCheckpoint, readGoogleBertCheckpoint } from './tf-checkpoint'
 import { Vocab } from './tokenizer'
 
-export class BertImportError extends Error {
+class BertImportError extends Error {
   override name = 'BertImportError'
 }
 
-export interface ImportedBert {
+interface ImportedBert {
   config: BertConfig
   vocab: Vocab
   weights: WeightMap
@@ -31,7 +31,7 @@ export interface ImportedBert {
   files: { config: string; vocab: string; weights: string[] }
 }
 
-export function detectLayout(dir: string): 'hf' | 'google' {
+function detectLayout(dir: string): 'hf' | 'google' {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BertImportError(`${dir}: not a folder`)
   const files = new Set(readdirSync(dir))
   if (files.has('config.json') && (files.has('model.safetensors') || files.has('pytorch_model.bin') || files.has('tf_model.h5'))) return 'hf'
@@ -111,7 +111,7 @@ export function importBertFolder(dir: string, opts: LoadWeightsOptions = {}): Im
   return { config: r.config, vocab: r.vocab, weights: r.tensors, layout: r.layout, files: r.files }
 }
 
-export interface InspectedBert {
+interface InspectedBert {
   config: BertConfig
   vocab: Vocab
   layout: 'hf' | 'google'

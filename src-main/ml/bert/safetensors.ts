@@ -20,13 +20,13 @@ export interface FloatTensor {
   data: Float32Array
 }
 
-export interface ReadTensor {
+interface ReadTensor {
   dtype: SafetensorsDtype
   shape: number[]
   data: Float32Array | Int32Array | BigInt64Array
 }
 
-export interface SafetensorsFile {
+interface SafetensorsFile {
   tensors: Map<string, ReadTensor>
   metadata: Record<string, string>
 }
@@ -75,7 +75,7 @@ export function f32ToF16(v: number): number {
 }
 
 /** float → bfloat16, round to nearest even. */
-export function f32ToBf16(v: number): number {
+function f32ToBf16(v: number): number {
   f32buf[0] = v
   const x = u32buf[0]!
   if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) return (x >>> 16) | 0x40
@@ -127,7 +127,7 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
 }
 
 /** One header entry: where a tensor's bytes lie in the byte buffer (offsets relative to its start). */
-export interface SafetensorsEntry {
+interface SafetensorsEntry {
   dtype: SafetensorsDtype
   shape: number[]
   begin: number
@@ -135,7 +135,7 @@ export interface SafetensorsEntry {
 }
 
 /** A parsed header: every tensor's dtype, shape and byte range, checked against the file size. */
-export interface SafetensorsHeader {
+interface SafetensorsHeader {
   entries: Map<string, SafetensorsEntry>
   metadata: Record<string, string>
   /** File offset of the byte buffer (8 + header length). */
@@ -157,7 +157,7 @@ function headerLength(first8: Buffer, fileSize: number, source: string): number 
  * bytes: dtypes, shapes, offsets within the file, offsets matching shape × dtype, and the byte
  * buffer entirely indexed (no holes, no overlap, no trailing bytes). Reads no tensor data.
  */
-export function parseSafetensorsHeader(headerBytes: Buffer, fileSize: number, source = '<buffer>'): SafetensorsHeader {
+function parseSafetensorsHeader(headerBytes: Buffer, fileSize: number, source = '<buffer>'): SafetensorsHeader {
   const headerLen = headerBytes.length
   let header: unknown
   try {
@@ -287,7 +287,7 @@ function readFully(fd: number, into: Buffer, position: number): void {
 const FLOAT_DTYPES: ReadonlySet<string> = new Set<SafetensorsDtype>(['F64', 'F32', 'F16', 'BF16'])
 
 /** The error `floatTensors` raises for a tensor of an integer dtype, or nothing for a float one. */
-export function requireFloatDtype(name: string, dtype: SafetensorsDtype, source = '<buffer>'): void {
+function requireFloatDtype(name: string, dtype: SafetensorsDtype, source = '<buffer>'): void {
   if (!FLOAT_DTYPES.has(dtype)) throw new SafetensorsError(`${source}: tensor "${name}" has integer dtype ${dtype}, expected a float dtype`)
 }
 

@@ -22,7 +22,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import type { FloatTensor } from './safetensors'
 import { f16ToF32 } from './safetensors'
 
-export class TfCheckpointError extends Error {
+class TfCheckpointError extends Error {
   override name = 'TfCheckpointError'
 }
 
@@ -183,7 +183,7 @@ function blockEntries(block: Uint8Array, source: string, what: string): [Uint8Ar
 }
 
 /** Every (key, value) of a LevelDB/TF table file, in order. */
-export function readTable(file: Uint8Array, source = 'table'): [Uint8Array, Uint8Array][] {
+function readTable(file: Uint8Array, source = 'table'): [Uint8Array, Uint8Array][] {
   if (file.length < FOOTER) throw new TfCheckpointError(`${source}: too short for a table footer (${file.length} bytes)`)
   const fr = new Reader(file, file.length - 8, file.length, source)
   const lo = fr.fixed32()
@@ -231,7 +231,7 @@ const num = (f: Fields, k: number): number => {
 }
 
 /** TensorFlow DataType enum values this reader understands. */
-export const TF_DTYPES: Record<number, { name: string; bytes: number }> = {
+const TF_DTYPES: Record<number, { name: string; bytes: number }> = {
   1: { name: 'DT_FLOAT', bytes: 4 },
   2: { name: 'DT_DOUBLE', bytes: 8 },
   3: { name: 'DT_INT32', bytes: 4 },
@@ -240,7 +240,7 @@ export const TF_DTYPES: Record<number, { name: string; bytes: number }> = {
   19: { name: 'DT_HALF', bytes: 2 },
 }
 
-export interface BundleEntry {
+interface BundleEntry {
   dtype: number
   shape: number[]
   shardId: number
@@ -251,7 +251,7 @@ export interface BundleEntry {
   sliced: boolean
 }
 
-export interface BundleIndex {
+interface BundleIndex {
   numShards: number
   /** 0 little, 1 big. */
   endianness: number
@@ -298,20 +298,20 @@ export function parseBundleIndex(file: Uint8Array, source = 'checkpoint.index'):
   return { numShards, endianness, entries }
 }
 
-export interface CheckpointTensor {
+interface CheckpointTensor {
   dtype: string
   shape: number[]
   data: Float32Array | Int32Array | BigInt64Array
 }
 
-export interface ReadCheckpointOptions {
+interface ReadCheckpointOptions {
   /** Which tensors to read (default all). Tensors not selected are never read from disk. */
   filter?: (name: string) => boolean
   /** Verify each tensor's CRC32C (default true). */
   verifyChecksums?: boolean
 }
 
-export const dataShardPath = (prefix: string, shard: number, numShards: number): string =>
+const dataShardPath = (prefix: string, shard: number, numShards: number): string =>
   `${prefix}.data-${String(shard).padStart(5, '0')}-of-${String(numShards).padStart(5, '0')}`
 
 /** A bundle entry checked as readable: its dtype, element count and data shard (open, size known). */
@@ -394,7 +394,7 @@ export function readTfCheckpoint(prefix: string, opts: ReadCheckpointOptions = {
 }
 
 /** A tensor's dtype and shape, as `inspectTfCheckpoint` reports it. */
-export interface CheckpointTensorInfo {
+interface CheckpointTensorInfo {
   dtype: string
   shape: number[]
 }
@@ -403,7 +403,7 @@ export interface CheckpointTensorInfo {
  * What `readTfCheckpoint` would read, from the `.index` alone: the same checks (dtype, size, shard
  * file present and long enough), no tensor bytes read and no checksums verified.
  */
-export function inspectTfCheckpoint(prefix: string, opts: { filter?: (name: string) => boolean } = {}): Map<string, CheckpointTensorInfo> {
+function inspectTfCheckpoint(prefix: string, opts: { filter?: (name: string) => boolean } = {}): Map<string, CheckpointTensorInfo> {
   const out = new Map<string, CheckpointTensorInfo>()
   walkEntries(prefix, opts.filter, (name, e, { dt }) => out.set(name, { dtype: dt.name, shape: e.shape }))
   return out

@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs'
 
-export class VocabError extends Error {
+class VocabError extends Error {
   override name = 'VocabError'
 }
 
@@ -79,7 +79,7 @@ export class Vocab {
 
 const DROP = /^[\p{White_Space}\p{Cc}\p{Cf}]$/u
 
-export interface Encoded {
+interface TokenizedTitle {
   /** `[CLS]`, one id per kept character, `[SEP]`. */
   ids: number[]
   /**
@@ -94,7 +94,7 @@ export interface Encoded {
 }
 
 /** Tokenise one title character by character (no truncation; see `windows()` for long titles). */
-export function encodeTitle(vocab: Vocab, title: string): Encoded {
+export function tokenizeTitle(vocab: Vocab, title: string): TokenizedTitle {
   const ids = [vocab.cls]
   const offsets = [-1]
   const utf16Offsets = [-1]
@@ -115,7 +115,7 @@ export function encodeTitle(vocab: Vocab, title: string): Encoded {
   return { ids, offsets, utf16Offsets, numChars: cp }
 }
 
-export interface Window {
+interface Window {
   /** First character-token index (into the title's tokens without `[CLS]`/`[SEP]`). */
   start: number
   /** One past the last character-token index. */
@@ -169,8 +169,8 @@ export function joinWindows<T>(ws: Window[], outputs: T[][], n: number): T[] {
   return out
 }
 
-/** Ids of one window with `[CLS]`/`[SEP]`: `enc` from `encodeTitle`. */
-export function windowIds(vocab: Vocab, enc: Encoded, w: Window): number[] {
+/** Ids of one window with `[CLS]`/`[SEP]`: `enc` from `tokenizeTitle`. */
+export function windowIds(vocab: Vocab, enc: TokenizedTitle, w: Window): number[] {
   return [vocab.cls, ...enc.ids.slice(1 + w.start, 1 + w.end), vocab.sep]
 }
 

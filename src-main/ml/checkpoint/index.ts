@@ -23,12 +23,12 @@ import { BertEncoder } from '../bert/encoder'
 import { bertConfigToJson, parseBertConfig } from '../bert/config'
 import { Vocab as BertVocab } from '../bert/tokenizer'
 
-export const CHECKPOINT_FORMAT = 'ner-studio-tagger'
+const CHECKPOINT_FORMAT = 'ner-studio-tagger'
 /** 2: `bert` section + `bert/*` weights for BERT taggers (v1 still loads). */
 export const CHECKPOINT_VERSION = 2
 const MAGIC = 'NERCKPT1'
 
-export interface WeightEntry {
+interface WeightEntry {
   name: string
   shape: number[]
   offset: number
@@ -52,7 +52,7 @@ export interface CheckpointManifest {
   bert?: BertManifest
 }
 
-export interface BertManifest {
+interface BertManifest {
   /** Hugging Face config.json fields. */
   config: Record<string, unknown>
   /** vocab.txt, one token per entry (id = index). */
@@ -66,7 +66,7 @@ export interface Checkpoint {
   weights: Uint8Array
 }
 
-export interface SaveMeta {
+interface SaveMeta {
   config: TrainConfig
   metrics?: CheckpointManifest['metrics']
   epoch?: number
@@ -140,7 +140,7 @@ export function loadCheckpoint(ckpt: Checkpoint): Tagger {
     const vocab = new BertVocab(m.bert.vocab, 'checkpoint manifest (bert.vocab)')
     bert = { encoder: BertEncoder.zeros(config), vocab }
   }
-  const model = new Tagger({ config: m.config.model, vocabs: m.vocabs, seed: m.config.seed, ...(bert ? { bert } : {}) })
+  const model = Tagger.build({ config: m.config.model, vocabs: m.vocabs, seed: m.config.seed, ...(bert ? { bert } : {}) })
   try {
     assignWeights(model, ckpt)
   } catch (e) {

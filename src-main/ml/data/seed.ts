@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Example } from '../../shared/training'
-import { decodeTags } from '../tagging'
+import { tagsToSpans } from '../../shared/tags'
 
 const SPA = '[SPA]'
 
@@ -28,7 +28,7 @@ export function readSeedDir(dir: string, limit = Infinity): Example[] {
     const text = toks.map((c) => (c === SPA ? ' ' : c)).join('')
     const tg = tags[i]!.split(' ').filter((x) => x !== '')
     if (tg.length !== toks.length || Array.from(text).length !== toks.length) continue
-    const ex: Example = { text, spans: decodeTags(tg, 'BIO') }
+    const ex: Example = { text, spans: tagsToSpans(tg, { mode: 'tolerant', scheme: 'BIO' }) }
     if (words) {
       const lens = words[i]!.split(' ')
         .filter((x) => x !== '')

@@ -13,7 +13,7 @@ import { DEFAULT_SKIPGRAM, trainSkipGram, type SkipGramOptions } from './skipgra
 
 export { trainSkipGram, DEFAULT_SKIPGRAM, type SkipGramOptions }
 
-export const END = '</s>'
+const END = '</s>'
 
 export interface EmbeddingOptions {
   /** Char vector size (= the tagger's charEmbedding). */

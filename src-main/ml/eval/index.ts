@@ -3,15 +3,16 @@
  * one (exact match). Also: boundary-only scores, type accuracy on correct boundaries, error
  * buckets and a type confusion table, and the study's own metric (sets of (type, text) per title).
  */
-import type { PRF, Span } from '../../shared/training'
+import type { PRF } from '../../shared/training'
+import type { PlainSpan } from '../../shared/tags'
 
-export interface TypeScore extends PRF {
+interface TypeScore extends PRF {
   support: number
   predicted: number
   correct: number
 }
 
-export interface ErrorBuckets {
+interface ErrorBuckets {
   /** gold entity with no predicted entity overlapping it */
   missed: number
   /** predicted entity overlapping no gold entity */
@@ -39,26 +40,26 @@ export interface EvalReport {
   titles: number
 }
 
-export function prf(correct: number, predicted: number, gold: number): PRF {
+function prf(correct: number, predicted: number, gold: number): PRF {
   const precision = predicted ? correct / predicted : 0
   const recall = gold ? correct / gold : 0
   const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0
   return { precision, recall, f1 }
 }
 
-const key = (s: Span): string => `${s.start}:${s.end}:${s.type}`
-const bkey = (s: Span): string => `${s.start}:${s.end}`
-const overlaps = (a: Span, b: Span): boolean => a.start < b.end && b.start < a.end
+const key = (s: PlainSpan): string => `${s.start}:${s.end}:${s.type}`
+const bkey = (s: PlainSpan): string => `${s.start}:${s.end}`
+const overlaps = (a: PlainSpan, b: PlainSpan): boolean => a.start < b.end && b.start < a.end
 
 /** An error bucket that a predicted span falls in (`missed` is for gold spans). */
-export type PredBucket = Exclude<keyof ErrorBuckets, 'missed'>
+type PredBucket = Exclude<keyof ErrorBuckets, 'missed'>
 
 /**
  * The error-bucket rules for one title, per span: each predicted span's bucket (null when it is
  * correct) and the gold span with its exact boundaries (null when none), and for each gold span
  * whether it is missed. `evaluate` counts these; the Evaluate screen lists the spans behind a count.
  */
-export function classifySpans<S extends Span>(gold: readonly S[], pred: readonly Span[]): { pred: (PredBucket | null)[]; predGold: (S | null)[]; missed: boolean[] } {
+export function classifySpans<S extends PlainSpan>(gold: readonly S[], pred: readonly PlainSpan[]): { pred: (PredBucket | null)[]; predGold: (S | null)[]; missed: boolean[] } {
   const byBoundary = new Map<string, S>()
   for (const g of gold) byBoundary.set(bkey(g), g)
   const buckets: (PredBucket | null)[] = []
@@ -82,7 +83,7 @@ export function classifySpans<S extends Span>(gold: readonly S[], pred: readonly
  * @param pred predicted spans per title
  * @param texts the titles (for the study's (type, text) metric); optional
  */
-export function evaluate(gold: readonly (readonly Span[])[], pred: readonly (readonly Span[])[], texts?: readonly string[]): EvalReport {
+export function evaluate(gold: readonly (readonly PlainSpan[])[], pred: readonly (readonly PlainSpan[])[], texts?: readonly string[]): EvalReport {
   if (gold.length !== pred.length) throw new Error(`evaluate: ${gold.length} gold titles vs ${pred.length} predicted`)
   const per = new Map<string, { support: number; predicted: number; correct: number }>()
   const bucket = (t: string): { support: number; predicted: number; correct: number } => {
@@ -135,7 +136,7 @@ export function evaluate(gold: readonly (readonly Span[])[], pred: readonly (rea
     for (const m of c.missed) if (m) errors.missed++
     if (texts) {
       const chars = Array.from(texts[i]!)
-      const pairs = (ss: readonly Span[]): Set<string> => new Set(ss.map((s) => `${s.type}\u0000${chars.slice(s.start, s.end).join('')}`))
+      const pairs = (ss: readonly PlainSpan[]): Set<string> => new Set(ss.map((s) => `${s.type}\u0000${chars.slice(s.start, s.end).join('')}`))
       const a = pairs(g)
       const b = pairs(p)
       sG += a.size

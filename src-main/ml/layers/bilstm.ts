@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs'
 import { childSeed } from '../train/rng'
 import { makeVariable, uniformInit } from './init'
 
-export interface BiLstmArgs {
+interface BiLstmArgs {
   /** Input feature size E. */
   inputSize: number
   /** Hidden size H of each direction (study: 300). */
@@ -36,7 +36,7 @@ export interface BiLstmArgs {
 }
 
 /** Per-title reversal within length: row b·L+t ↦ b·L+(len−1−t) for t < len, itself otherwise. */
-export function reverseIndex(lengths: readonly number[], L: number): Int32Array {
+function reverseIndex(lengths: readonly number[], L: number): Int32Array {
   const idx = new Int32Array(lengths.length * L)
   lengths.forEach((len, b) => {
     for (let t = 0; t < L; t++) idx[b * L + t] = b * L + (t < len ? len - 1 - t : t)

@@ -15,13 +15,13 @@
  * presets' is. Cost: B·K·L² scores per batch — fine for a few types (Ding: 2), heavy with hundreds.
  */
 import * as tf from '@tensorflow/tfjs'
-import type { Span } from '../../shared/training'
+import type { PlainSpan } from '../../shared/tags'
 import { Dense } from './init'
 import { childSeed } from '../train/rng'
 
 export const NEG_INF = -1e12
 
-export interface GlobalPointerArgs {
+interface GlobalPointerArgs {
   inputSize: number
   /** Entity types, in output order. */
   types: readonly string[]
@@ -32,7 +32,7 @@ export interface GlobalPointerArgs {
 }
 
 /** cos / sin tables `[B·L, D]` of the rotary embedding at positions 0 … L−1 (repeated B times). */
-export function ropeTables(B: number, L: number, D: number): { cos: Float32Array; sin: Float32Array } {
+function ropeTables(B: number, L: number, D: number): { cos: Float32Array; sin: Float32Array } {
   const cos = new Float32Array(B * L * D)
   const sin = new Float32Array(B * L * D)
   for (let t = 0; t < L; t++)
@@ -105,7 +105,7 @@ export class GlobalPointer {
   }
 
   /** Circle loss of `scores` against gold spans per title (types not in `types` are ignored), mean over B·K. */
-  loss(scores: tf.Tensor4D, spans: readonly (readonly Span[])[]): tf.Scalar {
+  loss(scores: tf.Tensor4D, spans: readonly (readonly PlainSpan[])[]): tf.Scalar {
     const [B, K, L] = scores.shape
     const y = goldGrid(spans, this.types, B, L)
     return tf.tidy(() => circleLoss(tf.reshape(scores, [B * K, L * L]) as tf.Tensor2D, tf.tensor2d(y, [B * K, L * L])))
@@ -113,7 +113,7 @@ export class GlobalPointer {
 }
 
 /** 1 where i ≤ j < length (row b: `[L, L]`), `[B·L·L]`. */
-export function validMask(B: number, L: number, lengths: readonly number[]): Float32Array {
+function validMask(B: number, L: number, lengths: readonly number[]): Float32Array {
   const m = new Float32Array(B * L * L)
   for (let b = 0; b < B; b++) {
     const n = lengths[b]!
@@ -123,7 +123,7 @@ export function validMask(B: number, L: number, lengths: readonly number[]): Flo
 }
 
 /** Gold cells `[B·K·L·L]`: 1 at (b, type, start, end − 1). */
-export function goldGrid(spans: readonly (readonly Span[])[], types: readonly string[], B: number, L: number): Float32Array {
+function goldGrid(spans: readonly (readonly PlainSpan[])[], types: readonly string[], B: number, L: number): Float32Array {
   const K = types.length
   const index = new Map(types.map((t, i) => [t, i]))
   const y = new Float32Array(B * K * L * L)
@@ -141,7 +141,7 @@ export function goldGrid(spans: readonly (readonly Span[])[], types: readonly st
  * Multi-label categorical cross-entropy ("circle loss") per row of `s` `[R, C]` with 0/1 targets
  * `y`: log(1 + Σ_{y=0} e^{s}) + log(1 + Σ_{y=1} e^{−s}); mean over rows. Cells at −1e12 add nothing.
  */
-export function circleLoss(s: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+function circleLoss(s: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
   const R = s.shape[0]
   const signed = tf.mul(tf.sub(1, tf.mul(2, y)), s) // −s on positives, s on negatives
   const neg = tf.sub(signed, tf.mul(y, 1e12))
@@ -152,7 +152,7 @@ export function circleLoss(s: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
   return tf.mean(tf.add(lNeg, lPos)) as tf.Scalar
 }
 
-export interface ScoredSpan extends Span {
+export interface ScoredSpan extends PlainSpan {
   score: number
 }
 

@@ -18,7 +18,7 @@ export function uniformInit(shape: number[], limit: number, seed: number): tf.Te
 }
 
 /** Standard normal × `std` (Box–Muller over the seeded generator). */
-export function normalInit(shape: number[], std: number, seed: number): tf.Tensor {
+function normalInit(shape: number[], std: number, seed: number): tf.Tensor {
   const rng = makeRng(seed)
   const n = shape.reduce((a, b) => a * b, 1)
   const a = new Float32Array(n)
@@ -32,11 +32,11 @@ export function normalInit(shape: number[], std: number, seed: number): tf.Tenso
 }
 
 /** Glorot/Xavier uniform for a [fanIn, fanOut] kernel. */
-export function glorot(fanIn: number, fanOut: number, seed: number): tf.Tensor {
+function glorot(fanIn: number, fanOut: number, seed: number): tf.Tensor {
   return uniformInit([fanIn, fanOut], Math.sqrt(6 / (fanIn + fanOut)), seed)
 }
 
-export interface EmbeddingArgs {
+interface EmbeddingArgs {
   /** Vocabulary size (row 0 = padding, row 1 = unknown by convention of ../text/vocab.ts). */
   vocabSize: number
   /** Embedding size. */
@@ -66,7 +66,7 @@ export class Embedding {
   }
 }
 
-export interface DenseArgs {
+interface DenseArgs {
   inputSize: number
   units: number
   name: string

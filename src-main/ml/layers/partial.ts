@@ -16,7 +16,7 @@
  * log-likelihood of that tag path.
  */
 import * as tf from '@tensorflow/tfjs'
-import type { CRF } from './crf'
+import type { CRF } from './crf/layer'
 
 /** Log-prior of a tag that contradicts the observation. */
 export const IMPOSSIBLE = -1e4

@@ -35,7 +35,7 @@ export interface LexiconData {
   words: [string, number[]][]
 }
 
-export const SETS = ['B', 'M', 'E', 'S'] as const
+const SETS = ['B', 'M', 'E', 'S'] as const
 export const OTHER_GROUP = '*'
 
 export function buildLexicon(entries: Iterable<LexiconEntry>, maxGroups = 16, maxWordLength = 16): LexiconData {
@@ -67,7 +67,7 @@ export function buildLexicon(entries: Iterable<LexiconEntry>, maxGroups = 16, ma
 }
 
 /** Features per char of a lexicon. */
-export function lexiconWidth(lex: LexiconData): number {
+function lexiconWidth(lex: LexiconData): number {
   return SETS.length * lex.groups.length
 }
 

@@ -8,7 +8,7 @@ import { DEFAULT_ORIGIN_WEIGHTS } from './evidence'
 import { presetConfig } from './presets'
 
 /** Above this many entity types the base is the cascade (a flat CRF over 2·K+1 tags gets slow). */
-export const AUTO_CASCADE_TYPES = 50
+const AUTO_CASCADE_TYPES = 50
 
 interface AutoPart {
   id: string
@@ -17,7 +17,7 @@ interface AutoPart {
   apply(c: TrainConfig, f: ProjectFacts): { config: TrainConfig; label: string }
 }
 
-export const AUTO_PARTS: readonly AutoPart[] = [
+const AUTO_PARTS: readonly AutoPart[] = [
   {
     id: 'base',
     sentence: 'A BiLSTM over the characters with a CRF over the tags (the cascade of boundaries and types when there are many types).',

@@ -7,7 +7,7 @@
  * and, in BIOES, a character right before one cannot be inside another (no `B-*`/`I-*`).
  */
 import type { Example, TrainingOrigin, WeakLossConfig } from '../../shared/training'
-import { encodeSpans, splitTag } from '../tagging'
+import { spansToTags, splitTag, type PlainSpan } from '../../shared/tags'
 import { IMPOSSIBLE } from '../layers/partial'
 import type { Vocabs } from './features'
 
@@ -26,11 +26,11 @@ export function titleWeight(ex: Example, w: WeakLossConfig): number {
  * Log-prior `[n·T]` of a partially labelled title (null when it is fully observed: reviewed, or
  * `partial` off). `spans` are in positions (after any BERT mapping), clipped to `n`.
  */
-export function partialPrior(ex: Example, spans: readonly { start: number; end: number; type: string }[], n: number, v: Vocabs, w: WeakLossConfig): Float32Array | null {
+export function partialPrior(ex: Example, spans: readonly PlainSpan[], n: number, v: Vocabs, w: WeakLossConfig): Float32Array | null {
   if (!w.partial || ex.reviewed !== false) return null
   const T = v.labels.size
-  const tags = encodeSpans(spans, n, v.scheme, !v.cascade)
-  // covered = given a tag by a span (encodeSpans skips a span overlapping an earlier one: its chars stay unknown)
+  const tags = spansToTags(n, spans, v.scheme, { typed: !v.cascade })
+  // covered = given a tag by a span (spansToTags skips a span overlapping an earlier one: its chars stay unknown)
   const covered = Uint8Array.from(tags, (t) => (t === 'O' ? 0 : 1))
   const logRho = Math.log(Math.min(1, Math.max(1e-6, w.unknownEntityPrior)))
   const prefix = v.labels.labels.map((l) => splitTag(l).prefix)

@@ -2,11 +2,13 @@
  * Turning titles into index arrays, and index arrays into padded batches.
  * All of it is plain JS (no tensors), so the trainer can prepare batches ahead.
  */
-import type { Example, ModelConfig, Span, TagScheme, WeakLossConfig } from '../../shared/training'
-import { LabelVocab, TypeVocab, encodeSpans, typeTargets } from '../tagging'
+import type { Example, ModelConfig, WeakLossConfig } from '../../shared/training'
+import type { PlainSpan, TagScheme } from '../../shared/tags'
+import { LabelVocab, TypeVocab, typeTargets } from '../tagging/labels'
+import { spansToTags } from '../../shared/tags'
 import { Vocab } from '../text/vocab'
 import { wordPerChar } from '../text/words'
-import { encodeTitle, type Vocab as BertVocab } from '../bert/tokenizer'
+import { tokenizeTitle, type Vocab as BertVocab } from '../bert/tokenizer'
 import { bigramsOf, type TitleEmbeddings } from '../embeddings'
 import { Lexicon, buildLexicon, type LexiconData, type LexiconEntry } from '../lexicon'
 import { partialPrior, titleWeight } from './evidence'
@@ -37,7 +39,7 @@ export interface Vocabs {
   /**
    * BERT models: the encoder's vocabulary. Titles are then encoded as BERT token ids of their
    * KEPT characters (whitespace and control/format characters get no token, see bert/tokenizer.ts),
-   * so the tagger works in token space; `Encoded.keep` maps back to code points.
+   * so the tagger works in token space; `TitleFeatures.keep` maps back to code points.
    */
   bert: BertVocab | null
   bigrams: Vocab | null
@@ -59,7 +61,7 @@ export function toVocabs(v: TaggerVocabs, model: ModelConfig, bert: BertVocab | 
 }
 
 /** What `buildVocabs` may take besides the training examples. */
-export interface VocabExtras {
+interface VocabExtras {
   /** Title embeddings (`model.pretrainedEmbeddings`): their chars and bigrams join the vocabularies. */
   pretrained?: TitleEmbeddings | null
   /** Lexicon words (`model.lexicon`); absent = the training examples' span texts. */
@@ -100,7 +102,7 @@ export function buildVocabs(examples: readonly Example[], model: ModelConfig, ex
   return { chars, words, labels, types, ...(bigrams ? { bigrams } : {}), ...(lexicon ? { lexicon } : {}) }
 }
 
-export interface Encoded {
+export interface TitleFeatures {
   chars: string[]
   charIds: Int32Array
   wordIds: Int32Array | null
@@ -114,7 +116,7 @@ export interface Encoded {
   typeIds: Int32Array | null
   /** 1 where the char is inside a gold entity. */
   isEntity: Uint8Array | null
-  spans: Span[] | null
+  spans: PlainSpan[] | null
   /**
    * BERT models: code-point offset (in the title) of each position, since characters without a
    * BERT token (spaces…) are left out of `chars`/`charIds`; null = positions are code points.
@@ -128,13 +130,13 @@ export interface Encoded {
   weight?: number
 }
 
-export function encodeExample(ex: Example | string, v: Vocabs, maxLength = Infinity, weak?: WeakLossConfig): Encoded {
-  const e = v.bert ? encodeBertExample(ex, v, v.bert, maxLength) : encodeCharExample(ex, v, maxLength)
+export function featurize(ex: Example | string, v: Vocabs, maxLength = Infinity, weak?: WeakLossConfig): TitleFeatures {
+  const e = v.bert ? featurizeBert(ex, v, v.bert, maxLength) : featurizeChars(ex, v, maxLength)
   if (!weak || typeof ex === 'string' || !e.spans) return e
   return { ...e, prior: partialPrior(ex, e.spans, e.charIds.length, v, weak), weight: titleWeight(ex, weak) }
 }
 
-function encodeCharExample(ex: Example | string, v: Vocabs, maxLength: number): Encoded {
+function featurizeChars(ex: Example | string, v: Vocabs, maxLength: number): TitleFeatures {
   const text = typeof ex === 'string' ? ex : ex.text
   const chars = Array.from(text).slice(0, maxLength)
   const n = chars.length
@@ -152,8 +154,8 @@ function encodeCharExample(ex: Example | string, v: Vocabs, maxLength: number): 
 }
 
 /** Gold tag ids, entity flags and (cascade) type ids of `spans` over `n` positions. */
-function goldTargets(spans: Span[], n: number, v: Vocabs): Pick<Encoded, 'tagIds' | 'typeIds' | 'isEntity' | 'spans'> {
-  const tags = encodeSpans(spans, n, v.scheme, !v.cascade)
+function goldTargets(spans: PlainSpan[], n: number, v: Vocabs): Pick<TitleFeatures, 'tagIds' | 'typeIds' | 'isEntity' | 'spans'> {
+  const tags = spansToTags(n, spans, v.scheme, { typed: !v.cascade })
   const tagIds = Int32Array.from(tags, (t) => v.labels.id(t))
   const isEntity = Uint8Array.from(tags, (t) => (t === 'O' ? 0 : 1))
   const typeIds = v.cascade && v.types ? typeTargets(spans, n, v.types) : null
@@ -165,10 +167,10 @@ function goldTargets(spans: Span[], n: number, v: Vocabs): Pick<Encoded, 'tagIds
  * characters are dropped, as BERT's tokenizer does); `charIds` are BERT vocabulary ids, gold spans
  * are moved to token positions (a span of only dropped characters is lost), `keep` maps back.
  */
-function encodeBertExample(ex: Example | string, v: Vocabs, vocab: BertVocab, maxLength: number): Encoded {
+function featurizeBert(ex: Example | string, v: Vocabs, vocab: BertVocab, maxLength: number): TitleFeatures {
   const text = typeof ex === 'string' ? ex : ex.text
   const allChars = Array.from(text).slice(0, maxLength)
-  const enc = encodeTitle(vocab, allChars.join(''))
+  const enc = tokenizeTitle(vocab, allChars.join(''))
   const keep = Int32Array.from(enc.offsets.slice(1, -1))
   const charIds = Int32Array.from(enc.ids.slice(1, -1))
   const chars = Array.from(keep, (o) => allChars[o]!)
@@ -181,7 +183,7 @@ function encodeBertExample(ex: Example | string, v: Vocabs, vocab: BertVocab, ma
     while (k > 0 && keep[k - 1]! >= c) k--
     pos[c] = k
   }
-  const spans: Span[] = []
+  const spans: PlainSpan[] = []
   for (const s of ex.spans) {
     if (s.end > allChars.length) continue
     const start = pos[s.start]!
@@ -191,8 +193,8 @@ function encodeBertExample(ex: Example | string, v: Vocabs, vocab: BertVocab, ma
   return { ...base, ...goldTargets(spans, n, v) }
 }
 
-/** Spans in token positions (BERT `Encoded`) → code-point spans of the title; identity otherwise. */
-export function spansToTitle<S extends Span>(e: Encoded, spans: readonly S[]): S[] {
+/** Spans in token positions (BERT `TitleFeatures`) → code-point spans of the title; identity otherwise. */
+export function spansToTitle<S extends PlainSpan>(e: TitleFeatures, spans: readonly S[]): S[] {
   const keep = e.keep
   if (!keep) return [...spans]
   const all = e.allChars!
@@ -216,7 +218,7 @@ export interface Batch {
   lex?: Float32Array | null
   lexWidth?: number
   /** per title, its gold spans (labelled batches; the span head's targets) */
-  spans?: Span[][] | null
+  spans?: PlainSpan[][] | null
   /** per title, length lengths[b] */
   tags: Int32Array[] | null
   /** [B·L] gold tag (0 at padding) */
@@ -235,7 +237,7 @@ export interface Batch {
   titleWeights: Float32Array | null
 }
 
-export function makeBatch(items: readonly Encoded[]): Batch {
+export function makeBatch(items: readonly TitleFeatures[]): Batch {
   const B = items.length
   const lengths = items.map((e) => e.charIds.length)
   const L = Math.max(1, ...lengths)
@@ -296,7 +298,7 @@ export function makeBatch(items: readonly Encoded[]): Batch {
 }
 
 /** `[B·L·T]` log-prior: partial titles' own rows; fully observed titles one tag at 0; padding 0. */
-function batchPrior(items: readonly Encoded[], L: number, T: number): Float32Array {
+function batchPrior(items: readonly TitleFeatures[], L: number, T: number): Float32Array {
   const out = new Float32Array(items.length * L * T)
   items.forEach((e, b) => {
     const o = b * L * T

@@ -88,7 +88,7 @@ const BILSTM_PRESETS: Record<string, BiLstmPreset> = {
 }
 
 /** Model defaults of the BERT presets: the BiLSTM fields size the optional BiLSTM on top of BERT. */
-export const DEFAULT_BERT_MODEL: ModelConfig = {
+const DEFAULT_BERT_MODEL: ModelConfig = {
   ...DEFAULT_MODEL,
   encoder: 'bert',
   charEmbedding: 0,
@@ -100,7 +100,7 @@ export const DEFAULT_BERT_MODEL: ModelConfig = {
 }
 
 /** Training defaults of the BERT presets (the study's two learning rates + a warm-up/decay schedule). */
-export const DEFAULT_BERT_TRAIN: Partial<TrainConfig> = {
+const DEFAULT_BERT_TRAIN: Partial<TrainConfig> = {
   learningRate: 1e-3,
   encoderLearningRate: 1e-4,
   clipNorm: 5,
@@ -154,11 +154,6 @@ export function listPresets(opts: { bert?: boolean } = {}): PresetInfo[] {
 /** The preset fine-tunes an imported BERT. */
 export function isBertPreset(name: string): boolean {
   return name in BERT_PRESETS
-}
-
-/** Available without anything else (BERT presets also need a folder: see `listPresets`). */
-export function isPresetAvailable(name: string, opts: { bert?: boolean } = {}): boolean {
-  return name in BILSTM_PRESETS || (!!opts.bert && name in BERT_PRESETS)
 }
 
 /**

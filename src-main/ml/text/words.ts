@@ -18,7 +18,7 @@ function getJieba(): JiebaLike {
 }
 
 /** Word lengths (in code points) of `text` from jieba with HMM. Sums to `Array.from(text).length`. */
-export function segmentWords(text: string): number[] {
+function segmentWords(text: string): number[] {
   if (!text) return []
   const out: number[] = []
   for (const w of getJieba().cut(text, true)) {

@@ -5,13 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs'
 
-export interface ParamGroup {
+interface ParamGroup {
   name: string
   variables: tf.Variable[]
   learningRate: number
 }
 
-export interface GroupedAdamArgs {
+interface GroupedAdamArgs {
   groups: ParamGroup[]
   /** Global-norm clip per group; 0 = off. Default 5 (TF1 tutorials' and the study's habit). */
   clipNorm?: number

@@ -16,12 +16,12 @@ import type { TitlePrediction } from '../models/tagger'
 import { predict } from '../predict'
 import { train, type TrainOptions, type TrainResult } from './trainer'
 
-export interface RecipeOptions extends TrainOptions {
+interface RecipeOptions extends TrainOptions {
   /** Titles without labels (self-training's pool, with the unreviewed training titles). */
   unlabelled?: readonly string[]
 }
 
-export interface RecipeResult extends TrainResult {
+interface RecipeResult extends TrainResult {
   /** Self-training rounds kept, and the pseudo-labelled spans of the kept set. */
   selfTraining: { roundsKept: number; roundsRun: number; pseudoSpans: number } | null
 }

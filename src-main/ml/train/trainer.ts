@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { Example, PRF, TrainConfig, TrainingEvent } from '../../shared/training'
 import { evaluate, type EvalReport } from '../eval'
 import { saveCheckpoint, assignWeights, type Checkpoint } from '../checkpoint'
-import { buildVocabs, encodeExample, makeBatch, type Encoded, type TaggerVocabs } from '../models/features'
+import { buildVocabs, featurize, makeBatch, type TitleFeatures, type TaggerVocabs } from '../models/features'
 import { Tagger } from '../models/tagger'
 import type { BertEncoder } from '../bert/encoder'
 import type { Vocab as BertVocab } from '../bert/tokenizer'
@@ -19,7 +19,7 @@ import { makeRng } from './rng'
 import type { TitleEmbeddings } from '../embeddings'
 import type { LexiconEntry } from '../lexicon'
 
-export interface TrainCallbacks {
+interface TrainCallbacks {
   /** Progress events, in order. */
   onEvent?: (e: TrainingEvent) => void
   /** Checked between batches; true = stop now (reported as `cancelled`). */
@@ -73,7 +73,7 @@ export interface BatchNorm {
   entities: number
 }
 
-export function batchNorm(items: readonly Encoded[]): BatchNorm {
+export function batchNorm(items: readonly TitleFeatures[]): BatchNorm {
   return {
     chars: items.reduce((a, e) => a + e.charIds.length, 0),
     entities: items.reduce((a, e) => a + (e.typeIds ? e.typeIds.reduce((n, y) => n + (y >= 0 ? 1 : 0), 0) : 0), 0),
@@ -90,7 +90,7 @@ export function batchNorm(items: readonly Encoded[]): BatchNorm {
 export function shareGradients(
   model: Tagger,
   variables: tf.Variable[],
-  items: readonly Encoded[],
+  items: readonly TitleFeatures[],
   config: TrainConfig,
   norm: BatchNorm,
   microSize = items.length,
@@ -135,7 +135,7 @@ export function microBatchSize(n: number, config: TrainConfig): number {
  * gradients summed, then clipped and applied once: the same update as the full batch, with the
  * activations of one micro-batch in memory at a time.
  */
-export function trainStep(model: Tagger, opt: GroupedAdam, batch: ReturnType<typeof makeBatch> | Encoded[], config: TrainConfig): number {
+export function trainStep(model: Tagger, opt: GroupedAdam, batch: ReturnType<typeof makeBatch> | TitleFeatures[], config: TrainConfig): number {
   const k = Math.max(1, Math.floor(config.accumulateSteps ?? 1))
   if (!Array.isArray(batch) || k === 1 || batch.length <= 1) {
     const b = Array.isArray(batch) ? makeBatch(batch) : batch
@@ -163,7 +163,7 @@ export function trainStep(model: Tagger, opt: GroupedAdam, batch: ReturnType<typ
  */
 export interface ParallelStepper {
   workers: number
-  step(items: Encoded[]): Promise<number>
+  step(items: TitleFeatures[]): Promise<number>
   dispose(): void
 }
 
@@ -207,7 +207,7 @@ export function makeOptimizer(model: Tagger, config: TrainConfig): GroupedAdam {
   })
 }
 
-export async function evaluateModel(model: Tagger, dev: readonly Example[], batchSize = 64): Promise<EvalReport> {
+async function evaluateModel(model: Tagger, dev: readonly Example[], batchSize = 64): Promise<EvalReport> {
   const preds = await predict(model, dev, { batchSize })
   return evaluate(
     dev.map((e) => e.spans),
@@ -235,7 +235,7 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
     const freeze = config.model.bert?.freezeLayers ?? 0
     opts.bert.encoder.freeze({ layers: Math.min(freeze, opts.bert.encoder.config.numLayers), embeddings: config.model.bert?.freezeEmbeddings ?? freeze > 0 })
   }
-  const model = new Tagger({ config: config.model, vocabs, seed: config.seed, ...(opts.bert ? { bert: opts.bert } : {}) })
+  const model = Tagger.build({ config: config.model, vocabs, seed: config.seed, ...(opts.bert ? { bert: opts.bert } : {}) })
   if (config.model.pretrainedEmbeddings && opts.pretrained) model.loadPretrained(opts.pretrained)
   if (opts.init) assignWeights(model, opts.init)
   const opt = makeOptimizer(model, config)
@@ -247,7 +247,7 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
     model.dispose()
     throw e
   }
-  const encoded: Encoded[] = trainSet.map((e) => encodeExample(e, model.vocabs, config.maxLength, config.weakLoss)).filter((e) => e.charIds.length > 0)
+  const encoded: TitleFeatures[] = trainSet.map((e) => featurize(e, model.vocabs, config.maxLength, config.weakLoss)).filter((e) => e.charIds.length > 0)
   const lengths = encoded.map((e) => e.charIds.length)
   const totalChars = lengths.reduce((a, b) => a + b, 0)
   const rng = makeRng(config.seed)

@@ -1,16 +1,6 @@
-// Weak labelling with gazetteers: import dictionaries (streamed, strict UTF-8, whole or nothing),
-// label titles by longest match as `dictionary` spans, estimate each dictionary's precision against
-// reviewed titles, and promote confirmed gold spans into a dictionary.
-//
-// Rules (see docs/architecture.md, "Weak labelling"):
-// - A match never replaces or overlaps an existing span: gold, weak, dictionary or model spans all
-//   stay, and a match that overlaps one is skipped (counted). `replace` first removes the still
-//   unconfirmed spans the chosen dictionaries made before, within the scope.
-// - Matching is maximal munch over the union of the chosen dictionaries; a term present in several
-//   keeps the type of the first dictionary listed.
-// - Applying is ONE transaction and NOT an undo step (like an import): its reversal is `replace`
-//   (re-apply) or deleting the dictionary with its spans. The history stays small and an undo never
-//   has to replay 10,000 spans.
+// Dictionaries (gazetteers): import them (gazetteer.ts reads the file; whole or nothing), create,
+// delete, list them with each one's precision against reviewed titles, and promote confirmed gold
+// spans into one. Labelling titles with them is apply.ts.
 
 import { basename, extname } from 'node:path'
 import type {
@@ -20,20 +10,15 @@ import type {
   DictionaryQuality,
   PromoteRequest,
   PromoteSummary,
-  WeakLabelRequest,
-  WeakLabelSummary,
 } from '../../shared/api'
-import { InputError, StudioError } from '../../shared/errors'
+import { StudioError } from '../../shared/errors'
 import { Matcher } from '../../shared/matcher'
 import { chars, cpLength, cpSlice } from '../../shared/text'
 import { SPLITS } from '../../shared/types'
 import { asyncTransaction, openDatabase, writeTransaction, type DB } from '../../store/db'
-import { readLines } from '../../io/lines'
 import type { Project } from '../project/project'
 import { checkTypeName } from '../types/types'
-
-/** Longest accepted term, in code points. */
-export const MAX_TERM = 100
+import { gazetteerTerms, MAX_TERM } from './gazetteer'
 
 interface DictRow {
   id: number
@@ -43,55 +28,7 @@ interface DictRow {
   created_at: number
 }
 
-export interface ParsedTerm {
-  term: string
-  type: string
-  line: number
-}
-
-/**
- * Stream a gazetteer's terms: one term per line (type `type`), or `term<TAB>type`. Blank lines are
- * skipped; a term is trimmed. Memory stays bounded whatever the file's size (a line at a time).
- * Errors name the file and the line.
- */
-export async function* gazetteerTerms(path: string, type: string | undefined, displayName = path): AsyncGenerator<ParsedTerm> {
-  let fileType: string | undefined
-  if (type !== undefined && type !== null && type !== '') {
-    try {
-      fileType = checkTypeName(type)
-    } catch (e) {
-      throw new StudioError('bad_request', (e as Error).message)
-    }
-  }
-  const src = readLines(path, displayName)
-  for await (const { no, text } of src.lines) {
-    if (text.trim() === '') continue
-    const parts = text.split('\t')
-    if (parts.length > 2) throw new InputError(displayName, no, 'more than one TAB: expected a term, or term<TAB>type')
-    const term = parts[0]!.trim()
-    if (!term) throw new InputError(displayName, no, 'empty term before the TAB')
-    if (cpLength(term) > MAX_TERM) throw new InputError(displayName, no, `term longer than ${MAX_TERM} characters`)
-    let t: string
-    if (parts.length === 2) {
-      try {
-        t = checkTypeName(parts[1])
-      } catch (e) {
-        throw new InputError(displayName, no, (e as Error).message)
-      }
-    } else if (fileType) t = fileType
-    else throw new InputError(displayName, no, 'no type: give the type of the whole file, or write term<TAB>type')
-    yield { term, type: t, line: no }
-  }
-}
-
-/** A whole gazetteer in memory (small files and tests; imports stream with gazetteerTerms). */
-export async function readGazetteer(path: string, type: string | undefined, displayName = path): Promise<ParsedTerm[]> {
-  const out: ParsedTerm[] = []
-  for await (const t of gazetteerTerms(path, type, displayName)) out.push(t)
-  return out
-}
-
-function dictRow(db: DB, id: number): DictRow {
+export function dictRow(db: DB, id: number): DictRow {
   const row = db.prepare('SELECT * FROM dictionaries WHERE id = ?').get(id) as DictRow | undefined
   if (!row) throw new StudioError('not_found', `no dictionary with id ${id}`)
   return row
@@ -196,7 +133,7 @@ export function deleteDictionary(db: DB, id: number, removeSpans: boolean): { re
  * so the matches are exactly those of the whole dictionary, while memory follows the titles, not the
  * gazetteer (a 200 MB gazetteer against 10,000 titles keeps a few thousand terms).
  */
-function matcherOf(db: DB, ids: number[], minLength: number, texts: Iterable<string>): Matcher {
+export function matcherOf(db: DB, ids: number[], minLength: number, texts: Iterable<string>): Matcher {
   const grams = new Set<string>()
   for (const t of texts) {
     const cps = chars(t)
@@ -271,7 +208,27 @@ export function measure(matcher: Matcher, types: string[], titles: ReviewedTitle
     precision: matches ? correct / matches : null,
     support,
     recall: support ? correct / support : null,
+    inSample: null,
   }
+}
+
+/** Reviewed titles holding a span this dictionary made that a person confirmed (now gold), by dictionary. */
+function confirmedTitles(db: DB): Map<number, number> {
+  const rows = db
+    .prepare(
+      `SELECT d.dictionary_id AS id, count(DISTINCT s.title_id) AS n FROM dictionary_spans d
+         JOIN spans s ON s.id = d.span_id JOIN titles t ON t.id = s.title_id
+        WHERE s.origin = 'gold' AND t.status = 'reviewed' GROUP BY d.dictionary_id`,
+    )
+    .all() as { id: number; n: number }[]
+  return new Map(rows.map((r) => [r.id, r.n]))
+}
+
+/** See `DictionaryQuality.inSample`. */
+function inSampleReason(d: DictRow, terms: number, confirmed: number): string | null {
+  if (d.source === '' && terms > 0) return 'its terms were promoted from these reviewed titles'
+  if (confirmed > 0) return `${confirmed} of these reviewed titles hold its own spans, confirmed by a person`
+  return null
 }
 
 export function listDictionaries(db: DB, only?: number[], minLength = 1): DictionaryInfo[] {
@@ -298,6 +255,7 @@ export function listDictionaries(db: DB, only?: number[], minLength = 1): Dictio
     spans.set(r.id, r.n)
   const reviewed = reviewedTitles(db)
   const reviewedTexts = reviewed.map((t) => t.cps.join(''))
+  const confirmed = confirmedTitles(db)
   return rows.map((r) => {
     const c = counts.get(r.id) ?? { terms: 0, types: r.type ? [r.type] : [] }
     return {
@@ -309,119 +267,10 @@ export function listDictionaries(db: DB, only?: number[], minLength = 1): Dictio
       terms: c.terms,
       types: c.types,
       spans: spans.get(r.id) ?? 0,
-      quality: measure(matcherOf(db, [r.id], minLength, reviewedTexts), c.types, reviewed),
-    }
-  })
-}
-
-const CHUNK = 5000
-
-/** Label titles by longest match over the chosen dictionaries. One transaction. */
-export function applyDictionaries(project: Project, req: WeakLabelRequest): WeakLabelSummary {
-  const t0 = performance.now()
-  const db = project.db
-  const ids = req.dictionaryIds
-  if (!Array.isArray(ids) || ids.length === 0 || !ids.every((x) => Number.isInteger(x))) {
-    throw new StudioError('bad_request', 'choose at least one dictionary (dictionaryIds)')
-  }
-  for (const id of ids) dictRow(db, id)
-  if (req.split !== undefined && !SPLITS.includes(req.split)) throw new StudioError('bad_request', `unknown split "${req.split}"`)
-  const scope = req.scope ?? 'unreviewed'
-  if (scope !== 'unreviewed' && scope !== 'all') throw new StudioError('bad_request', `scope must be unreviewed or all, not "${scope}"`)
-  const where: string[] = []
-  const params: unknown[] = []
-  if (req.split) {
-    where.push('t.split = ?')
-    params.push(req.split)
-  }
-  if (scope === 'unreviewed') where.push(`t.status = 'unreviewed'`)
-  const minLength = req.minLength ?? 1
-  if (!Number.isInteger(minLength) || minLength < 1) throw new StudioError('bad_request', 'minLength must be a whole number ≥ 1')
-  const scopeTexts = db
-    .prepare(`SELECT t.text FROM titles t ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`)
-    .pluck()
-    .iterate(...params) as Iterable<string>
-  const matcher = matcherOf(db, ids, minLength, scopeTexts)
-
-  return writeTransaction(db, (): WeakLabelSummary => {
-    let removed = 0
-    if (req.replace) {
-      const inScope = where.length ? `AND title_id IN (SELECT t.id FROM titles t WHERE ${where.join(' AND ')})` : ''
-      removed = db
-        .prepare(
-          `DELETE FROM spans WHERE origin = 'dictionary' ${inScope}
-             AND id IN (SELECT span_id FROM dictionary_spans WHERE dictionary_id IN (${ids.map(() => '?').join(',')}))`,
-        )
-        .run(...params, ...ids).changes
-    }
-    const typeId = project.typeIds()
-    const selTitles = db.prepare(
-      `SELECT t.id, t.text FROM titles t WHERE ${[...where, 't.id > ?'].join(' AND ')} ORDER BY t.id LIMIT ${CHUNK}`,
-    )
-    const selSpans = db.prepare('SELECT title_id, start, end, type_id FROM spans WHERE title_id BETWEEN ? AND ?')
-    const insSpan = db.prepare(
-      `INSERT INTO spans (title_id, start, end, type_id, origin, created_at) VALUES (?, ?, ?, ?, 'dictionary', ?)`,
-    )
-    const insLink = db.prepare('INSERT INTO dictionary_spans (span_id, dictionary_id) VALUES (?, ?)')
-    const touch = db.prepare('UPDATE titles SET updated_at = ? WHERE id = ?')
-    const now = Date.now()
-    let last = 0
-    let titlesScanned = 0
-    let titlesTouched = 0
-    let spansAdded = 0
-    let skippedOverlap = 0
-    let alreadyPresent = 0
-    for (;;) {
-      const titles = selTitles.all(...params, last) as { id: number; text: string }[]
-      if (!titles.length) break
-      const first = titles[0]!.id
-      last = titles[titles.length - 1]!.id
-      const existing = new Map<number, { start: number; end: number; type_id: number }[]>()
-      for (const s of selSpans.all(first, last) as { title_id: number; start: number; end: number; type_id: number }[]) {
-        let l = existing.get(s.title_id)
-        if (!l) existing.set(s.title_id, (l = []))
-        l.push(s)
-      }
-      for (const t of titles) {
-        titlesScanned++
-        const matches = matcher.match(chars(t.text))
-        if (!matches.length) continue
-        const have = existing.get(t.id) ?? []
-        let added = 0
-        for (const m of matches) {
-          const tid = typeId(m.hit.type)
-          let clash = false
-          let same = false
-          for (const s of have) {
-            if (s.start < m.end && s.end > m.start) {
-              clash = true
-              if (s.start === m.start && s.end === m.end && s.type_id === tid) same = true
-              break
-            }
-          }
-          if (same) alreadyPresent++
-          else if (clash) skippedOverlap++
-          else {
-            const spanId = Number(insSpan.run(t.id, m.start, m.end, tid, now).lastInsertRowid)
-            insLink.run(spanId, m.hit.dict)
-            added++
-          }
-        }
-        if (added) {
-          touch.run(now, t.id)
-          titlesTouched++
-          spansAdded += added
-        }
-      }
-    }
-    return {
-      titlesScanned,
-      titlesTouched,
-      spansAdded,
-      skippedOverlap,
-      alreadyPresent,
-      removed,
-      seconds: (performance.now() - t0) / 1000,
+      quality: {
+        ...measure(matcherOf(db, [r.id], minLength, reviewedTexts), c.types, reviewed),
+        inSample: reviewed.length ? inSampleReason(r, c.terms, confirmed.get(r.id) ?? 0) : null,
+      },
     }
   })
 }

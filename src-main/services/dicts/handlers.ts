@@ -1,6 +1,7 @@
 import type { dictsRequests } from '../../shared/api'
 import type { Handlers } from '../context'
-import { applyDictionaries, createDictionary, deleteDictionary, importGazetteer, listDictionaries, promoteSpans } from './dicts'
+import { applyDictionaries } from './apply'
+import { createDictionary, deleteDictionary, importGazetteer, listDictionaries, promoteSpans } from './dicts'
 
 export const dictsHandlers: Handlers<typeof dictsRequests> = {
   'dicts.list': (q, cx) => listDictionaries(cx.project().db, undefined, q?.minLength ?? 1),

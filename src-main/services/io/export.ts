@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { ExportPreview, ExportPreviewRequest, ExportRequest, ExportSummary } from '../../shared/api'
 import { StudioError } from '../../shared/errors'
 import type { PlainSpan } from '../../shared/tags'
+import { parseWords } from '../../shared/text'
 import { ORIGINS, SPLITS, type Origin } from '../../shared/types'
 import { openDatabase, type DB } from '../../store/db'
 import { parseCsvRecords } from '../../io/csv'
@@ -178,8 +179,4 @@ function* iterateTitles(db: DB, split: string | undefined, origins: Origin[], ru
     if (r.start !== null && r.end !== null && r.type !== null) cur.spans.push({ start: r.start, end: r.end, type: r.type })
   }
   if (cur) yield cur
-}
-
-function parseWords(w: string | null): number[] | null {
-  return w ? w.split(',').map(Number) : null
 }

@@ -7,10 +7,11 @@ import { basename } from 'node:path'
 import type { ImportProgress, ImportRequest, ImportSummary } from '../../shared/api'
 import { InputError, StudioError } from '../../shared/errors'
 import { SPLITS } from '../../shared/types'
-import { chars } from '../../shared/text'
+import { chars, formatWords } from '../../shared/text'
 import { openReader } from '../../io/readers'
 import { sniffFormat, suspectImport, TAG_LINE } from '../../io/sniff'
 import { Project } from '../project/project'
+import { fillHotkeys } from '../types/types'
 import { busyError } from '../../store/db'
 
 export interface ImportOptions {
@@ -81,7 +82,7 @@ export async function importInto(projectPath: string, req: ImportRequest, opts: 
       const length = chars(t.text).length
       if (length <= 12 && TAG_LINE.test(t.text)) tagLike++
       const id = Number(
-        insTitle.run(t.text, length, split, t.source, t.words ? t.words.join(',') : null, now, now, importId).lastInsertRowid,
+        insTitle.run(t.text, length, split, t.source, formatWords(t.words), now, now, importId).lastInsertRowid,
       )
       for (const s of t.spans) {
         let type: number
@@ -99,7 +100,7 @@ export async function importInto(projectPath: string, req: ImportRequest, opts: 
     }
     // Counted in the table: the names typeId has seen include aliases (" 品牌" and "品牌" are one type).
     typesCreated = countTypes() - typesBefore
-    assignDefaultHotkeys(project)
+    fillHotkeys(project.db)
     db.prepare('UPDATE imports SET titles = ?, spans = ? WHERE id = ?').run(titles, spans, importId)
     db.exec('COMMIT')
   } catch (e) {
@@ -123,22 +124,6 @@ export async function importInto(projectPath: string, req: ImportRequest, opts: 
     warnings: suspectImport(format, titles, spans, tagLike),
     seconds: (performance.now() - t0) / 1000,
   }
-}
-
-/** When no type has a hotkey yet, give 1…9, 0 to the ten most frequent types. */
-function assignDefaultHotkeys(project: Project): void {
-  const db = project.db
-  const { n } = db.prepare('SELECT count(*) AS n FROM entity_types WHERE hotkey IS NOT NULL').get() as { n: number }
-  if (n > 0) return
-  const top = db
-    .prepare(
-      `SELECT t.id FROM entity_types t LEFT JOIN spans s ON s.type_id = t.id
-        GROUP BY t.id ORDER BY count(s.id) DESC, t.name LIMIT 10`,
-    )
-    .all() as { id: number }[]
-  const keys = '1234567890'
-  const set = db.prepare('UPDATE entity_types SET hotkey = ? WHERE id = ?')
-  top.forEach((t, i) => set.run(keys[i], t.id))
 }
 
 function splitSource(source: string): [string, number] {

@@ -12,7 +12,7 @@ import type {
   ImportRecord,
   ImportUndoRequest,
   ImportUndoResult,
-} from '../../shared/desk'
+} from '../../shared/api'
 import { StudioError } from '../../shared/errors'
 import { chars } from '../../shared/text'
 import { openReader } from '../../io/readers'

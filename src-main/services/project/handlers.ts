@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs'
 import { isAbsolute } from 'node:path'
-import type { projectRequests } from '../../shared/api'
+import type { HistoryResult, projectRequests } from '../../shared/api'
 import { StudioError } from '../../shared/errors'
-import type { Handlers } from '../context'
+import type { Context, Handlers } from '../context'
 
 export const projectHandlers: Handlers<typeof projectRequests> = {
   'project.current': (_, cx) => cx.info(),
@@ -14,14 +14,14 @@ export const projectHandlers: Handlers<typeof projectRequests> = {
   'project.stats': (_, cx) => cx.project().stats(),
   'project.recent': (_, cx) => cx.recent.list(),
   'project.forget': ({ path }, cx) => cx.recent.forget(path),
-  'history.undo': (_, cx) => {
-    const r = cx.writable().undo()
-    return cx.changed('spans', r, r.titleIds)
-  },
-  'history.redo': (_, cx) => {
-    const r = cx.writable().redo()
-    return cx.changed('spans', r, r.titleIds)
-  },
+  'history.undo': (_, cx) => stepped(cx, cx.writable().undo()),
+  'history.redo': (_, cx) => stepped(cx, cx.writable().redo()),
+}
+
+/** An undo or redo says what it touched: one change event per kind of row. */
+function stepped(cx: Context, r: HistoryResult): HistoryResult {
+  for (const what of r.kinds) cx.changed(what, r, what === 'types' ? undefined : r.titleIds)
+  return r
 }
 
 /**

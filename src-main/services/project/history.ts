@@ -1,7 +1,7 @@
 // Undo/redo: every edit is one transaction that also appends one `history` row, a list of
 // reversible operations. Undo applies the inverses; redo re-applies; a new edit drops the redo stack.
 
-import type { HistoryResult } from '../../shared/api'
+import type { ChangeKind, HistoryResult } from '../../shared/api'
 import { StudioError } from '../../shared/errors'
 import type { ReviewStatus, Split } from '../../shared/types'
 import { writeTransaction, type DB } from '../../store/db'
@@ -88,12 +88,12 @@ export function undo(db: DB): HistoryResult {
     const h = db.prepare('SELECT * FROM history WHERE undone = 0 ORDER BY id DESC LIMIT 1').get() as
       | { id: number; label: string; ops: string; created_at: number }
       | undefined
-    if (!h) return { label: null, titleIds: [], ...canUndoRedo(db) }
+    if (!h) return { label: null, titleIds: [], kinds: [], ...canUndoRedo(db) }
     checkOwn(db, h, 'undo')
     const ops = JSON.parse(h.ops) as Op[]
     for (let i = ops.length - 1; i >= 0; i--) applyOp(db, invert(ops[i]!), h.label, 'undo')
     db.prepare('UPDATE history SET undone = 1 WHERE id = ?').run(h.id)
-    return { label: h.label, titleIds: titleIdsOf(ops), ...canUndoRedo(db) }
+    return { label: h.label, titleIds: titleIdsOf(ops), kinds: kindsOf(ops), ...canUndoRedo(db) }
   })
 }
 
@@ -102,12 +102,12 @@ export function redo(db: DB): HistoryResult {
     const h = db.prepare('SELECT * FROM history WHERE undone = 1 ORDER BY id ASC LIMIT 1').get() as
       | { id: number; label: string; ops: string; created_at: number }
       | undefined
-    if (!h) return { label: null, titleIds: [], ...canUndoRedo(db) }
+    if (!h) return { label: null, titleIds: [], kinds: [], ...canUndoRedo(db) }
     checkOwn(db, h, 'redo')
     const ops = JSON.parse(h.ops) as Op[]
     for (const op of ops) applyOp(db, op, h.label, 'redo')
     db.prepare('UPDATE history SET undone = 0 WHERE id = ?').run(h.id)
-    return { label: h.label, titleIds: titleIdsOf(ops), ...canUndoRedo(db) }
+    return { label: h.label, titleIds: titleIdsOf(ops), kinds: kindsOf(ops), ...canUndoRedo(db) }
   })
 }
 
@@ -218,6 +218,24 @@ function restoreTitle(db: DB, rec: TitleRecord): void {
     'INSERT INTO dictionary_spans (span_id, dictionary_id) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM dictionaries WHERE id = ?)',
   )
   for (const d of rec.dictionarySpans) insDict.run(d.span_id, d.dictionary_id, d.dictionary_id)
+}
+
+const KIND: Record<Op['k'], ChangeKind> = {
+  'span+': 'spans',
+  'span-': 'spans',
+  'span~': 'spans',
+  status: 'titles',
+  split: 'titles',
+  'type+': 'types',
+  'type-': 'types',
+  'type~': 'types',
+  'title+': 'project',
+  'title-': 'project',
+}
+
+/** The kinds of rows a history step touches. */
+function kindsOf(ops: Op[]): ChangeKind[] {
+  return [...new Set(ops.map((op) => KIND[op.k]))]
 }
 
 function titleIdsOf(ops: Op[]): number[] {

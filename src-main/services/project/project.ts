@@ -22,6 +22,7 @@ import type { ModelSpanSelector } from '../../shared/runs'
 import type { EntityType, ProjectStats, ReviewStatus, RunRecord, Span, TitleWithSpans } from '../../shared/types'
 import { openDatabase, type DB, type OpenOptions } from '../../store/db'
 import { failInterruptedRuns, listRuns } from '../runs/records'
+import { fillHotkeys } from '../types/types'
 import * as model from '../spans/model'
 import * as spans from '../spans/spans'
 import * as titles from '../titles/titles'
@@ -40,7 +41,8 @@ export class Project {
 
   /**
    * Open a project file: the one open path of the Studio (Electron, server) and the CLI. Opened
-   * writable, runs left 'queued'/'running' by a process that is gone are marked failed.
+   * writable, runs left 'queued'/'running' by a process that is gone are marked failed, and types
+   * without a hotkey get one (projects from before every type had one; fillHotkeys).
    */
   static open(path: string, opts: OpenOptions = {}): Project {
     const db = openDatabase(path, opts)
@@ -48,6 +50,7 @@ export class Project {
       if (!opts.readonly) {
         failInterruptedRuns(db)
         sweepStaleTemps(path)
+        if (db.prepare('SELECT 1 FROM entity_types WHERE hotkey IS NULL LIMIT 1').get()) fillHotkeys(db)
       }
     } catch (e) {
       db.close()

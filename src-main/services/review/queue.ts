@@ -5,6 +5,7 @@
 
 import type { TitleQuery } from '../../shared/api'
 import { StudioError } from '../../shared/errors'
+import type { PlainSpan } from '../../shared/tags'
 import { STREAM_MAX, type ReviewQueue, type ReviewSource, type Suggestion } from '../../shared/review'
 import { SPLITS } from '../../shared/types'
 import type { DB } from '../../store/db'
@@ -12,7 +13,7 @@ import { getRunRow } from '../runs/records'
 import { evalTitles, preannotateQueue } from '../runs/evaluation'
 import { titleWhere } from '../titles/titles'
 
-const key = (s: { start: number; end: number; type: string }): string => `${s.start}:${s.end}:${s.type}`
+const key = (s: PlainSpan): string => `${s.start}:${s.end}:${s.type}`
 
 /** The titles of a source, in stream order. */
 export function reviewQueue(db: DB, source: ReviewSource): ReviewQueue {

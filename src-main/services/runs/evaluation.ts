@@ -6,21 +6,16 @@
 // between batches; the model is loaded once per call. It is tfjs on the wasm/cpu backend here —
 // predictions are a forward pass, tens of milliseconds per batch with the BiLSTM presets.
 
-import { initBackend } from '../../ml/backend'
-import { loadCheckpoint } from '../../ml/checkpoint'
-import { classifySpans, type EvalReport } from '../../ml/eval'
+import { classifySpans } from '../../ml/eval'
 import { configParts, listPresets, presetConfig } from '../../ml/models/presets'
 import { autoConfig, autoPartsInfo } from '../../ml/models/auto'
-import type { Tagger, TitlePrediction } from '../../ml/models/tagger'
-import { predict } from '../../ml/predict'
 import { StudioError } from '../../shared/errors'
+import type { PlainSpan } from '../../shared/tags'
+import { parseWords } from '../../shared/text'
 import type {
-  ErrorBucketsCount,
   EvalCell,
-  EvalSummary,
   EvalTitle,
   EvalTitlesResult,
-  InferenceProgress,
   PreannotateRequest,
   PreannotateResult,
   PresetEntry,
@@ -28,7 +23,6 @@ import type {
   QueueResult,
   RunDetail,
   RunsCompare,
-  TypeRow,
 } from '../../shared/runs'
 import { AUTO_PRESET, type ModelConfig, type PRF, type TrainConfig } from '../../shared/training'
 import type { RunRecord, Split } from '../../shared/types'
@@ -36,11 +30,10 @@ import { SPLITS } from '../../shared/types'
 import { writeTransaction, type DB } from '../../store/db'
 import type { Project } from '../project/project'
 import { getRunRow, savePredictions, selectExamples, type TrainingExample } from './records'
-import { recordEvaluation, runCheckpoint, scorePredictions } from './training'
+import { evaluateRun, storedEvaluation, type Progress } from './evaluate'
+import { predictBatched, type InferenceOptions } from './inference'
+import { runCheckpoint } from './training'
 
-export const INFERENCE_BATCH = 32
-
-type Progress = (p: InferenceProgress) => void
 
 // ------------------------------------------------------------------ presets
 
@@ -105,15 +98,10 @@ export function getRun(p: Project, runId: number): RunDetail {
   return runDetail(r)
 }
 
-function typeRows(report: Pick<EvalReport, 'perType'>): TypeRow[] {
-  return Object.entries(report.perType)
-    .map(([type, s]) => ({ type, precision: s.precision, recall: s.recall, f1: s.f1, support: s.support, predicted: s.predicted, correct: s.correct }))
-    .sort((a, b) => b.support - a.support || a.type.localeCompare(b.type))
-}
 
 export async function compareRuns(p: Project, a: number, b: number, split: Split = 'test', onProgress?: Progress): Promise<RunsCompare> {
-  const ea = await storedOrFreshEval(p.db, a, split, onProgress)
-  const eb = await storedOrFreshEval(p.db, b, split, onProgress)
+  const ea = storedEvaluation(p.db, a, split) ?? (await evaluateRun(p.db, a, split, onProgress)).summary
+  const eb = storedEvaluation(p.db, b, split) ?? (await evaluateRun(p.db, b, split, onProgress)).summary
   const types = [...new Set([...ea.perType.map((t) => t.type), ...eb.perType.map((t) => t.type)])]
   const rows = types
     .map((type) => ({ type, a: ea.perType.find((t) => t.type === type) ?? null, b: eb.perType.find((t) => t.type === type) ?? null }))
@@ -121,82 +109,7 @@ export async function compareRuns(p: Project, a: number, b: number, split: Split
   return { a: getRun(p, a), b: getRun(p, b), split, types: rows, microA: ea.micro, microB: eb.micro }
 }
 
-async function storedOrFreshEval(db: DB, runId: number, split: Split, onProgress?: Progress): Promise<EvalSummary> {
-  const m = JSON.parse(getRunRow(db, runId).metrics ?? '{}') as { evaluations?: Record<string, { summary?: EvalSummary }> }
-  return m.evaluations?.[split]?.summary ?? (await evalRun(db, runId, split, onProgress))
-}
-
-// ------------------------------------------------------------------ inference in batches
-
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
-/** Predict titles with a run's model, INFERENCE_BATCH at a time, yielding to the event loop between batches. */
-export async function predictBatched(
-  db: DB,
-  runId: number,
-  titles: readonly { text: string; words?: number[] }[],
-  onBatch: (done: number, total: number) => void = () => {},
-): Promise<TitlePrediction[]> {
-  const ckpt = runCheckpoint(db, runId)
-  await initBackend()
-  const model: Tagger = loadCheckpoint(ckpt)
-  const out: TitlePrediction[] = []
-  try {
-    for (let i = 0; i < titles.length; i += INFERENCE_BATCH) {
-      const chunk = titles.slice(i, i + INFERENCE_BATCH)
-      out.push(...(await predict(model, chunk.map((t) => (t.words ? { text: t.text, words: t.words } : t.text)))))
-      onBatch(out.length, titles.length)
-      await tick()
-    }
-  } finally {
-    model.dispose()
-  }
-  return out
-}
-
 // ------------------------------------------------------------------ evaluation + drill-down
-
-interface PlainSpan {
-  start: number
-  end: number
-  type: string
-  confidence?: number
-}
-
-const zeroBuckets = (): ErrorBucketsCount => ({ missed: 0, spurious: 0, wrongBoundary: 0, wrongType: 0, wrongBoth: 0 })
-export async function evalRun(db: DB, runId: number, split: Split = 'test', onProgress?: Progress): Promise<EvalSummary> {
-  getRunRow(db, runId)
-  const examples = selectExamples(db, split, 'all')
-  if (examples.length === 0) throw new StudioError('bad_request', `split "${split}" has no titles to evaluate on`)
-  const preds = await predictBatched(db, runId, examples, (done, total) => onProgress?.({ runId, what: 'evaluate', done, total }))
-  const report = scorePredictions(db, runId, examples, preds)
-  const errorsByType: Record<string, ErrorBucketsCount> = {}
-  examples.forEach((e, i) => {
-    const p = preds[i]!.spans
-    const c = classifySpans(e.spans, p)
-    c.pred.forEach((b, k) => {
-      if (b) (errorsByType[p[k]!.type] ??= zeroBuckets())[b]++
-    })
-    c.missed.forEach((m, k) => {
-      if (m) (errorsByType[e.spans[k]!.type] ??= zeroBuckets()).missed++
-    })
-  })
-  const summary: EvalSummary = {
-    runId,
-    split,
-    titles: examples.length,
-    micro: report.micro,
-    macro: report.macro,
-    boundary: report.boundary,
-    typeAccuracy: report.typeAccuracy,
-    perType: typeRows(report),
-    errors: report.errors,
-    confusion: report.confusion,
-    errorsByType,
-  }
-  recordEvaluation(db, runId, split, report, examples.length, summary)
-  return summary
-}
 
 /** The stored predictions of a run for these titles (as eval.run or pre-annotate saved them). */
 function storedPredictions(db: DB, runId: number): Map<number, PlainSpan[]> {
@@ -279,7 +192,7 @@ export function cellHits(gold: readonly PlainSpan[], pred: readonly PlainSpan[],
  * that would is left out. Earlier model spans of these titles are replaced. Like an import, this
  * is not an undoable edit; accepting or rejecting its spans is (one history entry each).
  */
-export async function preannotate(p: Project, req: PreannotateRequest, onProgress?: Progress): Promise<PreannotateResult> {
+export async function preannotate(p: Project, req: PreannotateRequest, onProgress?: Progress, o: InferenceOptions = {}): Promise<PreannotateResult> {
   const db = p.db
   const runId = req.runId
   getRunRow(db, runId)
@@ -293,10 +206,10 @@ export async function preannotate(p: Project, req: PreannotateRequest, onProgres
   const limit = req.limit && req.limit > 0 ? ` LIMIT ${Math.floor(req.limit)}` : ''
   const titles = db.prepare(`SELECT id, text, words FROM titles WHERE ${where} ORDER BY id${limit}`).all(...params) as { id: number; text: string; words: string | null }[]
   const preds = await predictBatched(
-    db,
-    runId,
-    titles.map((t) => (t.words ? { text: t.text, words: t.words.split(',').map(Number) } : { text: t.text })),
+    runCheckpoint(db, runId),
+    titles.map((t) => (t.words ? { text: t.text, words: parseWords(t.words)! } : { text: t.text })),
     (done, total) => onProgress?.({ runId, what: 'pre-annotate', done, total }),
+    o,
   )
   const result: PreannotateResult = { runId, titles: titles.length, spans: 0, skippedOverlap: 0, skippedLowConfidence: 0, replaced: 0 }
   const typeId = p.typeIds()

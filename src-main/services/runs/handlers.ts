@@ -1,6 +1,7 @@
 import type { runsRequests } from '../../shared/api'
 import type { Handlers } from '../context'
-import { compareRuns, evalRun, evalTitles, getRun, preannotate, preannotateQueue, presetsList } from './evaluation'
+import { evaluateRun } from './evaluate'
+import { compareRuns, evalTitles, getRun, preannotate, preannotateQueue, presetsList } from './evaluation'
 
 export const runsHandlers: Handlers<typeof runsRequests> = {
   'presets.list': () => presetsList(),
@@ -12,7 +13,7 @@ export const runsHandlers: Handlers<typeof runsRequests> = {
   'runs.compare': ({ a, b, split }, cx) =>
     cx.infer('comparing runs', async (progress) => cx.changed('runs', await compareRuns(cx.project(), a, b, split ?? 'test', progress))),
   'eval.run': ({ runId, split }, cx) =>
-    cx.infer('an evaluation', async (progress) => cx.changed('runs', await evalRun(cx.project().db, runId, split ?? 'test', progress))),
+    cx.infer('an evaluation', async (progress) => cx.changed('runs', (await evaluateRun(cx.project().db, runId, split ?? 'test', progress)).summary)),
   'eval.titles': ({ runId, split, cell, limit }, cx) => evalTitles(cx.project().db, runId, split, cell, limit),
   'preannotate.run': (req, cx) =>
     cx.infer('a pre-annotation', async (progress) => cx.changed('spans', await preannotate(cx.writable(), req, progress))),

@@ -5,6 +5,7 @@
 
 import { StudioError } from '../../shared/errors'
 import type { TrainJob, TrainProgress, TrainStartRequest } from '../../shared/runs'
+import type { RunProgress } from '../../shared/progress'
 import type { TrainingEvent } from '../../shared/training'
 import type { DB } from '../../store/db'
 import type { StartOptions } from '../../trainer/host'
@@ -36,7 +37,7 @@ export class TrainingJobs {
   start(db: DB, req: TrainStartRequest): TrainJob {
     if (this.running) throw new StudioError('busy', `run ${this.running.job.runId} is training; cancel it or wait until it ends`)
     let job: TrainJob | null = null
-    const early: TrainingEvent[] = []
+    const early: [TrainingEvent, RunProgress][] = []
     // About 100 loss points per epoch for the chart, unless the config says otherwise.
     const overrides = { ...req.overrides }
     if (overrides.logEvery === undefined) {
@@ -58,9 +59,9 @@ export class TrainingJobs {
         ...(req.backend ? { backend: req.backend } : {}),
         ...(req.bert ? { bert: req.bert } : {}),
       },
-      (_runId, e) => {
-        if (!job) early.push(e)
-        else this.onEvent(job, e)
+      (_runId, e, progress) => {
+        if (!job) early.push([e, progress])
+        else this.onEvent(job, e, progress)
       },
       this.startOptions(),
     )
@@ -90,7 +91,7 @@ export class TrainingJobs {
     this.running = { job, run }
     this.jobs.unshift(job)
     this.jobs.length = Math.min(this.jobs.length, KEEP_JOBS)
-    for (const e of early) this.onEvent(job, e)
+    for (const [e, progress] of early) this.onEvent(job, e, progress)
     const j = job
     void run.done
       .then((r) => {
@@ -140,7 +141,8 @@ export class TrainingJobs {
     await r.run.done.catch(() => undefined)
   }
 
-  private onEvent(job: TrainJob, e: TrainingEvent): void {
+  /** `progress`: the run's history as training.ts builds it from the same events. */
+  private onEvent(job: TrainJob, e: TrainingEvent, progress: RunProgress): void {
     switch (e.kind) {
       case 'started': {
         const rep = e.backendReport as { reason?: string; provider?: string } | undefined
@@ -164,15 +166,13 @@ export class TrainingJobs {
         break
       }
       case 'epoch': {
-        const h = this.point(job, e.epoch)
-        h.loss = e.loss
-        h.seconds = e.seconds
+        job.history = progress.snapshot()
         job.etaSec = e.etaSec
         job.progress = Math.min(1, e.epoch / Math.max(1, job.epochs ?? e.epoch))
         break
       }
       case 'eval':
-        this.point(job, e.epoch).dev = e.dev
+        job.history = progress.snapshot()
         if (e.best) job.best = e.dev
         break
       case 'error':
@@ -182,14 +182,5 @@ export class TrainingJobs {
         break
     }
     this.emit({ runId: job.runId, event: e, job: { ...job } })
-  }
-
-  private point(job: TrainJob, epoch: number): TrainJob['history'][number] {
-    let h = job.history.find((x) => x.epoch === epoch)
-    if (!h) {
-      job.history.push((h = { epoch }))
-      job.history.sort((a, b) => a.epoch - b.epoch)
-    }
-    return h
   }
 }

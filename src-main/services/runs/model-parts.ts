@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { embeddingsFromBytes, embeddingsKey, type EmbeddingOptions } from '../../ml/embeddings'
 import type { LexiconEntry } from '../../ml/lexicon'
+import { toJsonl } from '../../shared/jsonl'
 import type { TrainConfig } from '../../shared/training'
 import type { Split } from '../../shared/types'
 import type { DB } from '../../store/db'
@@ -75,7 +76,7 @@ export function preparePartFiles(db: DB, config: TrainConfig, dir: string, train
     if (row) writeFileSync(path, row.vectors)
     else {
       job.titlesPath = join(dir, 'titles.jsonl')
-      writeFileSync(job.titlesPath, titles.map((t) => JSON.stringify(t)).join('\n') + '\n')
+      writeFileSync(job.titlesPath, toJsonl(titles))
       const hash = titlesHash(titles)
       keep = () => {
         if (!existsSync(path) || !db.open) return
@@ -92,7 +93,7 @@ export function preparePartFiles(db: DB, config: TrainConfig, dir: string, train
   if (config.model.lexicon && config.model.encoder !== 'bert') {
     const entries = lexiconEntries(db, trainSplit)
     job.lexiconPath = join(dir, 'lexicon.jsonl')
-    writeFileSync(job.lexiconPath, entries.map((e) => JSON.stringify(e)).join('\n') + '\n')
+    writeFileSync(job.lexiconPath, toJsonl(entries))
     record.lexicon = { words: entries.length }
   }
   return { job, record, keep }

@@ -6,7 +6,9 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { StudioError } from '../../shared/errors'
+import { toJsonl } from '../../shared/jsonl'
 import type { PlainSpan } from '../../shared/tags'
+import { parseWords } from '../../shared/text'
 import type { Origin, RunRecord, RunStatus, Split } from '../../shared/types'
 import { writeTransaction, type DB } from '../../store/db'
 import { makeRng, shuffle } from '../../ml/train/rng'
@@ -67,7 +69,7 @@ export function selectExamples(db: DB, split: Split, sel: DataSelection['titles'
   for (const r of rows) {
     let cur = out[out.length - 1]
     if (!cur || cur.id !== r.id) {
-      cur = { id: r.id, text: r.text, spans: [], ...(r.words ? { words: r.words.split(',').map(Number) } : {}), ...(r.status === 'reviewed' ? {} : { reviewed: false }) }
+      cur = { id: r.id, text: r.text, spans: [], ...(r.words ? { words: parseWords(r.words)! } : {}), ...(r.status === 'reviewed' ? {} : { reviewed: false }) }
       out.push(cur)
     }
     if (r.start !== null && r.end !== null && r.type !== null)
@@ -107,7 +109,7 @@ export function trainingData(db: DB, sel: DataSelection): { train: TrainingExamp
 export function writeJsonl(path: string, examples: TrainingExample[]): void {
   writeFileSync(
     path,
-    examples.map((e) => JSON.stringify({ id: e.id, text: e.text, spans: e.spans, ...(e.words ? { words: e.words } : {}), ...(e.reviewed === false ? { reviewed: false } : {}) })).join('\n') + '\n',
+    toJsonl(examples.map((e) => ({ id: e.id, text: e.text, spans: e.spans, ...(e.words ? { words: e.words } : {}), ...(e.reviewed === false ? { reviewed: false } : {}) }))),
   )
 }
 

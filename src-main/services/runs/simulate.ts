@@ -14,7 +14,8 @@ import type { PresetName, TrainingEvent } from '../../shared/training'
 import { preannotate, preannotateQueue } from './evaluation'
 import type { Project } from '../project/project'
 import { shuffled, type DataSelection } from './records'
-import { evaluateRun, startTraining, type ConfigOverrides } from './training'
+import { evaluateRun } from './evaluate'
+import { startTraining, type ConfigOverrides } from './training'
 
 export const STRATEGIES = ['least-confident', 'entropy', 'random'] as const
 export type Strategy = (typeof STRATEGIES)[number]

@@ -5,34 +5,27 @@
 import { rmSync } from 'node:fs'
 import { makeTempFolder } from '../../io/temp'
 import { join } from 'node:path'
-import type { EvalReport } from '../../ml/eval'
-import { evaluate } from '../../ml/eval'
 import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../../ml/checkpoint'
 import { DEFAULT_TRAIN, configParts, isBertPreset, presetConfig, validateConfig } from '../../ml/models/presets'
 import { dictionaryTermCount, preparePartFiles } from './model-parts'
 import { inspectBertFolder } from '../../ml/bert/import'
 import { resolve } from 'node:path'
-import { predict, type TitlePrediction } from '../../ml/predict'
 import { startTrainingJob, type JobOutcome, type StartOptions } from '../../trainer/host'
 import { StudioError } from '../../shared/errors'
-import type { EvalSummary } from '../../shared/runs'
+import { RunProgress } from '../../shared/progress'
 import type { PresetName, TrainConfig, TrainingEvent } from '../../shared/training'
 import { AUTO_PRESET, PRESET_NAMES, type ProjectFacts } from '../../shared/training'
 import { autoConfig, factsOf } from '../../ml/models/auto'
-import type { Split } from '../../shared/types'
 import { writeTransaction, type DB } from '../../store/db'
 import {
   createRun,
   getRunRow,
   loadCheckpoint,
   saveCheckpoint,
-  savePredictions,
-  selectExamples,
   trainingData,
   updateRun,
   writeTrainingFiles,
   type DataSelection,
-  type TrainingExample,
 } from './records'
 
 export type ConfigOverrides = Parameters<typeof presetConfig>[1]
@@ -116,7 +109,7 @@ export function checkBertFolder(dir: string): BertFolderInfo {
 export function startTraining(
   db: DB,
   req: TrainRequest,
-  onEvent: (runId: number, e: TrainingEvent) => void = () => {},
+  onEvent: (runId: number, e: TrainingEvent, progress: RunProgress) => void = () => {},
   opts: StartOptions = {},
 ): RunningTraining {
   const sel: DataSelection = { titles: 'all', seed: req.overrides?.seed ?? DEFAULT_TRAIN.seed, ...req.data }
@@ -145,12 +138,8 @@ export function startTraining(
     ...(req.experiment ? { experiment: req.experiment } : {}),
   })
   updateRun(db, runId, { status: 'running', startedAt: Date.now() })
-  const history: { epoch: number; loss?: number; seconds?: number; charsPerSec?: number; dev?: unknown }[] = []
-  const epochOf = (n: number): (typeof history)[number] => {
-    let h = history.find((x) => x.epoch === n)
-    if (!h) history.push((h = { epoch: n }))
-    return h
-  }
+  const progress = new RunProgress()
+  const history = progress.epochs
   let workers = 1 // data-parallel trainer processes (the run records them in `timings.workers`)
   const handle = startTrainingJob(
     { config, ...files, ...parts.job, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}), ...(bert ? { bertPath: bert.dir } : {}) },
@@ -161,18 +150,14 @@ export function startTraining(
           // the run says which backend ran and, for BERT without a GPU, that it will be slow
           workers = e.workers ?? 1
           updateRun(db, runId, { backend: e.backend, backendReason: [report?.reason ?? '', e.warning ?? ''].filter(Boolean).join('; '), timings: { workers } })
-        } else if (e.kind === 'epoch') {
-          Object.assign(epochOf(e.epoch), { loss: e.loss, seconds: e.seconds, charsPerSec: e.charsPerSec })
-          updateRun(db, runId, { metrics: { epochs: history } })
-        } else if (e.kind === 'eval') {
-          epochOf(e.epoch).dev = e.dev
+        } else if (progress.add(e)) {
           updateRun(db, runId, { metrics: { epochs: history } })
         }
       } catch (err) {
         // The project was closed under a running job (it is being cancelled): nothing to record.
         if (db.open) throw err
       } finally {
-        onEvent(runId, e)
+        onEvent(runId, e, progress)
       }
     },
     opts,
@@ -214,60 +199,4 @@ export function runCheckpoint(db: DB, runId: number): Checkpoint {
   getRunRow(db, runId)
   const c = loadCheckpoint(db, runId)
   return { manifest: c.manifest as CheckpointManifest, weights: c.weights }
-}
-
-export interface EvaluateResult {
-  runId: number
-  split: Split
-  titles: number
-  report: EvalReport
-}
-
-/**
- * Predict every title of `split` with a run's model, store the predictions (for export and the
- * "disagrees with run" filter) and score them against the project's spans (gold, weak and
- * dictionary — the best labels the project has).
- */
-export async function evaluateRun(db: DB, runId: number, split: Split = 'test'): Promise<EvaluateResult> {
-  const ckpt = runCheckpoint(db, runId)
-  const examples = selectExamples(db, split, 'all')
-  if (examples.length === 0) throw new StudioError('bad_request', `split "${split}" has no titles to evaluate on`)
-  const preds = await predict(ckpt, examples.map((e) => ({ text: e.text, ...(e.words ? { words: e.words } : {}) })))
-  const report = scorePredictions(db, runId, examples, preds)
-  recordEvaluation(db, runId, split, report, examples.length)
-  return { runId, split, titles: examples.length, report }
-}
-
-/** Store a run's predictions of `examples` (spans with confidence) and score them against the examples' spans. */
-export function scorePredictions(db: DB, runId: number, examples: readonly TrainingExample[], preds: readonly TitlePrediction[]): EvalReport {
-  savePredictions(
-    db,
-    runId,
-    examples.map((e, i) => ({
-      titleId: e.id,
-      spans: preds[i]!.spans.map((s) => ({ start: s.start, end: s.end, type: s.type, confidence: s.confidence })),
-    })),
-  )
-  return evaluate(
-    examples.map((e) => e.spans),
-    preds.map((p) => p.spans),
-    examples.map((e) => e.text),
-  )
-}
-
-/** Record an evaluation in the run's metrics under evaluations[split]; `summary` is the studio's (eval.run). */
-export function recordEvaluation(db: DB, runId: number, split: Split, report: EvalReport, titles: number, summary?: EvalSummary): void {
-  const row = getRunRow(db, runId)
-  const metrics = (row.metrics ? JSON.parse(row.metrics) : {}) as Record<string, unknown>
-  const evals = (metrics.evaluations ?? {}) as Record<string, unknown>
-  evals[split] = {
-    micro: report.micro,
-    macro: report.macro,
-    boundary: report.boundary,
-    study: report.study,
-    errors: report.errors,
-    titles,
-    ...(summary ? { summary } : {}),
-  }
-  updateRun(db, runId, { metrics: { ...metrics, evaluations: evals } })
 }

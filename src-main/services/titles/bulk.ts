@@ -4,7 +4,7 @@
 // reverses all of it; `dryRun` counts what would change and writes nothing (the confirmation).
 
 import type { TitleQuery } from '../../shared/api'
-import type { BulkAction, BulkRequest, BulkResult, ResplitRequest, ResplitResult, TitleTarget } from '../../shared/desk'
+import type { BulkAction, BulkRequest, BulkResult, ResplitRequest, ResplitResult, TitleTarget } from '../../shared/api'
 import { StudioError } from '../../shared/errors'
 import { ORIGINS, REVIEW_STATUSES, SPLITS, type ReviewStatus, type Split } from '../../shared/types'
 import { makeRng, shuffle } from '../../ml/train/rng'

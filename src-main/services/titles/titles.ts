@@ -3,6 +3,7 @@
 
 import type { CountsQuery, Neighbor, NeighborQuery, TitleCounts, TitleListItem, TitlePage, TitleQuery } from '../../shared/api'
 import { StudioError } from '../../shared/errors'
+import { parseWords } from '../../shared/text'
 import { ORIGINS, REVIEW_STATUSES, SPLITS, type Origin, type ReviewStatus, type Split, type TitleWithSpans } from '../../shared/types'
 import type { DB } from '../../store/db'
 import { edit } from '../project/history'
@@ -151,7 +152,7 @@ export function getTitle(db: DB, id: number): TitleWithSpans {
     split: t.split,
     status: t.status,
     source: t.source,
-    words: t.words ? t.words.split(',').map(Number) : null,
+    words: parseWords(t.words),
     createdAt: t.created_at,
     updatedAt: t.updated_at,
     spans: spansOf(db, id),

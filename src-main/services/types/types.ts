@@ -9,6 +9,7 @@ import type { DB } from '../../store/db'
 import { edit } from '../project/history'
 import { insertTypeRow, toEntityType, typeById, typeByName, updateTypeRow, type SpanRow, type TypeRow } from '../project/rows'
 import { colorFor, isColor } from './palette'
+import { assignHotkeys, clash, hotkeyProblem, showHotkey } from '../../shared/hotkeys'
 
 const MAX_TYPE_NAME = 100
 
@@ -103,12 +104,26 @@ export function deleteType(db: DB, id: number): { deletedSpans: number } {
 
 function assertHotkeyFree(db: DB, hotkey: string | null, selfId: number | null): void {
   if (hotkey === null) return
-  const other = db.prepare('SELECT id, name FROM entity_types WHERE hotkey = ?').get(hotkey) as
-    | { id: number; name: string }
-    | undefined
-  if (other && other.id !== selfId) {
-    throw new StudioError('conflict', `hotkey "${hotkey}" is already used by entity type "${other.name}"`)
-  }
+  const rows = db.prepare('SELECT id, name, hotkey FROM entity_types WHERE hotkey IS NOT NULL').all() as {
+    id: number
+    name: string
+    hotkey: string
+  }[]
+  const other = rows.find((r) => r.id !== selfId && clash(r.hotkey, hotkey))
+  if (!other) return
+  throw new StudioError(
+    'conflict',
+    other.hotkey === hotkey
+      ? `hotkey "${hotkey}" is already used by entity type "${other.name}"`
+      : `hotkey "${showHotkey(hotkey)}" clashes with "${showHotkey(other.hotkey)}" of entity type "${other.name}" (one would be the first key of the other)`,
+  )
+}
+
+/** Give every type without a hotkey one (shared/hotkeys.ts), most used types first. Outside history: for importers. */
+export function fillHotkeys(db: DB): void {
+  const all = listTypes(db)
+  const set = db.prepare('UPDATE entity_types SET hotkey = ? WHERE id = ?')
+  for (const [i, k] of assignHotkeys(all)) set.run(k, all[i]!.id)
 }
 
 /** The id of the type named `name`, created (outside history) if missing. For importers. */
@@ -154,8 +169,9 @@ function checkColor(c: unknown): string {
 
 function checkHotkey(k: unknown): string | null {
   if (k === null || k === '') return null
-  if (typeof k !== 'string' || cpLength(k) !== 1 || /\s/.test(k)) {
-    throw new StudioError('bad_request', `a hotkey is one character, got ${JSON.stringify(k)}`)
-  }
-  return k.toLowerCase()
+  if (typeof k !== 'string') throw new StudioError('bad_request', `a hotkey is one key or two, got ${JSON.stringify(k)}`)
+  const key = k.toLowerCase()
+  const problem = hotkeyProblem(key)
+  if (problem) throw new StudioError('bad_request', problem)
+  return key
 }

@@ -17,6 +17,12 @@ export interface DictionaryQuality {
   support: number
   /** correct / support; null without support. */
   recall: number | null
+  /**
+   * Why these scores are in-sample (optimistic), or null: measured on the very titles its terms came
+   * from (a dictionary made in the studio holds only terms promoted from reviewed gold), or on
+   * titles where a person confirmed this dictionary's own spans (they started from its answer).
+   */
+  inSample: string | null
 }
 
 export interface DictionaryInfo {

@@ -1,11 +1,10 @@
 // Files in and out: import (with preview, list and undo) and export (with preview). PURE TypeScript.
+import type { PlainSpan, SchemeName } from '../tags'
 import type { Origin, Split } from '../types'
-import type { ImportPreview, ImportPreviewRequest, ImportRecord, ImportUndoRequest, ImportUndoResult } from '../desk'
 import { event, none, req } from './contract'
 
 export type ImportFormat = 'seed' | 'conll' | 'jsonl' | 'text' | 'csv'
 export type ExportFormat = 'attributes-csv' | 'conll' | 'jsonl' | 'seed'
-export type TagScheme = 'bio' | 'bioes'
 
 export interface ImportRequest {
   path: string
@@ -48,7 +47,7 @@ export interface ExportRequest {
   runId?: number
   /** Which stored spans to export (default: all origins). */
   origins?: Origin[]
-  scheme?: TagScheme
+  scheme?: SchemeName
   /** attributes-csv: write a UTF-8 byte-order mark so Excel reads the file as UTF-8. */
   bom?: boolean
   /** attributes-csv: separator between several values of one type in a cell (default `|`). */
@@ -84,6 +83,66 @@ export interface ExportPreview {
   rows: string[][] | null
   /** Titles the full export would write. */
   titles: number
+}
+
+// ---- the import list, its undo, the import preview
+
+/** One import as listed (`imports.list`, `ner-studio imports`). */
+export interface ImportRecord {
+  id: number
+  file: string
+  format: string
+  options: Record<string, unknown>
+  /** Titles and spans it created. */
+  titles: number
+  spans: number
+  createdAt: number
+  /** When it was undone; null while its titles are in the project. */
+  undoneAt: number | null
+  /** Its titles still in the project (0 once undone, or for an import from before imports were undoable). */
+  remaining: number
+  /** Of those, reviewed ones (undoing then needs `force`: it deletes a person's work). */
+  reviewed: number
+  /** False for imports made before the project recorded which titles an import created. */
+  undoable: boolean
+}
+
+export interface ImportUndoRequest {
+  id: number
+  /** Also delete titles of the import that were reviewed meanwhile. */
+  force?: boolean
+}
+
+export interface ImportUndoResult {
+  id: number
+  titles: number
+  spans: number
+}
+
+/** The first titles of a file as an import would read them (`import.preview`); nothing is written. */
+export interface ImportPreviewRequest extends Omit<ImportRequest, 'split' | 'origin'> {
+  /** Titles to show (default 20, at most 200). */
+  limit?: number
+}
+
+export interface ImportPreviewTitle {
+  text: string
+  /** Where it starts in the file, `file:line`. */
+  source: string
+  spans: PlainSpan[]
+}
+
+export interface ImportPreview {
+  format: ImportFormat
+  /** True when the format was detected (not given). */
+  detected: boolean
+  titles: ImportPreviewTitle[]
+  /** Spans in the previewed titles. */
+  spans: number
+  /** Stray tags repaired in the previewed titles (with repairTags). */
+  repairedTags: number
+  /** Suspect results, in plain words (e.g. one title per line of a tagged file). */
+  warnings: string[]
 }
 
 export const ioRequests = {

@@ -19,10 +19,15 @@ export interface RecentProject {
   exists: boolean
 }
 
+/** What a change touched, as `project.changed` says it: titles (status, split), spans, types, or the whole project (titles added or removed). */
+export type ChangeKind = 'titles' | 'spans' | 'types' | 'project'
+
 export interface HistoryResult {
   /** What was undone or redone, e.g. `create span 品牌`; null when there was nothing to do. */
   label: string | null
   titleIds: number[]
+  /** The kinds of rows the step touched (empty when there was nothing to do). */
+  kinds: ChangeKind[]
   canUndo: boolean
   canRedo: boolean
 }
@@ -39,6 +44,10 @@ export const projectRequests = {
 }
 
 export const projectEvents = {
-  /** Something in the project changed (by this client or another one). */
-  'project.changed': event<{ what: 'titles' | 'spans' | 'types' | 'runs' | 'project'; titleIds?: number[] }>(),
+  /**
+   * Something in the project changed. `client` is the id the request that changed it came with
+   * (a window's own edits: it already shows them and skips the echo); absent for changes no client
+   * asked for (training, another process).
+   */
+  'project.changed': event<{ what: ChangeKind | 'runs'; titleIds?: number[]; client?: string }>(),
 }

@@ -1,6 +1,5 @@
 // Titles: listing, counting, walking, status, bulk changes and re-splitting. PURE TypeScript.
 import type { Origin, ReviewStatus, Split, TitleWithSpans } from '../types'
-import type { BulkRequest, BulkResult, ResplitRequest, ResplitResult } from '../desk'
 import { optional, req } from './contract'
 
 export interface TitleQuery {
@@ -61,6 +60,57 @@ export interface Neighbor {
   id: number | null
   /** Its position in the filtered list (for scrolling the list to it); -1 when none. */
   index: number
+}
+
+// ---- data management on the desk: bulk actions over a filter or a selection, the seeded re-split
+
+/** Which titles a bulk action works on: the list's filter (paging fields ignored), or chosen ids. */
+export type TitleTarget = { query: TitleQuery } | { ids: number[] }
+
+/** One bulk action. `deleteSpans` removes every span of that origin in the target titles. */
+export type BulkAction =
+  | { mark: ReviewStatus }
+  | { moveTo: Split }
+  | { deleteTitles: true }
+  | { deleteSpans: Origin }
+
+export interface BulkRequest {
+  target: TitleTarget
+  action: BulkAction
+  /** Only count what the action would change (for the confirmation); changes nothing. */
+  dryRun?: boolean
+}
+
+export interface BulkResult {
+  /** Titles in the target. */
+  titles: number
+  /** Titles changed (marked, moved, deleted) — or, for deleteSpans, titles that lose spans. */
+  changed: number
+  /** Spans deleted (deleteTitles, deleteSpans); 0 otherwise. */
+  spans: number
+  /** The history entry's label, e.g. `mark 120 titles reviewed`: one undo step. */
+  label: string
+  applied: boolean
+}
+
+/** A reproducible random re-split: titles of `from` (shuffled with `seed`) go to dev and test. */
+export interface ResplitRequest {
+  from: Split
+  /** Fractions in [0, 1) of the `from` titles; their sum below 1. */
+  dev: number
+  test: number
+  seed: number
+  dryRun?: boolean
+}
+
+export interface ResplitResult {
+  /** Titles in `from` before. */
+  titles: number
+  /** How many went to dev and test; the rest stays in `from`. */
+  dev: number
+  test: number
+  label: string
+  applied: boolean
 }
 
 export const titlesRequests = {

@@ -20,6 +20,21 @@ export class ApiError extends Error {
 
 type Listener = (payload: unknown) => void
 
+/**
+ * Who sends a request, sent with it: the change events a request causes carry it. The editor's
+ * own edits go as EDITOR_CLIENT, so it skips their echo (it already shows what the reply said);
+ * everything else this window sends goes as WINDOW_CLIENT and is re-read like another's change.
+ */
+const WINDOW = `w${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`
+export const WINDOW_CLIENT = WINDOW
+export const EDITOR_CLIENT = `${WINDOW}-editor`
+
+/** One transport: send a request as `client`, listen to events. */
+interface Transport {
+  send(name: RequestName, args: unknown, client: string): Promise<unknown>
+  on: StudioClient['on']
+}
+
 /** The session of the project this window shows; undefined until it has asked which one is open. */
 let shown: string | undefined
 /** A reload was asked for and the window has not adopted the open project since. */
@@ -75,7 +90,7 @@ function takeToken(): string {
   return fromUrl ?? sessionStorage.getItem(TOKEN_KEY) ?? ''
 }
 
-type HttpClient = StudioClient & { upload(file: File): Promise<string>; download(path: string): Promise<void>; reconnect(): Promise<void> }
+type HttpClient = Transport & { upload(file: File): Promise<string>; download(path: string): Promise<void>; reconnect(): Promise<void> }
 
 const GONE = "The studio's server stopped responding"
 const NEW_TOKEN = "The studio's server answers but does not accept this window's access token (was it restarted?): open the URL it printed"
@@ -113,12 +128,17 @@ function httpClient(): HttpClient {
     }
   }
   connect()
-  const post = async (name: string, body: string): Promise<WireResult<never>> => {
+  const post = async (name: string, body: string, client = WINDOW_CLIENT): Promise<WireResult<never>> => {
     let res: Response
     try {
       res = await fetch(`/api/${name}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...auth, ...(shown === undefined ? {} : { [PROJECT_HEADER]: shown }) },
+        headers: {
+          'content-type': 'application/json',
+          'x-studio-client': client,
+          ...auth,
+          ...(shown === undefined ? {} : { [PROJECT_HEADER]: shown }),
+        },
         body,
       })
     } catch {
@@ -140,8 +160,8 @@ function httpClient(): HttpClient {
         connection.retrying = false
       }
     },
-    async call(name, ...args) {
-      return unwrap(await post(name, args.length ? JSON.stringify(args[0]) : ''))
+    async send(name, args, client) {
+      return unwrap(await post(name, args === undefined ? '' : JSON.stringify(args), client))
     },
     on(name, listener) {
       let set = listeners.get(name)
@@ -176,10 +196,10 @@ function httpClient(): HttpClient {
   }
 }
 
-function preloadClient(): StudioClient {
+function preloadClient(): Transport {
   const p = window.studio!
   return {
-    call: async (name, ...args) => unwrap((await p.call(name, args[0], shown)) as WireResult<never>),
+    send: async (name, args, client) => unwrap((await p.call(name, args, shown, client)) as WireResult<never>),
     on(name, listener) {
       // Local resyncs reach the same listeners as the preload's events.
       let set = listeners.get(name)
@@ -198,7 +218,12 @@ export const shell: 'electron' | 'server' = window.studio ? 'electron' : 'server
 const client = window.studio ? preloadClient() : httpClient()
 
 export function call<K extends RequestName>(name: K, ...args: ArgsOf<K> extends void ? [] : [ArgsOf<K>]): Promise<ResultOf<K>> {
-  return client.call(name, ...args)
+  return client.send(name, args[0], WINDOW_CLIENT) as Promise<ResultOf<K>>
+}
+
+/** A request of the editor's own (its change events name EDITOR_CLIENT: the editor skips their echo). */
+export function editorCall<K extends RequestName>(name: K, ...args: ArgsOf<K> extends void ? [] : [ArgsOf<K>]): Promise<ResultOf<K>> {
+  return client.send(name, args[0], EDITOR_CLIENT) as Promise<ResultOf<K>>
 }
 
 /** Upload a file to the server (browser mode); resolves to its path on the server's machine. */

@@ -9,8 +9,8 @@ const GAP = 6
 const ROW = 14
 
 /**
- * Lay out the labels in `layer` (elements with data-start = the span's first character) under
- * the characters of `text` (elements with data-i). Sets `--label-rows` on `text` to the most rows
+ * Lay out the labels in `layer` (elements with data-cell = the cell holding the span's first
+ * character, else data-start = that character) under the cells of `text` (elements with data-i). Sets `--label-rows` on `text` to the most rows
  * any line needs. Returns nothing: positions are written to the labels' style.
  */
 export function placeLabels(text: HTMLElement, layer: HTMLElement): void {
@@ -18,7 +18,7 @@ export function placeLabels(text: HTMLElement, layer: HTMLElement): void {
   const labels = Array.from(layer.querySelectorAll<HTMLElement>('[data-start]'))
   const charAt = (i: string): HTMLElement | null => text.querySelector<HTMLElement>(`[data-i="${i}"]`)
   const items = labels
-    .map((el) => ({ el, ch: charAt(el.dataset.start!), width: el.getBoundingClientRect().width }))
+    .map((el) => ({ el, ch: charAt(el.dataset.cell ?? el.dataset.start!), width: el.getBoundingClientRect().width }))
     .filter((x): x is { el: HTMLElement; ch: HTMLElement; width: number } => !!x.ch)
     .map((x) => {
       const r = x.ch.getBoundingClientRect()

@@ -5,15 +5,27 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { Span, TitleWithSpans } from '../../../src-main/shared/types'
 import type { OccurrencesResult } from '../../../src-main/shared/api'
-import { count } from '../../../src-main/shared/text'
-import { call } from '../api/client'
-import { useReviewStore } from './review'
-import { useTitlesStore } from './titles'
-import { useTypesStore } from './types'
+import { count, graphemes } from '../../../src-main/shared/text'
+import { editorCall as call } from '../api/client'
 
 export const useEditorStore = defineStore('editor', () => {
   const title = ref<TitleWithSpans | null>(null)
   const chars = computed(() => (title.value ? Array.from(title.value.text) : []))
+  /** What is drawn as one cell: grapheme clusters (👍🏽, 🇨🇳, e + ◌́), each one or more code points. */
+  const clusters = computed(() => (title.value ? graphemes(title.value.text) : []))
+  /** For every code point, the [start, end) of its cluster: the caret and selections move by clusters. */
+  const clusterOf = computed(() => {
+    const out: [number, number][] = []
+    for (const c of clusters.value) for (let i = c.start; i < c.end; i++) out.push([c.start, c.end])
+    return out
+  })
+  /** The cluster boundary next to `pos` in direction `dir` (the caret's step). */
+  function step(pos: number, dir: 1 | -1): number {
+    if (dir === 1) return pos >= chars.value.length ? pos : clusterOf.value[pos]![1]
+    return pos <= 0 ? 0 : clusterOf.value[pos - 1]![0]
+  }
+  /** `pos` moved back to the start of its cluster (a boundary stays). */
+  const snap = (pos: number): number => (pos >= chars.value.length ? chars.value.length : clusterOf.value[pos]![0])
   /** Caret position: before character `cursor` (0 … length). */
   const cursor = ref(0)
   /** The other end of the selection, or null: the selection is [min(anchor, cursor), max(…)). */
@@ -53,18 +65,22 @@ export const useEditorStore = defineStore('editor', () => {
   /** Alt+L's preview: what labelling every occurrence would do, shown for confirmation. */
   const occurrences = ref<(OccurrencesResult & { spanId: number; text: string }) | null>(null)
 
-  async function load(id: number, index?: number): Promise<void> {
+  /**
+   * Open title `id` (its place in the list is the titles store's: `titles.open`; the review stream
+   * follows the open title). Resolves to whether it is the open title once loaded (false when
+   * another load overtook it).
+   */
+  async function load(id: number): Promise<boolean> {
     // Loading the title that is already open (the list re-selecting it after a filter or a count
     // came back) must not throw away what the analyst is doing: cursor, selection, open palette.
     if (title.value?.id === id) {
-      if (index !== undefined) useTitlesStore().currentIndex = index
-      return refresh()
+      await refresh()
+      return true
     }
     occurrences.value = null
-    useReviewStore().follow(id)
     const seq = ++loadSeq
     const t = await call('titles.get', { id })
-    if (seq !== loadSeq) return
+    if (seq !== loadSeq) return false
     refreshSeq++
     title.value = t
     cursor.value = 0
@@ -72,11 +88,7 @@ export const useEditorStore = defineStore('editor', () => {
     selectedSpanId.value = null
     paletteOpen.value = false
     message.value = null
-    const titles = useTitlesStore()
-    if (index !== undefined) {
-      titles.currentIndex = index
-      titles.scrollTo = { index, n: Date.now() }
-    }
+    return true
   }
 
   /** Reload the open title, keeping the cursor and the selected span where possible. */
@@ -171,11 +183,11 @@ export const useEditorStore = defineStore('editor', () => {
     })
   }
 
-  /** Move one boundary of the selected span by `delta` characters (read when its turn comes). */
-  function moveBoundary(which: 'start' | 'end', delta: number): Promise<unknown> {
+  /** Move one boundary of the selected span one cluster that way (read when its turn comes). */
+  function moveBoundary(which: 'start' | 'end', delta: 1 | -1): Promise<unknown> {
     return run(async () => {
       const s = selectedSpan.value
-      if (s) await boundary(s, which, (which === 'start' ? s.start : s.end) + delta)
+      if (s) await boundary(s, which, step(which === 'start' ? s.start : s.end, delta))
     })
   }
 
@@ -266,8 +278,8 @@ export const useEditorStore = defineStore('editor', () => {
       canUndo.value = r.canUndo
       canRedo.value = r.canRedo
       if (!r.label) return say(`Nothing to ${kind}`)
-      // Type edits (create, rename, merge, delete) come back too: refresh the list of types.
-      if (/ type /.test(` ${r.label} `)) void useTypesStore().load()
+      // The step's change events say which kinds of rows it touched (r.kinds): a type edit reloads
+      // the types there (stores/project.ts), whoever undid it.
       const only = r.titleIds.length === 1 ? r.titleIds[0]! : null
       if (only !== null && title.value && only !== title.value.id) {
         await load(only)
@@ -276,28 +288,10 @@ export const useEditorStore = defineStore('editor', () => {
     })
   }
 
-  /** Next/previous title of the review stream when one is open, else of the filtered list (optionally the next unreviewed one). */
-  function go(direction: 'next' | 'prev', unreviewed = false): Promise<unknown> {
-    const titles = useTitlesStore()
-    const review = useReviewStore()
-    if (review.stream) {
-      return run(async () => {
-        const id = review.neighbour(direction === 'next' ? 1 : -1)
-        if (id !== null) await load(id)
-      })
-    }
-    return run(async () => {
-      const from = title.value?.id ?? 0
-      const r = await call('titles.neighbor', { id: from, direction, query: titles.filter, unreviewed })
-      if (r.id === null) return say(unreviewed ? 'No more unreviewed titles this way' : 'No more titles this way')
-      await load(r.id, r.index)
-    })
-  }
-
   // ------------------------------------------------------------------ cursor and selection
   function moveCursor(pos: number, extend: boolean): void {
     const n = chars.value.length
-    const p = Math.max(0, Math.min(n, pos))
+    const p = snap(Math.max(0, Math.min(n, pos)))
     if (extend) {
       if (anchor.value === null) anchor.value = cursor.value
       selectedSpanId.value = null
@@ -327,10 +321,10 @@ export const useEditorStore = defineStore('editor', () => {
   const idle = (): Promise<unknown> => queue
 
   return {
-    title, chars, cursor, anchor, selection, selectedSpanId, selectedSpan, spanAt, armed, paletteOpen, message,
+    title, chars, clusters, clusterOf, step, cursor, anchor, selection, selectedSpanId, selectedSpan, spanAt, armed, paletteOpen, message,
     canUndo, canRedo,
     load, refresh, close, changed, applyType, createSpan, moveBoundary, setBoundary, deleteSelected, acceptAll,
-    toggleReviewed, reviewModelSpan, labelOccurrences, applyOccurrences, occurrences, history, go, moveCursor, selectSpan, cycleSpan, say, idle,
+    toggleReviewed, reviewModelSpan, labelOccurrences, applyOccurrences, occurrences, history, moveCursor, selectSpan, cycleSpan, say, idle,
     put, queued: run,
   }
 })

@@ -3,7 +3,7 @@ import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import type { AppInfo, ImportProgress, ImportRequest, ImportSummary, ProjectInfo, RecentProject } from '../../../src-main/shared/api'
 import type { ProjectStats } from '../../../src-main/shared/types'
-import { call, on, showProject } from '../api/client'
+import { call, EDITOR_CLIENT, on, showProject } from '../api/client'
 import { useTitlesStore } from './titles'
 import { useTypesStore } from './types'
 import { useEditorStore } from './editor'
@@ -101,7 +101,7 @@ export const useProjectStore = defineStore('project', () => {
     // Reloads overlap (an event and a refusal both ask): each aims at the same title until it is shown.
     const want = reopen ?? first?.id
     if (!editor.title && want !== undefined) {
-      await editor.load(want, want === first?.id ? 0 : undefined).catch(() => (first ? editor.load(first.id, 0) : undefined))
+      await titles.open(want, want === first?.id ? 0 : undefined).catch(() => (first ? titles.open(first.id, 0) : undefined))
       if (reopen === want) reopen = null
     }
     if (view.value === 'project') await loadStats()
@@ -166,7 +166,8 @@ export const useProjectStore = defineStore('project', () => {
       else {
         if (c.what === 'types') void useTypesStore().load().catch(fail)
         useTitlesStore().changed(c.what, c.titleIds)
-        useEditorStore().changed(c.what, c.titleIds)
+        // The editor's own edit: it already shows what the reply said (no echo re-read).
+        if (c.client !== EDITOR_CLIENT) useEditorStore().changed(c.what, c.titleIds)
         if (view.value === 'project') void loadStats().catch(fail)
       }
     })

@@ -27,7 +27,7 @@ export const useReviewStore = defineStore('review', () => {
     return true
   }
 
-  /** The editor opened title `id`: follow it in the stream, or leave the stream when it is not in it. */
+  /** The editor opened title `id`: follow it in the stream, or leave the stream when it is not in it (called as the open title changes). */
   function follow(id: number): void {
     if (!stream.value) return
     const at = stream.value.ids.indexOf(id)
@@ -53,7 +53,8 @@ export const useReviewStore = defineStore('review', () => {
       if (t.status !== 'reviewed') await call('titles.setStatus', { ids: [t.id], status: 'reviewed' })
       await editor.refresh()
     })
-    await editor.go('next')
+    const next = neighbour(1)
+    if (next !== null) await editor.queued(() => editor.load(next))
   }
 
   // ---------------------------------------------------------------- suggestions
@@ -74,6 +75,12 @@ export const useReviewStore = defineStore('review', () => {
     if (s === seq) raw.value = { titleId: t.id, runId: run, list }
   }
   watch([() => editor.title?.id, runId], () => void loadSuggestions(), { immediate: true })
+  watch(
+    () => editor.title?.id,
+    (id) => {
+      if (id !== undefined) follow(id)
+    },
+  )
 
   /** The open title's suggestions, each marked against its spans as they stand now. */
   const marked = computed<MarkedSuggestion[]>(() => {

@@ -6,6 +6,7 @@ import type { TitleCounts, TitleListItem, TitleQuery } from '../../../src-main/s
 import type { RunRecord } from '../../../src-main/shared/types'
 import { call } from '../api/client'
 import { useEditorStore } from './editor'
+import { useReviewStore } from './review'
 
 export const PAGE = 100
 export type Filter = Omit<TitleQuery, 'offset' | 'limit' | 'skipTotal'>
@@ -108,7 +109,36 @@ export const useTitlesStore = defineStore('titles', () => {
     await reset()
     scrollTo.value = { index: 0, n: Date.now() }
     const first = itemAt(0)
-    if (first) await useEditorStore().load(first.id, 0)
+    if (first) await open(first.id, 0)
+  }
+
+  // ------------------------------------------------------------------ navigation (the list owns it)
+
+  /** Open title `id` in the editor; `index` is its place in the filtered list (kept and scrolled to). */
+  async function open(id: number, index?: number): Promise<void> {
+    const editor = useEditorStore()
+    const already = editor.title?.id === id
+    if (!(await editor.load(id)) || index === undefined) return
+    currentIndex.value = index
+    if (!already) scrollTo.value = { index, n: Date.now() }
+  }
+
+  /** Next/previous title of the review stream when one is open, else of the filtered list (optionally the next unreviewed one). */
+  function go(direction: 'next' | 'prev', unreviewed = false): Promise<unknown> {
+    const editor = useEditorStore()
+    const review = useReviewStore()
+    if (review.stream) {
+      return editor.queued(async () => {
+        const id = review.neighbour(direction === 'next' ? 1 : -1)
+        if (id !== null) await editor.load(id)
+      })
+    }
+    return editor.queued(async () => {
+      const from = editor.title?.id ?? 0
+      const r = await call('titles.neighbor', { id: from, direction, query: filter.value, unreviewed })
+      if (r.id === null) return editor.say(unreviewed ? 'No more unreviewed titles this way' : 'No more titles this way')
+      await open(r.id, r.index)
+    })
   }
 
   /** Something changed in the project: reload the loaded pages that show those titles (or all). */
@@ -126,6 +156,6 @@ export const useTitlesStore = defineStore('titles', () => {
 
   return {
     filter, total, counts, runs, pages, version, currentIndex, scrollTo,
-    clear, ensure, itemAt, reset, setFilter, changed, loadCounts, askOrigins,
+    clear, ensure, itemAt, reset, setFilter, changed, loadCounts, askOrigins, open, go,
   }
 })

@@ -9,6 +9,8 @@ export const useTypesStore = defineStore('types', () => {
   const list = ref<EntityType[]>([])
   const byName = computed(() => new Map(list.value.map((t) => [t.name, t])))
   const byHotkey = computed(() => new Map(list.value.filter((t) => t.hotkey).map((t) => [t.hotkey!, t])))
+  /** The first keys of two-key hotkeys (chords): pressing one waits for the second. */
+  const chordStarts = computed(() => new Set(list.value.flatMap((t) => (t.hotkey && Array.from(t.hotkey).length === 2 ? [Array.from(t.hotkey)[0]!] : []))))
 
   async function load(): Promise<void> {
     list.value = await call('types.list')
@@ -36,5 +38,5 @@ export const useTypesStore = defineStore('types', () => {
     return r.deletedSpans
   }
 
-  return { list, byName, byHotkey, load, color, create, update, merge, remove }
+  return { list, byName, byHotkey, chordStarts, load, color, create, update, merge, remove }
 })

@@ -13,8 +13,7 @@ import { spawnCli } from '../../helpers/cli'
 import { dumpProject, makeProject } from '../../helpers/project'
 import { writeSyntheticJsonl } from '../../helpers/synthetic'
 import { tmpDir } from '../../helpers/tmp'
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+import { waitFor } from '../../helpers/wait'
 
 let dir: string
 let project: string
@@ -42,8 +41,7 @@ async function killWhen(args: string[], ready: () => boolean, timeoutMs = 30_000
   const child = spawnCli(args)
   let exited = false
   const done = new Promise<void>((r) => child.on('exit', () => ((exited = true), r())))
-  const t0 = Date.now()
-  while (!exited && !ready() && Date.now() - t0 < timeoutMs) await sleep(5)
+  await waitFor(() => exited || ready(), `ner-studio ${args[0]} to reach the point to kill it at`, { timeoutMs, everyMs: 5 })
   const killed = !exited
   child.kill('SIGKILL')
   await done
@@ -127,7 +125,7 @@ describe('kill -9', () => {
       }
     }
     const burst = Promise.all([1, 2, 3, 4].map(worker)).catch((e: unknown) => (stop ? undefined : Promise.reject(e)))
-    while (acked.length < 40) await sleep(5)
+    await waitFor(() => acked.length >= 40, '40 acknowledged edits', { timeoutMs: 30_000, everyMs: 5 })
     stop = true
     child.kill('SIGKILL')
     await burst
@@ -149,9 +147,8 @@ describe('two processes on one project', () => {
     const child = spawnCli(['import', path, big, '--origin', 'weak'])
     const done = new Promise<number | null>((r) => child.on('exit', (c) => r(c)))
     // The import holds the lock once its WAL grows.
-    const t0 = Date.now()
     const walBytes = (): number => (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0)
-    while (walBytes() < 2 << 20 && Date.now() - t0 < 30_000) await sleep(20)
+    await waitFor(() => walBytes() >= 2 << 20, "the import's WAL to pass 2 MiB", { timeoutMs: 30_000 })
     expect(walBytes(), 'the import should be writing').toBeGreaterThanOrEqual(2 << 20)
     let busy = 0
     let ok = 0

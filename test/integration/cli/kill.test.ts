@@ -8,8 +8,7 @@ import { runCli, spawnCli } from '../../helpers/cli'
 import { dumpProject, statsOf } from '../../helpers/project'
 import { writeSyntheticJsonl } from '../../helpers/synthetic'
 import { tmpDir } from '../../helpers/tmp'
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+import { waitFor } from '../../helpers/wait'
 
 describe('killing an import', () => {
   it('SIGKILL mid-import leaves the project opening cleanly with its previous content', async () => {
@@ -46,17 +45,12 @@ describe('killing an import', () => {
         resolve()
       }),
     )
-    // Wait until the import's transaction has spilled well into the WAL (or 20 s at most).
+    // Wait until the import's transaction has spilled well into the WAL (at load 20+ this took over 20 s).
     const wal = `${project}-wal`
-    const t0 = Date.now()
-    let walBytes = 0
-    while (!exited && Date.now() - t0 < 20_000) {
-      walBytes = existsSync(wal) ? statSync(wal).size : 0
-      if (walBytes > 8 << 20) break
-      await sleep(50)
-    }
+    const walBytes = (): number => (existsSync(wal) ? statSync(wal).size : 0)
+    await waitFor(() => exited !== null || walBytes() > 8 << 20, () => `the import's WAL to pass 8 MiB (${stderr})`, { timeoutMs: 60_000, everyMs: 50 })
     expect(exited, `the import finished before it could be killed: ${stderr}`).toBeNull()
-    expect(walBytes, 'the WAL should have grown during the import').toBeGreaterThan(8 << 20)
+    expect(walBytes(), 'the WAL should have grown during the import').toBeGreaterThan(8 << 20)
     child.kill('SIGKILL')
     await done
     expect(exited).toEqual({ code: null, signal: 'SIGKILL' })

@@ -7,9 +7,8 @@ import { describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../../helpers/paths'
 import { tmpDir } from '../../helpers/tmp'
 
-const BUILT = existsSync(join(REPO_ROOT, 'out', 'main', 'cli.js')) && existsSync(join(REPO_ROOT, 'out', 'renderer', 'index.html'))
-
-describe.skipIf(!BUILT)('npm start with a relative project path (needs the build: npm test builds first)', () => {
+// vitest's global setup (test/helpers/build.ts) has built out/main and out/renderer.
+describe('npm start with a relative project path', () => {
   it('creates and serves the project in the folder start was typed in, not the install folder', async () => {
     const dir = tmpDir()
     const name = `relative-${process.pid}.sqlite`

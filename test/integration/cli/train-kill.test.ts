@@ -3,7 +3,7 @@
 // the CLI's pid on this host, is dead). The trainer child does not linger either: it loses its
 // channel to the host and stops at the next batch.
 import { readdirSync, writeFileSync } from 'node:fs'
-import { hostname, tmpdir } from 'node:os'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Project } from '../../../src-main/services/project/project'
@@ -12,8 +12,7 @@ import { spawnCli } from '../../helpers/cli'
 import { makeProject } from '../../helpers/project'
 import { TINY, tinyTitles } from '../../helpers/tiny'
 import { tmpDir } from '../../helpers/tmp'
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+import { waitFor } from '../../helpers/wait'
 
 /** Whether any process of the process group `pgid` is still there. */
 function groupAlive(pgid: number): boolean {
@@ -25,11 +24,15 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-async function until(what: () => string, cond: () => boolean, ms: number): Promise<void> {
-  const t0 = Date.now()
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`${what()}: not within ${ms} ms`)
-    await sleep(50)
+/** Run `fn` with os.tmpdir() pointing at `dir` (it reads TMPDIR on every call). */
+function withTmpdir<T>(dir: string, fn: () => T): T {
+  const saved = process.env.TMPDIR
+  process.env.TMPDIR = dir
+  try {
+    return fn()
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = saved
   }
 }
 
@@ -41,8 +44,11 @@ describe.skipIf(process.platform === 'win32')('killing a training CLI', () => {
     const config = join(dir, 'small.json')
     writeFileSync(config, JSON.stringify({ model: { charEmbedding: 16, hidden: 16 }, batchSize: 8 }))
 
+    // A temp folder of its own: any project opened anywhere on this machine sweeps the dead CLI's
+    // training data out of the shared one, which is what this test waits to see happen.
+    const temp = tmpDir('ner-train-kill-tmp-')
     // Its own process group (detached), so the CLI and the trainer it forks can be found and cleaned up.
-    const cli = spawnCli(['train', project, '--model', 'bilstm', '--epochs', '10000', '--patience', '0', '--config', config], {}, { detached: true })
+    const cli = spawnCli(['train', project, '--model', 'bilstm', '--epochs', '10000', '--patience', '0', '--config', config], { TMPDIR: temp }, { detached: true })
     const pid = cli.pid!
     cli.stdout!.resume() // not read, only drained
     let stderr = ''
@@ -56,7 +62,7 @@ describe.skipIf(process.platform === 'win32')('killing a training CLI', () => {
     )
     try {
       // Training is under way: the trainer reported 'started' and an epoch went by.
-      await until(() => `the trainer to start (${stderr})`, () => exited !== null || /epoch 1: loss/.test(stderr), 45_000)
+      await waitFor(() => exited !== null || /epoch 1: loss/.test(stderr), () => `the trainer to start (${stderr})`, { timeoutMs: 45_000 })
       expect(exited, `the CLI ended before it could be killed: ${stderr}`).toBeNull()
       const db = openDatabase(project, { readonly: true })
       const before = db.prepare('SELECT id, status, owner_host, owner_pid FROM runs').all()
@@ -67,17 +73,17 @@ describe.skipIf(process.platform === 'win32')('killing a training CLI', () => {
       await exit
       expect(exited).toEqual({ code: null, signal: 'SIGKILL' })
       // The orphaned trainer notices the lost channel and stops at its next batch.
-      await until(() => 'the orphaned trainer to exit', () => !groupAlive(pid), 15_000)
+      await waitFor(() => !groupAlive(pid), 'the orphaned trainer to exit', { timeoutMs: 15_000 })
 
       // Nobody recorded an end: the run still says 'running'…
       const db2 = openDatabase(project, { readonly: true })
       expect(db2.prepare('SELECT status, finished_at FROM runs WHERE id = 1').get()).toEqual({ status: 'running', finished_at: null })
       db2.close()
       // The killed CLI's training data (a copy of the titles) is still in the temp folder…
-      const litter = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith(`ner-studio-train-${pid}-`))
+      const litter = (): string[] => readdirSync(temp).filter((f) => f.startsWith(`ner-studio-train-${pid}-`))
       expect(litter()).toHaveLength(1)
       // …until the project is opened again, which also removes that litter.
-      const p = Project.open(project)
+      const p = withTmpdir(temp, () => Project.open(project))
       expect(litter()).toEqual([])
       const run = p.listRuns()[0]!
       p.close()

@@ -1,7 +1,7 @@
 // The model parts beyond the study through the real CLI, trainer process and project file: title
 // embeddings learnt once, kept in the project and reused until the titles change; the lexicon
 // built from imported dictionaries and TRAIN gold only (no dev/test label leaks into it).
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { importInto } from '../../../src-main/services/io/import'
@@ -79,7 +79,8 @@ describe('model parts: title embeddings and lexicon in a project', () => {
       db.prepare("UPDATE titles SET text = text || '！' WHERE id = 1").run()
       const after = preparePartFiles(db, config, tmpDir())
       expect(after.record.embeddings!.cached).toBe(false)
-      expect(after.job.titlesPath).toBeDefined()
+      // the embeddings are learnt again, from the titles as they are now
+      expect(readFileSync(after.job.titlesPath!, 'utf8')).toContain('！')
     } finally {
       db.close()
     }

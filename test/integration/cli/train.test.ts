@@ -1,7 +1,7 @@
 // The engine from the command line, on a slice of the study's own data: train one epoch, evaluate,
-// predict to the attributes CSV; and Ctrl-C mid-epoch leaves a consistent project.
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+// predict to the attributes CSV; and Ctrl-C mid-epoch leaves a consistent project. runCli launches
+// the built CLI, so training here also proves it finds the built trainer entry (out/main/trainer.js).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../../src-main/store/db'
@@ -42,7 +42,6 @@ describe.skipIf(!hasData('seed-sample', 'train'))('train / evaluate / predict (n
     const summary = JSON.parse(t.stdout) as { runId: number; status: string; backend: string; dev: { f1: number } }
     expect(summary).toMatchObject({ runId: 1, status: 'done' })
     expect(['wasm', 'cpu', 'tensorflow']).toContain(summary.backend)
-    expect(summary.dev.f1).toBeGreaterThanOrEqual(0)
 
     const db = openDatabase(project, { readonly: true })
     const run = db.prepare('SELECT status, backend, metrics, finished_at FROM runs WHERE id = 1').get() as { status: string; backend: string; metrics: string; finished_at: number }
@@ -51,6 +50,8 @@ describe.skipIf(!hasData('seed-sample', 'train'))('train / evaluate / predict (n
     expect(run.status).toBe('done')
     expect(run.finished_at).toBeGreaterThan(0)
     expect(JSON.parse(run.metrics).epochs).toHaveLength(1)
+    // --json's dev score is the run's recorded best (one epoch on 216 weak titles sets no floor on it)
+    expect(summary.dev).toEqual(JSON.parse(run.metrics).best)
     expect(ckpt.n).toBeGreaterThan(1000)
     expect(JSON.parse(ckpt.manifest).config.preset).toBe('cascade-bilstm-crf-wlf')
 
@@ -145,27 +146,3 @@ describe.skipIf(!hasData('seed-sample', 'train'))('train / evaluate / predict (n
     expect(integrity).toBe('ok')
   })
 })
-
-// The built CLI (what `npx ner-studio` runs after setup) must find the built trainer entry: the host
-// module is bundled into a shared chunk, one folder below out/main/trainer.js.
-const BUILT_CLI = join(__dirname, '..', '..', '..', 'out', 'main', 'cli.js')
-describe.skipIf(!hasData('seed-sample', 'train') || !existsSync(BUILT_CLI))(
-  'the built CLI trains in the built trainer process (needs ../shared/data/seed-sample and the build: npm test builds first)',
-  () => {
-    it('trains one epoch and stores a checkpoint', async () => {
-      const dir = tmpDir()
-      const project = join(dir, 'p.sqlite')
-      const config = join(dir, 'small.json')
-      writeFileSync(config, SMALL)
-      const run = (args: string[]): ReturnType<typeof execFileSync> =>
-        execFileSync(process.execPath, [BUILT_CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 })
-      run(['import', project, seedSlice(join(dir, 'train'), 0, 120), '--split', 'train'])
-      const out = JSON.parse(run(['train', project, '--model', 'bilstm-crf', '--epochs', '1', '--config', config, '--json']) as string) as { status: string }
-      expect(out.status).toBe('done')
-      const db = openDatabase(project, { readonly: true })
-      const ck = db.prepare('SELECT count(*) AS n FROM checkpoints').get() as { n: number }
-      db.close()
-      expect(ck.n).toBe(1)
-    })
-  },
-)

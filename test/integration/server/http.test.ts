@@ -10,6 +10,7 @@ import type { Events, ImportProgress } from '../../../src-main/shared/api'
 import { makeProject } from '../../helpers/project'
 import { writeSyntheticJsonl } from '../../helpers/synthetic'
 import { tmpDir } from '../../helpers/tmp'
+import { waitFor } from '../../helpers/wait'
 
 interface Reply {
   status: number
@@ -240,16 +241,6 @@ describe('startServer', () => {
       })
     }
 
-    async function waitFor<T>(fn: () => T | undefined, ms = 10_000): Promise<T> {
-      const t0 = Date.now()
-      for (;;) {
-        const v = fn()
-        if (v !== undefined) return v
-        if (Date.now() - t0 > ms) throw new Error('timed out waiting for an event')
-        await new Promise((r) => setTimeout(r, 20))
-      }
-    }
-
     it('refuses a WebSocket without a token, with a wrong one, in the query or a cookie, or with a foreign Host', async () => {
       expect(await refused(wsUrl())).toBe(401)
       expect(await refused(wsUrl(), {}, ['ner-studio', 'token.nope'])).toBe(401)
@@ -274,8 +265,13 @@ describe('startServer', () => {
       try {
         const r = await api('spans.create', { titleId: 2, start: 0, end: 3, type: '品牌' })
         expect(r.json()).toMatchObject({ ok: true, result: { titleId: 2, start: 0, end: 3 } })
-        const e = await waitFor(() => events.find((x) => x.event === 'project.changed'))
+        const e = await waitFor(() => events.find((x) => x.event === 'project.changed'), 'a project.changed event')
         expect(e.payload).toEqual({ what: 'spans', titleIds: [2] })
+        // A page names itself in x-studio-client: the events its edits cause carry that name.
+        const created = r.json<{ result: { id: number } }>()
+        expect((await api('spans.delete', { id: created.result.id }, { 'x-studio-client': 'w1-editor' })).json()).toMatchObject({ ok: true })
+        const mine = await waitFor(() => events.find((x) => x.event === 'project.changed' && x.payload.client !== undefined), 'a project.changed event naming its client')
+        expect(mine.payload).toEqual({ what: 'spans', titleIds: [2], client: 'w1-editor' })
       } finally {
         ws.close()
       }
@@ -288,7 +284,7 @@ describe('startServer', () => {
         writeSyntheticJsonl(big, 60_000)
         const r = await api('import.run', { path: big, origin: 'weak' })
         expect(r.json()).toMatchObject({ ok: true, result: { titles: 60_000, spans: 180_000 } })
-        await waitFor(() => events.find((x) => x.event === 'project.changed' && x.payload.what === 'project'))
+        await waitFor(() => events.find((x) => x.event === 'project.changed' && x.payload.what === 'project'), "a project.changed event with what 'project'")
         const progress = events
           .filter((x) => x.event === 'import.progress')
           .map((x) => x.payload as ImportProgress)

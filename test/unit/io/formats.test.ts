@@ -310,7 +310,7 @@ describe('CSV', () => {
 })
 
 describe('types and hotkeys after an import', () => {
-  it('creates each new type once, reuses existing ones, and gives hotkeys 1…9, 0 to the ten most frequent', async () => {
+  it('creates each new type once, reuses existing ones, and gives hotkeys 1…9, 0 to the ten most frequent and letters to the rest', async () => {
     const lines: string[] = []
     // Type tN appears 20 - N times: t0 is the most frequent.
     for (let n = 0; n < 12; n++)
@@ -332,8 +332,9 @@ describe('types and hotkeys after an import', () => {
       ['t07', '8'],
       ['t08', '9'],
       ['t09', '0'],
-      ['t10', null],
-      ['t11', null],
+      // Few enough for single letters: the name's first letter when free.
+      ['t10', 't'],
+      ['t11', 'a'],
     ])
     const again = await importAndRead({
       path: file('again.jsonl', JSON.stringify({ text: 'xyz', label: [[0, 1, 't11']] })),

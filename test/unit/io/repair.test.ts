@@ -10,10 +10,10 @@ import { GAIIC_WEAK, hasData } from '../../helpers/paths'
 import { makeProject, statsOf } from '../../helpers/project'
 import { tmpDir } from '../../helpers/tmp'
 
-describe('tagsToSpans({ repair })', () => {
+describe("tagsToSpans({ mode: 'repair' })", () => {
   it('starts a new entity at a stray I- and reports each position', () => {
     const seen: number[] = []
-    const spans = tagsToSpans(['I-A', 'I-A', 'O', 'B-A', 'I-B', 'E-B', 'O'], { repair: true, onRepair: (i) => seen.push(i) })
+    const spans = tagsToSpans(['I-A', 'I-A', 'O', 'B-A', 'I-B', 'E-B', 'O'], { mode: 'repair', onRepair: (i) => seen.push(i) })
     expect(spans).toEqual([
       { start: 0, end: 2, type: 'A' },
       { start: 3, end: 4, type: 'A' },

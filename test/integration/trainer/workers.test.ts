@@ -1,0 +1,244 @@
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import * as tf from '@tensorflow/tfjs'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { BertEncoder } from '../../../src-main/ml/bert/encoder'
+import { importBertFolder } from '../../../src-main/ml/bert/import'
+import { toJsonl } from '../../../src-main/shared/jsonl'
+import { BERT_TINY } from '../../helpers/bert'
+import { buildVocabs, featurize } from '../../../src-main/ml/models/features'
+import { presetConfig } from '../../../src-main/ml/models/presets'
+import { Tagger } from '../../../src-main/ml/models/tagger'
+import { makeOptimizer, trainStep } from '../../../src-main/ml/train/trainer'
+import { startTrainingJob } from '../../../src-main/trainer/host'
+import { resolveWorkers, splitShares, startWorkerPool } from '../../../src-main/trainer/workers'
+import type { PresetName, TrainingEvent } from '../../../src-main/shared/training'
+import { testBackend } from '../../helpers/ml'
+import { TINY } from '../../helpers/tiny'
+import { tmpDir } from '../../helpers/tmp'
+import { waitFor } from '../../helpers/wait'
+import { pidAlive } from '../../../src-main/io/temp'
+
+const dir = tmpDir('ner-workers-')
+const small = { charEmbedding: 16, hidden: 16, wordEmbedding: 8, dropout: 0 }
+let backend = 'wasm'
+
+/** A process exists (a zombie — exited but never reaped — counts: it is litter too). */
+const alive = (pid: number | undefined): boolean => pid !== undefined && pidAlive(pid)
+
+/** Child pids of `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = []
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid === pid) out.push(Number(d))
+    } catch {
+      /* gone */
+    }
+  }
+  return out
+}
+
+const snap = (vs: tf.Variable[]): Float32Array[] => vs.map((v) => v.dataSync().slice() as Float32Array)
+
+describe('data-parallel training workers', () => {
+  beforeAll(async () => {
+    backend = await testBackend()
+    const big = Array.from({ length: 96 }, (_, i) => TINY[i % TINY.length]!)
+    writeFileSync(path.join(dir, 'train.jsonl'), toJsonl(big))
+    writeFileSync(path.join(dir, 'dev.jsonl'), toJsonl(TINY.slice(0, 4)))
+  })
+
+  it('the default is one worker per core on wasm (capped by the batch), 1 on tfjs-node; shares are contiguous, non-empty and char-balanced', () => {
+    expect(resolveWorkers(undefined, 'wasm', 32, 2)).toBe(2)
+    expect(resolveWorkers(undefined, 'wasm', 32, 64)).toBe(8)
+    expect(resolveWorkers(undefined, 'wasm', 4, 8)).toBe(1)
+    expect(resolveWorkers(undefined, 'tensorflow', 32, 8)).toBe(1)
+    expect(resolveWorkers(3, 'tensorflow', 32, 8)).toBe(3)
+    expect(resolveWorkers(9, 'wasm', 4, 8)).toBe(4)
+    const items = [5, 50, 5, 5, 40, 1].map((n) => ({ charIds: new Int32Array(n) }))
+    const shares = splitShares(items, 2)
+    expect(shares.flat()).toEqual(items)
+    expect(shares.map((s) => s.reduce((a, e) => a + e.charIds.length, 0))).toEqual([55, 51])
+    expect(splitShares(items.slice(0, 2), 4).map((s) => s.length)).toEqual([1, 1])
+    expect(splitShares(items, 6).every((s) => s.length === 1)).toBe(true)
+  })
+
+  for (const preset of ['bilstm-crf', 'cascade-bilstm-crf', 'bilstm'] as PresetName[]) {
+    it(`${preset}: 2 workers give the same update as 1 on fixed batches (3 Adam steps, incl. a length-1 title), and dispose leaves no helper`, async () => {
+      const config = presetConfig(preset, { model: small, batchSize: 8, learningRate: 0.01 })
+      const vocabs = buildVocabs(TINY, config.model)
+      const one = Tagger.build({ config: config.model, vocabs, seed: 3 })
+      const two = Tagger.build({ config: config.model, vocabs, seed: 3 })
+      const opt1 = makeOptimizer(one, config)
+      const opt2 = makeOptimizer(two, config)
+      const pool = await startWorkerPool(two, opt2, config, { workers: 2, backend })
+      try {
+        const enc = TINY.map((e) => featurize(e, one.vocabs))
+        const single = featurize({ text: '鞋', spans: [{ start: 0, end: 1, type: '品类' }] }, one.vocabs)
+        const batches = [enc, [...enc.slice(2, 7), single], [single, enc[0]!]]
+        for (const b of batches) {
+          const l1 = trainStep(one, opt1, b, config)
+          const l2 = await pool.step(b)
+          expect(l2).toBeCloseTo(l1, 4)
+        }
+        const w1 = snap(opt1.variables)
+        const w2 = snap(opt2.variables)
+        let maxDiff = 0
+        let moved = 0
+        w1.forEach((a, i) => {
+          for (let j = 0; j < a.length; j++) maxDiff = Math.max(maxDiff, Math.abs(a[j]! - w2[i]![j]!))
+        })
+        const init = Tagger.build({ config: config.model, vocabs, seed: 3 })
+        snap(init.groups.encoder.concat(init.groups.heads)).forEach((a, i) => {
+          for (let j = 0; j < a.length; j++) moved = Math.max(moved, Math.abs(a[j]! - w1[i]![j]!))
+        })
+        init.dispose()
+        expect(moved).toBeGreaterThan(0.01) // the steps really moved the weights (lr 0.01)
+        expect(maxDiff).toBeLessThan(2e-5)
+      } finally {
+        const pids = pool.pids
+        pool.dispose()
+        opt1.dispose()
+        opt2.dispose()
+        one.dispose()
+        two.dispose()
+        await waitFor(() => !pids.some(alive), () => `processes ${pids.filter(alive).join(', ')} to exit`)
+      }
+    }, 60_000)
+  }
+
+  it('cascade-bert-crf (tiny encoder, lowest layer frozen): 2 workers give the same update as 1 (Adam amplifies rounding on near-zero gradients: 1e-4 vs steps of ≈ 1e-3)', async () => {
+    const config = presetConfig('cascade-bert-crf', { model: { bert: { dropout: 0, freezeLayers: 1 } }, batchSize: 8, warmupRatio: 0, lrDecay: 'none' })
+    const make = (): Tagger => {
+      const imp = importBertFolder(BERT_TINY)
+      const bert = { encoder: BertEncoder.fromWeights(imp.config, imp.weights), vocab: imp.vocab }
+      bert.encoder.freeze({ layers: 1, embeddings: true })
+      return Tagger.build({ config: config.model, vocabs: buildVocabs(TINY, config.model), seed: 3, bert })
+    }
+    const one = make()
+    const two = make()
+    const opt1 = makeOptimizer(one, config)
+    const opt2 = makeOptimizer(two, config)
+    const pool = await startWorkerPool(two, opt2, config, { workers: 2, backend })
+    try {
+      const enc = TINY.map((e) => featurize(e, one.vocabs))
+      for (const b of [enc, enc.slice(1, 6)]) expect(await pool.step(b)).toBeCloseTo(trainStep(one, opt1, b, config), 4)
+      const w1 = snap(opt1.variables)
+      const w2 = snap(opt2.variables)
+      const w0 = make()
+      const o0 = makeOptimizer(w0, config)
+      const init = snap(o0.variables)
+      o0.dispose()
+      w0.dispose()
+      let maxDiff = 0
+      let moved = 0
+      w1.forEach((a, i) => a.forEach((x, j) => ((maxDiff = Math.max(maxDiff, Math.abs(x - w2[i]![j]!))), (moved = Math.max(moved, Math.abs(x - init[i]![j]!))))))
+      expect(moved).toBeGreaterThan(1e-3)
+      expect(maxDiff).toBeLessThan(1e-4)
+    } finally {
+      pool.dispose()
+      opt1.dispose()
+      opt2.dispose()
+      one.dispose()
+      two.dispose()
+    }
+  }, 60_000)
+
+  it('a helper that dies fails the next step with a clear reason naming the worker', async () => {
+    const config = presetConfig('bilstm-crf', { model: small, batchSize: 8 })
+    const m = Tagger.build({ config: config.model, vocabs: buildVocabs(TINY, config.model), seed: 1 })
+    const opt = makeOptimizer(m, config)
+    const pool = await startWorkerPool(m, opt, config, { workers: 2, backend })
+    try {
+      const enc = TINY.map((e) => featurize(e, m.vocabs))
+      await pool.step(enc)
+      process.kill(pool.pids[0]!, 'SIGKILL')
+      await expect(pool.step(enc)).rejects.toThrow(/training worker 1 \(pid \d+\) exited \(code null, signal SIGKILL\)/)
+    } finally {
+      pool.dispose()
+      opt.dispose()
+      m.dispose()
+    }
+  }, 60_000)
+
+  function job(workers: number | undefined, outDir: string, onEvent: (e: TrainingEvent, pid: number) => void, cancelGraceMs?: number) {
+    const config = presetConfig('bilstm-crf', { model: small, epochs: 4, batchSize: 8, logEvery: 1, patience: 0, ...(workers !== undefined ? { workers } : {}) })
+    let pid = 0
+    const h = startTrainingJob(
+      { config, trainPath: path.join(dir, 'train.jsonl'), devPath: path.join(dir, 'dev.jsonl'), outDir: path.join(dir, outDir), backend: backend as 'wasm' },
+      (e) => onEvent(e, pid),
+      { timeoutMs: 110_000, ...(cancelGraceMs ? { cancelGraceMs } : {}) },
+    )
+    pid = h.pid!
+    return h
+  }
+
+  it('a trainer job with 2 workers reports them, trains to done, and leaves no process behind', async () => {
+    const events: TrainingEvent[] = []
+    let helpers: number[] = []
+    const h = job(2, 'out2', (e, pid) => {
+      events.push(e)
+      if (e.kind === 'batch' && e.step === 2) helpers = childrenOf(pid)
+    })
+    const outcome = await h.done
+    expect(outcome.kind, JSON.stringify(outcome)).toBe('done')
+    expect(events[0]).toMatchObject({ kind: 'started', workers: 2 })
+    expect(helpers).toHaveLength(1)
+    await waitFor(() => ![h.pid, ...helpers].some(alive), () => `processes ${[h.pid, ...helpers].filter(alive).join(', ')} to exit`)
+  }, 120_000)
+
+  it('--workers 1 trains in one process (no helpers)', async () => {
+    const events: TrainingEvent[] = []
+    let helpers: number[] = [-1]
+    const h = job(1, 'out1', (e, pid) => {
+      events.push(e)
+      if (e.kind === 'batch' && e.step === 2) helpers = childrenOf(pid)
+      if (e.kind === 'epoch' && e.epoch === 1) h.cancel()
+    })
+    const outcome = await h.done
+    expect(outcome.kind).toBe('cancelled')
+    expect(events[0]).toMatchObject({ kind: 'started', workers: 1 })
+    expect(helpers).toEqual([])
+  }, 120_000)
+
+  it('cancel stops the trainer and every worker within a second (grace 1 s, else it is killed and reported as an error)', async () => {
+    let helpers: number[] = []
+    let cancelled = false
+    const h = job(
+      2,
+      'out3',
+      (e, pid) => {
+        if (e.kind === 'batch' && e.step >= 3 && !cancelled) {
+          helpers = childrenOf(pid)
+          cancelled = true
+          h.cancel()
+        }
+      },
+      1000,
+    )
+    const outcome = await h.done
+    expect(outcome.kind, JSON.stringify(outcome)).toBe('cancelled')
+    expect(helpers).toHaveLength(1)
+    await waitFor(() => ![h.pid, ...helpers].some(alive), () => `processes ${[h.pid, ...helpers].filter(alive).join(', ')} to exit`)
+  }, 120_000)
+
+  it('a worker crash mid-run fails the run with the reason, and no process is left', async () => {
+    let helpers: number[] = []
+    let killed = false
+    const h = job(2, 'out4', (e, pid) => {
+      if (e.kind === 'batch' && e.step >= 2 && !killed) {
+        helpers = childrenOf(pid)
+        killed = true
+        process.kill(helpers[0]!, 'SIGKILL')
+      }
+    })
+    const outcome = await h.done
+    expect(outcome.kind).toBe('error')
+    expect(outcome.kind === 'error' && outcome.message).toMatch(/training worker 1 \(pid \d+\) exited \(code null, signal SIGKILL\)/)
+    await waitFor(() => ![h.pid, ...helpers].some(alive), () => `processes ${[h.pid, ...helpers].filter(alive).join(', ')} to exit`)
+  }, 120_000)
+})

@@ -1,0 +1,197 @@
+import * as tf from '@tensorflow/tfjs'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { backendReport } from '../../../../src-main/ml/backend'
+import { checkpointFromBytes, checkpointToBytes, loadCheckpoint, readCheckpointDir, saveCheckpoint, writeCheckpointDir } from '../../../../src-main/ml/checkpoint'
+import { BiLSTM, lstmScan, lstmScanAutodiff } from '../../../../src-main/ml/layers/bilstm'
+import { buildVocabs, featurize, makeBatch } from '../../../../src-main/ml/models/features'
+import { presetConfig } from '../../../../src-main/ml/models/presets'
+import { Tagger } from '../../../../src-main/ml/models/tagger'
+import { predict } from '../../../../src-main/ml/predict'
+import { GroupedAdam } from '../../../../src-main/ml/train/optimizer'
+import { makeOptimizer, train, trainStep } from '../../../../src-main/ml/train/trainer'
+import type { ModelConfig, PresetName } from '../../../../src-main/shared/training'
+import { testBackend } from '../../../helpers/ml'
+import { TINY } from '../../../helpers/tiny'
+
+const small = { charEmbedding: 8, hidden: 8, wordEmbedding: 4 }
+
+describe('model mechanics', () => {
+  let backend = ''
+  beforeAll(async () => {
+    backend = await testBackend()
+  })
+
+  it('backend report names the backend and why others were skipped', () => {
+    const r = backendReport()!
+    expect(r.name).toBe(backend)
+    expect(r.tried.length).toBeGreaterThan(0)
+    expect(r.tried.filter((t) => !t.ok).every((t) => typeof t.error === 'string')).toBe(true)
+  })
+
+  for (const name of ['bilstm', 'bilstm-crf', 'cascade-bilstm-crf-wlf', 'cascade-bilstm-crf-wlf-wol'] as PresetName[]) {
+    it(`${name}: no tensor leaks around a train step and a prediction`, async () => {
+      const config = presetConfig(name, { model: small })
+      const model = Tagger.build({ config: config.model, vocabs: buildVocabs(TINY, config.model), seed: 1 })
+      const opt = makeOptimizer(model, config)
+      const batch = makeBatch(TINY.map((e) => featurize(e, model.vocabs)))
+      trainStep(model, opt, batch, config) // creates Adam's slots
+      let n = tf.memory().numTensors
+      trainStep(model, opt, batch, config)
+      expect(tf.memory().numTensors).toBe(n)
+      await predict(model, TINY.map((e) => e.text))
+      expect(tf.memory().numTensors).toBe(n)
+      n = tf.memory().numTensors
+      opt.dispose()
+      model.dispose()
+      expect(tf.memory().numTensors).toBeLessThan(n)
+    })
+  }
+
+  it('BIOES CRF heads (flat typed tags, cascade boundary tags) are constrained: well-formed predictions, no leaks', async () => {
+    const cases: [PresetName, Partial<ModelConfig>][] = [
+      ['cascade-bilstm-crf', {}],
+      ['bilstm-crf', { scheme: 'BIOES' }],
+    ]
+    for (const [name, over] of cases) {
+      const config = presetConfig(name, { model: { ...small, ...over } })
+      expect(config.model.scheme).toBe('BIOES')
+      const vocabs = buildVocabs(TINY, config.model)
+      const off = Tagger.build({ config: { ...config.model, crfConstraints: false }, vocabs, seed: 1 })
+      expect(off.crf!.structure).toBeNull()
+      off.dispose()
+      const model = Tagger.build({ config: config.model, vocabs, seed: 1 })
+      expect(model.crf!.structure!.scheme).toBe('BIOES')
+      const opt = makeOptimizer(model, config)
+      const batch = makeBatch(TINY.map((e) => featurize(e, model.vocabs)))
+      trainStep(model, opt, batch, config)
+      const n = tf.memory().numTensors
+      trainStep(model, opt, batch, config)
+      const preds = await predict(model, TINY.map((e) => e.text))
+      expect(tf.memory().numTensors).toBe(n)
+      for (const p of preds) {
+        // well-formed BIOES: I/E continue a chunk of their type, O/B/S never interrupt one, no chunk left open
+        let open: string | null = null
+        for (const tag of p.tags) {
+          const [prefix, type = ''] = tag.split('-') as [string, string?]
+          if (prefix === 'I' || prefix === 'E') expect(open, p.tags.join(' ')).toBe(type)
+          else expect(open, p.tags.join(' ')).toBeNull()
+          open = prefix === 'B' || prefix === 'I' ? type : null
+        }
+        expect(open, p.tags.join(' ')).toBeNull()
+      }
+      opt.dispose()
+      model.dispose()
+    }
+  })
+
+  it('BiLSTM: a title’s outputs do not depend on the padding around it; backward starts at its true end', async () => {
+    const lstm = new BiLSTM({ inputSize: 3, hidden: 4, name: `lstmtest${Math.random()}`, seed: 5 })
+    const x = tf.randomUniform([2 * 5, 3], -1, 1, 'float32', 3) as tf.Tensor2D
+    const both = await tf.tidy(() => lstm.apply(x, 2, 5, [3, 5])).array()
+    const alone = await tf.tidy(() => lstm.apply(tf.slice(x, [0, 0], [3, 3]), 1, 3, [3])).array()
+    for (let t = 0; t < 3; t++) for (let j = 0; j < 4; j++) expect(both[t]![j]!).toBeCloseTo(alone[t]![j]!, 5)
+    for (let t = 3; t < 5; t++) expect(both[t]!.every((v) => v === 0)).toBe(true)
+    const concat = new BiLSTM({ inputSize: 3, hidden: 4, merge: 'concat', name: `lstmtest${Math.random()}`, seed: 5 })
+    expect(tf.tidy(() => concat.apply(x, 2, 5, [3, 5])).shape).toEqual([10, 8])
+    x.dispose()
+    lstm.variables.concat(concat.variables).forEach((v) => v.dispose())
+  })
+
+  it('fused LSTM backward pass equals autodiff (values and gradients)', async () => {
+    for (const L of [1, 4]) {
+      const xs = tf.variable(tf.randomUniform([L, 6, 20], -1, 1, 'float32', 1), true, `xs${Math.random()}`)
+      const Uf = tf.variable(tf.randomUniform([5, 20], -0.5, 0.5, 'float32', 2), true, `uf${Math.random()}`)
+      const Ub = tf.variable(tf.randomUniform([5, 20], -0.5, 0.5, 'float32', 3), true, `ub${Math.random()}`)
+      const w = tf.randomUniform([L, 6, 5], -1, 1, 'float32', 4)
+      const before = tf.memory().numTensors
+      const run = (fn: typeof lstmScan): { value: number; grads: Record<string, number[]> } => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(fn(xs as tf.Tensor3D, Uf as tf.Tensor2D, Ub as tf.Tensor2D), w)) as tf.Scalar, [xs, Uf, Ub])
+        const out = { value: value.dataSync()[0]!, grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, Array.from(g.dataSync())])) }
+        value.dispose()
+        Object.values(grads).forEach((g) => g.dispose())
+        return out
+      }
+      const a = run(lstmScan)
+      const b = run(lstmScanAutodiff)
+      expect(tf.memory().numTensors).toBe(before)
+      expect(a.value).toBeCloseTo(b.value, 4)
+      for (const k of Object.keys(b.grads)) b.grads[k]!.forEach((v, j) => expect(a.grads[k]![j]!).toBeCloseTo(v, 4))
+      ;[xs, Uf, Ub, w].forEach((t) => t.dispose())
+    }
+  })
+
+  it('embedding (gather) gradient sums repeated ids (scatterND gradient on wasm)', () => {
+    const table = tf.variable(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]), true, `gathertest${Math.random()}`)
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.gather(table, tf.tensor1d([2, 0, 2], 'int32')), tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]))) as tf.Scalar, [table])
+    expect(Array.from(grads[table.name]!.dataSync())).toEqual([3, 4, 0, 0, 6, 8])
+    grads[table.name]!.dispose()
+    table.dispose()
+  })
+
+  it('checkpoint: bytes and directory round trips give identical predictions', async () => {
+    const config = presetConfig('cascade-bilstm-crf-wlf', { model: small, epochs: 2, batchSize: 4, logEvery: 0, patience: 0 })
+    const r = await train(config, TINY, TINY.slice(0, 2))
+    const a = await predict(r.model, TINY)
+    const ckpt = await saveCheckpoint(r.model, { config, epoch: r.bestEpoch })
+    const bytes = checkpointToBytes(ckpt)
+    const back = checkpointFromBytes(bytes)
+    expect(back.manifest).toEqual(ckpt.manifest)
+    expect(await predict(back, TINY)).toEqual(a)
+    const dir = mkdtempSync(path.join(tmpdir(), 'ner-ckpt-'))
+    writeCheckpointDir(dir, ckpt)
+    const m2 = loadCheckpoint(readCheckpointDir(dir))
+    expect(await predict(m2, TINY)).toEqual(a)
+    expect(() => checkpointFromBytes(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 9]))).toThrow(/magic/)
+    m2.dispose()
+    r.model.dispose()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('training is reproducible with a seed', async () => {
+    const run = async (): Promise<number[]> => {
+      const losses: number[] = []
+      const config = presetConfig('bilstm-crf', { model: { ...small, dropout: 0.2 }, epochs: 2, batchSize: 3, logEvery: 1, patience: 0, seed: 11 })
+      const r = await train(config, TINY, [], { onEvent: (e) => e.kind === 'batch' && losses.push(e.loss) })
+      r.model.dispose()
+      return losses
+    }
+    const a = await run()
+    expect(a.length).toBeGreaterThan(3)
+    expect(await run()).toEqual(a)
+  })
+
+  it('parameter groups take their own learning rates', () => {
+    const a = tf.variable(tf.scalar(1), true, `pga${Math.random()}`)
+    const b = tf.variable(tf.scalar(1), true, `pgb${Math.random()}`)
+    const opt = new GroupedAdam({
+      clipNorm: 0,
+      groups: [
+        { name: 'encoder', variables: [a], learningRate: 1e-4 },
+        { name: 'heads', variables: [b], learningRate: 1e-3 },
+      ],
+    })
+    const { grads } = tf.variableGrads(() => tf.add(a, b) as tf.Scalar, [a, b])
+    opt.apply(grads)
+    // Adam's first step moves each parameter by ≈ its learning rate
+    expect(1 - a.dataSync()[0]!).toBeCloseTo(1e-4, 6)
+    expect(1 - b.dataSync()[0]!).toBeCloseTo(1e-3, 5)
+    Object.values(grads).forEach((g) => g.dispose())
+    opt.dispose()
+    a.dispose()
+    b.dispose()
+  })
+
+  it('global-norm clipping scales all gradients of a group together', () => {
+    const a = tf.variable(tf.tensor1d([0, 0]), true, `clip${Math.random()}`)
+    const opt = new GroupedAdam({ clipNorm: 1, groups: [{ name: 'all', variables: [a], learningRate: 1 }] })
+    const g = { [a.name]: tf.tensor1d([30, 40]) }
+    const [norm] = opt.apply(g)
+    expect(norm).toBeCloseTo(50)
+    g[a.name]!.dispose()
+    opt.dispose()
+    a.dispose()
+  })
+})

@@ -1,0 +1,110 @@
+// Self-training (train/recipe.ts) and the `auto` recipe (models/auto.ts).
+import { beforeAll, describe, expect, it } from 'vitest'
+import { autoConfig, factsOf } from '../../../../src-main/ml/models/auto'
+import { validateConfig } from '../../../../src-main/ml/models/presets'
+import { learnTitleEmbeddings } from '../../../../src-main/ml/embeddings'
+import { pseudoLabel, trainRecipe } from '../../../../src-main/ml/train/recipe'
+import type { Example } from '../../../../src-main/shared/training'
+import { TINY } from '../../../helpers/tiny'
+import { testBackend } from '../../../helpers/ml'
+
+const pred = (spans: { start: number; end: number; type: string; confidence: number }[]) => ({ tags: [], spans: spans.map((s) => ({ ...s, text: '' })) })
+
+describe('self-training pseudo-labels', () => {
+  it('never adds a span over gold or any existing span, never touches reviewed titles, keeps only confident spans', () => {
+    const pool: Example[] = [
+      { text: '回力女鞋新款', spans: [{ start: 0, end: 2, type: '品牌' }] }, // reviewed: gold stays as it is
+      { text: '回力女鞋新款', spans: [{ start: 0, end: 2, type: '品牌' }], reviewed: false }, // gold span on an unreviewed title
+      { text: '创维智能电视', spans: [], reviewed: false },
+    ]
+    const preds = [
+      pred([{ start: 2, end: 4, type: '品类', confidence: 0.99 }]),
+      pred([
+        { start: 1, end: 3, type: '品类', confidence: 0.99 }, // overlaps the gold span
+        { start: 2, end: 4, type: '品类', confidence: 0.95 },
+        { start: 4, end: 6, type: '其他', confidence: 0.5 }, // not confident
+      ]),
+      pred([
+        { start: 0, end: 2, type: '品牌', confidence: 0.97 },
+        { start: 1, end: 4, type: '品类', confidence: 0.92 }, // overlaps a more confident pseudo span
+        { start: 2, end: 6, type: '品类', confidence: 0.96 },
+      ]),
+    ]
+    const { examples, added } = pseudoLabel(pool, preds, 0.9)
+    expect(examples[0]).toBe(pool[0])
+    expect(examples[1]!.spans).toEqual([
+      { start: 0, end: 2, type: '品牌' },
+      { start: 2, end: 4, type: '品类', origin: 'model', confidence: 0.95 },
+    ])
+    expect(examples[2]!.spans.map((s) => [s.start, s.end, s.type, s.origin])).toEqual([
+      [0, 2, '品牌', 'model'],
+      [2, 6, '品类', 'model'],
+    ])
+    expect(added).toBe(3)
+    for (const e of examples) {
+      const spans = [...e.spans].sort((a, b) => a.start - b.start)
+      for (let i = 1; i < spans.length; i++) expect(spans[i]!.start).toBeGreaterThanOrEqual(spans[i - 1]!.end)
+    }
+  })
+})
+
+describe('auto', () => {
+  beforeAll(async () => {
+    await testBackend()
+  })
+  it('picks its parts by what the data holds and records them', () => {
+    const gold = autoConfig(factsOf(TINY))
+    expect(gold.preset).toBe('auto')
+    expect(gold.recipe!.parts.map((p) => p.id)).toEqual(['base', 'title-embeddings'])
+    expect(gold.model.pretrainedEmbeddings).toBe(true)
+    expect(gold.model.lexicon).toBeFalsy()
+    expect(gold.weakLoss).toBeUndefined()
+    const weak = autoConfig(factsOf([...TINY, { ...TINY[0]!, reviewed: false }, { text: '无标签', spans: [], reviewed: false }]), { epochs: 6 })
+    expect(weak.recipe!.parts.map((p) => p.id)).toEqual(['base', 'title-embeddings', 'weak-loss', 'self-training'])
+    expect(weak.recipe!.facts).toEqual({ reviewed: 8, weak: 1, unlabelled: 1, types: 5 })
+    expect(weak.weakLoss!.partial).toBe(true)
+    expect(weak.selfTraining).toEqual({ rounds: 1, minConfidence: 0.9, epochs: 2 })
+    expect(weak.epochs).toBe(6)
+    const lex = autoConfig({ ...factsOf(TINY), dictionaryTerms: 3 })
+    expect(lex.recipe!.parts.map((p) => p.id)).toEqual(['base', 'title-embeddings', 'lexicon'])
+    expect(lex.model.lexicon).toBe(true)
+    const many = autoConfig({ reviewed: 10, weak: 0, unlabelled: 0, types: 200 })
+    expect(many.model.architecture).toBe('cascade')
+    for (const c of [gold, weak, lex, many]) expect(validateConfig(c)).toEqual([])
+    expect(validateConfig({ ...weak, weakLoss: { ...weak.weakLoss!, unknownEntityPrior: 0 } })).toEqual(['weakLoss.unknownEntityPrior must be in (0, 1]'])
+    expect(validateConfig({ ...weak, selfTraining: { rounds: 1, minConfidence: 2, epochs: 0 } })).toEqual([
+      'selfTraining.epochs must be a positive integer',
+      'selfTraining.minConfidence must be in [0, 1]',
+    ])
+  })
+
+  it('trains end to end on weak titles with self-training, the kept model no worse on dev than round one', async () => {
+    const weakTitles: Example[] = TINY.map((e) => ({ ...e, spans: e.spans.filter((_, i) => i % 2 === 0).map((s) => ({ ...s, origin: 'weak' as const })), reviewed: false }))
+    const config = autoConfig(factsOf(weakTitles), { epochs: 3, seed: 3, logEvery: 0 })
+    config.model = { ...config.model, charEmbedding: 16, hidden: 16 }
+    config.selfTraining = { rounds: 2, minConfidence: 0.0, epochs: 1 }
+    const evals: number[] = []
+    const f1s: number[] = []
+    // auto starts from title embeddings: learnt here on the titles' text, as the trainer process does
+    const pretrained = learnTitleEmbeddings(TINY.map((e) => e.text), { dim: 16, bigramDim: config.model.bigramEmbedding ?? 0, seed: 1 })
+    const r = await trainRecipe(config, weakTitles, TINY.slice(0, 4), {
+      pretrained,
+      onEvent: (e) => {
+        if (e.kind !== 'eval') return
+        evals.push(e.epoch)
+        f1s.push(e.dev.f1)
+      },
+    })
+    try {
+      expect(r.selfTraining).not.toBeNull()
+      expect(r.selfTraining!.roundsRun).toBeGreaterThanOrEqual(1)
+      // epochs keep counting across rounds
+      expect(evals).toEqual(Array.from({ length: evals.length }, (_, i) => i + 1))
+      expect(evals.length).toBeGreaterThan(3)
+      // stopped on dev: the model kept is the best of every round's epochs
+      expect(r.bestDev!.micro.f1).toBeCloseTo(Math.max(...f1s), 6)
+    } finally {
+      r.model.dispose()
+    }
+  })
+})
