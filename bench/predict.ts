@@ -16,7 +16,7 @@
  * file at each worker count; all of it is removed afterwards. Results: bench/results/predict.md.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { initBackend } from '../src-main/ml/backend'
@@ -34,6 +34,7 @@ import type { PresetName } from '../src-main/shared/training'
 import { openPredictor, type Predictor } from '../src-main/trainer/predict-workers'
 import { FLAT_TAGS, paddedFlatVocabs } from './lib/flat-vocabs'
 import { benchCommand, machineLine, mdTable, writeResults } from './lib/report'
+import { childrenOf } from '../test/helpers/procs'
 
 const args = process.argv.slice(2)
 function opt(name: string, def: string): string {
@@ -107,19 +108,6 @@ function peakKb(pid: number): number {
   }
 }
 
-function childrenOf(pid: number): number[] {
-  const out: number[] = []
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(d))
-    } catch {
-      /* gone */
-    }
-  }
-  return out
-}
 
 /** The model after `STEPS` training steps, as a checkpoint. */
 async function trainBriefly(name: PresetName, data: ReturnType<typeof readSeedDir>): Promise<Checkpoint> {

@@ -10,6 +10,7 @@ import { makeProject } from '../../helpers/project'
 import { TINY, tinyTitles } from '../../helpers/tiny'
 import { tmpDir } from '../../helpers/tmp'
 import { waitFor } from '../../helpers/wait'
+import { childrenOf } from '../../helpers/procs'
 
 const dir = tmpDir('ner-predict-cli-')
 let project = ''
@@ -22,20 +23,6 @@ function titlesFile(name: string, n: number): string {
   return path
 }
 
-/** Child pids of `pid` (Linux /proc). */
-function childrenOf(pid: number): number[] {
-  const out: number[] = []
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(d))
-    } catch {
-      /* gone */
-    }
-  }
-  return out
-}
 
 /** Running (a zombie — exited, not yet reaped by whoever inherited it — has stopped running). */
 function running(pid: number): boolean {

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -18,6 +18,7 @@ import { TINY } from '../../helpers/tiny'
 import { tmpDir } from '../../helpers/tmp'
 import { waitFor } from '../../helpers/wait'
 import { pidAlive } from '../../../src-main/io/temp'
+import { childrenOf } from '../../helpers/procs'
 
 const dir = tmpDir('ner-workers-')
 const small = { charEmbedding: 16, hidden: 16, wordEmbedding: 8, dropout: 0 }
@@ -26,21 +27,6 @@ let backend = 'wasm'
 /** A process exists (a zombie — exited but never reaped — counts: it is litter too). */
 const alive = (pid: number | undefined): boolean => pid !== undefined && pidAlive(pid)
 
-/** Child pids of `pid` (Linux /proc). */
-function childrenOf(pid: number): number[] {
-  const out: number[] = []
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (ppid === pid) out.push(Number(d))
-    } catch {
-      /* gone */
-    }
-  }
-  return out
-}
 
 const snap = (vs: tf.Variable[]): Float32Array[] => vs.map((v) => v.dataSync().slice() as Float32Array)
 
