@@ -1,5 +1,5 @@
 /**
- * Is more annotation worth it? The simulated review loop on the public Ding set (issue 14).
+ * Is more annotation worth it? The simulated review loop on the public Ding set.
  *
  *   npm run bench loop [-- --epochs 8 --start 200 --batch 300 --rounds 6 --dim 64 --lr 0.01 --only full|least-confident|entropy|random --report]
  *   npm run bench loop -- --only round [--at 1100]   one least-confident round alone, timed part by part
@@ -164,7 +164,7 @@ function report(): void {
   const loads = [...parts, ...(full ? [full] : [])].flatMap((p) => p.rounds.map((r) => r.load)).filter((l): l is number => l !== undefined)
   const loadText = loads.length ? `1-minute load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} at the rounds' ends` : 'load not recorded'
   const lines = [
-    '# Simulated review loop on Ding (bench/loop.ts, issue 14)',
+    '# Simulated review loop on Ding (bench/loop.ts)',
     '',
     `- Commands: \`npm run bench loop -- --only <part>\` for each part (full, least-confident, entropy, random) as parallel processes under \`nice -n 5\`; \`npm run bench loop -- --only round --at ${AT}\` for one round alone; \`npm run bench loop -- --report\` rebuilds this page. \`npm run bench loop\` runs the parts in turn.`,
     `- Date: ${new Date().toISOString()}`,

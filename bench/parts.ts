@@ -1,5 +1,5 @@
 /**
- * Each new model part's own gain on Ding (gold) over plain bilstm-crf at the same epochs (issue 10, part B).
+ * Each new model part's own gain on Ding (gold) over plain bilstm-crf at the same epochs.
  *
  *   npm run bench parts -- [--epochs 3 --parts crf,emb,lex,gp --dim 300 --out bench/results/parts.md]
  *

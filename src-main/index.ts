@@ -12,6 +12,7 @@ import { ensureDemoProject } from './services/io/demo'
 import { Studio } from './services/studio'
 import { appVersion } from './services/version'
 import type { ChildLike, Spawner } from './trainer/host'
+import { SCREENS, viewAction } from './shared/screens'
 
 /** Training jobs fork the trainer as an Electron utility process (the entry speaks parentPort). */
 const utilitySpawner: Spawner = (entry, execArgv, env) => {
@@ -187,15 +188,7 @@ function buildMenu(): void {
       {
         label: 'View',
         submenu: [
-          { label: 'Project', accelerator: 'CmdOrCtrl+1', click: send('view-project') },
-          { label: 'Annotate', accelerator: 'CmdOrCtrl+2', click: send('view-annotate') },
-          { label: 'Entity Types', accelerator: 'CmdOrCtrl+3', click: send('view-types') },
-          { label: 'Weak Labels', accelerator: 'CmdOrCtrl+4', click: send('view-weak') },
-          { label: 'Train', accelerator: 'CmdOrCtrl+5', click: send('view-train') },
-          { label: 'Runs', accelerator: 'CmdOrCtrl+6', click: send('view-runs') },
-          { label: 'Evaluate', accelerator: 'CmdOrCtrl+7', click: send('view-evaluate') },
-          { label: 'Pre-annotate', accelerator: 'CmdOrCtrl+8', click: send('view-preannotate') },
-          { label: 'Export', accelerator: 'CmdOrCtrl+9', click: send('view-export') },
+          ...SCREENS.map((sc, i) => ({ label: sc.menu, accelerator: `CmdOrCtrl+${i + 1}`, click: send(viewAction(sc.id)) })),
           { type: 'separator' },
           { role: 'reload' },
           ...(devToolsAllowed(app.isPackaged) ? [{ role: 'toggleDevTools' } as MenuItemConstructorOptions] : []),

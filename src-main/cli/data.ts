@@ -1,4 +1,4 @@
-// `ner-studio titles | split | imports` — data management from the command line (issue 12), over
+// `ner-studio titles | split | imports` — data management from the command line, over
 // the same services as the desk's bulk bar and the Project screen's import list.
 
 import { parseArgs } from 'node:util'

@@ -1,4 +1,4 @@
-// `ner-studio train-curve | simulate` — is more annotation worth it? (issue 14), over the services
+// `ner-studio train-curve | simulate` — is more annotation worth it?, over the services
 // in services/runs/curve.ts and services/runs/simulate.ts.
 
 import { readFileSync } from 'node:fs'

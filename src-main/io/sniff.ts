@@ -1,4 +1,4 @@
-// Format detection that reads the file, not only its name (issue 12): a CoNLL file read as plain
+// Format detection that reads the file, not only its name: a CoNLL file read as plain
 // text once made 561,812 titles like "小 B-8". The first lines decide; where they carry tags and
 // the name does not say CoNLL, detection refuses to choose between conll and text and asks.
 // Plus the warnings an import (or its preview) gives for suspect results.

@@ -1,4 +1,4 @@
-// The reading of a learning curve (issue 14), shared by `ner-studio train-curve` and the Runs screen.
+// The reading of a learning curve, shared by `ner-studio train-curve` and the Runs screen.
 
 export type CurveReading = 'rising' | 'flat'
 

@@ -1,4 +1,4 @@
-// The contract's types for the review stream (issue 12): where a stream's titles come from (one
+// The contract's types for the review stream: where a stream's titles come from (one
 // stream, pluggable queue sources) and a run's suggestions drawn beside the gold in the editor.
 // PURE TypeScript (the renderer imports it).
 

@@ -17,7 +17,7 @@ export const PRESET_NAMES = [
   'bert-bilstm-crf',
   'cascade-bert-crf',
   'cascade-bert-crf-wol',
-  // beyond the study (issue 10)
+  // beyond the study
   'bilstm-globalpointer',
 ] as const
 /**

@@ -131,7 +131,7 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN owner_host TEXT;
   ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
   `,
-  // 4: char/bigram embeddings learnt from the project's titles (issue 10; ml/embeddings). `key` =
+  // 4: char/bigram embeddings learnt from the project's titles (ml/embeddings). `key` =
   // hash of the titles and the options, `titles` = hash of the titles alone: a row whose titles no
   // longer match is stale and is dropped when a new one is stored. `vectors` = ml/embeddings
   // embeddingsToBytes. A cache: deleting rows loses nothing but the time to learn them again.
@@ -143,7 +143,7 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
-  // 5: imports can be undone (issue 12). A title remembers the import that created it; an undone
+  // 5: imports can be undone. A title remembers the import that created it; an undone
   // import keeps its row (the list shows it as undone) with undone_at set. Titles imported before
   // this migration have NULL import_id: their imports cannot be undone by id.
   `
@@ -151,7 +151,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX titles_import ON titles (import_id) WHERE import_id IS NOT NULL;
   ALTER TABLE imports ADD COLUMN undone_at INTEGER;
   `,
-  // 6: a prediction's title-level uncertainty (issue 14): the total token entropy of the model's
+  // 6: a prediction's title-level uncertainty: the total token entropy of the model's
   // per-character tag distribution (CRF marginals or softmax), in nats; NULL for models without one
   // (span head, BERT) and for predictions stored before this migration. The Pre-annotate queue's
   // 'entropy' order reads it.

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-// The desk's keyboard and display (issue 12): Tab moves the focus (spans are walked with ] and [),
+// The desk's keyboard and display: Tab moves the focus (spans are walked with ] and [),
 // span labels never overlap, however short and adjacent the spans; the ? overlay; grapheme
 // clusters as one cell; the dark theme. Real renderer, real server,
 // real project file.

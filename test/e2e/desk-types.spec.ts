@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-// Hundreds of entity types at the desk (issue 12): every type gets a hotkey (digits, then two-key
+// Hundreds of entity types at the desk: every type gets a hotkey (digits, then two-key
 // chords from pinyin initials), remappable on the Entity types screen and shown in the palette;
 // the palette lists every type and finds them by pinyin initials; colours stay distinct; the
 // tables sort. Real renderer in Chromium, real server, real project file.

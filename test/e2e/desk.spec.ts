@@ -319,7 +319,7 @@ test('title list: virtualised over 5,000 titles, filters with counts, keyboard n
   await page.getByTestId('palette-input').press('Enter')
   await expect(page.getByTestId('span-row')).toHaveCount(1)
   await page.keyboard.press('Alt+l')
-  // A preview first (issue 12): nothing is written until the analyst confirms.
+  // A preview first: nothing is written until the analyst confirms.
   // One of the 红色 titles was marked reviewed above: it is left alone, and the preview says so.
   await expect(page.getByTestId('occurrences-text')).toContainText('Label 1665 more “红色” in 1665 titles? 1 in reviewed or dev/test titles are left alone')
   expect((await studio.api('project.stats')).byOrigin.gold).toBe(1)

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-// Data management on the desk (issue 12), end to end in chromium against the real server and a real
+// Data management on the desk, end to end in chromium against the real server and a real
 // project file. Each story failed before: a tagged file detected as text (problem 4), weak labels
 // with stray tags not importable from the screen (3), no way to change splits, delete titles or
 // mark imported gold reviewed in bulk (10, 11), no warning before training on a handful of titles.

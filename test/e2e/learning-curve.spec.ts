@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-// The learning curve on the Runs screen (issue 14), in chromium against the real server: a tiny
+// The learning curve on the Runs screen, in chromium against the real server: a tiny
 // project gets a real `ner-studio train-curve` run set from the CLI (a second process writing the
 // project the studio has open); the Runs screen then draws one point per fraction at the height of
 // that run's dev F1, with the reading the CLI gave. A second, shorter curve replaces it on screen.

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-// The review stream with the model's suggestions (issue 12, problem 9), in chromium against the real
+// The review stream with the model's suggestions, in chromium against the real
 // server and a real project file: the disagreement queue opened and walked keyboard-only (accept a
 // suggestion with Alt+A, Enter to submit and move on, ↓ skip, ↑ back), and suggestions accepted by
 // click from the desk's "Suggestions from run" picker — refused where they overlap, undone with Ctrl+Z.

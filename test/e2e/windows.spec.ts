@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-// Windows, connection and display (issue 12): two windows on one `ner-studio serve` follow one
+// Windows, connection and display: two windows on one `ner-studio serve` follow one
 // project and an edit never lands in a project its window does not show (checked by the server,
 // not only the page); a banner when the server stops answering, and Reconnect; notices that fit a
 // 1280-pixel window; relative project paths refused with a clear message. Real renderer, real

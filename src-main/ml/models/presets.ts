@@ -79,7 +79,7 @@ const BILSTM_PRESETS: Record<string, BiLstmPreset> = {
     model: { architecture: 'cascade', head: 'softmax', scheme: 'BIOES', wordEmbedding: 300 },
     train: { lossWeights: { entity: 1.5, outside: 0.5 } },
   },
-  // beyond the study (issue 10): a span head instead of tags
+  // beyond the study: a span head instead of tags
   'bilstm-globalpointer': {
     description:
       'BiLSTM with a GlobalPointer span head: scores every (start, end, type) with rotary positions, keeps the best non-overlapping spans scoring > 0 (not in the study).',

@@ -1,4 +1,4 @@
-// Imports as the analyst manages them (issue 12): every import listed, undoable by id, and a
+// Imports as the analyst manages them: every import listed, undoable by id, and a
 // preview of the first titles and spans before committing one.
 //
 // Undoing an import is, like the import itself, a bulk operation outside the edit history (a

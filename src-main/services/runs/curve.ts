@@ -1,4 +1,4 @@
-// Learning curve (`ner-studio train-curve`, issue 14): train on growing, NESTED random subsets of
+// Learning curve (`ner-studio train-curve`): train on growing, NESTED random subsets of
 // the train split and score each on dev, to see whether more reviewed titles would still help.
 // Every point is an ordinary run (recorded, with its checkpoint) tagged with the curve it belongs to.
 

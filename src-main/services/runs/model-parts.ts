@@ -1,4 +1,4 @@
-// What the model parts beyond the study need from the project (issue 10): the title embeddings
+// What the model parts beyond the study need from the project: the title embeddings
 // (kept in table `embeddings`, learnt by the trainer when missing) and the lexicon of the lexicon
 // features. Both are written as files next to the job's data; nothing of dev/test's labels is read.
 

@@ -1,4 +1,4 @@
-// Simulated review loop (`ner-studio simulate`, issue 14): measures how much review a selection
+// Simulated review loop (`ner-studio simulate`): measures how much review a selection
 // strategy saves. The train split starts unreviewed; each round trains a model on what has been
 // reviewed, scores it on the test split, picks `batch` more titles by the strategy and "reviews"
 // them by replacing their spans with the oracle's gold. Every round is an ordinary recorded run.

@@ -1,4 +1,4 @@
-// Alt+L, "label every occurrence" (issue 12, problem 7): the selected span's text everywhere gets
+// Alt+L, "label every occurrence": the selected span's text everywhere gets
 // the span's type as gold. A place that already carries a weak, dictionary or model span with the
 // same boundaries is confirmed (that span becomes gold of this type: the analyst confirms it); a
 // place overlapping anything else is skipped. Reviewed titles and the dev/test splits (evaluation

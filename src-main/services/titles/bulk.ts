@@ -1,4 +1,4 @@
-// Data management on many titles at once (issue 12): mark reviewed/unreviewed, move to a split,
+// Data management on many titles at once: mark reviewed/unreviewed, move to a split,
 // delete titles, delete the spans of one origin — over the list's filter or a selection of ids —
 // and the seeded random re-split. Each is ONE transaction and ONE history entry, so one undo
 // reverses all of it; `dryRun` counts what would change and writes nothing (the confirmation).

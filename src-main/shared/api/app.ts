@@ -1,5 +1,6 @@
 // The app itself: what the shell is, and the desktop menu's commands. PURE TypeScript.
 import { event, none } from './contract'
+import type { ViewAction } from '../screens'
 
 export interface AppInfo {
   version: string
@@ -11,19 +12,7 @@ export interface AppInfo {
 }
 
 /** Desktop menu commands the renderer carries out. */
-export type MenuAction =
-  | 'import'
-  | 'undo'
-  | 'redo'
-  | 'view-project'
-  | 'view-annotate'
-  | 'view-types'
-  | 'view-weak'
-  | 'view-export'
-  | 'view-train'
-  | 'view-runs'
-  | 'view-evaluate'
-  | 'view-preannotate'
+export type MenuAction = 'import' | 'undo' | 'redo' | ViewAction
 
 /** The desktop shell's file dialogs: open a project, pick a file to import, a new project, an export target. */
 export type DialogKind = 'project' | 'import' | 'save' | 'export'

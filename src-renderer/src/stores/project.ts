@@ -9,8 +9,9 @@ import { useTypesStore } from './types'
 import { useEditorStore } from './editor'
 import { useWeakStore } from './weak'
 import { useReviewStore } from './review'
+import type { Screen } from '../../../src-main/shared/screens'
 
-export type View = 'project' | 'annotate' | 'types' | 'weak' | 'train' | 'runs' | 'evaluate' | 'preannotate' | 'export'
+export type View = Screen
 
 export const useProjectStore = defineStore('project', () => {
   const app = ref<AppInfo | null>(null)

@@ -1,4 +1,4 @@
-// `ner-studio titles | split | imports` as a separate process on a real project file (issue 12).
+// `ner-studio titles | split | imports` as a separate process on a real project file.
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../../helpers/cli'

@@ -1,4 +1,4 @@
-// kill -9 at awkward moments (issue 11): during an export, a weak-label over several dictionaries
+// kill -9 at awkward moments: during an export, a weak-label over several dictionaries
 // and an HTTP edit burst; and two processes on one project. After each, the project opens intact,
 // holds all or nothing of the killed operation, every acknowledged edit, and no litter.
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs'

@@ -1,4 +1,4 @@
-// Data management on the desk (issue 12), on real SQLite files: bulk actions over a filter or ids as
+// Data management on the desk, on real SQLite files: bulk actions over a filter or ids as
 // one undo step, the seeded re-split, imports listed and undone, format sniffing, the import preview.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'

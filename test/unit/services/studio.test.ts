@@ -168,7 +168,7 @@ describe('Studio.handle', () => {
       ['preannotate.reject', { titleId: 1 }],
       ['preannotate.queue', {}],
       ['preannotate.count', { titleId: 1 }],
-      // ---- data management (issue 12) ----
+      // ---- data management ----
       ['titles.bulk', { target: { query: {} }, action: { mark: 'reviewed' } }],
       ['titles.resplit', { from: 'train', dev: 0.1, test: 0.1, seed: 1 }],
       ['imports.list', undefined],

@@ -1,4 +1,4 @@
-// Learning curves and the simulated review loop (issue 14) on a tiny real project: real SQLite
+// Learning curves and the simulated review loop on a tiny real project: real SQLite
 // file, real (tiny) training runs in the trainer process.
 import { copyFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'

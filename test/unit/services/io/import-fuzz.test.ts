@@ -1,4 +1,4 @@
-// Fuzz of the importers (issue 11): every importer × the malformed inputs a careless user or an
+// Fuzz of the importers: every importer × the malformed inputs a careless user or an
 // attacker gives (a FIFO, a directory, a lone surrogate, NUL, a CoNLL line with an extra column,
 // BOM-less UTF-16, deeply nested JSON) answers at once with an InputError naming the file and the
 // line, and leaves the project exactly as it was (every row of every table compared).

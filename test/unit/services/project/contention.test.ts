@@ -1,4 +1,4 @@
-// Two processes on one project (issue 11): edits take the write lock at once (BEGIN IMMEDIATE) and
+// Two processes on one project: edits take the write lock at once (BEGIN IMMEDIATE) and
 // wait the busy timeout for it; past it they answer a `busy` StudioError, never "database is
 // locked"; undo never takes back another process's newer edit; the Studio's watch sees run states
 // changed by another process, and fails a run whose owner died.

@@ -60,7 +60,7 @@ describe('pre-annotation review', () => {
     expect(await origins(titles[1]!)).toEqual([])
   })
 
-  it('rejects the spans of a type below a threshold (issue 12); the queue lists the runs with spans waiting', async () => {
+  it('rejects the spans of a type below a threshold; the queue lists the runs with spans waiting', async () => {
     expect(await studio.handle('preannotate.count', { type: '品牌', minConfidence: 0.5, below: true })).toEqual({ spans: 1, titles: 1 })
     const r = await studio.handle('preannotate.reject', { type: '品牌', minConfidence: 0.5, below: true })
     expect(r).toEqual({ changed: 1, titleIds: [titles[1]] })
