@@ -5,6 +5,15 @@
 import type { EpochPoint } from './runs'
 import type { TrainingEvent } from './training'
 
+/**
+ * Why a run trains on its backend, in one sentence for every screen (the Train screen's job and the
+ * run record the Runs board shows): "provider: reason; warning", from the trainer's `started` event.
+ */
+export function backendReason(e: { backendReport?: unknown; warning?: string | null }): string | null {
+  const rep = e.backendReport as { reason?: string; provider?: string } | undefined
+  return [[rep?.provider, rep?.reason].filter(Boolean).join(': '), e.warning].filter(Boolean).join('; ') || null
+}
+
 export class RunProgress {
   /** One point per epoch, in epoch order: loss, seconds and chars/s from `epoch`, dev from `eval`. */
   readonly epochs: EpochPoint[] = []

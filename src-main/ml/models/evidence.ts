@@ -7,9 +7,16 @@
  * and, in BIOES, a character right before one cannot be inside another (no `B-*`/`I-*`).
  */
 import type { Example, TrainingOrigin, WeakLossConfig } from '../../shared/training'
-import { spansToTags, splitTag, type PlainSpan } from '../../shared/tags'
+import { spansToTags, splitTag, type PlainSpan, type TagScheme } from '../../shared/tags'
 import { IMPOSSIBLE } from '../layers/partial'
-import type { Vocabs } from './features'
+import type { LabelVocab } from '../tagging/labels'
+
+/** What the prior needs of a tagger's vocabularies (features.ts `Vocabs` has these and more). */
+interface TagSpace {
+  labels: LabelVocab
+  scheme: TagScheme
+  cascade: boolean
+}
 
 export const DEFAULT_ORIGIN_WEIGHTS: Record<TrainingOrigin, number> = { gold: 1, weak: 0.8, dictionary: 0.6, model: 0.5 }
 
@@ -26,7 +33,7 @@ export function titleWeight(ex: Example, w: WeakLossConfig): number {
  * Log-prior `[n·T]` of a partially labelled title (null when it is fully observed: reviewed, or
  * `partial` off). `spans` are in positions (after any BERT mapping), clipped to `n`.
  */
-export function partialPrior(ex: Example, spans: readonly PlainSpan[], n: number, v: Vocabs, w: WeakLossConfig): Float32Array | null {
+export function partialPrior(ex: Example, spans: readonly PlainSpan[], n: number, v: TagSpace, w: WeakLossConfig): Float32Array | null {
   if (!w.partial || ex.reviewed !== false) return null
   const T = v.labels.size
   const tags = spansToTags(n, spans, v.scheme, { typed: !v.cascade })

@@ -5,7 +5,7 @@
 
 import { StudioError } from '../../shared/errors'
 import type { TrainJob, TrainProgress, TrainStartRequest } from '../../shared/runs'
-import type { RunProgress } from '../../shared/progress'
+import { backendReason, type RunProgress } from '../../shared/progress'
 import type { TrainingEvent } from '../../shared/training'
 import type { DB } from '../../store/db'
 import type { StartOptions } from '../../trainer/host'
@@ -145,9 +145,8 @@ export class TrainingJobs {
   private onEvent(job: TrainJob, e: TrainingEvent, progress: RunProgress): void {
     switch (e.kind) {
       case 'started': {
-        const rep = e.backendReport as { reason?: string; provider?: string } | undefined
         job.backend = e.backend
-        job.backendReason = [[rep?.provider, rep?.reason].filter(Boolean).join(': '), e.warning].filter(Boolean).join('; ') || null
+        job.backendReason = backendReason(e)
         job.trainExamples = e.trainExamples
         job.devExamples = e.devExamples
         job.epochs = e.epochs

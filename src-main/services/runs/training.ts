@@ -12,7 +12,7 @@ import { inspectBertFolder } from '../../ml/bert/import'
 import { resolve } from 'node:path'
 import { startTrainingJob, type JobOutcome, type StartOptions } from '../../trainer/host'
 import { StudioError } from '../../shared/errors'
-import { RunProgress } from '../../shared/progress'
+import { backendReason, RunProgress } from '../../shared/progress'
 import type { PresetName, TrainConfig, TrainingEvent } from '../../shared/training'
 import { AUTO_PRESET, PRESET_NAMES, type ProjectFacts } from '../../shared/training'
 import { autoConfig, factsOf } from '../../ml/models/auto'
@@ -146,10 +146,9 @@ export function startTraining(
     (e) => {
       try {
         if (e.kind === 'started') {
-          const report = e.backendReport as { reason?: string } | undefined
           // the run says which backend ran and, for BERT without a GPU, that it will be slow
           workers = e.workers ?? 1
-          updateRun(db, runId, { backend: e.backend, backendReason: [report?.reason ?? '', e.warning ?? ''].filter(Boolean).join('; '), timings: { workers } })
+          updateRun(db, runId, { backend: e.backend, backendReason: backendReason(e) ?? '', timings: { workers } })
         } else if (progress.add(e)) {
           updateRun(db, runId, { metrics: { epochs: history } })
         }

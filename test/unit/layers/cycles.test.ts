@@ -105,9 +105,6 @@ describe('imports', () => {
     const graph = importGraph([join(REPO_ROOT, 'src-main'), join(REPO_ROOT, 'src-renderer', 'src', 'stores')])
     expect(graph.size).toBeGreaterThan(100)
     const found = cycles(graph)
-    // The one cycle allowed is in the engine (evidence.ts imports the type Vocabs back from
-    // features.ts); the engine's refactor owns those files. Delete this exception when it is broken.
-    const engine = ['src-main/ml/models/evidence.ts', 'src-main/ml/models/features.ts']
-    expect(found.filter((c) => JSON.stringify(c) !== JSON.stringify(engine))).toEqual([])
+    expect(found).toEqual([])
   })
 })

@@ -1,7 +1,7 @@
 // A run's per-epoch history is built once from the trainer's events (shared/progress.ts); the
 // run record and the job list both take it from there.
 import { describe, expect, it } from 'vitest'
-import { RunProgress } from '../../../src-main/shared/progress'
+import { backendReason, RunProgress } from '../../../src-main/shared/progress'
 import type { TrainingEvent } from '../../../src-main/shared/training'
 
 const dev = (f1: number): { precision: number; recall: number; f1: number } => ({ precision: f1, recall: f1, f1 })
@@ -24,5 +24,15 @@ describe('RunProgress', () => {
     const snap = p.snapshot()
     snap[0]!.loss = 99
     expect(p.epochs[0]!.loss).toBe(2.5)
+  })
+})
+
+describe('backendReason', () => {
+  it('is one sentence for the Train screen and the Runs board: provider, reason, then any warning', () => {
+    expect(backendReason({ backendReport: { provider: '@tensorflow/tfjs-backend-wasm', reason: 'first that started' }, warning: 'BERT on a CPU is slow' })).toBe(
+      '@tensorflow/tfjs-backend-wasm: first that started; BERT on a CPU is slow',
+    )
+    expect(backendReason({ backendReport: { reason: 'forced by NER_STUDIO_BACKEND' } })).toBe('forced by NER_STUDIO_BACKEND')
+    expect(backendReason({})).toBeNull()
   })
 })
