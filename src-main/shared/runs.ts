@@ -166,6 +166,10 @@ export interface RunDetail extends RunRecord {
   devExamples: number | null
   epochsRun: number
   secondsPerEpoch: number | null
+  /** Wall seconds the training took in all (null while it runs or when not recorded). */
+  seconds: number | null
+  /** Training speed: mean chars/s of the epochs that recorded it (null for older runs). */
+  charsPerSec: number | null
   /** Data-parallel trainer processes the run used (null: run from before they were recorded). */
   workers: number | null
   best: PRF | null

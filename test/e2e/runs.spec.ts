@@ -121,6 +121,9 @@ test('weak labels → gazetteers → correct → train → evaluate → drill do
   await expect(page.getByTestId('run-row')).toHaveCount(1)
   await expect(page.getByTestId('run-row').first()).toContainText('bilstm-crf')
   await expect(page.getByTestId('run-parts-1')).toHaveText('+ lexicon')
+  // honest numbers: the whole training's wall time and its speed
+  await expect(page.getByTestId('run-time-1')).toHaveText(/^\d+ s$|^\d+ min \d\d s$/)
+  await expect(page.getByTestId('run-cps-1')).toHaveText(/^[\d,]+$/)
   await shot(page, '4-runs')
 
   // Evaluate on test, click an error bucket, land on one of its titles in the editor and fix it.

@@ -71,6 +71,8 @@ export function runDetail(r: RunRecord): RunDetail {
   const epochs = Array.isArray(m.epochs) ? (m.epochs as { seconds?: number; dev?: PRF }[]) : []
   const timed = epochs.filter((e) => typeof e.seconds === 'number')
   const spe = num(r.timings?.secondsPerEpoch) ?? (timed.length ? timed.reduce((a, e) => a + e.seconds!, 0) / timed.length : null)
+  const speeds = epochs.map((e) => num((e as { charsPerSec?: unknown }).charsPerSec)).filter((x): x is number => x !== null)
+  const wall = r.finishedAt && r.startedAt ? (r.finishedAt - r.startedAt) / 1000 : null
   let best = (m.best as PRF | undefined) ?? null
   if (!best) for (const e of epochs) if (e.dev && (!best || e.dev.f1 > best.f1)) best = e.dev
   const evaluations: RunDetail['evaluations'] = {}
@@ -85,6 +87,8 @@ export function runDetail(r: RunRecord): RunDetail {
     devExamples: num(data.dev),
     epochsRun: epochs.filter((e) => e.seconds !== undefined).length,
     secondsPerEpoch: spe,
+    seconds: num(r.timings?.seconds) ?? wall,
+    charsPerSec: speeds.length ? speeds.reduce((a, c) => a + c, 0) / speeds.length : null,
     workers: num(r.timings?.workers),
     best,
     parts: runParts(r.config, r.preset),

@@ -66,6 +66,9 @@ describe('training jobs in the Studio', () => {
     const run = await m.studio.handle('runs.get', { runId })
     expect(run).toMatchObject({ status: 'done', hasCheckpoint: true, trainExamples: 48, devExamples: 8, epochsRun: 1 })
     expect(run.secondsPerEpoch).toBeGreaterThan(0)
+    // the Runs board's total time and speed: the run's whole training, its epochs' chars/s
+    expect(run.seconds).toBeGreaterThanOrEqual(run.secondsPerEpoch!)
+    expect(run.charsPerSec).toBeCloseTo(jobs[0]!.history[0]!.charsPerSec!, 6)
     expect(run.workers).toBe(jobs[0]!.workers)
     // one history, built once from the trainer's events: the job's is the run record's
     expect(jobs[0]!.history[0]!.charsPerSec).toBeGreaterThan(0)
