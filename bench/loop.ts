@@ -19,7 +19,7 @@ import { Project } from '../src-main/services/project/project'
 import { simulate, type SimulateRound, type Strategy } from '../src-main/services/runs/simulate'
 import { evaluateRun } from '../src-main/services/runs/evaluate'
 import { startTraining } from '../src-main/services/runs/training'
-import { machineLine, mdTable, writeResults } from './lib/report'
+import { machineLine, mdTable, sharedDir, writeResults } from './lib/report'
 
 const args = process.argv.slice(2)
 const opt = (name: string, def: string): string => {
@@ -37,10 +37,7 @@ const AT = Number(opt('at', '1100'))
 const SEED = 42
 
 const root = path.resolve(__dirname, '..')
-// ../shared beside the checkout (or two levels up, from a worktree under wt/)
-const ding = [path.resolve(root, '..', 'shared'), path.resolve(root, '..', '..', 'shared')]
-  .map((d) => path.join(d, 'data', 'ecommerce-ding2019'))
-  .find((d) => existsSync(d)) ?? path.resolve(root, '..', 'shared', 'data', 'ecommerce-ding2019')
+const ding = path.join(sharedDir, 'data', 'ecommerce-ding2019')
 const results = path.join(root, 'bench', 'results')
 const partFile = (part: string): string => path.join(results, `loop-${part}.json`)
 const overrides = { epochs: EPOCHS, patience: EPOCHS, learningRate: LR, seed: SEED, model: { charEmbedding: DIM, hidden: DIM } }

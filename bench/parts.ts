@@ -25,7 +25,7 @@ import { predict } from '../src-main/ml/predict'
 import { tagsToSpans } from '../src-main/shared/tags'
 import { train } from '../src-main/ml/train/trainer'
 import type { Example, PresetName, TrainConfig } from '../src-main/shared/training'
-import { benchCommand, machineLine, mdTable, writeResults } from './lib/report'
+import { benchCommand, machineLine, mdTable, sharedDir, writeResults } from './lib/report'
 
 const args = process.argv.slice(2)
 function opt(name: string, def: string): string {
@@ -40,10 +40,7 @@ const OUT = opt('out', 'bench/results/parts.md')
 const BACKEND = opt('backend', 'wasm') as BackendName
 const LIMIT = Number(opt('limit', '0'))
 
-// ../shared beside the repository (a worktree under wt/ looks one level further up)
-const dingDir = [path.resolve(__dirname, '..', '..', 'shared'), path.resolve(__dirname, '..', '..', '..', 'shared')]
-  .map((d) => path.join(d, 'data', 'ecommerce-ding2019'))
-  .find((d) => existsSync(d)) ?? path.resolve(__dirname, '..', '..', 'shared', 'data', 'ecommerce-ding2019')
+const dingDir = path.join(sharedDir, 'data', 'ecommerce-ding2019')
 
 /** `char<TAB>tag` lines, blank line between titles, BIOES tags. */
 function readConll(file: string): Example[] {

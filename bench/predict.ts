@@ -15,7 +15,7 @@
  * to a temp file, the model is stored as a run of a temp project, and `ner-studio predict` tags the
  * file at each worker count; all of it is removed afterwards. Results: bench/results/predict.md.
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -33,8 +33,9 @@ import { createRun, saveCheckpoint as storeCheckpoint } from '../src-main/servic
 import type { PresetName } from '../src-main/shared/training'
 import { openPredictor, type Predictor } from '../src-main/trainer/predict-workers'
 import { FLAT_TAGS, paddedFlatVocabs } from './lib/flat-vocabs'
-import { benchCommand, machineLine, mdTable, writeResults } from './lib/report'
-import { childrenOf } from '../test/helpers/procs'
+import { benchCommand, machineLine, mdTable, sharedDir, writeResults } from './lib/report'
+import { ensureTorch, runReference, torchVersion } from './lib/reference'
+import { childrenOf, peakKb } from '../test/helpers/procs'
 
 const args = process.argv.slice(2)
 function opt(name: string, def: string): string {
@@ -50,64 +51,22 @@ const PRESETS = opt('presets', 'bilstm,bilstm-crf').split(',') as PresetName[]
 const NO_REF = args.includes('--no-ref')
 
 const repoRoot = path.resolve(__dirname, '..')
-const sharedDir = [path.resolve(repoRoot, '..', 'shared'), path.resolve(repoRoot, '..', '..', 'shared')].find((d) => existsSync(d)) ?? path.resolve(repoRoot, '..', 'shared')
 const dataDir = path.join(sharedDir, 'data', 'seed-sample', 'train')
-const refScript = path.join(sharedDir, 'reference', 'torch_ner.py')
-const PY = '/usr/bin/python3'
 
 const loadavg = (): string => os.loadavg().map((x) => x.toFixed(1)).join(' ')
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const mib = (kb: number): string => (kb / 1024).toFixed(0)
 
-/** PyTorch for the reference: Debian's python3-torch, installed with apt-get when absent (and we may). */
-function torchVersion(): string | null {
-  const probe = (): string | null => {
-    try {
-      return execFileSync(PY, ['-c', 'import torch; print(torch.__version__)'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim()
-    } catch {
-      return null
-    }
-  }
-  const v = probe()
-  if (v || NO_REF || process.getuid?.() !== 0) return v
-  try {
-    execFileSync('apt-get', ['install', '-y', 'python3-torch', 'libopenblas0-pthread'], { stdio: 'inherit' })
-  } catch (e) {
-    console.error(`apt-get install python3-torch: ${(e as Error).message.split('\n')[0]}`)
-  }
-  return probe()
-}
-
 /** The reference's inference titles/s after `STEPS` training steps (one thread), or null. */
 function reference(model: 'crf' | 'softmax'): number | null {
-  if (NO_REF || !existsSync(refScript)) return null
-  const out = path.join(os.tmpdir(), `ner-ref-predict-${process.pid}.json`)
-  try {
-    execFileSync(PY, [refScript, '--dataset', 'seed', '--model', model, '--pad-tags', String(FLAT_TAGS), '--threads', '1', '--max-steps', String(STEPS), '--epochs', '1', '--infer-speed', '--out', out], {
-      env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-      cwd: path.dirname(refScript),
-    })
-    const j = JSON.parse(readFileSync(out, 'utf8')) as { infer?: { titles_per_s?: number } }
-    return j.infer?.titles_per_s ?? null
-  } catch (e) {
-    console.error(`reference ${model}: ${(e as Error).message.split('\n')[0]}`)
-    return null
-  } finally {
-    rmSync(out, { force: true })
-  }
+  if (NO_REF) return null
+  const args = ['--dataset', 'seed', '--model', model, '--pad-tags', String(FLAT_TAGS), '--threads', '1', '--max-steps', String(STEPS), '--epochs', '1', '--infer-speed']
+  const j = runReference<{ infer?: { titles_per_s?: number } }>(args, model)
+  return j?.infer?.titles_per_s ?? null
 }
 
-/** Peak resident memory of a process so far (VmHWM, kB), or 0 when it is gone. */
-function peakKb(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m ? Number(m[1]) : 0
-  } catch {
-    return 0
-  }
-}
-
+/** Peak resident memory of a process so far in kB, 0 when it is gone. */
+const peakKbOr0 = (pid: number): number => peakKb(pid) ?? 0
 
 /** The model after `STEPS` training steps, as a checkpoint. */
 async function trainBriefly(name: PresetName, data: ReturnType<typeof readSeedDir>): Promise<Checkpoint> {
@@ -141,7 +100,7 @@ async function streamCli(projectPath: string, input: string, out: string, worker
   })
   const peaks = new Map<number, number>()
   const poll = setInterval(() => {
-    for (const p of [child.pid!, ...childrenOf(child.pid!)]) peaks.set(p, Math.max(peaks.get(p) ?? 0, peakKb(p)))
+    for (const p of [child.pid!, ...childrenOf(child.pid!)]) peaks.set(p, Math.max(peaks.get(p) ?? 0, peakKbOr0(p)))
   }, 200)
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)))
   clearInterval(poll)
@@ -158,7 +117,7 @@ async function main(): Promise<void> {
     console.error(`needs ${dataDir} (../shared/data/seed-sample); not found`)
     process.exit(2)
   }
-  const torch = torchVersion()
+  const torch = NO_REF ? torchVersion() : ensureTorch()
   const backend = await initBackend('wasm')
   const data = readSeedDir(dataDir)
   const titles = data.slice(data.length - 1000).slice(0, INFER).map((e) => e.text)
@@ -200,7 +159,7 @@ async function main(): Promise<void> {
           }
         }
         for (const p of predictors) {
-          const helperPeak = p.pids.length ? Math.max(...p.pids.map(peakKb)) : 0
+          const helperPeak = p.pids.length ? Math.max(...p.pids.map(peakKbOr0)) : 0
           for (const confidence of confs) {
             const tps = median(times.get(`${p.workers}|${confidence}`)!)
             rows.push([name, p.workers, name === 'bilstm' ? 'softmax (free)' : confidence ? 'marginals' : 'none', tps.toFixed(1), ref ? ref.toFixed(1) : '—', ref ? `${(tps / ref).toFixed(2)}×` : '—', helperPeak ? mib(helperPeak) : '— (in the bench process)'])

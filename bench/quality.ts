@@ -86,7 +86,7 @@ const pc = (x: number): string => (x * 100).toFixed(2)
 async function main(): Promise<void> {
   const set = opt('set', 'ding') as SetName
   if (!SET_NAMES.includes(set)) throw new Error(`--set must be one of ${SET_NAMES.join(', ')}`)
-  const data = dataDir(repoRoot)
+  const data = dataDir()
   if (!data) {
     console.error('needs ../shared/data (not found)')
     process.exit(2)

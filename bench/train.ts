@@ -32,7 +32,7 @@ import { makeBatches } from '../src-main/ml/train/batching'
 import { makeRng } from '../src-main/ml/train/rng'
 import { makeOptimizer, train, trainStep } from '../src-main/ml/train/trainer'
 import type { PresetName } from '../src-main/shared/training'
-import { benchCommand, machine, mdTable, writeResults } from './lib/report'
+import { benchCommand, machine, mdTable, sharedDir, writeResults } from './lib/report'
 import { workersReport } from './lib/train-workers'
 import { FLAT_TAGS, paddedFlatVocabs } from './lib/flat-vocabs'
 
@@ -53,8 +53,6 @@ const WORKERS_END = '<!-- end of the workers section -->'
 const REF: Record<string, number> = { bilstm: 3730, 'bilstm-crf': 1570, 'cascade-bilstm-crf': 3750 }
 
 const repoRoot = path.resolve(__dirname, '..')
-// ../shared beside the checkout (a worktree in wt/<name> has it two levels up)
-const sharedDir = [path.resolve(repoRoot, '..', 'shared'), path.resolve(repoRoot, '..', '..', 'shared')].find((d) => existsSync(d)) ?? path.resolve(repoRoot, '..', 'shared')
 const dataDir = path.join(sharedDir, 'data', 'seed-sample', 'train')
 
 interface SpeedRow {

@@ -12,6 +12,7 @@ import path from 'node:path'
 import { openReader } from '../../src-main/io/readers'
 import { Matcher } from '../../src-main/shared/matcher'
 import { readGazetteer } from '../../src-main/services/dicts/gazetteer'
+import { sharedDir } from './report'
 import type { Example } from '../../src-main/shared/training'
 
 export type SetName = 'ding' | 'ding-dict' | 'seed' | 'gaiic'
@@ -28,10 +29,10 @@ export interface PublicSet {
   refDataset: 'ding' | 'seed' | 'gaiic'
 }
 
-/** ../shared/data, looked for beside the repository and one level up (worktrees). */
-export function dataDir(repoRoot: string): string | null {
-  for (const d of [path.resolve(repoRoot, '..', 'shared', 'data'), path.resolve(repoRoot, '..', '..', 'shared', 'data')]) if (existsSync(d)) return d
-  return null
+/** ../shared/data (report.ts `sharedDir`), or null when it is absent. */
+export function dataDir(): string | null {
+  const d = path.join(sharedDir, 'data')
+  return existsSync(d) ? d : null
 }
 
 async function read(file: string, format: 'conll' | 'seed'): Promise<Example[]> {

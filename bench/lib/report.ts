@@ -1,10 +1,14 @@
 // Shared by the benchmarks (not one itself: `npm run bench` runs bench/*.ts only). What every
 // results file (bench/results/*.md) is made of: the machine it ran on, the command that ran it,
-// markdown tables, and the file itself. Each script keeps its own wording around these.
+// markdown tables, the file itself, and where ../shared is. Each script keeps its own wording around these.
 import { execSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
-import { dirname } from 'node:path'
+import { dirname, resolve } from 'node:path'
+
+const repoRoot = resolve(__dirname, '..', '..')
+/** ../shared beside the checkout (a git worktree under wt/<name> has it one level further up); the first when neither exists. */
+export const sharedDir = [resolve(repoRoot, '..', 'shared'), resolve(repoRoot, '..', '..', 'shared')].find((d) => existsSync(d)) ?? resolve(repoRoot, '..', 'shared')
 
 /** The machine the benchmark runs on. */
 export const machine = {

@@ -1,9 +1,6 @@
 // Data-parallel training speed (trainer/workers.ts) at several worker counts, side by side with the
 // PyTorch reference run in the same benchmark (npm run bench train -- --workers 1,2).
-import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
-import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import type { BackendReport } from '../../src-main/ml/backend'
 import type { readSeedDir } from '../../src-main/ml/data/seed'
@@ -16,8 +13,9 @@ import { makeOptimizer, trainStep } from '../../src-main/ml/train/trainer'
 import { startWorkerPool } from '../../src-main/trainer/workers'
 import type { PresetName } from '../../src-main/shared/training'
 import { machine, mdTable } from './report'
+import { runReference, torchVersion } from './reference'
+import { peakKb } from '../../test/helpers/procs'
 
-const REF_DIR = [path.resolve(__dirname, '..', '..', '..', 'shared', 'reference'), path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'reference')].find((d) => existsSync(d)) ?? ''
 /** Our preset → the reference's --model and --pad-tags. */
 const REF_MODEL: Partial<Record<PresetName, [string, number]>> = { bilstm: ['softmax', 1001], 'bilstm-crf': ['crf', 1001], 'cascade-bilstm-crf': ['cascade', 0] }
 
@@ -35,34 +33,14 @@ export interface WorkersOptions {
 /** The reference's median steady-state chars/s on one thread, or null (no torch / no reference). */
 function referenceCps(preset: PresetName, steps: number): number | null {
   const m = REF_MODEL[preset]
-  const script = path.join(REF_DIR, 'torch_ner.py')
-  if (!m || !existsSync(script)) return null
-  const out = path.join(os.tmpdir(), `ner-ref-${process.pid}.json`)
-  try {
-    execFileSync(
-      '/usr/bin/python3',
-      [script, '--dataset', 'seed', '--model', m[0], ...(m[1] ? ['--pad-tags', String(m[1])] : []), '--threads', '1', '--max-steps', String(steps), '--warmup', '4', '--epochs', '1', '--out', out],
-      { env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' }, stdio: ['ignore', 'ignore', 'inherit'], cwd: REF_DIR },
-    )
-    const j = JSON.parse(readFileSync(out, 'utf8')) as { speed?: { median_chars_per_s?: number } }
-    return j.speed?.median_chars_per_s ?? null
-  } catch (e) {
-    console.error(`reference ${preset}: ${(e as Error).message.split('\n')[0]}`)
-    return null
-  } finally {
-    rmSync(out, { force: true })
-  }
+  if (!m) return null
+  const args = ['--dataset', 'seed', '--model', m[0], ...(m[1] ? ['--pad-tags', String(m[1])] : []), '--threads', '1', '--max-steps', String(steps), '--warmup', '4', '--epochs', '1']
+  const j = runReference<{ speed?: { median_chars_per_s?: number } }>(args, preset)
+  return j?.speed?.median_chars_per_s ?? null
 }
 
-/** Peak resident memory of a process in MiB (VmHWM), or NaN. */
-function peakMiB(pid: number | 'self'): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m ? Number(m[1]) / 1024 : NaN
-  } catch {
-    return NaN
-  }
-}
+/** Peak resident memory of a process in MiB, or NaN when it is gone. */
+const peakMiB = (pid: number | 'self'): number => (peakKb(pid) ?? NaN) / 1024
 
 /** One preset at `n` workers: median chars/s over the timed steps, tensors before/after, peak memory of each helper. */
 async function measure(data: ReturnType<typeof readSeedDir>, name: PresetName, n: number, o: WorkersOptions): Promise<{ cps: number; tensors: [number, number]; helperMiB: number[] }> {
@@ -128,7 +106,7 @@ export async function workersReport(data: ReturnType<typeof readSeedDir>, o: Wor
     `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB; Node ${process.version}. **Shared with other engineers' jobs** (load average 1/5/15 min at start ${load0}, at the end ${load1}): every number is noisy, and the 2-worker rows compete with that load for the two cores.`,
     `- Backend: ${o.backend.name} (${o.backend.provider}), one thread per process.`,
     `- Ours: seed-sample train (10,000 titles), batch 32, the study's dims (300/300), 1,001 flat tags for bilstm / bilstm-crf; ${o.warmup} warm-up + ${o.steps} timed steps on the same bucketed batches at every worker count; median chars/s of the timed steps (wall clock, including the weight/gradient transfer between processes).`,
-    `- Reference: ../shared/reference/torch_ner.py (PyTorch ${refVersion()}), \`OPENBLAS_NUM_THREADS=1 --threads 1 --max-steps ${o.refSteps} --warmup 4\` (its median steady-state step), run right before ours for each preset.`,
+    `- Reference: ../shared/reference/torch_ner.py (PyTorch ${torchVersion() ?? '(not installed: apt-get install python3-torch)'}), \`OPENBLAS_NUM_THREADS=1 --threads 1 --max-steps ${o.refSteps} --warmup 4\` (its median steady-state step), run right before ours for each preset.`,
     '',
     ...mdTable(['preset', 'workers', 'chars/s', 'reference chars/s (1 thread)', 'ratio', 'tf.memory() tensors (after warm-up → end)', 'peak RSS MiB (coordinator / helpers)'], 'lrrrrrr', rows),
     '',
@@ -137,10 +115,3 @@ export async function workersReport(data: ReturnType<typeof readSeedDir>, o: Wor
   ].join('\n')
 }
 
-function refVersion(): string {
-  try {
-    return execFileSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)']).toString().trim()
-  } catch {
-    return '(not installed: apt-get install python3-torch)'
-  }
-}

@@ -14,3 +14,13 @@ export function childrenOf(pid: number): number[] {
   }
   return out
 }
+
+/** Peak resident memory of a process so far (VmHWM in /proc/<pid>/status), in kB; null when it is gone. */
+export function peakKb(pid: number | 'self'): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) : null
+  } catch {
+    return null
+  }
+}
