@@ -42,10 +42,10 @@ export function assignHotkeys(types: readonly { name: string; hotkey: string | n
     out.set(i, k)
     taken.push(k)
   }
-  const todo = types.map((t, i) => (t.hotkey ? -1 : i)).filter((i) => i >= 0)
+  const keyless = types.map((t, i) => (t.hotkey ? -1 : i)).filter((i) => i >= 0)
   let next = 0
-  for (const d of DIGITS) if (next < todo.length && free(d)) give(todo[next++]!, d)
-  const rest = todo.slice(next)
+  for (const d of DIGITS) if (next < keyless.length && free(d)) give(keyless[next++]!, d)
+  const rest = keyless.slice(next)
   const letters = Array.from(LETTERS).filter(free)
   if (rest.length <= letters.length) {
     for (const i of rest) {
