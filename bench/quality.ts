@@ -4,12 +4,13 @@
  * match, micro) — as the reference reports `best_test`.
  *
  *   npm run bench quality -- --set ding|ding-dict|seed|gaiic --presets bilstm-crf,auto [--epochs 5]
- *        [--ref softmax,crf,…] [--config '{"…": …}'] [--label name] [--seed 1]
+ *        [--ref softmax,crf,…] [--config '{"…": …}'] [--label name] [--seed 1] [--workers 1]
  *
  * Each run appends one JSON line (set, model, label, epochs, P/R/F1, seconds, command, date) to
  * bench/results/quality-runs.jsonl, and bench/results/quality-table.md is rebuilt from all lines.
  * `--ref` runs the reference's models (its names) on the same set in the same invocation, one
- * thread (`OPENBLAS_NUM_THREADS=1 --threads 1`), after ours.
+ * thread (`OPENBLAS_NUM_THREADS=1 --threads 1`), after ours. `--workers N` trains ours data-parallel
+ * on N processes (trainer/workers.ts, as `ner-studio train --workers N`); default 1.
  */
 import { spawnSync } from 'node:child_process'
 import { appendFileSync, existsSync, readFileSync, mkdtempSync } from 'node:fs'
@@ -23,6 +24,7 @@ import { learnTitleEmbeddings } from '../src-main/ml/embeddings'
 import { EMBEDDING_SEED } from '../src-main/services/runs/model-parts'
 import { predict } from '../src-main/ml/predict'
 import { trainRecipe } from '../src-main/ml/train/recipe'
+import { resolveWorkers, startWorkerPool } from '../src-main/trainer/workers'
 import type { PresetName, TrainConfig } from '../src-main/shared/training'
 import { benchCommand, machineLine, mdTable, writeResults } from './lib/report'
 import { dataDir, loadPublicSet, SET_NAMES, type SetName } from './lib/public-sets'
@@ -48,6 +50,8 @@ interface Row {
   F1: number
   devF1: number
   seconds: number
+  /** Training processes (data-parallel); absent = 1. */
+  workers?: number
   recipe?: string[]
   selfTraining?: unknown
   command: string
@@ -58,7 +62,9 @@ interface Row {
 
 function record(row: Row): void {
   appendFileSync(RUNS, JSON.stringify(row) + '\n')
-  console.log(`${row.set} ${row.engine} ${row.label}: test F1 ${(row.F1 * 100).toFixed(2)} (dev ${(row.devF1 * 100).toFixed(2)}, best epoch ${row.bestEpoch}) in ${row.seconds.toFixed(0)} s`)
+  console.log(
+    `${row.set} ${row.engine} ${row.label}: test F1 ${(row.F1 * 100).toFixed(2)} (dev ${(row.devF1 * 100).toFixed(2)}, best epoch ${row.bestEpoch}) in ${row.seconds.toFixed(0)} s`,
+  )
   rebuildTable()
 }
 
@@ -75,7 +81,20 @@ function rebuildTable(): void {
     ...mdTable(
       ['set', 'engine', 'model / label', 'epochs', 'best', 'P', 'R', 'F1', 'dev F1', 's', 'load', 'date'],
       'lllrrrrrrrrl',
-      rows.map((r) => [r.set, r.engine, r.label, r.epochs, r.bestEpoch, pc(r.P), pc(r.R), pc(r.F1), pc(r.devF1), r.seconds.toFixed(0), r.load, r.date.slice(0, 16)]),
+      rows.map((r) => [
+        r.set,
+        r.engine,
+        r.label,
+        r.epochs,
+        r.bestEpoch,
+        pc(r.P),
+        pc(r.R),
+        pc(r.F1),
+        pc(r.devF1),
+        r.seconds.toFixed(0),
+        r.load,
+        r.date.slice(0, 16),
+      ]),
     ),
     '',
   ]
@@ -99,12 +118,17 @@ async function main(): Promise<void> {
   console.log(`${set}: ${ps.train.length} train / ${ps.dev.length} dev / ${ps.test.length} test titles`)
   const backend = await initBackend(opt('backend', 'wasm') as BackendName)
   const command = benchCommand('quality')
-  const presets = (opt('presets', '').split(',').filter(Boolean) as PresetName[])
+  const presets = opt('presets', '').split(',').filter(Boolean) as PresetName[]
+  const workers = Number(opt('workers', '1'))
+  if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a whole number ≥ 1')
   for (const preset of presets) {
-    const top = { epochs, seed, patience: epochs, logEvery: 0 }
+    const top = { epochs, seed, patience: epochs, logEvery: 0, workers }
     // auto's facts as the studio computes them (the public sets come without an imported dictionary)
     const facts = factsOf(ps.train, ps.unlabelled.length)
-    const config: TrainConfig = preset === 'auto' ? autoConfig(facts, { ...top, ...overrides }) : presetConfig(preset, { ...top, ...overrides })
+    const config: TrainConfig =
+      preset === 'auto'
+        ? autoConfig(facts, { ...top, ...overrides })
+        : presetConfig(preset, { ...top, ...overrides })
     const t0 = Date.now()
     // title embeddings learnt, as the trainer does, from the text of every title of the set (no labels read)
     const pretrained = config.model.pretrainedEmbeddings
@@ -114,7 +138,20 @@ async function main(): Promise<void> {
           seed: EMBEDDING_SEED,
         })
       : null
-    const r = await trainRecipe(config, ps.train, ps.dev, { backend: backend.name, unlabelled: ps.unlabelled, pretrained, onEvent: (e) => (e.kind === 'eval' ? console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)}`) : undefined) })
+    const r = await trainRecipe(config, ps.train, ps.dev, {
+      backend: backend.name,
+      unlabelled: ps.unlabelled,
+      pretrained,
+      // data-parallel helpers exactly as the trainer process starts them (trainer/entry.ts)
+      parallel: async (model, o, c) => {
+        const n = resolveWorkers(c.workers, backend.name, c.batchSize)
+        return n > 1 ? startWorkerPool(model, o, c, { workers: n, backend: backend.name }) : null
+      },
+      onEvent: (e) =>
+        e.kind === 'eval'
+          ? console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)}`)
+          : undefined,
+    })
     const seconds = (Date.now() - t0) / 1000
     const preds = await predict(r.model, ps.test)
     const rep = evaluate(
@@ -134,6 +171,7 @@ async function main(): Promise<void> {
       F1: rep.micro.f1,
       devF1: r.bestDev?.micro.f1 ?? 0,
       seconds,
+      ...(workers > 1 ? { workers } : {}),
       ...(config.recipe ? { recipe: config.recipe.parts.map((p) => p.label) } : {}),
       ...(r.selfTraining ? { selfTraining: r.selfTraining } : {}),
       command,
@@ -147,12 +185,32 @@ async function main(): Promise<void> {
     if (set === 'ding-dict') throw new Error('the reference reads gold labels only: no --ref on ding-dict')
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'qref-')), 'r.json')
     const t0 = Date.now()
-    const p = spawnSync('/usr/bin/python3', [path.join(refDir, 'torch_ner.py'), '--dataset', ps.refDataset, '--model', m, '--epochs', String(epochs), '--seed', String(seed), '--out', out], {
-      stdio: 'inherit',
-      env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
-    })
+    const p = spawnSync(
+      '/usr/bin/python3',
+      [
+        path.join(refDir, 'torch_ner.py'),
+        '--dataset',
+        ps.refDataset,
+        '--model',
+        m,
+        '--epochs',
+        String(epochs),
+        '--seed',
+        String(seed),
+        '--out',
+        out,
+      ],
+      {
+        stdio: 'inherit',
+        env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
+      },
+    )
     if (p.status !== 0 || !existsSync(out)) throw new Error(`reference ${m} failed (exit ${p.status})`)
-    const j = JSON.parse(readFileSync(out, 'utf8')) as { best_epoch: number; best_test: { P: number; R: number; F1: number }; best_dev: { F1: number } }
+    const j = JSON.parse(readFileSync(out, 'utf8')) as {
+      best_epoch: number
+      best_test: { P: number; R: number; F1: number }
+      best_dev: { F1: number }
+    }
     record({
       set,
       engine: 'reference',
