@@ -4,12 +4,15 @@
  * match, micro) — as the reference reports `best_test`.
  *
  *   npm run bench quality -- --set ding|ding-dict|seed|gaiic --presets bilstm-crf,auto [--epochs 5]
- *        [--ref softmax,crf,…] [--config '{"…": …}'] [--label name] [--seed 1]
+ *        [--ref softmax,crf,…] [--config '{"…": …}'] [--label name] [--seed 1] [--dict-confidence dev]
  *
  * Each run appends one JSON line (set, model, label, epochs, P/R/F1, seconds, command, date) to
  * bench/results/quality-runs.jsonl, and bench/results/quality-table.md is rebuilt from all lines.
  * `--ref` runs the reference's models (its names) on the same set in the same invocation, one
  * thread (`OPENBLAS_NUM_THREADS=1 --threads 1`), after ours.
+ * ding-dict is a project with the seven gazetteers imported: they are the lexicon's words and count as
+ * `dictionaryTerms` for auto; `--dict-confidence dev` gives each dictionary span its dictionary's
+ * precision on the dev gold titles (bench/lib/public-sets.ts).
  */
 import { spawnSync } from 'node:child_process'
 import { appendFileSync, existsSync, readFileSync, mkdtempSync } from 'node:fs'
@@ -50,6 +53,7 @@ interface Row {
   seconds: number
   recipe?: string[]
   selfTraining?: unknown
+  dictPrecision?: Record<string, number>
   command: string
   date: string
   machine: string
@@ -95,15 +99,17 @@ async function main(): Promise<void> {
   const seed = Number(opt('seed', '1'))
   const refs = opt('ref', '').split(',').filter(Boolean)
   const overrides = JSON.parse(opt('config', '{}')) as Parameters<typeof presetConfig>[1]
-  const ps = await loadPublicSet(set, data)
+  const dictConfidence = opt('dict-confidence', '')
+  if (dictConfidence && (dictConfidence !== 'dev' || set !== 'ding-dict')) throw new Error('--dict-confidence dev is for --set ding-dict')
+  const ps = await loadPublicSet(set, data, dictConfidence ? { dictConfidence: 'dev' } : {})
   console.log(`${set}: ${ps.train.length} train / ${ps.dev.length} dev / ${ps.test.length} test titles`)
   const backend = await initBackend(opt('backend', 'wasm') as BackendName)
   const command = benchCommand('quality')
   const presets = (opt('presets', '').split(',').filter(Boolean) as PresetName[])
   for (const preset of presets) {
     const top = { epochs, seed, patience: epochs, logEvery: 0 }
-    // auto's facts as the studio computes them (the public sets come without an imported dictionary)
-    const facts = factsOf(ps.train, ps.unlabelled.length)
+    // auto's facts as the studio computes them (ding-dict: the gazetteers are imported dictionaries)
+    const facts = { ...factsOf(ps.train, ps.unlabelled.length), dictionaryTerms: ps.lexicon?.length ?? 0 }
     const config: TrainConfig = preset === 'auto' ? autoConfig(facts, { ...top, ...overrides }) : presetConfig(preset, { ...top, ...overrides })
     const t0 = Date.now()
     // title embeddings learnt, as the trainer does, from the text of every title of the set (no labels read)
@@ -114,7 +120,7 @@ async function main(): Promise<void> {
           seed: EMBEDDING_SEED,
         })
       : null
-    const r = await trainRecipe(config, ps.train, ps.dev, { backend: backend.name, unlabelled: ps.unlabelled, pretrained, onEvent: (e) => (e.kind === 'eval' ? console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)}`) : undefined) })
+    const r = await trainRecipe(config, ps.train, ps.dev, { backend: backend.name, unlabelled: ps.unlabelled, pretrained, lexicon: ps.lexicon ?? null, onEvent: (e) => (e.kind === 'eval' ? console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)}`) : undefined) })
     const seconds = (Date.now() - t0) / 1000
     const preds = await predict(r.model, ps.test)
     const rep = evaluate(
@@ -136,6 +142,7 @@ async function main(): Promise<void> {
       seconds,
       ...(config.recipe ? { recipe: config.recipe.parts.map((p) => p.label) } : {}),
       ...(r.selfTraining ? { selfTraining: r.selfTraining } : {}),
+      ...(ps.dictPrecision ? { dictPrecision: ps.dictPrecision } : {}),
       command,
       date: new Date().toISOString(),
       machine: `${machineLine()}, backend ${backend.name}`,

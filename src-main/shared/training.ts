@@ -229,6 +229,13 @@ export interface WeakLossConfig {
   partial: boolean
   unknownEntityPrior: number
   originWeights: Record<TrainingOrigin, number>
+  /**
+   * Spans with a `confidence` (a dictionary's estimated precision, a model's probability) are soft
+   * observations: each of their characters is the span's tag with weight c and unknown with 1 − c,
+   * and the title weight leaves confidence out (it is in the evidence). Absent = false: every span
+   * is certain and confidence scales the title weight.
+   */
+  softSpans?: boolean
 }
 
 /**
