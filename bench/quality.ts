@@ -4,12 +4,13 @@
  * match, micro) — as the reference reports `best_test`.
  *
  *   npm run bench quality -- --set ding|ding-dict|seed|gaiic --presets bilstm-crf,auto [--epochs 5]
- *        [--ref softmax,crf,…] [--config '{"…": …}'] [--label name] [--seed 1] [--dict-confidence dev]
+ *        [--ref softmax,crf,…] [--config '{"…": …}'] [--label name] [--seed 1] [--workers 1] [--dict-confidence dev]
  *
  * Each run appends one JSON line (set, model, label, epochs, P/R/F1, seconds, command, date) to
  * bench/results/quality-runs.jsonl, and bench/results/quality-table.md is rebuilt from all lines.
  * `--ref` runs the reference's models (its names) on the same set in the same invocation, one
- * thread (`OPENBLAS_NUM_THREADS=1 --threads 1`), after ours.
+ * thread (`OPENBLAS_NUM_THREADS=1 --threads 1`), after ours. `--workers N` trains ours data-parallel
+ * on N processes (trainer/workers.ts, as `ner-studio train --workers N`); default 1.
  * ding-dict is a project with the seven gazetteers imported: they are the lexicon's words and count as
  * `dictionaryTerms` for auto; `--dict-confidence dev` gives each dictionary span its dictionary's
  * precision on the dev gold titles (bench/lib/public-sets.ts).
@@ -26,6 +27,7 @@ import { learnTitleEmbeddings } from '../src-main/ml/embeddings'
 import { EMBEDDING_SEED } from '../src-main/services/runs/model-parts'
 import { predict } from '../src-main/ml/predict'
 import { trainRecipe } from '../src-main/ml/train/recipe'
+import { resolveWorkers, startWorkerPool } from '../src-main/trainer/workers'
 import type { PresetName, TrainConfig } from '../src-main/shared/training'
 import { benchCommand, machineLine, mdTable, writeResults } from './lib/report'
 import { dataDir, loadPublicSet, SET_NAMES, type SetName } from './lib/public-sets'
@@ -51,6 +53,8 @@ interface Row {
   F1: number
   devF1: number
   seconds: number
+  /** Training processes (data-parallel); absent = 1. */
+  workers?: number
   recipe?: string[]
   selfTraining?: unknown
   dictPrecision?: Record<string, number>
@@ -105,9 +109,11 @@ async function main(): Promise<void> {
   console.log(`${set}: ${ps.train.length} train / ${ps.dev.length} dev / ${ps.test.length} test titles`)
   const backend = await initBackend(opt('backend', 'wasm') as BackendName)
   const command = benchCommand('quality')
-  const presets = (opt('presets', '').split(',').filter(Boolean) as PresetName[])
+  const presets = opt('presets', '').split(',').filter(Boolean) as PresetName[]
+  const workers = Number(opt('workers', '1'))
+  if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a whole number ≥ 1')
   for (const preset of presets) {
-    const top = { epochs, seed, patience: epochs, logEvery: 0 }
+    const top = { epochs, seed, patience: epochs, logEvery: 0, workers }
     // auto's facts as the studio computes them (ding-dict: the gazetteers are imported dictionaries)
     const facts = { ...factsOf(ps.train, ps.unlabelled.length), dictionaryTerms: ps.lexicon?.length ?? 0 }
     const config: TrainConfig = preset === 'auto' ? autoConfig(facts, { ...top, ...overrides }) : presetConfig(preset, { ...top, ...overrides })
@@ -120,7 +126,13 @@ async function main(): Promise<void> {
           seed: EMBEDDING_SEED,
         })
       : null
-    const r = await trainRecipe(config, ps.train, ps.dev, { backend: backend.name, unlabelled: ps.unlabelled, pretrained, lexicon: ps.lexicon ?? null, onEvent: (e) => (e.kind === 'eval' ? console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)}`) : undefined) })
+    const r = await trainRecipe(config, ps.train, ps.dev, { backend: backend.name, unlabelled: ps.unlabelled, pretrained, lexicon: ps.lexicon ?? null,
+      // data-parallel helpers exactly as the trainer process starts them (trainer/entry.ts)
+      parallel: async (model, o, c) => {
+        const n = resolveWorkers(c.workers, backend.name, c.batchSize)
+        return n > 1 ? startWorkerPool(model, o, c, { workers: n, backend: backend.name }) : null
+      },
+      onEvent: (e) => (e.kind === 'eval' ? console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)}`) : undefined) })
     const seconds = (Date.now() - t0) / 1000
     const preds = await predict(r.model, ps.test)
     const rep = evaluate(
@@ -140,6 +152,7 @@ async function main(): Promise<void> {
       F1: rep.micro.f1,
       devF1: r.bestDev?.micro.f1 ?? 0,
       seconds,
+      ...(workers > 1 ? { workers } : {}),
       ...(config.recipe ? { recipe: config.recipe.parts.map((p) => p.label) } : {}),
       ...(r.selfTraining ? { selfTraining: r.selfTraining } : {}),
       ...(ps.dictPrecision ? { dictPrecision: ps.dictPrecision } : {}),
