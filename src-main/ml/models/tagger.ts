@@ -194,50 +194,55 @@ export class Tagger {
     if (this.pointer) return this.predictSpans(batch, texts)
     const wantConf = opts.confidence ?? true
     const { B, L, lengths } = batch
-    const out = tf.tidy(() => {
+    // Only [B, L] values leave the backend (tags, the chosen tag's probability, the entropy per
+    // character), never the [B, L, T] distribution: at 1,001 tags reading it back cost more than the encoder.
+    const out: { em?: tf.Tensor3D; probs?: tf.Tensor3D; softIds?: tf.Tensor2D; typeProbs?: tf.Tensor2D } = {}
+    tf.tidy(() => {
       const h = this.encode(batch, false)
       const logits = this.head!.apply(h)
       const T = logits.shape[1]
-      const em = tf.reshape(logits, [B, L, T]) as tf.Tensor3D
-      const probs = this.crf ? (wantConf ? this.crf.marginals(em, lengths) : null) : tf.reshape(tf.softmax(logits), [B, L, T])
-      const typeProbs = this.typeHead ? tf.softmax(this.typeHead.apply(h)) : null
-      const r: tf.Tensor[] = [this.crf ? (probs ? tf.stack([em, probs]) : tf.expandDims(em, 0)) : probs!]
-      if (typeProbs) r.push(typeProbs)
-      return r
-    })
-    const main = out[0]!
-    const types = out[1] ?? null
-    try {
-      const T = this.vocabs.labels.size
-      let ids: number[][]
-      let probs: Float32Array | null
+      const emissions = tf.reshape(logits, [B, L, T]) as tf.Tensor3D
       if (this.crf) {
-        const [em, pr] = tf.tidy(() => tf.split(main, main.shape[0], 0).map((t) => tf.squeeze(t, [0]))) as [tf.Tensor3D, tf.Tensor3D | undefined]
-        try {
-          ids = await this.crf.decode(em, lengths)
-          probs = pr ? ((await pr.data()) as Float32Array) : null
-        } finally {
-          em.dispose()
-          pr?.dispose()
-        }
+        out.em = tf.keep(emissions)
+        if (wantConf) out.probs = tf.keep(this.crf.marginals(emissions, lengths))
       } else {
-        const pr = (probs = (await main.data()) as Float32Array)
-        ids = lengths.map((n, b) => {
-          const row: number[] = []
-          for (let t = 0; t < n; t++) {
-            const o = (b * L + t) * T
-            let best = 0
-            for (let j = 1; j < T; j++) if (pr[o + j]! > pr[o + best]!) best = j
-            row.push(best)
-          }
-          return row
-        })
+        out.softIds = tf.keep(tf.reshape(tf.argMax(logits, -1), [B, L]) as tf.Tensor2D)
+        if (wantConf) out.probs = tf.keep(tf.reshape(tf.softmax(logits), [B, L, T]) as tf.Tensor3D)
       }
-      const tp = types ? ((await types.data()) as Float32Array) : null
+      if (this.typeHead) out.typeProbs = tf.keep(tf.softmax(this.typeHead.apply(h)))
+    })
+    const { em, probs, softIds, typeProbs } = out
+    try {
+      let ids: number[][]
+      if (em) {
+        ids = await this.crf!.decode(em, lengths)
+      } else {
+        const flat = (await softIds!.data()) as Int32Array
+        ids = lengths.map((n, b) => Array.from(flat.subarray(b * L, b * L + n)))
+      }
+      let conf: Float32Array | null = null
+      let ent: Float32Array | null = null
+      if (probs) {
+        const T = probs.shape[2]
+        const idx = new Int32Array(B * L)
+        ids.forEach((row, b) => row.forEach((j, t) => (idx[b * L + t] = (b * L + t) * T + j)))
+        const [c, e] = tf.tidy(() => {
+          const p = tf.reshape(probs, [B * L, T])
+          // −Σ p log p, with 0 log 0 = 0
+          const h = tf.neg(tf.sum(tf.mul(p, tf.log(tf.maximum(p, 1e-30))), -1))
+          return [tf.gather(tf.reshape(p, [-1]), tf.tensor1d(idx, 'int32')), h]
+        })
+        try {
+          ;[conf, ent] = (await Promise.all([c.data(), e.data()])) as [Float32Array, Float32Array]
+        } finally {
+          c.dispose()
+          e.dispose()
+        }
+      }
+      const tp = typeProbs ? ((await typeProbs.data()) as Float32Array) : null
       const K = this.vocabs.types?.size ?? 0
       return ids.map((row, b) => {
         const tags = row.map((j) => this.vocabs.labels.tag(j))
-        const conf = row.map((j, t) => (probs ? probs[(b * L + t) * T + j]! : NaN))
         const chars = texts[b]!
         const typeAt = (i: number): { type: string; p: number } => {
           if (!tp || K === 0) return { type: '', p: 1 }
@@ -246,14 +251,18 @@ export class Tagger {
           for (let k = 1; k < K; k++) if (tp[o + k]! > tp[o + best]!) best = k
           return { type: this.vocabs.types!.type(best), p: tp[o + best]! }
         }
-        const entropy = totalTokenEntropy(probs, b * L * T, row.length, T)
+        let entropy: number | undefined
+        if (ent) {
+          entropy = 0
+          for (let t = 0; t < row.length; t++) entropy += ent[b * L + t]!
+        }
         const spans = this.typeHead ? cascadeDecode(tags, this.config.scheme, (i) => typeAt(i).type) : tagsToSpans(tags, { mode: 'tolerant', scheme: this.config.scheme })
         return {
           tags,
           entropy,
           spans: spans.map((s) => {
             let c = 0
-            for (let i = s.start; i < s.end; i++) c += conf[i]!
+            for (let i = s.start; i < s.end; i++) c += conf ? conf[b * L + i]! : NaN
             c /= s.end - s.start
             if (this.typeHead) c *= typeAt(s.end - 1).p
             return { ...s, text: chars.slice(s.start, s.end).join(''), confidence: c }
@@ -261,8 +270,7 @@ export class Tagger {
         }
       })
     } finally {
-      main.dispose()
-      types?.dispose()
+      for (const t of [em, probs, softIds, typeProbs]) t?.dispose()
     }
   }
 
@@ -304,13 +312,3 @@ function pickedNll(logits: tf.Tensor2D, y: Int32Array, w: Float32Array, denom: n
   return tf.div(tf.neg(tf.sum(tf.mul(lp, tf.tensor1d(w)))), denom) as tf.Scalar
 }
 
-/** Σ over the title's `n` characters of the entropy (nats) of its `T` tag probabilities, from `offset` of `probs`. */
-function totalTokenEntropy(probs: Float32Array | null, offset: number, n: number, T: number): number | undefined {
-  if (!probs) return undefined
-  let h = 0
-  for (let i = offset, end = offset + n * T; i < end; i++) {
-    const q = probs[i]!
-    if (q > 0) h -= q * Math.log(q)
-  }
-  return h
-}

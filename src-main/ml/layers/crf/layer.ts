@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { makeRng } from '../../train/rng'
 import { makeVariable } from '../init'
-import { viterbiBatch, viterbiPlan } from '../../kernels/viterbi'
+import { viterbiBatch, viterbiPlan, type ViterbiPlan } from '../../kernels/viterbi'
 import { crfStructure, type CrfStructure } from './constraints'
 import { denseOps, structuredOps, type TransOps } from './transitions'
 import { backward, forward, logPartitionGrads, maskFromLengths, unaryMarginals } from './recursions'
@@ -56,6 +56,7 @@ export class CRF {
   readonly end: tf.Variable<tf.Rank.R1>
   /** Null when unconstrained, or when the constraints leave every transition allowed (no types). */
   readonly structure: CrfStructure | null
+  private planCache: { ids: object[]; plan: ViterbiPlan } | null = null
 
   constructor(args: CrfArgs) {
     const T = (this.numTags = args.numTags)
@@ -174,9 +175,25 @@ export class CRF {
   async decode(emissions: tf.Tensor3D, lengths: readonly number[]): Promise<number[][]> {
     checkEmissions(emissions.shape, this.numTags, lengths)
     const [B, L, T] = emissions.shape
-    const [em, tr, st, en] = await Promise.all([emissions.data(), this.transitions.data(), this.start.data(), this.end.data()])
-    const s = decodeScores(this.structure, tr as Float32Array, st as Float32Array, en as Float32Array)
-    return viterbiBatch(viterbiPlan(s.trans, s.start, s.end, T), em as Float32Array, B, L, lengths)
+    const em = (await emissions.data()) as Float32Array
+    return viterbiBatch(await this.plan(T), em, B, L, lengths)
+  }
+
+  /**
+   * The decode plan of the current parameter values, built once and reused while they stay (every
+   * batch of a prediction; at 1,001 tags a plan costs two passes over a million transitions). tfjs
+   * buffers are immutable and `Variable.assign` (every optimiser step, a checkpoint load) gives the
+   * variable a new data id, so the same three data ids mean the same values.
+   */
+  private async plan(T: number): Promise<ViterbiPlan> {
+    const ids = [this.transitions.dataId, this.start.dataId, this.end.dataId]
+    const c = this.planCache
+    if (c && c.ids.every((id, k) => id === ids[k])) return c.plan
+    const [tr, st, en] = (await Promise.all([this.transitions.data(), this.start.data(), this.end.data()])) as Float32Array[]
+    const s = decodeScores(this.structure, tr!, st!, en!)
+    const plan = viterbiPlan(s.trans, s.start, s.end, T)
+    this.planCache = { ids, plan }
+    return plan
   }
 }
 

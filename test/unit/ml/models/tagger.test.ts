@@ -87,6 +87,44 @@ describe('model mechanics', () => {
     }
   })
 
+  for (const name of ['bilstm', 'bilstm-crf'] as PresetName[]) {
+    it(`${name}: a prediction's confidences and entropy come from its tag distribution; without them the tags are the same`, async () => {
+      const config = presetConfig(name, { model: small })
+      const model = Tagger.build({ config: config.model, vocabs: buildVocabs(TINY, config.model), seed: 3 })
+      const opt = makeOptimizer(model, config)
+      const batch = makeBatch(TINY.map((e) => featurize(e, model.vocabs)))
+      for (let i = 0; i < 3; i++) trainStep(model, opt, batch, config)
+      const texts = TINY.map((e) => [...e.text])
+      const withConf = await model.predictBatch(batch, texts)
+      const without = await model.predictBatch(batch, texts, { confidence: false })
+      expect(without.map((p) => p.tags)).toEqual(withConf.map((p) => p.tags))
+      expect(without.every((p) => p.entropy === undefined)).toBe(true)
+      // the [B, L, T] distribution, computed here from the model's own layers
+      const { B, L, lengths } = batch
+      const head = (model as unknown as { head: { apply(h: tf.Tensor2D): tf.Tensor2D } }).head
+      const dist = tf.tidy(() => {
+        const em = tf.reshape(head.apply(model.encode(batch, false)), [B, L, -1]) as tf.Tensor3D
+        return model.crf ? model.crf.marginals(em, lengths) : tf.softmax(em)
+      })
+      const p = (await dist.array()) as number[][][]
+      dist.dispose()
+      withConf.forEach((pred, b) => {
+        const ids = pred.tags.map((t) => model.vocabs.labels.id(t))
+        let h = 0
+        for (let t = 0; t < lengths[b]!; t++) for (const q of p[b]![t]!) if (q > 0) h -= q * Math.log(q)
+        expect(pred.entropy!).toBeCloseTo(h, 3)
+        for (const s of pred.spans) {
+          let c = 0
+          for (let i = s.start; i < s.end; i++) c += p[b]![i]![ids[i]!]!
+          expect(s.confidence).toBeCloseTo(c / (s.end - s.start), 5)
+        }
+      })
+      expect(withConf.some((pred) => pred.spans.length > 0)).toBe(true)
+      opt.dispose()
+      model.dispose()
+    })
+  }
+
   it('BiLSTM: a title’s outputs do not depend on the padding around it; backward starts at its true end', async () => {
     const lstm = new BiLSTM({ inputSize: 3, hidden: 4, name: `lstmtest${Math.random()}`, seed: 5 })
     const x = tf.randomUniform([2 * 5, 3], -1, 1, 'float32', 3) as tf.Tensor2D
