@@ -4,7 +4,7 @@
  * match, micro) — as the reference reports `best_test`.
  *
  *   npm run bench quality -- --set ding|ding-dict|seed|gaiic --presets bilstm-crf,auto [--epochs 5]
- *        [--ref softmax,crf,…] [--config '{"…": …}'] [--label name] [--seed 1] [--workers 1] [--dict-confidence dev]
+ *        [--ref softmax,crf,…] [--config '{"…": …}'] [--label name] [--seed 1] [--workers 1] [--dict-confidence dev [--dict-min-precision P]]
  *
  * Each run appends one JSON line (set, model, label, epochs, P/R/F1, seconds, command, date) to
  * bench/results/quality-runs.jsonl, and bench/results/quality-table.md is rebuilt from all lines.
@@ -13,7 +13,8 @@
  * on N processes (trainer/workers.ts, as `ner-studio train --workers N`); default 1.
  * ding-dict is a project with the seven gazetteers imported: they are the lexicon's words and count as
  * `dictionaryTerms` for auto; `--dict-confidence dev` gives each dictionary span its dictionary's
- * precision on the dev gold titles (bench/lib/public-sets.ts).
+ * precision on the dev gold titles (bench/lib/public-sets.ts); `--dict-min-precision P` instead leaves
+ * out the spans of the dictionaries below P there and keeps the others certain.
  */
 import { spawnSync } from 'node:child_process'
 import { appendFileSync, existsSync, readFileSync, mkdtempSync } from 'node:fs'
@@ -105,7 +106,9 @@ async function main(): Promise<void> {
   const overrides = JSON.parse(opt('config', '{}')) as Parameters<typeof presetConfig>[1]
   const dictConfidence = opt('dict-confidence', '')
   if (dictConfidence && (dictConfidence !== 'dev' || set !== 'ding-dict')) throw new Error('--dict-confidence dev is for --set ding-dict')
-  const ps = await loadPublicSet(set, data, dictConfidence ? { dictConfidence: 'dev' } : {})
+  const minPrecision = opt('dict-min-precision', '')
+  if (minPrecision && !dictConfidence) throw new Error('--dict-min-precision needs --dict-confidence dev')
+  const ps = await loadPublicSet(set, data, dictConfidence ? { dictConfidence: 'dev', ...(minPrecision ? { minPrecision: Number(minPrecision) } : {}) } : {})
   console.log(`${set}: ${ps.train.length} train / ${ps.dev.length} dev / ${ps.test.length} test titles`)
   const backend = await initBackend(opt('backend', 'wasm') as BackendName)
   const command = benchCommand('quality')

@@ -10,6 +10,8 @@
 //              `dictConfidence: 'dev'` each span carries its dictionary's precision measured on the
 //              dev gold titles (the dictionary alone, as the Weak labels screen scores it): what a
 //              project with reviewed dev titles and no reviewed train titles can know. Never test.
+//              `minPrecision` p: the spans of a dictionary below p on dev are left out (the others
+//              stay certain) — dictionary selection by the same estimate.
 // Tags are decoded leniently (a stray I-/E- opens a span), as the reference does.
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
@@ -51,14 +53,14 @@ async function read(file: string, format: 'conll' | 'seed'): Promise<Example[]> 
   return out
 }
 
-export async function loadPublicSet(name: SetName, data: string, opts: { dictConfidence?: 'dev' } = {}): Promise<PublicSet> {
+export async function loadPublicSet(name: SetName, data: string, opts: { dictConfidence?: 'dev'; minPrecision?: number } = {}): Promise<PublicSet> {
   if (name === 'ding' || name === 'ding-dict') {
     const dir = path.join(data, 'ecommerce-ding2019')
     const all = await read(path.join(dir, 'train.txt.bieos'), 'conll')
     const test = await read(path.join(dir, 'dev.txt.bieos'), 'conll')
     const dev = all.slice(-500)
     if (name === 'ding') return { name, train: all.slice(0, -500), dev, test, unlabelled: [], refDataset: 'ding' }
-    const d = await dictionaryLabels(all.slice(0, -500), path.join(dir, 'dics'), opts.dictConfidence === 'dev' ? dev : null)
+    const d = await dictionaryLabels(all.slice(0, -500), path.join(dir, 'dics'), opts.dictConfidence === 'dev' ? dev : null, opts.minPrecision)
     return { name, train: d.train, dev, test, unlabelled: [], lexicon: d.lexicon, ...(d.precision ? { dictPrecision: d.precision } : {}), refDataset: 'ding' }
   }
   if (name === 'seed') {
@@ -87,7 +89,7 @@ function precisionOn(m: Matcher, gold: readonly Example[]): number {
 }
 
 /** The gazetteers applied to the titles (labels stripped): dictionary-origin spans only; with `gold`, each span's confidence = its dictionary's precision there. */
-async function dictionaryLabels(titles: readonly Example[], dicDir: string, gold: readonly Example[] | null): Promise<{ train: Example[]; lexicon: LexiconEntry[]; precision: Record<string, number> | null }> {
+async function dictionaryLabels(titles: readonly Example[], dicDir: string, gold: readonly Example[] | null, minPrecision?: number): Promise<{ train: Example[]; lexicon: LexiconEntry[]; precision: Record<string, number> | null }> {
   const m = new Matcher()
   const lexicon: LexiconEntry[] = []
   const files = readdirSync(dicDir).filter((f) => f.endsWith('.dic')).sort()
@@ -105,7 +107,10 @@ async function dictionaryLabels(titles: readonly Example[], dicDir: string, gold
   }
   const train = titles.map((e) => ({
     text: e.text,
-    spans: m.match(Array.from(e.text)).map((x) => ({ start: x.start, end: x.end, type: x.hit.type, origin: 'dictionary' as const, ...(gold ? { confidence: precision[x.hit.dict]! } : {}) })),
+    spans: m
+      .match(Array.from(e.text))
+      .filter((x) => minPrecision === undefined || precision[x.hit.dict]! >= minPrecision)
+      .map((x) => ({ start: x.start, end: x.end, type: x.hit.type, origin: 'dictionary' as const, ...(gold && minPrecision === undefined ? { confidence: precision[x.hit.dict]! } : {}) })),
     reviewed: false,
   }))
   return { train, lexicon, precision: gold ? Object.fromEntries(files.map((f, k) => [f, precision[k]!])) : null }
