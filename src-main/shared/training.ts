@@ -236,6 +236,12 @@ export interface WeakLossConfig {
    * is certain and confidence scales the title weight.
    */
   softSpans?: boolean
+  /**
+   * The studio leaves out the spans of a dictionary whose precision on the reviewed train and dev
+   * titles (services/runs/dict-confidence.ts) is below this: their characters become unknown.
+   * Read by the host when it writes the training data, not by the engine. Absent = keep them all.
+   */
+  minDictionaryPrecision?: number
 }
 
 /**

@@ -56,7 +56,7 @@ function runParts(config: Record<string, unknown>, preset: string): string[] {
   const c = config as Partial<TrainConfig>
   const model = c.model ? configParts(c.model as ModelConfig) : []
   if (c.recipe?.parts) return [...c.recipe.parts.map((p) => p.label), ...model]
-  return [preset, ...model, ...(c.weakLoss ? [c.weakLoss.partial ? `partial CRF (ρ ${c.weakLoss.unknownEntityPrior})` : 'origin weights'] : []), ...(c.weakLoss?.softSpans ? ['soft spans'] : []), ...(c.selfTraining ? [`self-training (${c.selfTraining.rounds} round)`] : [])]
+  return [preset, ...model, ...(c.weakLoss ? [c.weakLoss.partial ? `partial CRF (ρ ${c.weakLoss.unknownEntityPrior})` : 'origin weights'] : []), ...(c.weakLoss?.softSpans ? ['soft spans'] : []), ...(c.weakLoss?.minDictionaryPrecision !== undefined ? [`dictionaries ≥ ${c.weakLoss.minDictionaryPrecision} precise`] : []), ...(c.selfTraining ? [`self-training (${c.selfTraining.rounds} round)`] : [])]
 }
 
 // ------------------------------------------------------------------ runs
