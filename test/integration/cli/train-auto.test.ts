@@ -18,7 +18,7 @@ describe('train --model auto', () => {
     await importInto(project, { path: writeJsonl(join(dir, 'dev.jsonl'), tinyTitles(8, 3)), format: 'jsonl', origin: 'gold', split: 'dev' })
     const t = await runCli(['train', project, '--model', 'auto', '--epochs', '2', '--json'], { timeoutMs: 300_000 })
     expect(t.code, t.stderr).toBe(0)
-    expect(t.stderr).toMatch(/auto = bilstm-crf \+ title embeddings \+ bigrams \+ partial CRF \(ρ 0\.3\) \+ origin weights \+ self-training \(1 round, 1 epochs\)/)
+    expect(t.stderr).toMatch(/auto = bilstm-crf \+ title embeddings \+ bigrams \+ partial CRF \(ρ 0\.3\) \+ origin weights \+ dictionaries ≥ ½ precise \+ self-training \(1 round, 1 epochs\)/)
     const db = openDatabase(project, { readonly: true })
     const run = db.prepare('SELECT preset, status, config FROM runs WHERE id = 1').get() as { preset: string; status: string; config: string }
     db.close()
