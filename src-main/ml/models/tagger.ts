@@ -55,6 +55,14 @@ export interface TitlePrediction {
    * order. Absent for models without a per-character distribution (span head).
    */
   entropy?: number
+  /**
+   * log P(ŷ | x) of the predicted tag path (≤ 0): CRF, the Viterbi path's score − log Z; softmax,
+   * Σ log max p over characters; the cascade adds log p of each span's type. 1 − exp of it is the
+   * sequence-level least confidence (Culotta & McCallum 2005), −it / length Shen et al.'s MNLP
+   * (2017) — the Pre-annotate queue's 'sequence' and 'mnlp' orders. Absent without a distribution
+   * (span head) or without confidences (`confidence: false`).
+   */
+  logProb?: number
 }
 
 export class Tagger {
@@ -199,23 +207,31 @@ export class Tagger {
       const logits = this.head!.apply(h)
       const T = logits.shape[1]
       const em = tf.reshape(logits, [B, L, T]) as tf.Tensor3D
-      const probs = this.crf ? (wantConf ? this.crf.marginals(em, lengths) : null) : tf.reshape(tf.softmax(logits), [B, L, T])
+      const post = this.crf && wantConf ? this.crf.posterior(em, lengths) : null
+      const probs = this.crf ? (post?.marginals ?? null) : tf.reshape(tf.softmax(logits), [B, L, T])
       const typeProbs = this.typeHead ? tf.softmax(this.typeHead.apply(h)) : null
       const r: tf.Tensor[] = [this.crf ? (probs ? tf.stack([em, probs]) : tf.expandDims(em, 0)) : probs!]
-      if (typeProbs) r.push(typeProbs)
+      r.push(typeProbs ?? tf.zeros([0]), post?.logZ ?? tf.zeros([0]))
       return r
     })
     const main = out[0]!
-    const types = out[1] ?? null
+    const types = out[1]!.size ? out[1]! : null
     try {
       const T = this.vocabs.labels.size
       let ids: number[][]
       let probs: Float32Array | null
+      // log P(ŷ | x) per title before the cascade's types (CRF: s(ŷ) − log Z; softmax: below)
+      let pathLogProb: number[] | null = null
       if (this.crf) {
         const [em, pr] = tf.tidy(() => tf.split(main, main.shape[0], 0).map((t) => tf.squeeze(t, [0]))) as [tf.Tensor3D, tf.Tensor3D | undefined]
         try {
-          ids = await this.crf.decode(em, lengths)
+          const d = await this.crf.decodeScored(em, lengths)
+          ids = d.paths
           probs = pr ? ((await pr.data()) as Float32Array) : null
+          if (pr) {
+            const logZ = await out[2]!.data()
+            pathLogProb = d.scores.map((sc, b) => Math.min(0, sc - logZ[b]!))
+          }
         } finally {
           em.dispose()
           pr?.dispose()
@@ -232,6 +248,7 @@ export class Tagger {
           }
           return row
         })
+        pathLogProb = ids.map((row, b) => row.reduce((a, j, t) => a + Math.log(pr[(b * L + t) * T + j]!), 0))
       }
       const tp = types ? ((await types.data()) as Float32Array) : null
       const K = this.vocabs.types?.size ?? 0
@@ -248,9 +265,12 @@ export class Tagger {
         }
         const entropy = totalTokenEntropy(probs, b * L * T, row.length, T)
         const spans = this.typeHead ? cascadeDecode(tags, this.config.scheme, (i) => typeAt(i).type) : tagsToSpans(tags, { mode: 'tolerant', scheme: this.config.scheme })
+        let logProb = pathLogProb?.[b]
+        if (logProb !== undefined && this.typeHead) for (const s of spans) logProb += Math.log(typeAt(s.end - 1).p)
         return {
           tags,
           entropy,
+          ...(logProb !== undefined ? { logProb } : {}),
           spans: spans.map((s) => {
             let c = 0
             for (let i = s.start; i < s.end; i++) c += conf[i]!
@@ -261,8 +281,7 @@ export class Tagger {
         }
       })
     } finally {
-      main.dispose()
-      types?.dispose()
+      for (const t of out) t.dispose()
     }
   }
 

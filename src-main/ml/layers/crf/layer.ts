@@ -159,24 +159,44 @@ export class CRF {
 
   /** Per-character marginals p(y_t = j | x): `[B, L, T]` (zeros at padding). */
   marginals(emissions: tf.Tensor3D, lengths: readonly number[]): tf.Tensor3D {
+    return tf.tidy(() => this.posterior(emissions, lengths).marginals)
+  }
+
+  /** The marginals and log Z per title `[B]` (over the allowed paths), from one forward–backward. */
+  posterior(emissions: tf.Tensor3D, lengths: readonly number[]): { marginals: tf.Tensor3D; logZ: tf.Tensor1D } {
     checkEmissions(emissions.shape, this.numTags, lengths)
-    return tf.tidy(() => {
+    const out = tf.tidy(() => {
       const mask = maskFromLengths(lengths, emissions.shape[1])
       const ops = this.ops(this.transitions)
       const emLBT = tf.transpose(emissions, [1, 0, 2]) as tf.Tensor3D
       const fw = forward(emLBT, ops, this.start, this.end, mask)
       const betas = backward(emLBT, ops, this.end, mask)
-      return tf.transpose(unaryMarginals(fw.alphas, betas, fw.logZ, mask), [1, 0, 2]) as tf.Tensor3D
+      return [tf.transpose(unaryMarginals(fw.alphas, betas, fw.logZ, mask), [1, 0, 2]), fw.logZ]
     })
+    return { marginals: out[0] as tf.Tensor3D, logZ: out[1] as tf.Tensor1D }
   }
 
   /** Best tag path per title (exact Viterbi: the typed-array kernel, kernels/viterbi.ts). */
   async decode(emissions: tf.Tensor3D, lengths: readonly number[]): Promise<number[][]> {
+    return (await this.decodeScored(emissions, lengths)).paths
+  }
+
+  /**
+   * Best tag path per title and its score s(ŷ) (recursions.ts's formula, in float64): with log Z
+   * (`posterior`), log P(ŷ | x) = s(ŷ) − log Z — the sequence-level confidence of the path.
+   */
+  async decodeScored(emissions: tf.Tensor3D, lengths: readonly number[]): Promise<{ paths: number[][]; scores: number[] }> {
     checkEmissions(emissions.shape, this.numTags, lengths)
     const [B, L, T] = emissions.shape
-    const [em, tr, st, en] = await Promise.all([emissions.data(), this.transitions.data(), this.start.data(), this.end.data()])
-    const s = decodeScores(this.structure, tr as Float32Array, st as Float32Array, en as Float32Array)
-    return viterbiBatch(viterbiPlan(s.trans, s.start, s.end, T), em as Float32Array, B, L, lengths)
+    const [em, tr, st, en] = (await Promise.all([emissions.data(), this.transitions.data(), this.start.data(), this.end.data()])) as Float32Array[]
+    const s = decodeScores(this.structure, tr!, st!, en!)
+    const paths = viterbiBatch(viterbiPlan(s.trans, s.start, s.end, T), em!, B, L, lengths)
+    const scores = paths.map((y, b) => {
+      let v = st![y[0]!]! + en![y[y.length - 1]!]!
+      for (let t = 0; t < y.length; t++) v += em![(b * L + t) * T + y[t]!]! + (t > 0 ? tr![y[t - 1]! * T + y[t]!]! : 0)
+      return v
+    })
+    return { paths, scores }
   }
 }
 
