@@ -59,8 +59,8 @@ export interface TitlePrediction {
    * log P(ŷ | x) of the predicted tag path (≤ 0): CRF, the Viterbi path's score − log Z; softmax,
    * Σ log max p over characters; the cascade adds log p of each span's type. 1 − exp of it is the
    * sequence-level least confidence (Culotta & McCallum 2005), −it / length Shen et al.'s MNLP
-   * (2017) — the Pre-annotate queue's 'sequence' and 'mnlp' orders. Absent without a distribution
-   * (span head) or without confidences (`confidence: false`).
+   * (2017) — the Pre-annotate queue's 'sequence' and 'mnlp' orders. Absent for the span head, and
+   * for a CRF asked for no confidences (`confidence: false` skips log Z).
    */
   logProb?: number
 }

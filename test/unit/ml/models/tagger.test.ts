@@ -41,7 +41,17 @@ describe('model mechanics', () => {
       let n = tf.memory().numTensors
       trainStep(model, opt, batch, config)
       expect(tf.memory().numTensors).toBe(n)
-      await predict(model, TINY.map((e) => e.text))
+      const preds = await predict(model, TINY.map((e) => e.text))
+      expect(tf.memory().numTensors).toBe(n)
+      for (const p of preds) {
+        // log P(ŷ | x) of the whole path: a probability, and at most any one character's
+        // probability of its tag, so at most each span's confidence (their mean, × its type p)
+        expect(p.logProb).toBeLessThanOrEqual(0)
+        expect(Number.isFinite(p.logProb)).toBe(true)
+        for (const sp of p.spans) expect(p.logProb!).toBeLessThanOrEqual(Math.log(sp.confidence) + 1e-5)
+      }
+      // without confidences a CRF skips the forward–backward, so there is no log Z and no path probability
+      if (model.crf) expect((await predict(model, [TINY[0]!.text], { confidence: false }))[0]!.logProb).toBeUndefined()
       expect(tf.memory().numTensors).toBe(n)
       n = tf.memory().numTensors
       opt.dispose()
