@@ -3,6 +3,7 @@
  *
  *   npm run bench loop [-- --epochs 8 --start 200 --batch 300 --rounds 6 --dim 64 --lr 0.01 --only full|least-confident|entropy|sequence|mnlp|random --report]
  *   npm run bench loop -- --only round [--at 1100]   one least-confident round alone, timed part by part
+ *   … --out loop-first20                              results in bench/results/loop-first20/ instead
  *
  * Project: Ding's train titles in split train (their gold is removed by the simulation: every
  * title starts unreviewed), Ding's dev file as split test; oracle = Ding's gold train file.
@@ -13,7 +14,7 @@
  * Each round records the reviewed share in titles AND in characters: the sequence-level orders
  * favour long titles, so the same title count can be more review work.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { importInto } from '../src-main/services/io/import'
@@ -40,7 +41,8 @@ const SEED = 42
 
 const root = path.resolve(__dirname, '..')
 const ding = path.join(sharedDir, 'data', 'ecommerce-ding2019')
-const results = path.join(root, 'bench', 'results')
+// --out <folder>: another variant's results (e.g. loop-first20) beside, not over, the main ones
+const results = path.join(root, 'bench', 'results', opt('out', ''))
 const partFile = (part: string): string => path.join(results, `loop-${part}.json`)
 const overrides = { epochs: EPOCHS, patience: EPOCHS, learningRate: LR, seed: SEED, model: { charEmbedding: DIM, hidden: DIM } }
 
@@ -71,6 +73,7 @@ async function runPart(part: string, dir: string): Promise<void> {
   const file = await makeProject(dir)
   const out: Part = { part, settings, rounds: [], done: false }
   const save = (): void => {
+    mkdirSync(results, { recursive: true })
     writeFileSync(partFile(part), JSON.stringify(out, null, 1))
     report()
   }
@@ -179,9 +182,9 @@ function report(): void {
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${machineLine()} — the parts ran side by side, with other jobs at times: ${loadText}. Wall seconds are inflated by that load; F1 is not affected.`,
     `- Data: ../shared/data/ecommerce-ding2019: train.txt.bieos (3,989 titles) in split train, every title unreviewed at the start; oracle = the same file's gold; test = dev.txt.bieos (500 titles).`,
-    `- Settings: ${(full ?? parts[0])?.settings ?? settings}. The study's dims are 300; 64 here so that every part fits the time there was on this shared machine. Each round trains from scratch with the same epochs (patience = epochs; the best epoch on 10 % of the reviewed titles held back is kept). One seed.`,
+    `- Settings: ${(parts[0] ?? full)?.settings ?? settings}. The study's dims are 300; 64 here so that every part fits the time there was on this shared machine. Each round trains from scratch with the same epochs (patience = epochs; the best epoch on 10 % of the reviewed titles held back is kept). One seed.`,
     '- Strategies, all through the Pre-annotate service (services/runs/evaluation.ts: `preannotate`, then `preannotateQueue` in its order): **least-confident** = titles by their least confident model span (a span\'s confidence = mean CRF marginal of its tags); titles with no model span are not in that queue and fill a short batch at random. **entropy** = every unreviewed title by the total token entropy of its CRF marginals (Σ over characters of −Σ p log p), highest first. **sequence** = every unreviewed title by the sequence-level least confidence 1 − P(ŷ | x) of its Viterbi path (Culotta & McCallum 2005; P = exp(s(ŷ) − log Z)), highest first. **mnlp** = every unreviewed title by −log P(ŷ | x) / characters (Shen et al. 2017), highest first. **random** = a seeded shuffle.',
-    '- Reviewed share: the strategies pick titles, so rounds land on the same title counts; the characters those titles hold differ by strategy (the sequence orders favour long titles, whose path probability is a product over more characters), so each round also gives the share of the train split\'s characters reviewed.',
+    '- Reviewed share: the strategies pick titles, so rounds land on the same title counts; the characters those titles hold differ by strategy (sequence favours long titles, whose path probability is a product over more characters; mnlp divides by the length), so each round also gives the share of the train split\'s characters reviewed.',
     '',
     '![test F1 against reviewed share](loop.svg)',
     '',
