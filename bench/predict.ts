@@ -5,6 +5,7 @@
  * `predict` over N titles (titles/s and peak RSS of every process).
  *
  *   npm run bench predict [-- --steps 20 --infer 256 --rounds 2 --workers 1,2 --titles 0 --presets bilstm,bilstm-crf --no-ref]
+ *        [--dims N] [--results predict.md]
  *
  * Data: ../shared/data/seed-sample/train; like the reference (`--dataset seed`), training batches
  * come from the first 8,000 titles and prediction runs on the last 1,000 (the first `--infer` of
@@ -13,10 +14,14 @@
  * (the marginals: evaluation and pre-annotation need them, the CSV of `predict` does not). With
  * `--titles N`: N titles sampled (with replacement, seeded) from all seed-sample titles are written
  * to a temp file, the model is stored as a run of a temp project, and `ner-studio predict` tags the
- * file at each worker count; all of it is removed afterwards. Results: bench/results/predict.md.
+ * file at each worker count; all of it is removed afterwards. `--titles` takes a list (e.g.
+ * `20000,1000000`): the same model streams each size, so equal peak memory at 20k and 1M shows that
+ * memory is bounded. `--dims N` sets the char embedding and LSTM size (study: 300) — a small model
+ * makes a 1,000,000-title stream affordable on 2 cores; its titles/s are then not the study model's.
+ * Results: bench/results/predict.md (or `--results <name>`).
  */
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, createReadStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { initBackend } from '../src-main/ml/backend'
@@ -46,7 +51,9 @@ const STEPS = Number(opt('steps', '20'))
 const INFER = Number(opt('infer', '256'))
 const ROUNDS = Number(opt('rounds', '2'))
 const WORKERS = opt('workers', '1,2').split(',').map(Number)
-const TITLES = Number(opt('titles', '0'))
+const SIZES = opt('titles', '0').split(',').map(Number).filter((n) => n > 0)
+const DIMS = Number(opt('dims', '0'))
+const RESULTS = opt('results', 'predict.md')
 const PRESETS = opt('presets', 'bilstm,bilstm-crf').split(',') as PresetName[]
 const NO_REF = args.includes('--no-ref')
 
@@ -70,7 +77,8 @@ const peakKbOr0 = (pid: number): number => peakKb(pid) ?? 0
 
 /** The model after `STEPS` training steps, as a checkpoint. */
 async function trainBriefly(name: PresetName, data: ReturnType<typeof readSeedDir>): Promise<Checkpoint> {
-  const config = presetConfig(name)
+  const preset = presetConfig(name)
+  const config = DIMS > 0 ? { ...preset, model: { ...preset.model, charEmbedding: DIMS, hidden: DIMS } } : preset
   const model = Tagger.build({ config: config.model, vocabs: paddedFlatVocabs(data, name), seed: config.seed })
   const optimizer = makeOptimizer(model, config)
   const train = data.slice(0, data.length - 2000)
@@ -106,7 +114,8 @@ async function streamCli(projectPath: string, input: string, out: string, worker
   clearInterval(poll)
   const s = (performance.now() - t0) / 1000
   if (code !== 0) throw new Error(`ner-studio predict --workers ${workers} exited with ${code}`)
-  const rows = readFileSync(out, 'utf8').split('\r\n').length - 2
+  let rows = -1 // the header line; counted streaming, as the CSV of a million titles is large
+  for await (const chunk of createReadStream(out)) for (const b of chunk as Buffer) if (b === 10) rows++
   if (rows !== titles) throw new Error(`ner-studio predict wrote ${rows} rows for ${titles} titles`)
   rmSync(out, { force: true })
   return { titlesPerSec: titles / s, peaks: [...peaks.values()] }
@@ -126,15 +135,19 @@ async function main(): Promise<void> {
   const rows: unknown[][] = []
   const streamRows: unknown[][] = []
   try {
-    let input = ''
-    if (TITLES > 0) {
+    const inputs = SIZES.map((n) => {
       const rng = makeRng(7)
       const all = data.map((e) => e.text)
-      input = path.join(tmp, 'titles.txt')
-      const lines: string[] = []
-      for (let i = 0; i < TITLES; i++) lines.push(all[Math.floor(rng() * all.length)]!)
-      writeFileSync(input, lines.join('\n') + '\n')
-    }
+      const file = path.join(tmp, `titles-${n}.txt`)
+      // written in slices: a million titles as one string would itself be the memory peak
+      writeFileSync(file, '')
+      for (let i = 0; i < n; ) {
+        const lines: string[] = []
+        for (const end = Math.min(n, i + 50_000); i < end; i++) lines.push(all[Math.floor(rng() * all.length)]!)
+        appendFileSync(file, lines.join('\n') + '\n')
+      }
+      return { n, file }
+    })
     for (const name of PRESETS) {
       const refModel = name === 'bilstm' ? 'softmax' : 'crf'
       const ref = reference(refModel)
@@ -168,15 +181,17 @@ async function main(): Promise<void> {
       } finally {
         for (const p of predictors) p.close()
       }
-      if (TITLES > 0) {
+      if (inputs.length) {
         const projectPath = path.join(tmp, `${name}.sqlite`)
         const project = Project.open(projectPath, { create: true })
         storeCheckpoint(project.db, createRun(project.db, name, ckpt.manifest.config), ckpt.manifest, ckpt.weights)
         project.close()
-        for (const w of WORKERS) {
-          const r = await streamCli(projectPath, input, path.join(tmp, 'out.csv'), w, TITLES)
-          console.log(`  ${name} predict CLI ${w} worker(s): ${r.titlesPerSec.toFixed(1)} titles/s, peak RSS ${r.peaks.map(mib).join(' / ')} MiB (load ${loadavg()})`)
-          streamRows.push([name, w, TITLES.toLocaleString('en'), r.titlesPerSec.toFixed(1), ref ? `${(r.titlesPerSec / ref).toFixed(2)}×` : '—', r.peaks.map(mib).join(' / ')])
+        for (const { n, file } of inputs) {
+          for (const w of WORKERS) {
+            const r = await streamCli(projectPath, file, path.join(tmp, 'out.csv'), w, n)
+            console.log(`  ${name} predict CLI ${w} worker(s), ${n} titles: ${r.titlesPerSec.toFixed(1)} titles/s, peak RSS ${r.peaks.map(mib).join(' / ')} MiB (load ${loadavg()})`)
+            streamRows.push([name, w, n.toLocaleString('en'), r.titlesPerSec.toFixed(1), ref ? `${(r.titlesPerSec / ref).toFixed(2)}×` : '—', r.peaks.map(mib).join(' / ')])
+          }
         }
       }
     }
@@ -188,7 +203,8 @@ async function main(): Promise<void> {
     '',
     `- Command: \`nice -n 10 ${benchCommand('predict', args)}\`; reference: \`OPENBLAS_NUM_THREADS=1 /usr/bin/python3 ../shared/reference/torch_ner.py --dataset seed --model crf|softmax --pad-tags ${FLAT_TAGS} --threads 1 --max-steps ${STEPS} --epochs 1 --infer-speed\` (PyTorch ${torch ?? 'not installed'}; run just before ours, per preset)`,
     `- Date: ${new Date().toISOString()}; machine: ${machineLine()}; backend ${backend.name} (1 thread per process)`,
-    `- **The machine was shared** with other engineers' jobs (8 engineers on 2 cores): load average ${load0} at the start, ${loadavg()} at the end. Absolute numbers are noisy, and a second worker competes with that load for the second core; ratios come from runs adjacent in time.`,
+    `- Load average ${load0} at the start, ${loadavg()} at the end (above ~1, other jobs shared the 2 cores: absolute numbers are then noisy, and a second worker competes with that load for the second core; ratios come from runs adjacent in time).`,
+    `- Model size: ${DIMS > 0 ? `char embedding and LSTM ${DIMS} (\`--dims ${DIMS}\`; the study's is 300): titles/s are this small model's, not the study model's` : "the preset's (300, as the study)"}.`,
     `- Method: ${STEPS} training steps (batch 32, Adam 1e-3, ${FLAT_TAGS} flat BIO tags, BIO-constrained CRF), then the prediction pool (batch 64) on ${titles.length} of the last 1,000 titles of seed-sample/train at ${WORKERS.join(' and ')} worker(s), median of ${ROUNDS} rounds, all variants interleaved in each round. 1 worker = in this process; N > 1 = N helper processes (the coordinator only splits and merges). Confidences: the CRF's marginals (forward–backward), which evaluation and pre-annotation use; \`predict\`'s CSV does not and skips them. The reference trains the same number of steps and times inference on all 1,000 test titles at batch 256, one thread.`,
     '',
     ...mdTable(['preset', 'workers', 'confidences', 'titles/s', 'reference titles/s (1 thread)', 'ratio', 'peak RSS per helper, MiB'], 'lrlrrrr', rows),
@@ -202,7 +218,7 @@ async function main(): Promise<void> {
         ]
       : []),
   ].join('\n')
-  writeResults(path.join(repoRoot, 'bench', 'results', 'predict.md'), md)
+  writeResults(path.join(repoRoot, 'bench', 'results', RESULTS), md)
   console.log(md)
 }
 

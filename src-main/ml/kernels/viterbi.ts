@@ -25,7 +25,7 @@ const FEW = 4
 const SEEDS = 4
 
 /** What a batch's decode needs from the transitions, computed once per batch. */
-interface ViterbiPlan {
+export interface ViterbiPlan {
   T: number
   trans: Float32Array
   start: Float32Array

@@ -59,8 +59,8 @@ export interface TitlePrediction {
    * log P(ŷ | x) of the predicted tag path (≤ 0): CRF, the Viterbi path's score − log Z; softmax,
    * Σ log max p over characters; the cascade adds log p of each span's type. 1 − exp of it is the
    * sequence-level least confidence (Culotta & McCallum 2005), −it / length Shen et al.'s MNLP
-   * (2017) — the Pre-annotate queue's 'sequence' and 'mnlp' orders. Absent for the span head, and
-   * for a CRF asked for no confidences (`confidence: false` skips log Z).
+   * (2017) — the Pre-annotate queue's 'sequence' and 'mnlp' orders. Absent for the span head and
+   * with `confidence: false` (a CRF then skips the forward–backward, so there is no log Z).
    */
   logProb?: number
 }
@@ -202,59 +202,64 @@ export class Tagger {
     if (this.pointer) return this.predictSpans(batch, texts)
     const wantConf = opts.confidence ?? true
     const { B, L, lengths } = batch
-    const out = tf.tidy(() => {
+    // Only [B, L] values leave the backend (tags, the chosen tag's probability, the entropy per
+    // character), never the [B, L, T] distribution: at 1,001 tags reading it back cost more than the encoder.
+    const out: { em?: tf.Tensor3D; probs?: tf.Tensor3D; logZ?: tf.Tensor1D; softIds?: tf.Tensor2D; typeProbs?: tf.Tensor2D } = {}
+    tf.tidy(() => {
       const h = this.encode(batch, false)
       const logits = this.head!.apply(h)
       const T = logits.shape[1]
-      const em = tf.reshape(logits, [B, L, T]) as tf.Tensor3D
-      const post = this.crf && wantConf ? this.crf.posterior(em, lengths) : null
-      const probs = this.crf ? (post?.marginals ?? null) : tf.reshape(tf.softmax(logits), [B, L, T])
-      const typeProbs = this.typeHead ? tf.softmax(this.typeHead.apply(h)) : null
-      const r: tf.Tensor[] = [this.crf ? (probs ? tf.stack([em, probs]) : tf.expandDims(em, 0)) : probs!]
-      r.push(typeProbs ?? tf.zeros([0]), post?.logZ ?? tf.zeros([0]))
-      return r
-    })
-    const main = out[0]!
-    const types = out[1]!.size ? out[1]! : null
-    try {
-      const T = this.vocabs.labels.size
-      let ids: number[][]
-      let probs: Float32Array | null
-      // log P(ŷ | x) per title before the cascade's types (CRF: s(ŷ) − log Z; softmax: below)
-      let pathLogProb: number[] | null = null
+      const emissions = tf.reshape(logits, [B, L, T]) as tf.Tensor3D
       if (this.crf) {
-        const [em, pr] = tf.tidy(() => tf.split(main, main.shape[0], 0).map((t) => tf.squeeze(t, [0]))) as [tf.Tensor3D, tf.Tensor3D | undefined]
-        try {
-          const d = await this.crf.decodeScored(em, lengths)
-          ids = d.paths
-          probs = pr ? ((await pr.data()) as Float32Array) : null
-          if (pr) {
-            const logZ = await out[2]!.data()
-            pathLogProb = d.scores.map((sc, b) => Math.min(0, sc - logZ[b]!))
-          }
-        } finally {
-          em.dispose()
-          pr?.dispose()
+        out.em = tf.keep(emissions)
+        if (wantConf) {
+          const post = this.crf.posterior(emissions, lengths)
+          out.probs = tf.keep(post.marginals)
+          out.logZ = tf.keep(post.logZ)
         }
       } else {
-        const pr = (probs = (await main.data()) as Float32Array)
-        ids = lengths.map((n, b) => {
-          const row: number[] = []
-          for (let t = 0; t < n; t++) {
-            const o = (b * L + t) * T
-            let best = 0
-            for (let j = 1; j < T; j++) if (pr[o + j]! > pr[o + best]!) best = j
-            row.push(best)
-          }
-          return row
-        })
-        pathLogProb = ids.map((row, b) => row.reduce((a, j, t) => a + Math.log(pr[(b * L + t) * T + j]!), 0))
+        out.softIds = tf.keep(tf.reshape(tf.argMax(logits, -1), [B, L]) as tf.Tensor2D)
+        if (wantConf) out.probs = tf.keep(tf.reshape(tf.softmax(logits), [B, L, T]) as tf.Tensor3D)
       }
-      const tp = types ? ((await types.data()) as Float32Array) : null
+      if (this.typeHead) out.typeProbs = tf.keep(tf.softmax(this.typeHead.apply(h)))
+    })
+    const { em, probs, logZ, softIds, typeProbs } = out
+    try {
+      let ids: number[][]
+      // CRF: the Viterbi path's score s(ŷ), for log P(ŷ | x) = s(ŷ) − log Z
+      let pathScores: number[] | null = null
+      if (em && logZ) {
+        ;({ paths: ids, scores: pathScores } = await this.crf!.decodeScored(em, lengths))
+      } else if (em) {
+        ids = await this.crf!.decode(em, lengths)
+      } else {
+        const flat = (await softIds!.data()) as Int32Array
+        ids = lengths.map((n, b) => Array.from(flat.subarray(b * L, b * L + n)))
+      }
+      let conf: Float32Array | null = null
+      let ent: Float32Array | null = null
+      if (probs) {
+        const T = probs.shape[2]
+        const idx = new Int32Array(B * L)
+        ids.forEach((row, b) => row.forEach((j, t) => (idx[b * L + t] = (b * L + t) * T + j)))
+        const [c, e] = tf.tidy(() => {
+          const p = tf.reshape(probs, [B * L, T])
+          // −Σ p log p, with 0 log 0 = 0
+          const h = tf.neg(tf.sum(tf.mul(p, tf.log(tf.maximum(p, 1e-30))), -1))
+          return [tf.gather(tf.reshape(p, [-1]), tf.tensor1d(idx, 'int32')), h]
+        })
+        try {
+          ;[conf, ent] = (await Promise.all([c.data(), e.data()])) as [Float32Array, Float32Array]
+        } finally {
+          c.dispose()
+          e.dispose()
+        }
+      }
+      const lz = logZ ? ((await logZ.data()) as Float32Array) : null
+      const tp = typeProbs ? ((await typeProbs.data()) as Float32Array) : null
       const K = this.vocabs.types?.size ?? 0
       return ids.map((row, b) => {
         const tags = row.map((j) => this.vocabs.labels.tag(j))
-        const conf = row.map((j, t) => (probs ? probs[(b * L + t) * T + j]! : NaN))
         const chars = texts[b]!
         const typeAt = (i: number): { type: string; p: number } => {
           if (!tp || K === 0) return { type: '', p: 1 }
@@ -263,9 +268,18 @@ export class Tagger {
           for (let k = 1; k < K; k++) if (tp[o + k]! > tp[o + best]!) best = k
           return { type: this.vocabs.types!.type(best), p: tp[o + best]! }
         }
-        const entropy = totalTokenEntropy(probs, b * L * T, row.length, T)
+        let entropy: number | undefined
+        if (ent) {
+          entropy = 0
+          for (let t = 0; t < row.length; t++) entropy += ent[b * L + t]!
+        }
         const spans = this.typeHead ? cascadeDecode(tags, this.config.scheme, (i) => typeAt(i).type) : tagsToSpans(tags, { mode: 'tolerant', scheme: this.config.scheme })
-        let logProb = pathLogProb?.[b]
+        let logProb: number | undefined
+        if (pathScores && lz) logProb = Math.min(0, pathScores[b]! - lz[b]!)
+        else if (!this.crf && conf) {
+          logProb = 0
+          for (let t = 0; t < row.length; t++) logProb += Math.log(conf[b * L + t]!)
+        }
         if (logProb !== undefined && this.typeHead) for (const s of spans) logProb += Math.log(typeAt(s.end - 1).p)
         return {
           tags,
@@ -273,7 +287,7 @@ export class Tagger {
           ...(logProb !== undefined ? { logProb } : {}),
           spans: spans.map((s) => {
             let c = 0
-            for (let i = s.start; i < s.end; i++) c += conf[i]!
+            for (let i = s.start; i < s.end; i++) c += conf ? conf[b * L + i]! : NaN
             c /= s.end - s.start
             if (this.typeHead) c *= typeAt(s.end - 1).p
             return { ...s, text: chars.slice(s.start, s.end).join(''), confidence: c }
@@ -281,7 +295,7 @@ export class Tagger {
         }
       })
     } finally {
-      for (const t of out) t.dispose()
+      for (const t of [em, probs, logZ, softIds, typeProbs]) t?.dispose()
     }
   }
 
@@ -323,13 +337,3 @@ function pickedNll(logits: tf.Tensor2D, y: Int32Array, w: Float32Array, denom: n
   return tf.div(tf.neg(tf.sum(tf.mul(lp, tf.tensor1d(w)))), denom) as tf.Scalar
 }
 
-/** Σ over the title's `n` characters of the entropy (nats) of its `T` tag probabilities, from `offset` of `probs`. */
-function totalTokenEntropy(probs: Float32Array | null, offset: number, n: number, T: number): number | undefined {
-  if (!probs) return undefined
-  let h = 0
-  for (let i = offset, end = offset + n * T; i < end; i++) {
-    const q = probs[i]!
-    if (q > 0) h -= q * Math.log(q)
-  }
-  return h
-}

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { makeRng } from '../../train/rng'
 import { makeVariable } from '../init'
-import { viterbiBatch, viterbiPlan } from '../../kernels/viterbi'
+import { viterbiBatch, viterbiPlan, type ViterbiPlan } from '../../kernels/viterbi'
 import { crfStructure, type CrfStructure } from './constraints'
 import { denseOps, structuredOps, type TransOps } from './transitions'
 import { backward, forward, logPartitionGrads, maskFromLengths, unaryMarginals } from './recursions'
@@ -56,6 +56,7 @@ export class CRF {
   readonly end: tf.Variable<tf.Rank.R1>
   /** Null when unconstrained, or when the constraints leave every transition allowed (no types). */
   readonly structure: CrfStructure | null
+  private planCache: PlanCache | null = null
 
   constructor(args: CrfArgs) {
     const T = (this.numTags = args.numTags)
@@ -178,7 +179,10 @@ export class CRF {
 
   /** Best tag path per title (exact Viterbi: the typed-array kernel, kernels/viterbi.ts). */
   async decode(emissions: tf.Tensor3D, lengths: readonly number[]): Promise<number[][]> {
-    return (await this.decodeScored(emissions, lengths)).paths
+    checkEmissions(emissions.shape, this.numTags, lengths)
+    const [B, L, T] = emissions.shape
+    const em = (await emissions.data()) as Float32Array
+    return viterbiBatch((await this.plan(T)).plan, em, B, L, lengths)
   }
 
   /**
@@ -188,16 +192,42 @@ export class CRF {
   async decodeScored(emissions: tf.Tensor3D, lengths: readonly number[]): Promise<{ paths: number[][]; scores: number[] }> {
     checkEmissions(emissions.shape, this.numTags, lengths)
     const [B, L, T] = emissions.shape
-    const [em, tr, st, en] = (await Promise.all([emissions.data(), this.transitions.data(), this.start.data(), this.end.data()])) as Float32Array[]
-    const s = decodeScores(this.structure, tr!, st!, en!)
-    const paths = viterbiBatch(viterbiPlan(s.trans, s.start, s.end, T), em!, B, L, lengths)
+    const em = (await emissions.data()) as Float32Array
+    const { plan, tr, st, en } = await this.plan(T)
+    const paths = viterbiBatch(plan, em, B, L, lengths)
     const scores = paths.map((y, b) => {
-      let v = st![y[0]!]! + en![y[y.length - 1]!]!
-      for (let t = 0; t < y.length; t++) v += em![(b * L + t) * T + y[t]!]! + (t > 0 ? tr![y[t - 1]! * T + y[t]!]! : 0)
+      let v = st[y[0]!]! + en[y[y.length - 1]!]!
+      for (let t = 0; t < y.length; t++) v += em[(b * L + t) * T + y[t]!]! + (t > 0 ? tr[y[t - 1]! * T + y[t]!]! : 0)
       return v
     })
     return { paths, scores }
   }
+
+  /**
+   * The decode plan of the current parameter values (and the values, for path scores), built once
+   * and reused while they stay (every batch of a prediction; at 1,001 tags a plan costs two passes
+   * over a million transitions). tfjs buffers are immutable and `Variable.assign` (every optimiser
+   * step, a checkpoint load) gives the variable a new data id, so the same three data ids mean the
+   * same values.
+   */
+  private async plan(T: number): Promise<PlanCache> {
+    const ids = [this.transitions.dataId, this.start.dataId, this.end.dataId]
+    const c = this.planCache
+    if (c && c.ids.every((id, k) => id === ids[k])) return c
+    const [tr, st, en] = (await Promise.all([this.transitions.data(), this.start.data(), this.end.data()])) as Float32Array[]
+    const s = decodeScores(this.structure, tr!, st!, en!)
+    this.planCache = { ids, plan: viterbiPlan(s.trans, s.start, s.end, T), tr: tr!, st: st!, en: en! }
+    return this.planCache
+  }
+}
+
+/** A decode plan with the raw parameter values it was built from, keyed by their data ids. */
+interface PlanCache {
+  ids: object[]
+  plan: ViterbiPlan
+  tr: Float32Array
+  st: Float32Array
+  en: Float32Array
 }
 
 /** Sum consecutive runs of `values` of the given lengths: `[B]` (a [B, n] 0/1 matmul). */

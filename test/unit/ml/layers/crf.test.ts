@@ -202,6 +202,33 @@ for (const mode of MODES) describe(`CRF vs brute force (${mode.name})`, () => {
     em.dispose()
   })
 
+  it('Viterbi follows the parameters when they change (its decode plan is reused only for the same values)', async () => {
+    const c = crf(T, 12)
+    const em = tf.tensor3d(emArr)
+    const argmax = async (): Promise<number[][]> => {
+      const [tr, st, en] = [(await c.transitions.array()) as number[][], (await c.start.array()) as number[], (await c.end.array()) as number[]]
+      return lengths.map((n, b) => {
+        let arg: number[] = []
+        let bs = -Infinity
+        for (const y of allPaths(T, n)) {
+          const s = pathScore(emArr[b]!.slice(0, n), tr, st, en, y)
+          if (s > bs) [bs, arg] = [s, y]
+        }
+        return arg
+      })
+    }
+    const before = await c.decode(em, lengths)
+    expect(before).toEqual(await argmax())
+    // as a training step would: new values in the same variables
+    const r = makeRng(21)
+    c.transitions.assign(tf.tensor2d(Array.from({ length: T }, () => Array.from({ length: T }, () => r() * 8 - 4))))
+    c.start.assign(tf.tensor1d(Array.from({ length: T }, () => r() * 8 - 4)))
+    const after = await c.decode(em, lengths)
+    expect(after).toEqual(await argmax())
+    expect(after).not.toEqual(before)
+    em.dispose()
+  })
+
   it('Viterbi pruning stays exact with many tags (the same layout and constraints at 40+ tags)', async () => {
     const labels = manyTags(mode)
     const T2 = labels.length

@@ -50,8 +50,8 @@ describe('model mechanics', () => {
         expect(Number.isFinite(p.logProb)).toBe(true)
         for (const sp of p.spans) expect(p.logProb!).toBeLessThanOrEqual(Math.log(sp.confidence) + 1e-5)
       }
-      // without confidences a CRF skips the forward–backward, so there is no log Z and no path probability
-      if (model.crf) expect((await predict(model, [TINY[0]!.text], { confidence: false }))[0]!.logProb).toBeUndefined()
+      // without confidences there is no distribution read (a CRF skips the forward–backward: no log Z)
+      expect((await predict(model, [TINY[0]!.text], { confidence: false }))[0]!.logProb).toBeUndefined()
       expect(tf.memory().numTensors).toBe(n)
       n = tf.memory().numTensors
       opt.dispose()
@@ -96,6 +96,49 @@ describe('model mechanics', () => {
       model.dispose()
     }
   })
+
+  for (const name of ['bilstm', 'bilstm-crf'] as PresetName[]) {
+    it(`${name}: a prediction's confidences and entropy come from its tag distribution; without them the tags are the same`, async () => {
+      const config = presetConfig(name, { model: small })
+      const model = Tagger.build({ config: config.model, vocabs: buildVocabs(TINY, config.model), seed: 3 })
+      const opt = makeOptimizer(model, config)
+      const batch = makeBatch(TINY.map((e) => featurize(e, model.vocabs)))
+      for (let i = 0; i < 3; i++) trainStep(model, opt, batch, config)
+      const texts = TINY.map((e) => [...e.text])
+      const withConf = await model.predictBatch(batch, texts)
+      const without = await model.predictBatch(batch, texts, { confidence: false })
+      expect(without.map((p) => p.tags)).toEqual(withConf.map((p) => p.tags))
+      expect(without.every((p) => p.entropy === undefined && p.logProb === undefined)).toBe(true)
+      // the [B, L, T] distribution, computed here from the model's own layers
+      const { B, L, lengths } = batch
+      const head = (model as unknown as { head: { apply(h: tf.Tensor2D): tf.Tensor2D } }).head
+      const dist = tf.tidy(() => {
+        const em = tf.reshape(head.apply(model.encode(batch, false)), [B, L, -1]) as tf.Tensor3D
+        return model.crf ? model.crf.marginals(em, lengths) : tf.softmax(em)
+      })
+      const p = (await dist.array()) as number[][][]
+      dist.dispose()
+      withConf.forEach((pred, b) => {
+        const ids = pred.tags.map((t) => model.vocabs.labels.id(t))
+        let h = 0
+        for (let t = 0; t < lengths[b]!; t++) for (const q of p[b]![t]!) if (q > 0) h -= q * Math.log(q)
+        expect(pred.entropy!).toBeCloseTo(h, 3)
+        // log P(ŷ | x): softmax, the product of the chosen tags' probabilities; CRF, at most any one
+        // of them (the path is one of the paths through each chosen tag)
+        const chosen = ids.map((j, t) => Math.log(p[b]![t]![j]!))
+        if (model.crf) for (const lp of chosen) expect(pred.logProb!).toBeLessThanOrEqual(lp + 1e-5)
+        else expect(pred.logProb!).toBeCloseTo(chosen.reduce((a, x) => a + x, 0), 4)
+        for (const s of pred.spans) {
+          let c = 0
+          for (let i = s.start; i < s.end; i++) c += p[b]![i]![ids[i]!]!
+          expect(s.confidence).toBeCloseTo(c / (s.end - s.start), 5)
+        }
+      })
+      expect(withConf.some((pred) => pred.spans.length > 0)).toBe(true)
+      opt.dispose()
+      model.dispose()
+    })
+  }
 
   it('BiLSTM: a title’s outputs do not depend on the padding around it; backward starts at its true end', async () => {
     const lstm = new BiLSTM({ inputSize: 3, hidden: 4, name: `lstmtest${Math.random()}`, seed: 5 })
