@@ -4,6 +4,7 @@
  *   npm run bench loop [-- --epochs 8 --start 200 --batch 300 --rounds 6 --dim 64 --lr 0.01 --only full|least-confident|entropy|sequence|mnlp|random --report]
  *   npm run bench loop -- --only round [--at 1100]   one least-confident round alone, timed part by part
  *   … --out loop-first20                              results in bench/results/loop-first20/ instead
+ *   … --seed 7                                        another seed (the initial titles, the model's init)
  *
  * Project: Ding's train titles in split train (their gold is removed by the simulation: every
  * title starts unreviewed), Ding's dev file as split test; oracle = Ding's gold train file.
@@ -37,7 +38,7 @@ const DIM = Number(opt('dim', '64'))
 const LR = Number(opt('lr', '0.01'))
 const ONLY = opt('only', '')
 const AT = Number(opt('at', '1100'))
-const SEED = 42
+const SEED = Number(opt('seed', '42'))
 
 const root = path.resolve(__dirname, '..')
 const ding = path.join(sharedDir, 'data', 'ecommerce-ding2019')
