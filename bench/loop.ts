@@ -1,8 +1,10 @@
 /**
  * Is more annotation worth it? The simulated review loop on the public Ding set.
  *
- *   npm run bench loop [-- --epochs 8 --start 200 --batch 300 --rounds 6 --dim 64 --lr 0.01 --only full|least-confident|entropy|random --report]
+ *   npm run bench loop [-- --epochs 8 --start 200 --batch 300 --rounds 6 --dim 64 --lr 0.01 --only full|least-confident|entropy|sequence|mnlp|random --report]
  *   npm run bench loop -- --only round [--at 1100]   one least-confident round alone, timed part by part
+ *   … --out loop-first20                              results in bench/results/loop-first20/ instead
+ *   … --seed 7                                        another seed (the initial titles, the model's init)
  *
  * Project: Ding's train titles in split train (their gold is removed by the simulation: every
  * title starts unreviewed), Ding's dev file as split test; oracle = Ding's gold train file.
@@ -10,8 +12,10 @@
  * epoch on 10 % of the reviewed titles held back is kept). `--only` runs one part (parts can run
  * as parallel processes); each part writes bench/results/loop-<part>.json after every round, and
  * every part (or `--report`) rewrites bench/results/loop.md and loop.svg from the parts there are.
+ * Each round records the reviewed share in titles AND in characters: the sequence-level orders
+ * favour long titles, so the same title count can be more review work.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { importInto } from '../src-main/services/io/import'
@@ -34,11 +38,12 @@ const DIM = Number(opt('dim', '64'))
 const LR = Number(opt('lr', '0.01'))
 const ONLY = opt('only', '')
 const AT = Number(opt('at', '1100'))
-const SEED = 42
+const SEED = Number(opt('seed', '42'))
 
 const root = path.resolve(__dirname, '..')
 const ding = path.join(sharedDir, 'data', 'ecommerce-ding2019')
-const results = path.join(root, 'bench', 'results')
+// --out <folder>: another variant's results (e.g. loop-first20) beside, not over, the main ones
+const results = path.join(root, 'bench', 'results', opt('out', ''))
 const partFile = (part: string): string => path.join(results, `loop-${part}.json`)
 const overrides = { epochs: EPOCHS, patience: EPOCHS, learningRate: LR, seed: SEED, model: { charEmbedding: DIM, hidden: DIM } }
 
@@ -48,7 +53,9 @@ interface Part {
   part: string
   settings: string
   rounds: (Pick<SimulateRound, 'round' | 'reviewed' | 'share' | 'test' | 'seconds' | 'trainSeconds' | 'runId'> &
-    Partial<Pick<SimulateRound, 'testSeconds' | 'pickSeconds'>> & { load?: number })[]
+    Partial<Pick<SimulateRound, 'testSeconds' | 'pickSeconds'>> & { load?: number; chars?: number })[]
+  /** Characters (code points) of all train titles. */
+  trainChars?: number
   done: boolean
 }
 
@@ -67,10 +74,13 @@ async function runPart(part: string, dir: string): Promise<void> {
   const file = await makeProject(dir)
   const out: Part = { part, settings, rounds: [], done: false }
   const save = (): void => {
+    mkdirSync(results, { recursive: true })
     writeFileSync(partFile(part), JSON.stringify(out, null, 1))
     report()
   }
   const p = Project.open(file)
+  const chars = (status: string): number =>
+    (p.db.prepare(`SELECT coalesce(sum(length(text)), 0) AS n FROM titles WHERE split = 'train' AND status IN (${status})`).get() as { n: number }).n
   try {
     if (part === 'full') {
       const t0 = performance.now()
@@ -79,7 +89,8 @@ async function runPart(part: string, dir: string): Promise<void> {
       const trainSeconds = (performance.now() - t0) / 1000
       const m = (await evaluateRun(p.db, r.runId, 'test')).report.micro
       const n = (p.db.prepare("SELECT count(*) AS n FROM titles WHERE split = 'train'").get() as { n: number }).n
-      out.rounds.push({ round: 1, runId: r.runId, reviewed: n, share: 1, test: { precision: m.precision, recall: m.recall, f1: m.f1 }, seconds: (performance.now() - t0) / 1000, trainSeconds, load: loadavg()[0] })
+      out.trainChars = chars("'reviewed', 'unreviewed'")
+      out.rounds.push({ round: 1, runId: r.runId, reviewed: n, chars: out.trainChars, share: 1, test: { precision: m.precision, recall: m.recall, f1: m.f1 }, seconds: (performance.now() - t0) / 1000, trainSeconds, load: loadavg()[0] })
     } else {
       // 'round': one least-confident round from AT reviewed titles (its pick needs a round after it; the part stops there).
       const one = part === 'round'
@@ -88,7 +99,9 @@ async function runPart(part: string, dir: string): Promise<void> {
         p,
         { oracle: path.join(ding, 'train.txt.bieos'), strategy, preset: 'bilstm-crf', start: one ? AT : START, batch: BATCH, rounds: one ? 2 : ROUNDS, overrides, seed: SEED },
         (r) => {
-          out.rounds.push({ round: r.round, runId: r.runId, reviewed: r.reviewed, share: r.share, test: r.test, seconds: r.seconds, trainSeconds: r.trainSeconds, testSeconds: r.testSeconds, pickSeconds: r.pickSeconds, load: loadavg()[0] })
+          out.trainChars ??= chars("'reviewed', 'unreviewed'")
+          // onRound runs before the round's picks are reviewed: the reviewed titles are the round's
+          out.rounds.push({ round: r.round, runId: r.runId, reviewed: r.reviewed, chars: chars("'reviewed'"), share: r.share, test: r.test, seconds: r.seconds, trainSeconds: r.trainSeconds, testSeconds: r.testSeconds, pickSeconds: r.pickSeconds, load: loadavg()[0] })
           console.log(`${part} round ${r.round}: ${r.reviewed} reviewed, test F1 ${(r.test.f1 * 100).toFixed(2)}, ${r.seconds.toFixed(0)} s`)
           save()
           if (one) throw new RoundDone()
@@ -108,8 +121,8 @@ function readPart(part: string): Part | null {
   return existsSync(partFile(part)) ? (JSON.parse(readFileSync(partFile(part), 'utf8')) as Part) : null
 }
 
-const STRATEGY_PARTS = ['least-confident', 'entropy', 'random']
-const COLORS: Record<string, string> = { 'least-confident': '#d62728', entropy: '#9467bd', random: '#1f77b4' }
+const STRATEGY_PARTS = ['least-confident', 'entropy', 'sequence', 'mnlp', 'random']
+const COLORS: Record<string, string> = { 'least-confident': '#d62728', entropy: '#9467bd', sequence: '#ff7f0e', mnlp: '#8c564b', random: '#1f77b4' }
 
 function svg(parts: Part[], full: Part | null): string {
   const W = 640, H = 400, L = 60, R = 160, T = 20, B = 50
@@ -153,22 +166,26 @@ function report(): void {
     const r = p.rounds.find((x) => x.test.f1 >= fullF1 - 0.01)
     return r ? `${r.reviewed} titles (${(r.share * 100).toFixed(1)} %)` : `not within ${p.rounds.length} rounds (${p.rounds.at(-1)!.reviewed} titles)`
   }
-  /** F1 of the last round at or under 40 % reviewed. */
+  /** F1 of the last round at or under 40 % reviewed (titles), and that round's share of the characters. */
+  const last40 = (p: Part): Part['rounds'][number] | undefined => p.rounds.filter((x) => x.share <= 0.4 + 1e-9).at(-1)
   const at40 = (p: Part): string => {
-    const r = p.rounds.filter((x) => x.share <= 0.4).at(-1)
+    const r = last40(p)
     return r ? `${pct(r.test.f1)} (${r.reviewed})` : '–'
   }
+  const charShare = (p: Part, r: Part['rounds'][number] | undefined): string =>
+    r?.chars !== undefined && p.trainChars ? `${((r.chars / p.trainChars) * 100).toFixed(1)} %` : '–'
   const loads = [...parts, ...(full ? [full] : [])].flatMap((p) => p.rounds.map((r) => r.load)).filter((l): l is number => l !== undefined)
   const loadText = loads.length ? `1-minute load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} at the rounds' ends` : 'load not recorded'
   const lines = [
     '# Simulated review loop on Ding (bench/loop.ts)',
     '',
-    `- Commands: \`npm run bench loop -- --only <part>\` for each part (full, least-confident, entropy, random) as parallel processes under \`nice -n 5\`; \`npm run bench loop -- --only round --at ${AT}\` for one round alone; \`npm run bench loop -- --report\` rebuilds this page. \`npm run bench loop\` runs the parts in turn.`,
+    `- Commands: \`npm run bench loop -- --only <part>\` for each part (full, least-confident, entropy, sequence, mnlp, random) as parallel processes under \`nice -n 10\`; \`npm run bench loop -- --only round --at ${AT}\` for one round alone; \`npm run bench loop -- --report\` rebuilds this page. \`npm run bench loop\` runs the parts in turn.`,
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${machineLine()} — the parts ran side by side, with other jobs at times: ${loadText}. Wall seconds are inflated by that load; F1 is not affected.`,
     `- Data: ../shared/data/ecommerce-ding2019: train.txt.bieos (3,989 titles) in split train, every title unreviewed at the start; oracle = the same file's gold; test = dev.txt.bieos (500 titles).`,
-    `- Settings: ${(full ?? parts[0])?.settings ?? settings}. The study's dims are 300; 64 here so that every part fits the time there was on this shared machine. Each round trains from scratch with the same epochs (patience = epochs; the best epoch on 10 % of the reviewed titles held back is kept). One seed.`,
-    '- Strategies, all through the Pre-annotate service (services/runs/evaluation.ts: `preannotate`, then `preannotateQueue` in its order): **least-confident** = titles by their least confident model span (a span\'s confidence = mean CRF marginal of its tags); titles with no model span are not in that queue and fill a short batch at random. **entropy** = every unreviewed title by the total token entropy of its CRF marginals (Σ over characters of −Σ p log p), highest first. **random** = a seeded shuffle.',
+    `- Settings: ${(parts[0] ?? full)?.settings ?? settings}. The study's dims are 300; 64 here so that every part fits the time there was on this shared machine. Each round trains from scratch with the same epochs (patience = epochs; the best epoch on 10 % of the reviewed titles held back is kept). One seed.`,
+    '- Strategies, all through the Pre-annotate service (services/runs/evaluation.ts: `preannotate`, then `preannotateQueue` in its order): **least-confident** = titles by their least confident model span (a span\'s confidence = mean CRF marginal of its tags); titles with no model span are not in that queue and fill a short batch at random. **entropy** = every unreviewed title by the total token entropy of its CRF marginals (Σ over characters of −Σ p log p), highest first. **sequence** = every unreviewed title by the sequence-level least confidence 1 − P(ŷ | x) of its Viterbi path (Culotta & McCallum 2005; P = exp(s(ŷ) − log Z)), highest first. **mnlp** = every unreviewed title by −log P(ŷ | x) / characters (Shen et al. 2017), highest first. **random** = a seeded shuffle.',
+    '- Reviewed share: the strategies pick titles, so rounds land on the same title counts; the characters those titles hold differ by strategy (sequence favours long titles, whose path probability is a product over more characters; mnlp divides by the length), so each round also gives the share of the train split\'s characters reviewed.',
     '',
     '![test F1 against reviewed share](loop.svg)',
     '',
@@ -178,9 +195,9 @@ function report(): void {
   if (parts.length) {
     lines.push(
       ...mdTable(
-        ['strategy', 'rounds', 'reaches full − 1 F1 after', 'test F1 at ≤ 40 % (titles)', 'best test F1'],
-        'lrlrr',
-        parts.map((p) => [`${p.part}${p.done ? '' : ' (unfinished)'}`, p.rounds.length, reach(p), at40(p), pct(Math.max(...p.rounds.map((x) => x.test.f1)))]),
+        ['strategy', 'rounds', 'reaches full − 1 F1 after', 'test F1 at ≤ 40 % (titles)', 'there: share of characters', 'best test F1'],
+        'lrlrrr',
+        parts.map((p) => [`${p.part}${p.done ? '' : ' (unfinished)'}`, p.rounds.length, reach(p), at40(p), charShare(p, last40(p)), pct(Math.max(...p.rounds.map((x) => x.test.f1)))]),
       ),
       '',
     )
@@ -189,9 +206,9 @@ function report(): void {
     lines.push(`## ${p.part}${p.done ? '' : ' (unfinished: rounds so far)'}`, '')
     lines.push(
       ...mdTable(
-        ['round', 'reviewed', 'share', 'test P', 'test R', 'test F1', 's/round', 's train', 's test', 's pick', 'load', 'run'],
-        'rrrrrrrrrrrr',
-        p.rounds.map((r) => [r.round, r.reviewed, `${(r.share * 100).toFixed(1)} %`, pct(r.test.precision), pct(r.test.recall), pct(r.test.f1), secs(r.seconds), secs(r.trainSeconds), secs(r.testSeconds), secs(r.pickSeconds), r.load?.toFixed(1) ?? '–', r.runId]),
+        ['round', 'reviewed', 'share (titles)', 'share (chars)', 'test P', 'test R', 'test F1', 's/round', 's train', 's test', 's pick', 'load', 'run'],
+        'rrrrrrrrrrrrr',
+        p.rounds.map((r) => [r.round, r.reviewed, `${(r.share * 100).toFixed(1)} %`, charShare(p, r), pct(r.test.precision), pct(r.test.recall), pct(r.test.f1), secs(r.seconds), secs(r.trainSeconds), secs(r.testSeconds), secs(r.pickSeconds), r.load?.toFixed(1) ?? '–', r.runId]),
       ),
       '',
     )

@@ -4,13 +4,17 @@
  * match, micro) — as the reference reports `best_test`.
  *
  *   npm run bench quality -- --set ding|ding-dict|seed|gaiic --presets bilstm-crf,auto [--epochs 5]
- *        [--ref softmax,crf,…] [--config '{"…": …}'] [--label name] [--seed 1] [--workers 1]
+ *        [--ref softmax,crf,…] [--config '{"…": …}'] [--label name] [--seed 1] [--workers 1] [--dict-confidence dev [--dict-min-precision P]]
  *
  * Each run appends one JSON line (set, model, label, epochs, P/R/F1, seconds, command, date) to
  * bench/results/quality-runs.jsonl, and bench/results/quality-table.md is rebuilt from all lines.
  * `--ref` runs the reference's models (its names) on the same set in the same invocation, one
  * thread (`OPENBLAS_NUM_THREADS=1 --threads 1`), after ours. `--workers N` trains ours data-parallel
  * on N processes (trainer/workers.ts, as `ner-studio train --workers N`); default 1.
+ * ding-dict is a project with the seven gazetteers imported: they are the lexicon's words and count as
+ * `dictionaryTerms` for auto; `--dict-confidence dev` gives each dictionary span its dictionary's
+ * precision on the dev gold titles (bench/lib/public-sets.ts); `--dict-min-precision P` instead leaves
+ * out the spans of the dictionaries below P there and keeps the others certain.
  */
 import { spawnSync } from 'node:child_process'
 import { appendFileSync, existsSync, readFileSync, mkdtempSync } from 'node:fs'
@@ -54,6 +58,7 @@ interface Row {
   workers?: number
   recipe?: string[]
   selfTraining?: unknown
+  dictPrecision?: Record<string, number>
   command: string
   date: string
   machine: string
@@ -62,9 +67,7 @@ interface Row {
 
 function record(row: Row): void {
   appendFileSync(RUNS, JSON.stringify(row) + '\n')
-  console.log(
-    `${row.set} ${row.engine} ${row.label}: test F1 ${(row.F1 * 100).toFixed(2)} (dev ${(row.devF1 * 100).toFixed(2)}, best epoch ${row.bestEpoch}) in ${row.seconds.toFixed(0)} s`,
-  )
+  console.log(`${row.set} ${row.engine} ${row.label}: test F1 ${(row.F1 * 100).toFixed(2)} (dev ${(row.devF1 * 100).toFixed(2)}, best epoch ${row.bestEpoch}) in ${row.seconds.toFixed(0)} s`)
   rebuildTable()
 }
 
@@ -81,20 +84,7 @@ function rebuildTable(): void {
     ...mdTable(
       ['set', 'engine', 'model / label', 'epochs', 'best', 'P', 'R', 'F1', 'dev F1', 's', 'load', 'date'],
       'lllrrrrrrrrl',
-      rows.map((r) => [
-        r.set,
-        r.engine,
-        r.label,
-        r.epochs,
-        r.bestEpoch,
-        pc(r.P),
-        pc(r.R),
-        pc(r.F1),
-        pc(r.devF1),
-        r.seconds.toFixed(0),
-        r.load,
-        r.date.slice(0, 16),
-      ]),
+      rows.map((r) => [r.set, r.engine, r.label, r.epochs, r.bestEpoch, pc(r.P), pc(r.R), pc(r.F1), pc(r.devF1), r.seconds.toFixed(0), r.load, r.date.slice(0, 16)]),
     ),
     '',
   ]
@@ -114,7 +104,11 @@ async function main(): Promise<void> {
   const seed = Number(opt('seed', '1'))
   const refs = opt('ref', '').split(',').filter(Boolean)
   const overrides = JSON.parse(opt('config', '{}')) as Parameters<typeof presetConfig>[1]
-  const ps = await loadPublicSet(set, data)
+  const dictConfidence = opt('dict-confidence', '')
+  if (dictConfidence && (dictConfidence !== 'dev' || set !== 'ding-dict')) throw new Error('--dict-confidence dev is for --set ding-dict')
+  const minPrecision = opt('dict-min-precision', '')
+  if (minPrecision && !dictConfidence) throw new Error('--dict-min-precision needs --dict-confidence dev')
+  const ps = await loadPublicSet(set, data, dictConfidence ? { dictConfidence: 'dev', ...(minPrecision ? { minPrecision: Number(minPrecision) } : {}) } : {})
   console.log(`${set}: ${ps.train.length} train / ${ps.dev.length} dev / ${ps.test.length} test titles`)
   const backend = await initBackend(opt('backend', 'wasm') as BackendName)
   const command = benchCommand('quality')
@@ -123,12 +117,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a whole number ≥ 1')
   for (const preset of presets) {
     const top = { epochs, seed, patience: epochs, logEvery: 0, workers }
-    // auto's facts as the studio computes them (the public sets come without an imported dictionary)
-    const facts = factsOf(ps.train, ps.unlabelled.length)
-    const config: TrainConfig =
-      preset === 'auto'
-        ? autoConfig(facts, { ...top, ...overrides })
-        : presetConfig(preset, { ...top, ...overrides })
+    // auto's facts as the studio computes them (ding-dict: the gazetteers are imported dictionaries)
+    const facts = { ...factsOf(ps.train, ps.unlabelled.length), dictionaryTerms: ps.lexicon?.length ?? 0 }
+    const config: TrainConfig = preset === 'auto' ? autoConfig(facts, { ...top, ...overrides }) : presetConfig(preset, { ...top, ...overrides })
     const t0 = Date.now()
     // title embeddings learnt, as the trainer does, from the text of every title of the set (no labels read)
     const pretrained = config.model.pretrainedEmbeddings
@@ -138,20 +129,13 @@ async function main(): Promise<void> {
           seed: EMBEDDING_SEED,
         })
       : null
-    const r = await trainRecipe(config, ps.train, ps.dev, {
-      backend: backend.name,
-      unlabelled: ps.unlabelled,
-      pretrained,
+    const r = await trainRecipe(config, ps.train, ps.dev, { backend: backend.name, unlabelled: ps.unlabelled, pretrained, lexicon: ps.lexicon ?? null,
       // data-parallel helpers exactly as the trainer process starts them (trainer/entry.ts)
       parallel: async (model, o, c) => {
         const n = resolveWorkers(c.workers, backend.name, c.batchSize)
         return n > 1 ? startWorkerPool(model, o, c, { workers: n, backend: backend.name }) : null
       },
-      onEvent: (e) =>
-        e.kind === 'eval'
-          ? console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)}`)
-          : undefined,
-    })
+      onEvent: (e) => (e.kind === 'eval' ? console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)}`) : undefined) })
     const seconds = (Date.now() - t0) / 1000
     const preds = await predict(r.model, ps.test)
     const rep = evaluate(
@@ -174,6 +158,7 @@ async function main(): Promise<void> {
       ...(workers > 1 ? { workers } : {}),
       ...(config.recipe ? { recipe: config.recipe.parts.map((p) => p.label) } : {}),
       ...(r.selfTraining ? { selfTraining: r.selfTraining } : {}),
+      ...(ps.dictPrecision ? { dictPrecision: ps.dictPrecision } : {}),
       command,
       date: new Date().toISOString(),
       machine: `${machineLine()}, backend ${backend.name}`,
@@ -185,32 +170,12 @@ async function main(): Promise<void> {
     if (set === 'ding-dict') throw new Error('the reference reads gold labels only: no --ref on ding-dict')
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'qref-')), 'r.json')
     const t0 = Date.now()
-    const p = spawnSync(
-      '/usr/bin/python3',
-      [
-        path.join(refDir, 'torch_ner.py'),
-        '--dataset',
-        ps.refDataset,
-        '--model',
-        m,
-        '--epochs',
-        String(epochs),
-        '--seed',
-        String(seed),
-        '--out',
-        out,
-      ],
-      {
-        stdio: 'inherit',
-        env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
-      },
-    )
+    const p = spawnSync('/usr/bin/python3', [path.join(refDir, 'torch_ner.py'), '--dataset', ps.refDataset, '--model', m, '--epochs', String(epochs), '--seed', String(seed), '--out', out], {
+      stdio: 'inherit',
+      env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
+    })
     if (p.status !== 0 || !existsSync(out)) throw new Error(`reference ${m} failed (exit ${p.status})`)
-    const j = JSON.parse(readFileSync(out, 'utf8')) as {
-      best_epoch: number
-      best_test: { P: number; R: number; F1: number }
-      best_dev: { F1: number }
-    }
+    const j = JSON.parse(readFileSync(out, 'utf8')) as { best_epoch: number; best_test: { P: number; R: number; F1: number }; best_dev: { F1: number } }
     record({
       set,
       engine: 'reference',

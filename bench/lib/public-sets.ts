@@ -5,7 +5,13 @@
 //   gaiic  weak-labels.txt: 9,000 / 500 (dev) / 500 (test), scored against the weak labels
 //   ding-dict  ding's train titles with their labels stripped and the seven gazetteers applied by
 //              longest match (terms of ≥ 2 chars; brand*.dic → HP, product*.dic → HC) as
-//              `dictionary` spans; dev and test gold as in `ding`
+//              `dictionary` spans; dev and test gold as in `ding`. The gazetteers' terms are the
+//              set's `lexicon` (a project with those dictionaries imported). With
+//              `dictConfidence: 'dev'` each span carries its dictionary's precision measured on the
+//              dev gold titles (the dictionary alone, as the Weak labels screen scores it): what a
+//              project with reviewed dev titles and no reviewed train titles can know. Never test.
+//              `minPrecision` p: the spans of a dictionary below p on dev are left out (the others
+//              stay certain) — dictionary selection by the same estimate.
 // Tags are decoded leniently (a stray I-/E- opens a span), as the reference does.
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
@@ -14,6 +20,7 @@ import { Matcher } from '../../src-main/shared/matcher'
 import { readGazetteer } from '../../src-main/services/dicts/gazetteer'
 import { sharedDir } from './report'
 import type { Example } from '../../src-main/shared/training'
+import type { LexiconEntry } from '../../src-main/ml/lexicon'
 
 export type SetName = 'ding' | 'ding-dict' | 'seed' | 'gaiic'
 export const SET_NAMES: readonly SetName[] = ['ding', 'ding-dict', 'seed', 'gaiic']
@@ -25,6 +32,10 @@ export interface PublicSet {
   test: Example[]
   /** Titles without labels the studio could also use (GAIIC's unlabelled file), else []. */
   unlabelled: string[]
+  /** Words of the project's imported dictionaries (ding-dict: the gazetteers), else absent. */
+  lexicon?: LexiconEntry[]
+  /** ding-dict with dictConfidence: each dictionary's precision on dev, by file. */
+  dictPrecision?: Record<string, number>
   /** The reference's --dataset for this set. */
   refDataset: 'ding' | 'seed' | 'gaiic'
 }
@@ -42,14 +53,15 @@ async function read(file: string, format: 'conll' | 'seed'): Promise<Example[]> 
   return out
 }
 
-export async function loadPublicSet(name: SetName, data: string): Promise<PublicSet> {
+export async function loadPublicSet(name: SetName, data: string, opts: { dictConfidence?: 'dev'; minPrecision?: number } = {}): Promise<PublicSet> {
   if (name === 'ding' || name === 'ding-dict') {
     const dir = path.join(data, 'ecommerce-ding2019')
     const all = await read(path.join(dir, 'train.txt.bieos'), 'conll')
     const test = await read(path.join(dir, 'dev.txt.bieos'), 'conll')
-    let train = all.slice(0, -500)
-    if (name === 'ding-dict') train = await dictionaryLabels(train, path.join(dir, 'dics'))
-    return { name, train, dev: all.slice(-500), test, unlabelled: [], refDataset: 'ding' }
+    const dev = all.slice(-500)
+    if (name === 'ding') return { name, train: all.slice(0, -500), dev, test, unlabelled: [], refDataset: 'ding' }
+    const d = await dictionaryLabels(all.slice(0, -500), path.join(dir, 'dics'), opts.dictConfidence === 'dev' ? dev : null, opts.minPrecision)
+    return { name, train: d.train, dev, test, unlabelled: [], lexicon: d.lexicon, ...(d.precision ? { dictPrecision: d.precision } : {}), refDataset: 'ding' }
   }
   if (name === 'seed') {
     const all = await read(path.join(data, 'seed-sample', 'train'), 'seed')
@@ -62,17 +74,44 @@ export async function loadPublicSet(name: SetName, data: string): Promise<Public
   return { name, train, dev: all.slice(-1000, -500), test: all.slice(-500), unlabelled: [], refDataset: 'gaiic' }
 }
 
-/** The gazetteers applied to the titles (labels stripped): dictionary-origin spans only. */
-async function dictionaryLabels(titles: readonly Example[], dicDir: string): Promise<Example[]> {
+/** Precision of one dictionary's own longest matches against gold titles (exact span and type). */
+function precisionOn(m: Matcher, gold: readonly Example[]): number {
+  let matches = 0
+  let correct = 0
+  for (const e of gold) {
+    const key = new Set(e.spans.map((s) => `${s.start}:${s.end}:${s.type}`))
+    for (const x of m.match(Array.from(e.text))) {
+      matches++
+      if (key.has(`${x.start}:${x.end}:${x.hit.type}`)) correct++
+    }
+  }
+  return matches ? correct / matches : 1
+}
+
+/** The gazetteers applied to the titles (labels stripped): dictionary-origin spans only; with `gold`, each span's confidence = its dictionary's precision there. */
+async function dictionaryLabels(titles: readonly Example[], dicDir: string, gold: readonly Example[] | null, minPrecision?: number): Promise<{ train: Example[]; lexicon: LexiconEntry[]; precision: Record<string, number> | null }> {
   const m = new Matcher()
+  const lexicon: LexiconEntry[] = []
   const files = readdirSync(dicDir).filter((f) => f.endsWith('.dic')).sort()
+  const precision: number[] = []
   for (const [k, f] of files.entries()) {
     const type = f.startsWith('brand') ? 'HP' : 'HC'
-    for (const t of await readGazetteer(path.join(dicDir, f), type)) if (Array.from(t.term).length >= 2) m.add(t.term, { type, dict: k })
+    const own = new Matcher()
+    for (const t of await readGazetteer(path.join(dicDir, f), type)) {
+      if (Array.from(t.term).length < 2) continue
+      m.add(t.term, { type, dict: k })
+      own.add(t.term, { type, dict: k })
+      lexicon.push({ text: t.term, type })
+    }
+    precision.push(gold ? precisionOn(own, gold) : 1)
   }
-  return titles.map((e) => ({
+  const train = titles.map((e) => ({
     text: e.text,
-    spans: m.match(Array.from(e.text)).map((x) => ({ start: x.start, end: x.end, type: x.hit.type, origin: 'dictionary' as const })),
+    spans: m
+      .match(Array.from(e.text))
+      .filter((x) => minPrecision === undefined || precision[x.hit.dict]! >= minPrecision)
+      .map((x) => ({ start: x.start, end: x.end, type: x.hit.type, origin: 'dictionary' as const, ...(gold && minPrecision === undefined ? { confidence: precision[x.hit.dict]! } : {}) })),
     reviewed: false,
   }))
+  return { train, lexicon, precision: gold ? Object.fromEntries(files.map((f, k) => [f, precision[k]!])) : null }
 }

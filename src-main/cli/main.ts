@@ -49,11 +49,11 @@ const USAGE = `usage: ner-studio <command> …
   train-curve <project.sqlite> --model <preset> [--fractions 0.25,0.5,0.75,1] [--epochs N] [--seed S]
          [--data reviewed|all] [--config overrides.json] [--json]
          (trains on nested random subsets of train, scores each on dev: does the curve still rise?)
-  simulate <project.sqlite> --oracle <gold.conll|gold.jsonl> --strategy least-confident|entropy|random
+  simulate <project.sqlite> --oracle <gold.conll|gold.jsonl> --strategy least-confident|entropy|sequence|mnlp|random
          --model <preset> [--start N] [--batch N] [--rounds N] [--epochs N] [--seed S] [--json]
          (REWRITES the train split: it starts unreviewed; each round trains, scores on test, picks
           --batch titles and replaces their spans with the oracle's — run it on a copy;
-          entropy is experimental: not shown to beat least-confident, bench/results/loop.md)
+          sequence: 1 − P(path | title); mnlp: −log P(path | title) / chars; bench/results/loop.md)
   evaluate <project.sqlite> --run <id> [--split test|dev|train] [--workers N] [--json]
   predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--workers N] [--bom]
   presets  [--bert <folder>] [--json]                (the study's models and what each one is)

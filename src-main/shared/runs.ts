@@ -230,19 +230,25 @@ export interface QueueItem {
   minConfidence: number
   meanConfidence: number
   modelSpans: number
-  /** Total token entropy of the title's tag distribution (nats), in the 'entropy' order only. */
+  /** Total token entropy of the title's tag distribution (nats), in the orders read from the run's predictions. */
   entropy?: number
+  /** log P(ŷ | x) of the run's predicted tag path (≤ 0), in the orders read from the run's predictions. */
+  logProb?: number
   /** Its model spans (of the run, when one was asked for), by start. */
   spans: (PlainSpan & { id: number; confidence: number })[]
 }
 
 /** How the Pre-annotate queue orders titles (services/runs/evaluation.ts preannotateQueue). */
-export const QUEUE_ORDERS = ['least-confident', 'entropy'] as const
+export const QUEUE_ORDERS = ['least-confident', 'entropy', 'sequence', 'mnlp'] as const
 export type QueueOrder = (typeof QUEUE_ORDERS)[number]
 
 export interface QueueQuery {
   runId?: number
-  /** 'least-confident' (default): by the least confident model span; 'entropy' (needs runId): by total token entropy. */
+  /**
+   * 'least-confident' (default): by the least confident model span. Needing runId, every title the
+   * run pre-annotated: 'entropy' by total token entropy; 'sequence' by P(ŷ | x) of the whole
+   * predicted tag path, least probable first; 'mnlp' by −log P(ŷ | x) / characters, highest first.
+   */
   order?: QueueOrder
   limit?: number
   offset?: number

@@ -229,6 +229,19 @@ export interface WeakLossConfig {
   partial: boolean
   unknownEntityPrior: number
   originWeights: Record<TrainingOrigin, number>
+  /**
+   * Spans with a `confidence` (a dictionary's estimated precision, a model's probability) are soft
+   * observations: each of their characters is the span's tag with weight c and unknown with 1 − c,
+   * and the title weight leaves confidence out (it is in the evidence). Absent = false: every span
+   * is certain and confidence scales the title weight.
+   */
+  softSpans?: boolean
+  /**
+   * The studio leaves out the spans of a dictionary whose precision on the reviewed train and dev
+   * titles (services/runs/dict-confidence.ts) is below this: their characters become unknown.
+   * Read by the host when it writes the training data, not by the engine. Absent = keep them all.
+   */
+  minDictionaryPrecision?: number
 }
 
 /**

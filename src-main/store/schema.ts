@@ -158,6 +158,13 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE predictions ADD COLUMN uncertainty REAL;
   `,
+  // 7: a prediction's sequence-level confidence: log P(ŷ | x) of the predicted tag path (≤ 0; CRF:
+  // the Viterbi path's score − log Z; softmax: Σ log max p). NULL for models without a tag
+  // distribution (span head) and for predictions stored before this migration. The Pre-annotate
+  // queue's 'sequence' and 'mnlp' orders read it.
+  `
+  ALTER TABLE predictions ADD COLUMN log_prob REAL;
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -5,6 +5,9 @@
  * Unreviewed titles observe their spans' characters only; the others are unknown: `O` at 0, every
  * other tag at log ρ, except that a character right after a span cannot continue it (no `I-*`/`E-*`)
  * and, in BIOES, a character right before one cannot be inside another (no `B-*`/`I-*`).
+ * With `softSpans`, a span with a confidence c < 1 is a soft observation: each of its characters
+ * takes the mixture c · [its span tag] + (1 − c) · (the unknown prior), per character (a factorised
+ * stand-in for "the span is right with probability c"); the rules next to a span hold with weight c.
  */
 import type { Example, TrainingOrigin, WeakLossConfig } from '../../shared/training'
 import { spansToTags, splitTag, type PlainSpan, type TagScheme } from '../../shared/tags'
@@ -20,43 +23,62 @@ interface TagSpace {
 
 export const DEFAULT_ORIGIN_WEIGHTS: Record<TrainingOrigin, number> = { gold: 1, weak: 0.8, dictionary: 0.6, model: 0.5 }
 
-/** Title weight: `gold` when reviewed, else the mean of originWeight × confidence over its spans (none: `weak`). */
+/**
+ * Title weight: `gold` when reviewed, else the mean of originWeight × confidence over its spans
+ * (none: `weak`). With `softSpans` the confidence is already in the prior, so the mean is of the
+ * origin weights alone.
+ */
 export function titleWeight(ex: Example, w: WeakLossConfig): number {
   if (ex.reviewed !== false) return w.originWeights.gold
   if (ex.spans.length === 0) return w.originWeights.weak
   let s = 0
-  for (const sp of ex.spans) s += w.originWeights[sp.origin ?? 'gold'] * (sp.confidence ?? 1)
+  for (const sp of ex.spans) s += w.originWeights[sp.origin ?? 'gold'] * (w.softSpans ? 1 : (sp.confidence ?? 1))
   return s / ex.spans.length
+}
+
+/** A span as the prior reads it: positions, type and, for soft spans, its confidence. */
+type EvidenceSpan = PlainSpan & { confidence?: number }
+
+/** Per position, the confidence of the span that tags it (the span spansToTags keeps: by start, longest first, first free wins); 1 elsewhere. */
+function confidenceAt(n: number, spans: readonly EvidenceSpan[]): Float32Array {
+  const conf = new Float32Array(n).fill(1)
+  const taken = new Uint8Array(n)
+  for (const s of [...spans].sort((a, b) => a.start - b.start || b.end - a.end)) {
+    if (s.start < 0 || s.end > n || s.end <= s.start || taken.subarray(s.start, s.end).some((x) => x === 1)) continue
+    taken.fill(1, s.start, s.end)
+    conf.fill(Math.min(1, Math.max(0, s.confidence ?? 1)), s.start, s.end)
+  }
+  return conf
 }
 
 /**
  * Log-prior `[n·T]` of a partially labelled title (null when it is fully observed: reviewed, or
  * `partial` off). `spans` are in positions (after any BERT mapping), clipped to `n`.
  */
-export function partialPrior(ex: Example, spans: readonly PlainSpan[], n: number, v: TagSpace, w: WeakLossConfig): Float32Array | null {
+export function partialPrior(ex: Example, spans: readonly EvidenceSpan[], n: number, v: TagSpace, w: WeakLossConfig): Float32Array | null {
   if (!w.partial || ex.reviewed !== false) return null
   const T = v.labels.size
   const tags = spansToTags(n, spans, v.scheme, { typed: !v.cascade })
   // covered = given a tag by a span (spansToTags skips a span overlapping an earlier one: its chars stay unknown)
   const covered = Uint8Array.from(tags, (t) => (t === 'O' ? 0 : 1))
-  const logRho = Math.log(Math.min(1, Math.max(1e-6, w.unknownEntityPrior)))
+  const conf = w.softSpans ? confidenceAt(n, spans) : new Float32Array(n).fill(1)
+  const rho = Math.min(1, Math.max(1e-6, w.unknownEntityPrior))
   const prefix = v.labels.labels.map((l) => splitTag(l).prefix)
+  const log = (x: number): number => (x > 0 ? Math.log(x) : IMPOSSIBLE)
   const out = new Float32Array(n * T)
   for (let i = 0; i < n; i++) {
     const o = i * T
-    if (covered[i]) {
-      out.fill(IMPOSSIBLE, o, o + T)
-      out[o + v.labels.id(tags[i]!)] = 0
-      continue
-    }
-    const afterSpan = i > 0 && covered[i - 1] === 1
-    const beforeSpan = v.scheme === 'BIOES' && i + 1 < n && covered[i + 1] === 1
+    const c = covered[i] ? conf[i]! : 0
+    const own = covered[i] ? v.labels.id(tags[i]!) : -1
+    // the rules next to a span: weight 1 − c of the neighbour span (a hard span: impossible)
+    const after = i > 0 && covered[i - 1] === 1 && !covered[i] ? conf[i - 1]! : 0
+    const before = v.scheme === 'BIOES' && i + 1 < n && covered[i + 1] === 1 && !covered[i] ? conf[i + 1]! : 0
     for (let j = 0; j < T; j++) {
       const p = prefix[j]
-      if (p === 'O') out[o + j] = 0
-      else if (afterSpan && (p === 'I' || p === 'E')) out[o + j] = IMPOSSIBLE
-      else if (beforeSpan && (p === 'B' || p === 'I')) out[o + j] = IMPOSSIBLE
-      else out[o + j] = logRho
+      let u = p === 'O' ? 1 : rho
+      if (p === 'I' || p === 'E') u *= 1 - after
+      if (p === 'B' || p === 'I') u *= 1 - before
+      out[o + j] = log((1 - c) * u + (j === own ? c : 0))
     }
   }
   return out

@@ -183,12 +183,12 @@ function featurizeBert(ex: Example | string, v: Vocabs, vocab: BertVocab, maxLen
     while (k > 0 && keep[k - 1]! >= c) k--
     pos[c] = k
   }
-  const spans: PlainSpan[] = []
+  const spans: (PlainSpan & { confidence?: number })[] = []
   for (const s of ex.spans) {
     if (s.end > allChars.length) continue
     const start = pos[s.start]!
     const end = pos[s.end]!
-    if (end > start) spans.push({ start, end, type: s.type })
+    if (end > start) spans.push({ start, end, type: s.type, ...(s.confidence !== undefined ? { confidence: s.confidence } : {}) })
   }
   return { ...base, ...goldTargets(spans, n, v) }
 }

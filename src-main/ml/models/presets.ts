@@ -222,6 +222,8 @@ export function validateConfig(c: TrainConfig): string[] {
   if (wl) {
     if (!(wl.unknownEntityPrior > 0 && wl.unknownEntityPrior <= 1)) errs.push('weakLoss.unknownEntityPrior must be in (0, 1]')
     for (const o of ['gold', 'weak', 'dictionary', 'model'] as const) if (!(wl.originWeights?.[o] >= 0)) errs.push(`weakLoss.originWeights.${o} must be a number ≥ 0`)
+    if (wl.softSpans !== undefined && typeof wl.softSpans !== 'boolean') errs.push('weakLoss.softSpans must be true or false')
+    if (wl.minDictionaryPrecision !== undefined && !(wl.minDictionaryPrecision >= 0 && wl.minDictionaryPrecision <= 1)) errs.push('weakLoss.minDictionaryPrecision must be in [0, 1]')
   }
   const st = c.selfTraining
   if (st) {

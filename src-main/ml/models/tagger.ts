@@ -55,6 +55,14 @@ export interface TitlePrediction {
    * order. Absent for models without a per-character distribution (span head).
    */
   entropy?: number
+  /**
+   * log P(ŷ | x) of the predicted tag path (≤ 0): CRF, the Viterbi path's score − log Z; softmax,
+   * Σ log max p over characters; the cascade adds log p of each span's type. 1 − exp of it is the
+   * sequence-level least confidence (Culotta & McCallum 2005), −it / length Shen et al.'s MNLP
+   * (2017) — the Pre-annotate queue's 'sequence' and 'mnlp' orders. Absent for the span head and
+   * with `confidence: false` (a CRF then skips the forward–backward, so there is no log Z).
+   */
+  logProb?: number
 }
 
 export class Tagger {
@@ -196,7 +204,7 @@ export class Tagger {
     const { B, L, lengths } = batch
     // Only [B, L] values leave the backend (tags, the chosen tag's probability, the entropy per
     // character), never the [B, L, T] distribution: at 1,001 tags reading it back cost more than the encoder.
-    const out: { em?: tf.Tensor3D; probs?: tf.Tensor3D; softIds?: tf.Tensor2D; typeProbs?: tf.Tensor2D } = {}
+    const out: { em?: tf.Tensor3D; probs?: tf.Tensor3D; logZ?: tf.Tensor1D; softIds?: tf.Tensor2D; typeProbs?: tf.Tensor2D } = {}
     tf.tidy(() => {
       const h = this.encode(batch, false)
       const logits = this.head!.apply(h)
@@ -204,17 +212,25 @@ export class Tagger {
       const emissions = tf.reshape(logits, [B, L, T]) as tf.Tensor3D
       if (this.crf) {
         out.em = tf.keep(emissions)
-        if (wantConf) out.probs = tf.keep(this.crf.marginals(emissions, lengths))
+        if (wantConf) {
+          const post = this.crf.posterior(emissions, lengths)
+          out.probs = tf.keep(post.marginals)
+          out.logZ = tf.keep(post.logZ)
+        }
       } else {
         out.softIds = tf.keep(tf.reshape(tf.argMax(logits, -1), [B, L]) as tf.Tensor2D)
         if (wantConf) out.probs = tf.keep(tf.reshape(tf.softmax(logits), [B, L, T]) as tf.Tensor3D)
       }
       if (this.typeHead) out.typeProbs = tf.keep(tf.softmax(this.typeHead.apply(h)))
     })
-    const { em, probs, softIds, typeProbs } = out
+    const { em, probs, logZ, softIds, typeProbs } = out
     try {
       let ids: number[][]
-      if (em) {
+      // CRF: the Viterbi path's score s(ŷ), for log P(ŷ | x) = s(ŷ) − log Z
+      let pathScores: number[] | null = null
+      if (em && logZ) {
+        ;({ paths: ids, scores: pathScores } = await this.crf!.decodeScored(em, lengths))
+      } else if (em) {
         ids = await this.crf!.decode(em, lengths)
       } else {
         const flat = (await softIds!.data()) as Int32Array
@@ -239,6 +255,7 @@ export class Tagger {
           e.dispose()
         }
       }
+      const lz = logZ ? ((await logZ.data()) as Float32Array) : null
       const tp = typeProbs ? ((await typeProbs.data()) as Float32Array) : null
       const K = this.vocabs.types?.size ?? 0
       return ids.map((row, b) => {
@@ -257,9 +274,17 @@ export class Tagger {
           for (let t = 0; t < row.length; t++) entropy += ent[b * L + t]!
         }
         const spans = this.typeHead ? cascadeDecode(tags, this.config.scheme, (i) => typeAt(i).type) : tagsToSpans(tags, { mode: 'tolerant', scheme: this.config.scheme })
+        let logProb: number | undefined
+        if (pathScores && lz) logProb = Math.min(0, pathScores[b]! - lz[b]!)
+        else if (!this.crf && conf) {
+          logProb = 0
+          for (let t = 0; t < row.length; t++) logProb += Math.log(conf[b * L + t]!)
+        }
+        if (logProb !== undefined && this.typeHead) for (const s of spans) logProb += Math.log(typeAt(s.end - 1).p)
         return {
           tags,
           entropy,
+          ...(logProb !== undefined ? { logProb } : {}),
           spans: spans.map((s) => {
             let c = 0
             for (let i = s.start; i < s.end; i++) c += conf ? conf[b * L + i]! : NaN
@@ -270,7 +295,7 @@ export class Tagger {
         }
       })
     } finally {
-      for (const t of [em, probs, softIds, typeProbs]) t?.dispose()
+      for (const t of [em, probs, logZ, softIds, typeProbs]) t?.dispose()
     }
   }
 

@@ -14,7 +14,7 @@ import type {
 import { StudioError } from '../../shared/errors'
 import { Matcher } from '../../shared/matcher'
 import { chars, cpLength, cpSlice } from '../../shared/text'
-import { SPLITS } from '../../shared/types'
+import { SPLITS, type Split } from '../../shared/types'
 import { asyncTransaction, openDatabase, writeTransaction, type DB } from '../../store/db'
 import type { Project } from '../project/project'
 import { checkTypeName } from '../types/types'
@@ -164,15 +164,16 @@ interface ReviewedTitle {
   goldByType: Map<string, number>
 }
 
-function reviewedTitles(db: DB): ReviewedTitle[] {
+/** Reviewed titles with their gold spans (of these splits only, when given). */
+function reviewedTitles(db: DB, splits?: readonly Split[]): ReviewedTitle[] {
   const rows = db
     .prepare(
       `SELECT t.id, t.text, s.start, s.end, e.name AS type FROM titles t
          LEFT JOIN spans s ON s.title_id = t.id AND s.origin = 'gold'
          LEFT JOIN entity_types e ON e.id = s.type_id
-        WHERE t.status = 'reviewed' ORDER BY t.id`,
+        WHERE t.status = 'reviewed' ${splits ? `AND t.split IN (${splits.map(() => '?').join(',')})` : ''} ORDER BY t.id`,
     )
-    .all() as { id: number; text: string; start: number | null; end: number | null; type: string | null }[]
+    .all(...(splits ?? [])) as { id: number; text: string; start: number | null; end: number | null; type: string | null }[]
   const out: ReviewedTitle[] = []
   let lastId = -1
   for (const r of rows) {
@@ -273,6 +274,27 @@ export function listDictionaries(db: DB, only?: number[], minLength = 1): Dictio
       },
     }
   })
+}
+
+/**
+ * Each imported dictionary's precision on the reviewed titles of `splits` (its own longest matches,
+ * as the Weak labels screen scores it), for dictionaries with at least `minMatches` matches there;
+ * the others get no estimate. Dictionaries made in the studio are left out: their terms were
+ * promoted from reviewed gold, so they would be scored on their own source. A dictionary whose
+ * spans a person confirmed is kept: the review decided which of its matches are right.
+ */
+export function dictionaryPrecisions(db: DB, splits: readonly Split[], minMatches: number): Map<number, { name: string; precision: number; matches: number }> {
+  const out = new Map<number, { name: string; precision: number; matches: number }>()
+  const reviewed = reviewedTitles(db, splits)
+  if (!reviewed.length) return out
+  const texts = reviewed.map((t) => t.cps.join(''))
+  const types = new Map<number, string[]>()
+  for (const r of db.prepare('SELECT DISTINCT dictionary_id AS id, type FROM dictionary_terms').all() as { id: number; type: string }[]) types.set(r.id, [...(types.get(r.id) ?? []), r.type])
+  for (const d of db.prepare(`SELECT * FROM dictionaries WHERE source != '' ORDER BY id`).all() as DictRow[]) {
+    const q = measure(matcherOf(db, [d.id], 1, texts), types.get(d.id) ?? [], reviewed)
+    if (q.precision !== null && q.matches >= minMatches) out.set(d.id, { name: d.name, precision: q.precision, matches: q.matches })
+  }
+  return out
 }
 
 /** Add the texts of gold spans of a type (in reviewed titles) to a dictionary: new terms only. */

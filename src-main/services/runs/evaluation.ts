@@ -19,11 +19,13 @@ import type {
   PreannotateRequest,
   PreannotateResult,
   PresetEntry,
+  QueueOrder,
   QueueQuery,
   QueueResult,
   RunDetail,
   RunsCompare,
 } from '../../shared/runs'
+import { QUEUE_ORDERS } from '../../shared/runs'
 import { AUTO_PRESET, type ModelConfig, type PRF, type TrainConfig } from '../../shared/training'
 import type { RunRecord, Split } from '../../shared/types'
 import { SPLITS } from '../../shared/types'
@@ -56,7 +58,7 @@ function runParts(config: Record<string, unknown>, preset: string): string[] {
   const c = config as Partial<TrainConfig>
   const model = c.model ? configParts(c.model as ModelConfig) : []
   if (c.recipe?.parts) return [...c.recipe.parts.map((p) => p.label), ...model]
-  return [preset, ...model, ...(c.weakLoss ? [c.weakLoss.partial ? `partial CRF (ρ ${c.weakLoss.unknownEntityPrior})` : 'origin weights'] : []), ...(c.selfTraining ? [`self-training (${c.selfTraining.rounds} round)`] : [])]
+  return [preset, ...model, ...(c.weakLoss ? [c.weakLoss.partial ? `partial CRF (ρ ${c.weakLoss.unknownEntityPrior})` : 'origin weights'] : []), ...(c.weakLoss?.softSpans ? ['soft spans'] : []), ...(c.weakLoss?.minDictionaryPrecision !== undefined ? [`dictionaries ≥ ${c.weakLoss.minDictionaryPrecision} precise`] : []), ...(c.selfTraining ? [`self-training (${c.selfTraining.rounds} round)`] : [])]
 }
 
 // ------------------------------------------------------------------ runs
@@ -251,6 +253,7 @@ export async function preannotate(p: Project, req: PreannotateRequest, onProgres
         titleId: t.id,
         spans: preds[i]!.spans.map((s) => ({ start: s.start, end: s.end, type: s.type, confidence: s.confidence })),
         uncertainty: preds[i]!.entropy,
+        logProb: preds[i]!.logProb,
       })),
     )
   })
@@ -258,11 +261,26 @@ export async function preannotate(p: Project, req: PreannotateRequest, onProgres
 }
 
 /**
+ * The orders that rank every title a run pre-annotated (with or without model spans) by a
+ * title-level score of its stored prediction, most uncertain first.
+ * - 'entropy': total token entropy of the tag distribution (nats).
+ * - 'sequence': the sequence-level least confidence 1 − P(ŷ | x) of the predicted tag path
+ *   (Culotta & McCallum 2005): log P ascending.
+ * - 'mnlp': Shen et al.'s (2017) maximum normalised log-probability, −log P(ŷ | x) / n with n the
+ *   title's characters (code points): log P / n ascending.
+ */
+const PREDICTION_ORDERS: Record<Exclude<QueueOrder, 'least-confident'>, { needs: string; key: string }> = {
+  entropy: { needs: 'p.uncertainty', key: 'p.uncertainty DESC' },
+  sequence: { needs: 'p.log_prob', key: 'p.log_prob ASC' },
+  mnlp: { needs: 'p.log_prob', key: 'p.log_prob / max(1, length(t.text)) ASC' },
+}
+
+/**
  * The Pre-annotate queue: unreviewed titles in the order a reviewer should take them — the one
  * definition of uncertainty, which `simulate` measures.
  * - 'least-confident' (default): titles with model spans, by their least confident span first.
- * - 'entropy': every title the run pre-annotated (with or without spans), by the total token
- *   entropy of its tag distribution, highest first; needs `runId`.
+ * - 'entropy', 'sequence', 'mnlp' (`PREDICTION_ORDERS`): every unreviewed title the run
+ *   pre-annotated, by a score of its whole prediction; need `runId`.
  */
 export function preannotateQueue(db: DB, q: QueueQuery = {}): QueueResult {
   const params: unknown[] = []
@@ -276,20 +294,7 @@ export function preannotateQueue(db: DB, q: QueueQuery = {}): QueueResult {
   const order = q.order ?? 'least-confident'
   let total: number
   let items: Omit<QueueResult['items'][number], 'spans'>[]
-  if (order === 'entropy') {
-    if (q.runId === undefined) throw new StudioError('bad_request', "the queue's entropy order needs a run id")
-    const base = `FROM predictions p JOIN titles t ON t.id = p.title_id
-       WHERE p.run_id = ? AND t.status = 'unreviewed' AND p.uncertainty IS NOT NULL`
-    total = (db.prepare(`SELECT count(*) AS n ${base}`).get(q.runId) as { n: number }).n
-    items = db
-      .prepare(
-        `SELECT t.id, t.text, coalesce(min(s.confidence), 0) AS minConfidence, coalesce(avg(s.confidence), 0) AS meanConfidence,
-                count(s.id) AS modelSpans, p.uncertainty AS entropy
-         ${base.replace('WHERE', "LEFT JOIN spans s ON s.title_id = t.id AND s.origin = 'model' AND s.run_id = p.run_id WHERE")}
-         GROUP BY t.id ORDER BY p.uncertainty DESC, t.id ASC LIMIT ? OFFSET ?`,
-      )
-      .all(q.runId, limit, offset) as typeof items
-  } else if (order === 'least-confident') {
+  if (order === 'least-confident') {
     const base = `FROM spans s JOIN titles t ON t.id = s.title_id
        WHERE s.origin = 'model' AND t.status = 'unreviewed'${run}`
     total = (db.prepare(`SELECT count(DISTINCT s.title_id) AS n ${base}`).get(...params) as { n: number }).n
@@ -299,8 +304,27 @@ export function preannotateQueue(db: DB, q: QueueQuery = {}): QueueResult {
          ${base} GROUP BY t.id ORDER BY minConfidence ASC, t.id ASC LIMIT ? OFFSET ?`,
       )
       .all(...params, limit, offset) as typeof items
+  } else if (Object.hasOwn(PREDICTION_ORDERS, order)) {
+    const o = PREDICTION_ORDERS[order]
+    if (q.runId === undefined) throw new StudioError('bad_request', `the queue's ${order} order needs a run id`)
+    const base = `FROM predictions p JOIN titles t ON t.id = p.title_id
+       WHERE p.run_id = ? AND t.status = 'unreviewed' AND ${o.needs} IS NOT NULL`
+    total = (db.prepare(`SELECT count(*) AS n ${base}`).get(q.runId) as { n: number }).n
+    items = db
+      .prepare(
+        `SELECT t.id, t.text, coalesce(min(s.confidence), 0) AS minConfidence, coalesce(avg(s.confidence), 0) AS meanConfidence,
+                count(s.id) AS modelSpans, p.uncertainty AS entropy, p.log_prob AS logProb
+         ${base.replace('WHERE', "LEFT JOIN spans s ON s.title_id = t.id AND s.origin = 'model' AND s.run_id = p.run_id WHERE")}
+         GROUP BY t.id ORDER BY ${o.key}, t.id ASC LIMIT ? OFFSET ?`,
+      )
+      .all(q.runId, limit, offset) as typeof items
+    // a column that is NULL for this run (a model without the score) is left out, not sent as null
+    for (const i of items as (Partial<Record<'entropy' | 'logProb', number | null>>)[]) {
+      if (i.entropy === null) delete i.entropy
+      if (i.logProb === null) delete i.logProb
+    }
   } else {
-    throw new StudioError('bad_request', `unknown queue order "${String(order)}" (least-confident, entropy)`)
+    throw new StudioError('bad_request', `unknown queue order "${String(order)}" (${QUEUE_ORDERS.join(', ')})`)
   }
   const spansOf = db.prepare(
     `SELECT s.id, s.start, s.end, e.name AS type, coalesce(s.confidence, 0) AS confidence FROM spans s JOIN entity_types e ON e.id = s.type_id

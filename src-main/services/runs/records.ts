@@ -253,13 +253,13 @@ export function loadCheckpoint(db: DB, runId: number): { manifest: unknown; weig
 export function savePredictions(
   db: DB,
   runId: number,
-  preds: Iterable<{ titleId: number; spans: (PlainSpan & { confidence?: number })[]; uncertainty?: number }>,
+  preds: Iterable<{ titleId: number; spans: (PlainSpan & { confidence?: number })[]; uncertainty?: number; logProb?: number }>,
 ): number {
-  const ins = db.prepare('INSERT OR REPLACE INTO predictions (run_id, title_id, spans, uncertainty) VALUES (?, ?, ?, ?)')
+  const ins = db.prepare('INSERT OR REPLACE INTO predictions (run_id, title_id, spans, uncertainty, log_prob) VALUES (?, ?, ?, ?, ?)')
   let n = 0
   writeTransaction(db, () => {
     for (const p of preds) {
-      ins.run(runId, p.titleId, JSON.stringify(p.spans), p.uncertainty ?? null)
+      ins.run(runId, p.titleId, JSON.stringify(p.spans), p.uncertainty ?? null, p.logProb ?? null)
       n++
     }
   })

@@ -3,21 +3,22 @@
 // reviewed, scores it on the test split, picks `batch` more titles by the strategy and "reviews"
 // them by replacing their spans with the oracle's gold. Every round is an ordinary recorded run.
 //
-// Least-confident and entropy are the Pre-annotate queue itself (runs/evaluation.ts: preannotate,
-// then preannotateQueue in that order): one definition of uncertainty, so what is measured is what
-// users get.
+// Every strategy but random is the Pre-annotate queue itself (runs/evaluation.ts: preannotate, then
+// preannotateQueue in the order of that name): one definition of uncertainty, so what is measured
+// is what users get.
 
 import { InputError, StudioError } from '../../shared/errors'
 import { detectFormat, openReader } from '../../io/readers'
 import type { PlainSpan } from '../../shared/tags'
 import type { PresetName, TrainingEvent } from '../../shared/training'
+import { QUEUE_ORDERS } from '../../shared/runs'
 import { preannotate, preannotateQueue } from './evaluation'
 import type { Project } from '../project/project'
 import { shuffled, type DataSelection } from './records'
 import { evaluateRun } from './evaluate'
 import { startTraining, type ConfigOverrides } from './training'
 
-export const STRATEGIES = ['least-confident', 'entropy', 'random'] as const
+export const STRATEGIES = [...QUEUE_ORDERS, 'random'] as const
 export type Strategy = (typeof STRATEGIES)[number]
 
 export interface SimulateRequest {
@@ -122,10 +123,10 @@ function unreviewedTrain(p: Project): number[] {
 }
 
 /**
- * The next `batch` titles by the strategy. Least-confident and entropy: the run pre-annotates the
+ * The next `batch` titles by the strategy. Every strategy but random: the run pre-annotates the
  * unreviewed train titles and the Pre-annotate queue orders them (least-confident: titles the model
- * gives no span are not in its queue; entropy: every title is); titles not in the queue fill up a
- * short batch in seeded random order.
+ * gives no span are not in its queue; entropy, sequence, mnlp: every title is); titles not in the
+ * queue fill up a short batch in seeded random order.
  */
 export async function pickBatch(p: Project, strategy: Strategy, runId: number, batch: number, seed: number): Promise<number[]> {
   const pool = unreviewedTrain(p)

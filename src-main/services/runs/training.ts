@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../../ml/checkpoint'
 import { DEFAULT_TRAIN, configParts, isBertPreset, presetConfig, validateConfig } from '../../ml/models/presets'
 import { dictionaryTermCount, preparePartFiles } from './model-parts'
+import { weighDictionarySpans } from './dict-confidence'
 import { inspectBertFolder } from '../../ml/bert/import'
 import { resolve } from 'node:path'
 import { startTrainingJob, type JobOutcome, type StartOptions } from '../../trainer/host'
@@ -115,6 +116,7 @@ export function startTraining(
   const sel: DataSelection = { titles: 'all', seed: req.overrides?.seed ?? DEFAULT_TRAIN.seed, ...req.data }
   const data = trainingData(db, sel)
   const config = buildConfig(req.preset, req.overrides, req.preset === AUTO_PRESET ? { ...factsOf(data.train), dictionaryTerms: dictionaryTermCount(db) } : undefined)
+  const dictionaryPrecision = weighDictionarySpans(db, data.train, config.weakLoss, sel.trainSplit ?? 'train', sel.devSplit ?? 'dev')
   let bert: BertFolderInfo | null = null
   if (isBertPreset(req.preset)) {
     if (!req.bert) throw new StudioError('bad_request', `model "${req.preset}" fine-tunes a pre-trained BERT: give its folder (--bert <folder>)`)
@@ -131,7 +133,15 @@ export function startTraining(
   const { trainIds: _ids, ...stored } = sel
   const runId = createRun(db, req.preset, {
     ...config,
-    data: { ...stored, ...(sel.trainIds ? { subset: true } : {}), train: data.train.length, dev: data.dev.length, devSource: data.devSource },
+    data: {
+      ...stored,
+      ...(sel.trainIds ? { subset: true } : {}),
+      train: data.train.length,
+      dev: data.dev.length,
+      devSource: data.devSource,
+      // each dictionary's precision on reviewed train/dev titles, where the weak loss weighs its spans by it
+      ...(dictionaryPrecision ? { dictionaryPrecision } : {}),
+    },
     ...(bert ? { bert } : {}),
     // the parts beyond the study this run used (the Runs board lists them)
     ...(partNames.length ? { parts: { names: partNames, ...parts.record } } : {}),

@@ -1,9 +1,11 @@
 // `ner-studio train --model auto` on a project of weak titles: the parts the data calls for are
 // chosen, said on stderr, and recorded in the run's config; the run trains to a checkpoint.
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { importInto } from '../../../src-main/services/io/import'
 import { openDatabase } from '../../../src-main/store/db'
+import { Project } from '../../../src-main/services/project/project'
 import { runCli } from '../../helpers/cli'
 import { makeProject, writeJsonl } from '../../helpers/project'
 import { tinyTitles } from '../../helpers/tiny'
@@ -16,7 +18,7 @@ describe('train --model auto', () => {
     await importInto(project, { path: writeJsonl(join(dir, 'dev.jsonl'), tinyTitles(8, 3)), format: 'jsonl', origin: 'gold', split: 'dev' })
     const t = await runCli(['train', project, '--model', 'auto', '--epochs', '2', '--json'], { timeoutMs: 300_000 })
     expect(t.code, t.stderr).toBe(0)
-    expect(t.stderr).toMatch(/auto = bilstm-crf \+ title embeddings \+ bigrams \+ partial CRF \(ρ 0\.3\) \+ origin weights \+ self-training \(1 round, 1 epochs\)/)
+    expect(t.stderr).toMatch(/auto = bilstm-crf \+ title embeddings \+ bigrams \+ partial CRF \(ρ 0\.3\) \+ origin weights \+ dictionaries ≥ ½ precise \+ self-training \(1 round, 1 epochs\)/)
     const db = openDatabase(project, { readonly: true })
     const run = db.prepare('SELECT preset, status, config FROM runs WHERE id = 1').get() as { preset: string; status: string; config: string }
     db.close()
@@ -26,5 +28,30 @@ describe('train --model auto', () => {
     expect(config.recipe.facts).toEqual({ reviewed: 0, weak: 24, unlabelled: 0, types: 5, dictionaryTerms: 0 })
     expect(config.weakLoss.partial).toBe(true)
     expect(config.selfTraining.rounds).toBe(1)
+  })
+
+  it('soft dictionary spans (a preset with weakLoss.softSpans): each dictionary span trains with its dictionary’s precision on the reviewed dev titles, recorded in the run', async () => {
+    const dir = tmpDir()
+    const project = await makeProject(dir, tinyTitles(24).map((t) => ({ text: t.text })), { origin: 'weak', split: 'train' })
+    await importInto(project, { path: writeJsonl(join(dir, 'dev.jsonl'), tinyTitles(24)), format: 'jsonl', origin: 'gold', split: 'dev' })
+    const p = Project.open(project)
+    p.setStatus((p.db.prepare(`SELECT id FROM titles WHERE split = 'dev'`).all() as { id: number }[]).map((r) => r.id), 'reviewed')
+    p.close()
+    // seven right brands and one category filed as a brand: on the 24 dev titles 21 of 24 matches are right
+    const dic = join(dir, 'brands.dic')
+    writeFileSync(dic, '回力\n创维\n啄木鸟\n小米\n耐克\n华为\n李宁\n女鞋\n')
+    const w = await runCli(['weak-label', project, '--dict', dic, '--type', '品牌', '--split', 'train'])
+    expect(w.code, w.stderr).toBe(0)
+    const overrides = join(dir, 'soft.json')
+    writeFileSync(overrides, JSON.stringify({ weakLoss: { partial: true, unknownEntityPrior: 0.3, originWeights: { gold: 1, weak: 0.8, dictionary: 0.6, model: 0.5 }, softSpans: true } }))
+    const t = await runCli(['train', project, '--model', 'bilstm-crf', '--epochs', '1', '--config', overrides, '--json'], { timeoutMs: 300_000 })
+    expect(t.code, t.stderr).toBe(0)
+    const db = openDatabase(project, { readonly: true })
+    const run = db.prepare('SELECT status, config FROM runs WHERE id = 1').get() as { status: string; config: string }
+    db.close()
+    expect(run.status).toBe('done')
+    const config = JSON.parse(run.config) as { weakLoss: { softSpans: boolean }; data: { dictionaryPrecision: unknown } }
+    expect(config.weakLoss.softSpans).toBe(true)
+    expect(config.data.dictionaryPrecision).toEqual({ brands: { precision: 21 / 24, matches: 24 } })
   })
 })

@@ -56,7 +56,7 @@ export class CRF {
   readonly end: tf.Variable<tf.Rank.R1>
   /** Null when unconstrained, or when the constraints leave every transition allowed (no types). */
   readonly structure: CrfStructure | null
-  private planCache: { ids: object[]; plan: ViterbiPlan } | null = null
+  private planCache: PlanCache | null = null
 
   constructor(args: CrfArgs) {
     const T = (this.numTags = args.numTags)
@@ -160,15 +160,21 @@ export class CRF {
 
   /** Per-character marginals p(y_t = j | x): `[B, L, T]` (zeros at padding). */
   marginals(emissions: tf.Tensor3D, lengths: readonly number[]): tf.Tensor3D {
+    return tf.tidy(() => this.posterior(emissions, lengths).marginals)
+  }
+
+  /** The marginals and log Z per title `[B]` (over the allowed paths), from one forward–backward. */
+  posterior(emissions: tf.Tensor3D, lengths: readonly number[]): { marginals: tf.Tensor3D; logZ: tf.Tensor1D } {
     checkEmissions(emissions.shape, this.numTags, lengths)
-    return tf.tidy(() => {
+    const out = tf.tidy(() => {
       const mask = maskFromLengths(lengths, emissions.shape[1])
       const ops = this.ops(this.transitions)
       const emLBT = tf.transpose(emissions, [1, 0, 2]) as tf.Tensor3D
       const fw = forward(emLBT, ops, this.start, this.end, mask)
       const betas = backward(emLBT, ops, this.end, mask)
-      return tf.transpose(unaryMarginals(fw.alphas, betas, fw.logZ, mask), [1, 0, 2]) as tf.Tensor3D
+      return [tf.transpose(unaryMarginals(fw.alphas, betas, fw.logZ, mask), [1, 0, 2]), fw.logZ]
     })
+    return { marginals: out[0] as tf.Tensor3D, logZ: out[1] as tf.Tensor1D }
   }
 
   /** Best tag path per title (exact Viterbi: the typed-array kernel, kernels/viterbi.ts). */
@@ -176,25 +182,52 @@ export class CRF {
     checkEmissions(emissions.shape, this.numTags, lengths)
     const [B, L, T] = emissions.shape
     const em = (await emissions.data()) as Float32Array
-    return viterbiBatch(await this.plan(T), em, B, L, lengths)
+    return viterbiBatch((await this.plan(T)).plan, em, B, L, lengths)
   }
 
   /**
-   * The decode plan of the current parameter values, built once and reused while they stay (every
-   * batch of a prediction; at 1,001 tags a plan costs two passes over a million transitions). tfjs
-   * buffers are immutable and `Variable.assign` (every optimiser step, a checkpoint load) gives the
-   * variable a new data id, so the same three data ids mean the same values.
+   * Best tag path per title and its score s(ŷ) (recursions.ts's formula, in float64): with log Z
+   * (`posterior`), log P(ŷ | x) = s(ŷ) − log Z — the sequence-level confidence of the path.
    */
-  private async plan(T: number): Promise<ViterbiPlan> {
+  async decodeScored(emissions: tf.Tensor3D, lengths: readonly number[]): Promise<{ paths: number[][]; scores: number[] }> {
+    checkEmissions(emissions.shape, this.numTags, lengths)
+    const [B, L, T] = emissions.shape
+    const em = (await emissions.data()) as Float32Array
+    const { plan, tr, st, en } = await this.plan(T)
+    const paths = viterbiBatch(plan, em, B, L, lengths)
+    const scores = paths.map((y, b) => {
+      let v = st[y[0]!]! + en[y[y.length - 1]!]!
+      for (let t = 0; t < y.length; t++) v += em[(b * L + t) * T + y[t]!]! + (t > 0 ? tr[y[t - 1]! * T + y[t]!]! : 0)
+      return v
+    })
+    return { paths, scores }
+  }
+
+  /**
+   * The decode plan of the current parameter values (and the values, for path scores), built once
+   * and reused while they stay (every batch of a prediction; at 1,001 tags a plan costs two passes
+   * over a million transitions). tfjs buffers are immutable and `Variable.assign` (every optimiser
+   * step, a checkpoint load) gives the variable a new data id, so the same three data ids mean the
+   * same values.
+   */
+  private async plan(T: number): Promise<PlanCache> {
     const ids = [this.transitions.dataId, this.start.dataId, this.end.dataId]
     const c = this.planCache
-    if (c && c.ids.every((id, k) => id === ids[k])) return c.plan
+    if (c && c.ids.every((id, k) => id === ids[k])) return c
     const [tr, st, en] = (await Promise.all([this.transitions.data(), this.start.data(), this.end.data()])) as Float32Array[]
     const s = decodeScores(this.structure, tr!, st!, en!)
-    const plan = viterbiPlan(s.trans, s.start, s.end, T)
-    this.planCache = { ids, plan }
-    return plan
+    this.planCache = { ids, plan: viterbiPlan(s.trans, s.start, s.end, T), tr: tr!, st: st!, en: en! }
+    return this.planCache
   }
+}
+
+/** A decode plan with the raw parameter values it was built from, keyed by their data ids. */
+interface PlanCache {
+  ids: object[]
+  plan: ViterbiPlan
+  tr: Float32Array
+  st: Float32Array
+  en: Float32Array
 }
 
 /** Sum consecutive runs of `values` of the given lengths: `[B]` (a [B, n] 0/1 matmul). */

@@ -93,7 +93,7 @@ describe('simulated review loop and learning curve (tiny project)', () => {
     }, 240_000)
   }
 
-  it('a fixed seed gives the same picks; least-confident and entropy pick the Pre-annotate queue in its orders', async () => {
+  it('a fixed seed gives the same picks; least-confident, entropy, sequence and mnlp pick the Pre-annotate queue in its orders', async () => {
     const a = Project.open(copy('seed-a.sqlite'))
     const b = Project.open(copy('seed-b.sqlite'))
     try {
@@ -130,6 +130,17 @@ describe('simulated review loop and learning curve (tiny project)', () => {
       // Its span counts agree with the least-confident queue's; titles without model spans count 0.
       const lcItems = new Map(preannotateQueue(a.db, { runId, limit: 1000 }).items.map((i) => [i.id, i.modelSpans]))
       for (const i of eq.items) expect(i.modelSpans).toBe(lcItems.get(i.id) ?? 0)
+      // Sequence and MNLP: the same queue in those orders — every unreviewed title, by the stored
+      // log P(ŷ | x) of the run's predicted path (per character for mnlp), least probable first.
+      for (const order of ['sequence', 'mnlp'] as const) {
+        const picked = await pickBatch(a, order, runId, 3, 1)
+        const sq = preannotateQueue(a.db, { runId, order, limit: 1000 })
+        expect(sq.total).toBe(unreviewed)
+        expect(picked).toEqual(sq.items.slice(0, 3).map((i) => i.id))
+        const score = (i: (typeof sq.items)[number]): number => (order === 'mnlp' ? i.logProb! / Array.from(i.text).length : i.logProb!)
+        for (let k = 1; k < sq.items.length; k++) expect(score(sq.items[k]!)).toBeGreaterThanOrEqual(score(sq.items[k - 1]!) - 1e-12)
+        for (const i of sq.items) expect(i.logProb!).toBeLessThanOrEqual(0)
+      }
       expect(() => preannotateQueue(a.db, { order: 'entropy' })).toThrow(/needs a run id/)
       expect(() => preannotateQueue(a.db, { runId, order: 'nonsense' as 'entropy' })).toThrow(/unknown queue order "nonsense"/)
     } finally {

@@ -177,6 +177,31 @@ for (const mode of MODES) describe(`CRF vs brute force (${mode.name})`, () => {
     em.dispose()
   })
 
+  it('the Viterbi path probability P(ŷ | x) = exp(s(ŷ) − log Z) equals its share of all paths', async () => {
+    const c = crf(T, 23)
+    const [tr, st, en] = [(await c.transitions.array()) as number[][], (await c.start.array()) as number[], (await c.end.array()) as number[]]
+    const em = tf.tensor3d(emArr)
+    const { paths, scores } = await c.decodeScored(em, lengths)
+    const post = c.posterior(em, lengths)
+    const logZ = (await post.logZ.array()) as number[]
+    lengths.forEach((n, b) => {
+      const e = emArr[b]!.slice(0, n)
+      const all = allPaths(T, n).map((y) => pathScore(e, tr, st, en, y))
+      const best = Math.max(...all)
+      // the path's probability mass among every allowed path, summed in float64
+      const p = Math.exp(best) / all.reduce((a, x) => a + Math.exp(x), 0)
+      expect(scores[b]!).toBeCloseTo(pathScore(e, tr, st, en, paths[b]!), 5)
+      expect(scores[b]!).toBeCloseTo(best, 5)
+      expect(Math.exp(scores[b]! - logZ[b]!)).toBeCloseTo(p, 5)
+      expect(p).toBeLessThan(1)
+    })
+    // the marginals from the same pass are marginals() exactly
+    expect(await post.marginals.array()).toEqual(await c.marginals(em, lengths).array())
+    post.marginals.dispose()
+    post.logZ.dispose()
+    em.dispose()
+  })
+
   it('Viterbi follows the parameters when they change (its decode plan is reused only for the same values)', async () => {
     const c = crf(T, 12)
     const em = tf.tensor3d(emArr)

@@ -192,11 +192,39 @@ describe('partial softmax and the evidence of a title', () => {
     expect(partialPrior(ex, ex.spans, 5, v, weak(false))).toBeNull()
   })
 
+  it('soft spans: confidence 1 is the hard span, 0 says nothing, c mixes the span tag with the unknown prior', () => {
+    const soft = { ...weak(), softSpans: true }
+    for (const scheme of ['BIO', 'BIOES'] as const) {
+      const v = vocabsOf(scheme)
+      const T = v.labels.size
+      const hard = partialPrior(TITLES[1]!, TITLES[1]!.spans, 5, v, weak())!
+      const sure = TITLES[1]!.spans.map((s) => ({ ...s, confidence: 1 }))
+      expect(Array.from(partialPrior(TITLES[1]!, sure, 5, v, soft)!)).toEqual(Array.from(hard))
+      // without softSpans a confidence changes nothing in the prior
+      expect(Array.from(partialPrior(TITLES[1]!, TITLES[1]!.spans.map((s) => ({ ...s, confidence: 0.2 })), 5, v, weak())!)).toEqual(Array.from(hard))
+      // confidence 0 on the second span = the title without it
+      const none = partialPrior(TITLES[1]!, [sure[0]!, { ...sure[1]!, confidence: 0 }], 5, v, soft)!
+      expect(Array.from(none)).toEqual(Array.from(partialPrior(TITLES[1]!, [sure[0]!], 5, v, soft)!))
+      const c = 0.25
+      const p = partialPrior(TITLES[0]!, [{ ...TITLES[0]!.spans[0]!, confidence: c }], 5, v, soft)!
+      const at = (i: number, tag: string): number => Math.exp(p[i * T + v.labels.id(tag)]!)
+      expect(at(1, 'B-X')).toBeCloseTo(c + (1 - c) * RHO, 5) // the span's own tag
+      expect(at(1, 'O')).toBeCloseTo(1 - c, 5)
+      expect(at(1, 'B-Y')).toBeCloseTo((1 - c) * RHO, 5)
+      expect(at(2, scheme === 'BIO' ? 'I-X' : 'E-X')).toBeCloseTo(c + (1 - c) * RHO, 5)
+      // the char after the span continues it only if the span is wrong
+      expect(at(3, 'I-X')).toBeCloseTo((1 - c) * RHO, 5)
+      expect(at(3, 'O')).toBeCloseTo(1, 5)
+    }
+  })
+
   it('title weights follow origin (reviewed gold > weak > dictionary > model × confidence)', () => {
     const w = weak()
     expect(titleWeight(TITLES[3]!, w)).toBe(1)
     expect(titleWeight(TITLES[0]!, w)).toBe(0.8)
     expect(titleWeight(TITLES[1]!, w)).toBe(0.6)
     expect(titleWeight({ text: 'ab', spans: [{ start: 0, end: 2, type: 'X', origin: 'model', confidence: 0.5 }], reviewed: false }, w)).toBe(0.25)
+    // soft spans carry their confidence in the prior, so it does not scale the title too
+    expect(titleWeight({ text: 'ab', spans: [{ start: 0, end: 2, type: 'X', origin: 'model', confidence: 0.5 }], reviewed: false }, { ...w, softSpans: true })).toBe(0.5)
   })
 })

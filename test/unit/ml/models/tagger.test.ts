@@ -41,7 +41,17 @@ describe('model mechanics', () => {
       let n = tf.memory().numTensors
       trainStep(model, opt, batch, config)
       expect(tf.memory().numTensors).toBe(n)
-      await predict(model, TINY.map((e) => e.text))
+      const preds = await predict(model, TINY.map((e) => e.text))
+      expect(tf.memory().numTensors).toBe(n)
+      for (const p of preds) {
+        // log P(ŷ | x) of the whole path: a probability, and at most any one character's
+        // probability of its tag, so at most each span's confidence (their mean, × its type p)
+        expect(p.logProb).toBeLessThanOrEqual(0)
+        expect(Number.isFinite(p.logProb)).toBe(true)
+        for (const sp of p.spans) expect(p.logProb!).toBeLessThanOrEqual(Math.log(sp.confidence) + 1e-5)
+      }
+      // without confidences there is no distribution read (a CRF skips the forward–backward: no log Z)
+      expect((await predict(model, [TINY[0]!.text], { confidence: false }))[0]!.logProb).toBeUndefined()
       expect(tf.memory().numTensors).toBe(n)
       n = tf.memory().numTensors
       opt.dispose()
@@ -98,7 +108,7 @@ describe('model mechanics', () => {
       const withConf = await model.predictBatch(batch, texts)
       const without = await model.predictBatch(batch, texts, { confidence: false })
       expect(without.map((p) => p.tags)).toEqual(withConf.map((p) => p.tags))
-      expect(without.every((p) => p.entropy === undefined)).toBe(true)
+      expect(without.every((p) => p.entropy === undefined && p.logProb === undefined)).toBe(true)
       // the [B, L, T] distribution, computed here from the model's own layers
       const { B, L, lengths } = batch
       const head = (model as unknown as { head: { apply(h: tf.Tensor2D): tf.Tensor2D } }).head
@@ -113,6 +123,11 @@ describe('model mechanics', () => {
         let h = 0
         for (let t = 0; t < lengths[b]!; t++) for (const q of p[b]![t]!) if (q > 0) h -= q * Math.log(q)
         expect(pred.entropy!).toBeCloseTo(h, 3)
+        // log P(ŷ | x): softmax, the product of the chosen tags' probabilities; CRF, at most any one
+        // of them (the path is one of the paths through each chosen tag)
+        const chosen = ids.map((j, t) => Math.log(p[b]![t]![j]!))
+        if (model.crf) for (const lp of chosen) expect(pred.logProb!).toBeLessThanOrEqual(lp + 1e-5)
+        else expect(pred.logProb!).toBeCloseTo(chosen.reduce((a, x) => a + x, 0), 4)
         for (const s of pred.spans) {
           let c = 0
           for (let i = s.start; i < s.end; i++) c += p[b]![i]![ids[i]!]!

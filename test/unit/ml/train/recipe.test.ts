@@ -63,6 +63,9 @@ describe('auto', () => {
     expect(weak.recipe!.parts.map((p) => p.id)).toEqual(['base', 'title-embeddings', 'weak-loss', 'self-training'])
     expect(weak.recipe!.facts).toEqual({ reviewed: 8, weak: 1, unlabelled: 1, types: 5 })
     expect(weak.weakLoss!.partial).toBe(true)
+    // a dictionary wrong more often than right (on reviewed train/dev titles) labels nothing; kept spans stay certain
+    expect(weak.weakLoss!.minDictionaryPrecision).toBe(0.5)
+    expect(weak.weakLoss!.softSpans).toBeUndefined()
     expect(weak.selfTraining).toEqual({ rounds: 1, minConfidence: 0.9, epochs: 2 })
     expect(weak.epochs).toBe(6)
     const lex = autoConfig({ ...factsOf(TINY), dictionaryTerms: 3 })
