@@ -196,7 +196,8 @@ export class Tagger {
 
   /**
    * Predict tags and spans (with confidence) for an unlabelled or labelled batch. With
-   * `confidence: false` a CRF skips its marginals (the forward–backward) and spans' confidence is NaN.
+   * `confidence: false` a CRF skips its marginals (the forward–backward), a softmax reads back only
+   * its argmax, and spans' confidence is NaN.
    */
   async predictBatch(batch: Batch, texts: readonly string[][], opts: { confidence?: boolean } = {}): Promise<TitlePrediction[]> {
     if (this.pointer) return this.predictSpans(batch, texts)
