@@ -229,10 +229,8 @@ export class Tagger {
       let ids: number[][]
       // CRF: the Viterbi path's score s(ŷ), for log P(ŷ | x) = s(ŷ) − log Z
       let pathScores: number[] | null = null
-      if (em && logZ) {
+      if (em) {
         ;({ paths: ids, scores: pathScores } = await this.crf!.decodeScored(em, lengths))
-      } else if (em) {
-        ids = await this.crf!.decode(em, lengths)
       } else {
         const flat = (await softIds!.data()) as Int32Array
         ids = lengths.map((n, b) => Array.from(flat.subarray(b * L, b * L + n)))
@@ -337,4 +335,3 @@ function pickedNll(logits: tf.Tensor2D, y: Int32Array, w: Float32Array, denom: n
   const lp = tf.gather(tf.reshape(tf.logSoftmax(logits), [-1]), tf.tensor1d(idx, 'int32'))
   return tf.div(tf.neg(tf.sum(tf.mul(lp, tf.tensor1d(w)))), denom) as tf.Scalar
 }
-

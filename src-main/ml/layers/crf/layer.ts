@@ -179,10 +179,7 @@ export class CRF {
 
   /** Best tag path per title (exact Viterbi: the typed-array kernel, kernels/viterbi.ts). */
   async decode(emissions: tf.Tensor3D, lengths: readonly number[]): Promise<number[][]> {
-    checkEmissions(emissions.shape, this.numTags, lengths)
-    const [B, L, T] = emissions.shape
-    const em = (await emissions.data()) as Float32Array
-    return viterbiBatch((await this.plan(T)).plan, em, B, L, lengths)
+    return (await this.decodeScored(emissions, lengths)).paths
   }
 
   /**
