@@ -2,7 +2,7 @@
 // `load_dataset`), so our engine and the reference train and score on the same titles:
 //   ding   train.txt.bieos less its last 500 / those 500 (dev) / the official dev.txt.bieos (test)
 //   seed   seed-sample/train: first 8,000 / next 1,000 (dev) / last 1,000 (test)
-//   gaiic  weak-labels.txt: 9,000 / 500 (dev) / 500 (test), scored against the weak labels
+//   gaiic  weak-labels.txt: 9,000 / 500 (dev) / 500 (test), scored against the weak labels; unlabelled-titles.txt (9,999) as the unlabelled titles
 //   ding-dict  ding's train titles with their labels stripped and the seven gazetteers applied by
 //              longest match (terms of ≥ 2 chars; brand*.dic → HP, product*.dic → HC) as
 //              `dictionary` spans; dev and test gold as in `ding`. The gazetteers' terms are the
@@ -13,7 +13,7 @@
 //              `minPrecision` p: the spans of a dictionary below p on dev are left out (the others
 //              stay certain) — dictionary selection by the same estimate.
 // Tags are decoded leniently (a stray I-/E- opens a span), as the reference does.
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { openReader } from '../../src-main/io/readers'
 import { Matcher } from '../../src-main/shared/matcher'
@@ -71,7 +71,9 @@ export async function loadPublicSet(name: SetName, data: string, opts: { dictCon
   const all = await read(path.join(dir, 'weak-labels.txt'), 'conll')
   // model-made labels: unreviewed titles with `weak` spans, as `import --origin weak` stores them
   const train = all.slice(0, -1000).map((e) => ({ ...e, spans: e.spans.map((s) => ({ ...s, origin: 'weak' as const })), reviewed: false }))
-  return { name, train, dev: all.slice(-1000, -500), test: all.slice(-500), unlabelled: [], refDataset: 'gaiic' }
+  // GAIIC's 9,999 raw titles: what a shop has besides its labelled ones (auto's embeddings and self-training read them)
+  const unlabelled = readFileSync(path.join(dir, 'unlabelled-titles.txt'), 'utf8').split('\n').filter((l) => l.trim())
+  return { name, train, dev: all.slice(-1000, -500), test: all.slice(-500), unlabelled, refDataset: 'gaiic' }
 }
 
 /** Precision of one dictionary's own longest matches against gold titles (exact span and type). */
