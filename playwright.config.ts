@@ -4,6 +4,8 @@ import { defineConfig } from '@playwright/test'
 // against the real headless server, the real renderer build and real project files.
 export default defineConfig({
   testDir: 'test/e2e',
+  // builds out/ when a source is newer (as vitest does): `npx playwright test` alone never drives an old renderer
+  globalSetup: './test/helpers/build.ts',
   outputDir: 'test-results/e2e',
   timeout: 120_000,
   workers: 1,

@@ -59,7 +59,8 @@ const USAGE = `usage: ner-studio <command> …
   presets  [--bert <folder>] [--json]                (the study's models and what each one is)
   pre-annotate <project.sqlite> --run <id> [--split S] [--min-confidence X] [--limit N] [--workers N] [--json]
          (the run's spans on unreviewed titles as origin model, with confidence; never over other spans)
-  queue    <project.sqlite> [--run <id>] [--limit N] [--json]   (unreviewed titles, least confident first)
+  queue    <project.sqlite> [--run <id>] [--order least-confident|entropy|sequence|mnlp] [--limit N] [--json]
+           (unreviewed titles in an uncertainty order; all but least-confident need --run)
   accept   <project.sqlite> (--type T [--min-confidence X] [--run <id>] | --title ID)   (model spans → gold)
   reject   <project.sqlite> (--type T [--min-confidence X | --below X] [--run <id>] | --title ID)   (model spans deleted)
   titles <project.sqlite> [--split S] [--status S] [--type T] [--origin O] [--search X] [--disagrees-with RUN]

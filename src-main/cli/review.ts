@@ -2,7 +2,7 @@
 // over the same services the Pre-annotate screen uses (services/runs/evaluation.ts, Project).
 
 import { parseArgs } from 'node:util'
-import type { ModelSpanSelector } from '../shared/runs'
+import { QUEUE_ORDERS, QUEUE_ORDER_TEXT, type ModelSpanSelector, type QueueOrder } from '../shared/runs'
 import { SPLITS, type Split } from '../shared/types'
 import { preannotate, preannotateQueue } from '../services/runs/evaluation'
 import { Project } from '../services/project/project'
@@ -68,22 +68,29 @@ export async function cmdPreannotate(argv: string[]): Promise<void> {
   }
 }
 
-/** `queue <project> [--run ID] [--limit N] [--json]`: unreviewed titles, least confident first. */
+/** `queue <project> [--run ID] [--order O] [--limit N] [--json]`: unreviewed titles in an uncertainty order (least-confident by default). */
 export function cmdQueue(argv: string[]): void {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { run: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+    options: { run: { type: 'string' }, order: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
   })
   const [path] = positionals
   if (!path || positionals.length > 1) throw new UsageError('queue needs <project.sqlite>')
   const runId = runArg(values.run, 'queue', false)
+  const order = (values.order ?? 'least-confident') as QueueOrder
+  if (!QUEUE_ORDERS.includes(order)) throw new UsageError(`--order must be one of ${QUEUE_ORDERS.join(', ')}`)
+  if (order !== 'least-confident' && !runId) throw new UsageError(`--order ${order} reads one run's predictions: give --run <id>`)
   const project = Project.open(path, { readonly: true })
   try {
-    const q = preannotateQueue(project.db, { ...(runId ? { runId } : {}), limit: values.limit ? Number(values.limit) : 20 })
+    const q = preannotateQueue(project.db, { ...(runId ? { runId, order } : {}), limit: values.limit ? Number(values.limit) : 20 })
     if (values.json) return void console.log(JSON.stringify(q, null, 2))
-    console.log(`${q.total} unreviewed titles with model spans, least confident first:`)
-    for (const i of q.items) console.log(`  ${String(i.id).padStart(7)}  min ${i.minConfidence.toFixed(3)}  ${i.text}`)
+    const what = order === 'least-confident' ? 'with model spans' : `run ${runId} pre-annotated`
+    console.log(`${q.total} unreviewed titles ${what}, ${QUEUE_ORDER_TEXT[order].first}:`)
+    for (const i of q.items) {
+      const score = order === 'entropy' ? `entropy ${i.entropy?.toFixed(3) ?? '-'}` : order === 'least-confident' ? `min ${i.minConfidence.toFixed(3)}` : `log P ${i.logProb?.toFixed(3) ?? '-'}`
+      console.log(`  ${String(i.id).padStart(7)}  ${score}  ${i.text}`)
+    }
   } finally {
     project.close()
   }

@@ -3,7 +3,7 @@
 // PURE TypeScript (the renderer imports it).
 
 import type { TitleQuery } from './api/titles'
-import type { EvalCell } from './runs'
+import type { EvalCell, QueueOrder } from './runs'
 import type { Span, Split } from './types'
 
 /** The most titles one stream holds; `total` still says how many the source has. */
@@ -17,8 +17,8 @@ export type ReviewSource =
   | { kind: 'disagreements'; runId: number; query?: TitleQuery }
   /** The titles of one Evaluate cell (the drill-down's). */
   | { kind: 'cell'; runId: number; split: Split; cell: EvalCell }
-  /** Unreviewed titles with model spans, least confident first (pre-annotate's queue). */
-  | { kind: 'least-confident'; runId?: number }
+  /** Pre-annotate's queue: unreviewed titles in an uncertainty order (default least-confident; the others need runId). */
+  | { kind: 'uncertain'; runId?: number; order?: QueueOrder }
 
 export interface ReviewQueue {
   /** Title ids in stream order (at most STREAM_MAX). */

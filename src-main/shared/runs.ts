@@ -242,6 +242,30 @@ export interface QueueItem {
 export const QUEUE_ORDERS = ['least-confident', 'entropy', 'sequence', 'mnlp'] as const
 export type QueueOrder = (typeof QUEUE_ORDERS)[number]
 
+/** Each order in plain words: `first` completes "… first" (headings, stream labels), `hint` says what it ranks by. */
+export const QUEUE_ORDER_TEXT: Record<QueueOrder, { name: string; first: string; hint: string }> = {
+  'least-confident': {
+    name: 'Least confident span',
+    first: 'least confident span first',
+    hint: 'Titles with model spans, by their least confident span. Titles the model gave no span are not in this queue.',
+  },
+  entropy: {
+    name: 'Most uncertain characters',
+    first: 'most uncertain characters first',
+    hint: "Every pre-annotated title, by the total entropy of its characters' tag distributions.",
+  },
+  sequence: {
+    name: 'Least probable title',
+    first: 'least probable title first',
+    hint: "Every pre-annotated title, by the probability of the model's whole tag path: 1 − P(path) highest first. Favours long titles.",
+  },
+  mnlp: {
+    name: 'Least probable per character',
+    first: 'least probable per character first',
+    hint: "Every pre-annotated title, by −log P(path) per character (Shen et al. 2017): long titles are not favoured.",
+  },
+}
+
 export interface QueueQuery {
   runId?: number
   /**

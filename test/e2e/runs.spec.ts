@@ -170,6 +170,16 @@ test('weak labels → gazetteers → correct → train → evaluate → drill do
   const confs = await page.getByTestId('queue-row').evaluateAll((trs) => trs.map((tr) => Number(tr.querySelector('td b')!.textContent)))
   expect(confs).toEqual([...confs].sort((a, b) => a - b))
   await shot(page, '7-preannotate')
+  // Another uncertainty order: the least probable tag path first, the titles without a span included.
+  await page.getByTestId('queue-order').selectOption('sequence')
+  await expect(page.getByTestId('queue-heading')).toContainText('Least probable title first')
+  const seq = await studio.api('preannotate.queue', { runId: 1, order: 'sequence', limit: 100 })
+  await expect(page.getByTestId('queue-row').first()).toHaveAttribute('data-id', String(seq.items[0]!.id))
+  const probs = await page.getByTestId('queue-score').allTextContents()
+  expect(probs.map(Number)).toEqual(seq.items.map((i) => Number(Math.exp(i.logProb!).toPrecision(2))))
+  await shot(page, '7b-queue-sequence')
+  await page.getByTestId('queue-order').selectOption('least-confident')
+  await expect(page.getByTestId('queue-score')).toHaveCount(0)
 
   // The type with the most model spans, threshold 0.5.
   const byType = statsAfter.types.filter((t) => t.byOrigin.model > 0).sort((a, b) => b.byOrigin.model - a.byOrigin.model)

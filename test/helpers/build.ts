@@ -1,7 +1,8 @@
-// vitest globalSetup: the CLI tests launch the built CLI (`node out/main/cli.js`, what `npx ner-studio`
-// runs after setup) instead of the TypeScript sources through tsx, which cost about a second of
-// compiling on every launch. So build once, before any test, and only when out/main is older than a
-// file it is built from (`npm test` has just built it; a change under src-main makes it stale).
+// vitest's and Playwright's globalSetup: the CLI tests launch the built CLI (`node out/main/cli.js`,
+// what `npx ner-studio` runs after setup) instead of the TypeScript sources through tsx, which cost
+// about a second of compiling on every launch, and the browser tests load the built renderer. So
+// build once, before any test, and only when out/ is older than a file it is built from (`npm test`
+// has just built it; a change under src-main or src-renderer makes it stale).
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -26,6 +27,7 @@ export function staleness(): string | null {
   const builtAt = Math.min(...built.map((f) => statSync(f).mtimeMs))
   const sources = Math.max(
     newest(join(REPO_ROOT, 'src-main')),
+    newest(join(REPO_ROOT, 'src-renderer')),
     ...['package.json', 'electron.vite.config.ts'].map((f) => statSync(join(REPO_ROOT, f)).mtimeMs),
   )
   return sources > builtAt ? 'a source file is newer than the build' : null

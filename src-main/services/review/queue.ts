@@ -1,12 +1,13 @@
 // The review stream's queues (one stream in the editor, pluggable sources): the list's filter, the
-// titles that disagree with a run (most disagreeing first), an Evaluate cell, the least-confident
-// titles; and a run's suggestions for one title. Reads only: accepting a suggestion is an ordinary
-// span edit (spans/spans.ts), so it is undone like any other.
+// titles that disagree with a run (most disagreeing first), an Evaluate cell, the Pre-annotate queue
+// in any of its uncertainty orders; and a run's suggestions for one title. Reads only: accepting a
+// suggestion is an ordinary span edit (spans/spans.ts), so it is undone like any other.
 
 import type { TitleQuery } from '../../shared/api'
 import { StudioError } from '../../shared/errors'
 import type { PlainSpan } from '../../shared/tags'
 import { STREAM_MAX, type ReviewQueue, type ReviewSource, type Suggestion } from '../../shared/review'
+import { QUEUE_ORDER_TEXT } from '../../shared/runs'
 import { SPLITS } from '../../shared/types'
 import type { DB } from '../../store/db'
 import { getRunRow } from '../runs/records'
@@ -28,10 +29,11 @@ export function reviewQueue(db: DB, source: ReviewSource): ReviewQueue {
       const r = evalTitles(db, source.runId, source.split, source.cell, STREAM_MAX)
       return { ids: r.titles.map((t) => t.id), total: r.total, label: `an Evaluate cell of run ${source.runId} (${source.split})`, runId: source.runId }
     }
-    case 'least-confident': {
+    case 'uncertain': {
       if (source.runId !== undefined) getRunRow(db, source.runId)
-      const q = preannotateQueue(db, { ...(source.runId !== undefined ? { runId: source.runId } : {}), limit: 1000 })
-      const label = `least confident first${source.runId !== undefined ? ` (run ${source.runId})` : ''}`
+      const order = source.order ?? 'least-confident'
+      const q = preannotateQueue(db, { ...(source.runId !== undefined ? { runId: source.runId } : {}), order, limit: 1000 })
+      const label = `${QUEUE_ORDER_TEXT[order]?.first ?? order}${source.runId !== undefined ? ` (run ${source.runId})` : ''}`
       return { ids: q.items.map((i) => i.id), total: q.total, label, runId: source.runId ?? null }
     }
     default:

@@ -10,6 +10,7 @@ import type {
   InferenceProgress,
   PreannotateResult,
   PresetEntry,
+  QueueOrder,
   QueueResult,
   RunDetail,
   RunsCompare,
@@ -172,8 +173,11 @@ export const useRunsStore = defineStore('runs', () => {
       preannotating.value = false
     }
   }
+  /** The queue's order; the orders read from a run's predictions need a run, so without one it is least-confident. */
+  const queueOrder = ref<QueueOrder>('least-confident')
   async function loadQueue(): Promise<void> {
-    queue.value = await call('preannotate.queue', { ...(preRunId.value !== null ? { runId: preRunId.value } : {}), limit: 100 })
+    const run = preRunId.value !== null ? { runId: preRunId.value, order: queueOrder.value } : {}
+    queue.value = await call('preannotate.queue', { ...run, limit: 100 })
   }
 
   return {
@@ -181,6 +185,6 @@ export const useRunsStore = defineStore('runs', () => {
     init, loadRuns, loadJobs, start, cancel,
     compare, compareRuns,
     evalRunId, evalSplit, summary, evaluating, drill, evaluate, open, splitWithTitles, defaultEvalSplit, chooseEvalSplit,
-    preRunId, preResult, preannotating, queue, preannotate, loadQueue,
+    preRunId, preResult, preannotating, queue, queueOrder, preannotate, loadQueue,
   }
 })

@@ -1,5 +1,5 @@
 // The review stream's queue sources on a real project file: disagreements with a run (the list
-// filter's titles, most disagreeing first), the list's filter, an Evaluate cell, least confident;
+// filter's titles, most disagreeing first), the list's filter, an Evaluate cell, the Pre-annotate queue;
 // a run's suggestions for a title; and accepting a suggestion as an ordinary, undoable span edit.
 import { join } from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
@@ -92,8 +92,8 @@ describe('review queue: other sources', () => {
     expect((await studio.handle('review.queue', { kind: 'filter', query: { disagreesWith: run } })).runId).toBe(run)
   })
 
-  it('least confident: unreviewed titles with model spans of the run', async () => {
-    expect(await studio.handle('review.queue', { kind: 'least-confident', runId: run })).toMatchObject({ ids: [ids[3]], total: 1, runId: run })
+  it('uncertain (default order, least confident span): unreviewed titles with model spans of the run', async () => {
+    expect(await studio.handle('review.queue', { kind: 'uncertain', runId: run })).toMatchObject({ ids: [ids[3]], total: 1, runId: run, label: `least confident span first (run ${run})` })
   })
 
   it("an Evaluate cell: the drill-down's titles", async () => {

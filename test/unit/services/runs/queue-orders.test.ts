@@ -1,11 +1,13 @@
 // The Pre-annotate queue's orders read from a run's stored predictions, on a real project file:
 // 'sequence' (1 − P(ŷ | x) of the whole predicted path) and 'mnlp' (−log P(ŷ | x) / characters)
 // rank EVERY unreviewed title the run pre-annotated — a title the model gave no span included,
-// which 'least-confident' (by the least confident span) cannot see.
+// which 'least-confident' (by the least confident span) cannot see. The editor's review stream and
+// `ner-studio queue --order` read the same orders.
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { Project } from '../../../../src-main/services/project/project'
+import { cmdQueue } from '../../../../src-main/cli/review'
 import { preannotateQueue } from '../../../../src-main/services/runs/evaluation'
 import { savePredictions } from '../../../../src-main/services/runs/records'
 import { Studio } from '../../../../src-main/services/studio'
@@ -102,5 +104,39 @@ describe('Pre-annotate queue: sequence-level orders', () => {
     } finally {
       p.close()
     }
+  })
+})
+
+describe('the orders wherever the queue is read', () => {
+  it("the editor's review stream takes the order: same titles as the queue, named by it", async () => {
+    for (const o of ['sequence', 'mnlp', 'least-confident'] as const) {
+      const stream = await studio.handle('review.queue', { kind: 'uncertain', runId: run, order: o })
+      expect(stream.ids).toEqual(order(o).items.map((i) => i.id))
+      expect(stream).toMatchObject({ total: order(o).total, runId: run })
+    }
+    expect((await studio.handle('review.queue', { kind: 'uncertain', runId: run, order: 'mnlp' })).label).toBe(`least probable per character first (run ${run})`)
+    // without an order: least confident span first, as before
+    expect((await studio.handle('review.queue', { kind: 'uncertain', runId: run })).ids).toEqual(order('least-confident').items.map((i) => i.id))
+    await expect(studio.handle('review.queue', { kind: 'uncertain', order: 'sequence' })).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining('needs a run id') })
+  })
+
+  it('`ner-studio queue --order`: the same order on the command line; a missing --run or an unknown order is a usage error', () => {
+    studio.close()
+    const lines: string[] = []
+    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')))
+    try {
+      cmdQueue([file, '--run', String(run), '--order', 'mnlp'])
+      expect(lines[0]).toBe(`4 unreviewed titles run ${run} pre-annotated, least probable per character first:`)
+      const shown = lines.slice(1).map((l) => Number(/^\s*(\d+)/.exec(l)![1]))
+      expect(shown).toEqual([ids.short, ids.nospan, ids.long, ids.sure])
+      expect(lines[1]).toContain('log P -0.800')
+      lines.length = 0
+      cmdQueue([file, '--run', String(run), '--order', 'sequence', '--json'])
+      expect((JSON.parse(lines.join('\n')) as { items: { id: number }[] }).items.map((i) => i.id)).toEqual([ids.long, ids.nospan, ids.short, ids.sure])
+    } finally {
+      log.mockRestore()
+    }
+    expect(() => cmdQueue([file, '--order', 'sequence'])).toThrow(/--order sequence reads one run's predictions: give --run/)
+    expect(() => cmdQueue([file, '--run', String(run), '--order', 'newest'])).toThrow(/--order must be one of least-confident, entropy, sequence, mnlp/)
   })
 })
