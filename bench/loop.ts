@@ -5,6 +5,7 @@
  *   npm run bench loop -- --only round [--at 1100]   one least-confident round alone, timed part by part
  *   … --out loop-first20                              results in bench/results/loop-first20/ instead
  *   … --seed 7                                        another seed (the initial titles, the model's init)
+ *   … --config '{"model":{"pretrainedEmbeddings":true}}'   a part beyond the study on the same bilstm-crf
  *
  * Project: Ding's train titles in split train (their gold is removed by the simulation: every
  * title starts unreviewed), Ding's dev file as split test; oracle = Ding's gold train file.
@@ -22,7 +23,7 @@ import { importInto } from '../src-main/services/io/import'
 import { Project } from '../src-main/services/project/project'
 import { simulate, type SimulateRound, type Strategy } from '../src-main/services/runs/simulate'
 import { evaluateRun } from '../src-main/services/runs/evaluate'
-import { startTraining } from '../src-main/services/runs/training'
+import { startTraining, type ConfigOverrides } from '../src-main/services/runs/training'
 import { machineLine, mdTable, sharedDir, writeResults } from './lib/report'
 
 const args = process.argv.slice(2)
@@ -45,7 +46,9 @@ const ding = path.join(sharedDir, 'data', 'ecommerce-ding2019')
 // --out <folder>: another variant's results (e.g. loop-first20) beside, not over, the main ones
 const results = path.join(root, 'bench', 'results', opt('out', ''))
 const partFile = (part: string): string => path.join(results, `loop-${part}.json`)
-const overrides = { epochs: EPOCHS, patience: EPOCHS, learningRate: LR, seed: SEED, model: { charEmbedding: DIM, hidden: DIM } }
+// --config '{"model": {"pretrainedEmbeddings": true}}': model parts beyond the study on the same bilstm-crf (merged into model)
+const extra = JSON.parse(opt('config', '{}')) as NonNullable<ConfigOverrides>
+const overrides: ConfigOverrides = { ...extra, epochs: EPOCHS, patience: EPOCHS, learningRate: LR, seed: SEED, model: { ...extra.model, charEmbedding: DIM, hidden: DIM } }
 
 class RoundDone extends Error {}
 
@@ -68,7 +71,7 @@ async function makeProject(dir: string): Promise<string> {
   return file
 }
 
-const settings = `bilstm-crf, char embedding ${DIM}, BiLSTM ${DIM}, ${EPOCHS} epochs every round (lr ${LR}, batch 32, seed ${SEED}); start ${START}, +${BATCH} per round, ${ROUNDS} rounds`
+const settings = `bilstm-crf${opt('config', '') ? ` with ${opt('config', '')}` : ''}, char embedding ${DIM}, BiLSTM ${DIM}, ${EPOCHS} epochs every round (lr ${LR}, batch 32, seed ${SEED}); start ${START}, +${BATCH} per round, ${ROUNDS} rounds`
 
 async function runPart(part: string, dir: string): Promise<void> {
   const file = await makeProject(dir)
