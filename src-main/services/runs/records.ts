@@ -100,11 +100,22 @@ export function trainingData(db: DB, sel: DataSelection): { train: TrainingExamp
   const dev = selectExamples(db, sel.devSplit ?? 'dev', 'all')
   if (dev.length > 0) return { train, dev, devSource: `split ${sel.devSplit ?? 'dev'}` }
   const frac = sel.holdOut ?? 0.1
-  const mixed = shuffled(train, sel.seed ?? 1)
+  if (train.length < 2) throw new StudioError('bad_request', 'need at least 2 training titles to hold one back for dev')
+  // With unreviewed titles in train, dev is held back from the reviewed ones when there are
+  // MIN_REVIEWED_DEV of them: an unreviewed title's weak labels (or none at all) would score the
+  // model against what it is meant to outgrow, and pick the epoch that copies them best.
+  const reviewed = train.filter((e) => e.reviewed !== false)
+  const fromReviewed = reviewed.length < train.length && reviewed.length >= MIN_REVIEWED_DEV
+  const mixed = shuffled(fromReviewed ? reviewed : train, sel.seed ?? 1)
   const n = Math.max(1, Math.round(mixed.length * frac))
-  if (mixed.length < 2) throw new StudioError('bad_request', 'need at least 2 training titles to hold one back for dev')
-  return { train: mixed.slice(n), dev: mixed.slice(0, n), devSource: `${n} titles held back from train` }
+  const heldBack = mixed.slice(0, n)
+  const held = new Set(heldBack)
+  const what = fromReviewed ? `${n} reviewed titles` : `${n} titles`
+  return { train: fromReviewed ? train.filter((e) => !held.has(e)) : mixed.slice(n), dev: heldBack, devSource: `${what} held back from train` }
 }
+
+/** Fewest reviewed train titles to hold dev back from them alone (see trainingData). */
+export const MIN_REVIEWED_DEV = 10
 
 export function writeJsonl(path: string, examples: TrainingExample[]): void {
   writeFileSync(
