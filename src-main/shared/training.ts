@@ -245,7 +245,8 @@ export interface WeakLossConfig {
 }
 
 /**
- * Self-training: after training, the model labels the unreviewed and unlabelled titles; spans with
+ * Self-training: after training, the model labels the unreviewed and unlabelled titles (the train
+ * split's unreviewed titles and those of no split: services/runs/records.ts selfTrainingPool); spans with
  * confidence ≥ `minConfidence` that overlap no existing span become `model` spans of a new training
  * set, and the model trains again (`epochs` more, from its weights); at most `rounds` rounds, each
  * kept only if dev F1 improves.

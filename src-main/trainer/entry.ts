@@ -67,6 +67,7 @@ async function run(job: TrainingJob): Promise<void> {
       ...(bert ? { bert } : {}),
       ...(job.config.model.pretrainedEmbeddings ? { pretrained: titleEmbeddings(job) } : {}),
       ...(job.lexiconPath ? { lexicon: readLines<LexiconEntry>(job.lexiconPath) } : {}),
+      ...(job.unlabelledPath ? { unlabelled: readLines<string>(job.unlabelledPath, (v) => (typeof v === 'string' ? null : 'a title (string)')) } : {}),
       backend: report.name,
       backendReport: report,
       onEvent: on,

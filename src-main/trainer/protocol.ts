@@ -23,6 +23,8 @@ export interface TrainingJob {
    */
   embeddingsPath?: string
   titlesPath?: string
+  /** `selfTraining`: JSONL of strings, the pool's titles beyond the train file (records.ts selfTrainingPool). */
+  unlabelledPath?: string
   /** `model.lexicon`: JSONL of `{ text, type }` lexicon words (dictionaries + train gold spans). */
   lexiconPath?: string
   /** Force a backend (else NER_STUDIO_BACKEND, else the best available). */

@@ -114,6 +114,23 @@ export function trainingData(db: DB, sel: DataSelection): { train: TrainingExamp
   return { train: fromReviewed ? train.filter((e) => !held.has(e)) : mixed.slice(n), dev: heldBack, devSource: `${what} held back from train` }
 }
 
+/** The most titles self-training's pool takes from outside the training data (drawn with the seed). */
+export const POOL_MAX = 20_000
+
+/**
+ * Self-training's titles beyond the training data, text only: the train split's unreviewed titles
+ * the selection left out (`--data reviewed`) and the titles of no split. Never dev or test titles.
+ * At most POOL_MAX, a seeded random draw.
+ */
+export function selfTrainingPool(db: DB, sel: DataSelection, train: readonly TrainingExample[]): string[] {
+  const inTrain = new Set(train.map((e) => e.id))
+  const rows = db
+    .prepare(`SELECT id, text FROM titles WHERE split = 'none' OR (split = ? AND status = 'unreviewed') ORDER BY id`)
+    .all(sel.trainSplit ?? 'train') as { id: number; text: string }[]
+  const pool = rows.filter((r) => !inTrain.has(r.id)).map((r) => r.text)
+  return pool.length > POOL_MAX ? shuffled(pool, sel.seed ?? 1).slice(0, POOL_MAX) : pool
+}
+
 /** Fewest reviewed train titles to hold dev back from them alone (see trainingData). */
 export const MIN_REVIEWED_DEV = 10
 

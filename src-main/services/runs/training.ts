@@ -2,7 +2,7 @@
 // engine (src-main/ml, src-main/trainer). Training runs in its own process; this side writes the
 // data it trains on, records the run as it goes, and stores the best checkpoint in the project.
 
-import { rmSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { makeTempFolder } from '../../io/temp'
 import { join } from 'node:path'
 import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../../ml/checkpoint'
@@ -17,12 +17,14 @@ import { backendReason, RunProgress } from '../../shared/progress'
 import type { PresetName, TrainConfig, TrainingEvent } from '../../shared/training'
 import { AUTO_PRESET, PRESET_NAMES, type ProjectFacts } from '../../shared/training'
 import { autoConfig, factsOf } from '../../ml/models/auto'
+import { toJsonl } from '../../shared/jsonl'
 import { writeTransaction, type DB } from '../../store/db'
 import {
   createRun,
   getRunRow,
   loadCheckpoint,
   saveCheckpoint,
+  selfTrainingPool,
   trainingData,
   updateRun,
   writeTrainingFiles,
@@ -115,7 +117,9 @@ export function startTraining(
 ): RunningTraining {
   const sel: DataSelection = { titles: 'all', seed: req.overrides?.seed ?? DEFAULT_TRAIN.seed, ...req.data }
   const data = trainingData(db, sel)
-  const config = buildConfig(req.preset, req.overrides, req.preset === AUTO_PRESET ? { ...factsOf(data.train), dictionaryTerms: dictionaryTermCount(db) } : undefined)
+  // self-training's titles beyond the training data (auto counts them among the project's facts)
+  const pool = req.preset === AUTO_PRESET || req.overrides?.selfTraining ? selfTrainingPool(db, sel, data.train) : []
+  const config = buildConfig(req.preset, req.overrides, req.preset === AUTO_PRESET ? { ...factsOf(data.train, pool.length), dictionaryTerms: dictionaryTermCount(db) } : undefined)
   const dictionaryPrecision = weighDictionarySpans(db, data.train, config.weakLoss, sel.trainSplit ?? 'train', sel.devSplit ?? 'dev')
   let bert: BertFolderInfo | null = null
   if (isBertPreset(req.preset)) {
@@ -128,6 +132,8 @@ export function startTraining(
   }
   const dir = makeTempFolder('train')
   const files = writeTrainingFiles(join(dir, 'data'), data)
+  const unlabelled = config.selfTraining && pool.length ? join(dir, 'data', 'unlabelled.jsonl') : null
+  if (unlabelled) writeFileSync(unlabelled, toJsonl(pool))
   const parts = preparePartFiles(db, config, join(dir, 'data'), sel.trainSplit ?? 'train')
   const partNames = configParts(config.model)
   const { trainIds: _ids, ...stored } = sel
@@ -139,6 +145,7 @@ export function startTraining(
       train: data.train.length,
       dev: data.dev.length,
       devSource: data.devSource,
+      ...(unlabelled ? { pool: pool.length } : {}),
       // each dictionary's precision on reviewed train/dev titles, where the weak loss weighs its spans by it
       ...(dictionaryPrecision ? { dictionaryPrecision } : {}),
     },
@@ -152,7 +159,7 @@ export function startTraining(
   const history = progress.epochs
   let workers = 1 // data-parallel trainer processes (the run records them in `timings.workers`)
   const handle = startTrainingJob(
-    { config, ...files, ...parts.job, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}), ...(bert ? { bertPath: bert.dir } : {}) },
+    { config, ...files, ...parts.job, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}), ...(bert ? { bertPath: bert.dir } : {}), ...(unlabelled ? { unlabelledPath: unlabelled } : {}) },
     (e) => {
       try {
         if (e.kind === 'started') {

@@ -54,4 +54,29 @@ describe('train --model auto', () => {
     expect(config.weakLoss.softSpans).toBe(true)
     expect(config.data.dictionaryPrecision).toEqual({ brands: { precision: 21 / 24, matches: 24 } })
   })
+
+  it("self-training's pool: the titles of no split and the train split's unreviewed titles the run did not train on, never dev or test", async () => {
+    const dir = tmpDir()
+    const project = await makeProject(dir, tinyTitles(24), { split: 'train' })
+    const p = Project.open(project)
+    p.setStatus((p.db.prepare(`SELECT id FROM titles WHERE split = 'train'`).all() as { id: number }[]).map((r) => r.id), 'reviewed')
+    p.close()
+    await importInto(project, { path: writeJsonl(join(dir, 'more.jsonl'), tinyTitles(5, 1).map((t) => ({ text: `新${t.text}` }))), format: 'jsonl', origin: 'weak', split: 'train' })
+    await importInto(project, { path: writeJsonl(join(dir, 'none.jsonl'), tinyTitles(6, 2).map((t) => ({ text: `无${t.text}` }))), format: 'jsonl', origin: 'weak', split: 'none' })
+    await importInto(project, { path: writeJsonl(join(dir, 'dev.jsonl'), tinyTitles(8, 3)), format: 'jsonl', origin: 'gold', split: 'dev' })
+    await importInto(project, { path: writeJsonl(join(dir, 'test.jsonl'), tinyTitles(7, 4).map((t) => ({ text: `测${t.text}` }))), format: 'jsonl', origin: 'gold', split: 'test' })
+    // every predicted span is confident enough: the round runs whenever the pool reaches the trainer
+    const overrides = join(dir, 'st.json')
+    writeFileSync(overrides, JSON.stringify({ selfTraining: { rounds: 1, minConfidence: 0, epochs: 1 } }))
+    const t = await runCli(['train', project, '--model', 'bilstm-crf', '--data', 'reviewed', '--epochs', '4', '--config', overrides, '--json'], { timeoutMs: 300_000 })
+    expect(t.code, t.stderr).toBe(0)
+    const db = openDatabase(project, { readonly: true })
+    const run = db.prepare('SELECT status, config, metrics FROM runs WHERE id = 1').get() as { status: string; config: string; metrics: string }
+    db.close()
+    expect(run.status).toBe('done')
+    // 5 unreviewed train titles (left out by --data reviewed) + 6 of no split; not the 8 dev and 7 test titles
+    expect((JSON.parse(run.config) as { data: { train: number; pool: number } }).data).toMatchObject({ train: 24, pool: 11 })
+    // the self-training round ran on them: one epoch beyond the four
+    expect((JSON.parse(run.metrics) as { epochs: unknown[] }).epochs).toHaveLength(5)
+  })
 })
