@@ -118,12 +118,13 @@ export function trainingData(db: DB, sel: DataSelection): { train: TrainingExamp
 export const POOL_MAX = 20_000
 
 /**
- * Self-training's titles beyond the training data, text only: the train split's unreviewed titles
- * the selection left out (`--data reviewed`) and the titles of no split. Never dev or test titles.
- * At most POOL_MAX, a seeded random draw.
+ * Self-training's titles beyond the run's data, text only: the train split's unreviewed titles the
+ * selection left out (`--data reviewed`) and the titles of no split. Never dev or test titles, nor
+ * one `used` (the run's train and dev examples: a held-back dev title stays out). At most
+ * POOL_MAX, a seeded random draw.
  */
-export function selfTrainingPool(db: DB, sel: DataSelection, train: readonly TrainingExample[]): string[] {
-  const inTrain = new Set(train.map((e) => e.id))
+export function selfTrainingPool(db: DB, sel: DataSelection, used: readonly TrainingExample[]): string[] {
+  const inTrain = new Set(used.map((e) => e.id))
   const rows = db
     .prepare(`SELECT id, text FROM titles WHERE split = 'none' OR (split = ? AND status = 'unreviewed') ORDER BY id`)
     .all(sel.trainSplit ?? 'train') as { id: number; text: string }[]

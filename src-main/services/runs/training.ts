@@ -118,7 +118,7 @@ export function startTraining(
   const sel: DataSelection = { titles: 'all', seed: req.overrides?.seed ?? DEFAULT_TRAIN.seed, ...req.data }
   const data = trainingData(db, sel)
   // self-training's titles beyond the training data (auto counts them among the project's facts)
-  const pool = req.preset === AUTO_PRESET || req.overrides?.selfTraining ? selfTrainingPool(db, sel, data.train) : []
+  const pool = req.preset === AUTO_PRESET || req.overrides?.selfTraining ? selfTrainingPool(db, sel, [...data.train, ...data.dev]) : []
   const config = buildConfig(req.preset, req.overrides, req.preset === AUTO_PRESET ? { ...factsOf(data.train, pool.length), dictionaryTerms: dictionaryTermCount(db) } : undefined)
   const dictionaryPrecision = weighDictionarySpans(db, data.train, config.weakLoss, sel.trainSplit ?? 'train', sel.devSplit ?? 'dev')
   let bert: BertFolderInfo | null = null
