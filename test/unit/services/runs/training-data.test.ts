@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { importInto } from '../../../../src-main/services/io/import'
 import { Project } from '../../../../src-main/services/project/project'
-import { MIN_REVIEWED_DEV, trainingData } from '../../../../src-main/services/runs/records'
+import { MIN_REVIEWED_DEV, selfTrainingPool, trainingData } from '../../../../src-main/services/runs/records'
 import { makeProject, writeJsonl, type TitleSpec } from '../../../helpers/project'
 import { tmpDir } from '../../../helpers/tmp'
 
@@ -49,6 +49,15 @@ describe('dev held back from train', () => {
       expect(d.dev).toHaveLength(6)
       expect(d.devSource).toBe('6 titles held back from train')
       expect(d.train).toHaveLength(MIN_REVIEWED_DEV - 1 + 50 - 6)
+      // self-training's pool: nothing beyond the data with --data all; with reviewed only, the 50
+      // unreviewed titles — less the held-back ones among them, which are dev
+      expect(selfTrainingPool(p.db, { titles: 'all' }, [...d.train, ...d.dev])).toEqual([])
+      const r = trainingData(p.db, { titles: 'reviewed', seed: 3 })
+      const pool = selfTrainingPool(p.db, { titles: 'reviewed' }, [...r.train, ...r.dev, ...d.dev])
+      const heldWeak = d.dev.filter((e) => e.reviewed === false).length
+      expect(heldWeak).toBeGreaterThan(0)
+      expect(pool).toHaveLength(50 - heldWeak)
+      expect(pool.every((t) => t.startsWith('乙') && !d.dev.some((e) => e.text === t))).toBe(true)
     } finally {
       p.close()
     }
