@@ -46,12 +46,7 @@ export function spansToTags(length: number, spans: readonly PlainSpan[], scheme:
   const typed = opts.typed ?? true
   const tags = new Array<string>(length).fill('O')
   const tag = (prefix: string, type: string): string => (typed && type ? `${prefix}-${type}` : prefix)
-  const sorted = [...spans].sort((a, b) => a.start - b.start || b.end - a.end)
-  for (const s of sorted) {
-    if (s.start < 0 || s.end > length || s.end <= s.start) continue
-    let free = true
-    for (let i = s.start; i < s.end; i++) if (tags[i] !== 'O') free = false
-    if (!free) continue
+  for (const s of keptSpans(length, spans)) {
     if (scheme === 'BIOES' && s.end - s.start === 1) {
       tags[s.start] = tag('S', s.type)
       continue
@@ -61,6 +56,21 @@ export function spansToTags(length: number, spans: readonly PlainSpan[], scheme:
     if (scheme === 'BIOES') tags[s.end - 1] = tag('E', s.type)
   }
   return tags
+}
+
+/**
+ * The spans that tag a title of `length` characters (spansToTags): those inside it, by start then
+ * longest first, each kept only if it overlaps no span kept before it.
+ */
+export function keptSpans<S extends PlainSpan>(length: number, spans: readonly S[]): S[] {
+  const taken = new Uint8Array(Math.max(0, length))
+  const kept: S[] = []
+  for (const s of [...spans].sort((a, b) => a.start - b.start || b.end - a.end)) {
+    if (s.start < 0 || s.end > length || s.end <= s.start || taken.subarray(s.start, s.end).includes(1)) continue
+    taken.fill(1, s.start, s.end)
+    kept.push(s)
+  }
+  return kept
 }
 
 export class TagError extends Error {

@@ -10,7 +10,7 @@
  * stand-in for "the span is right with probability c"); the rules next to a span hold with weight c.
  */
 import type { Example, TrainingOrigin, WeakLossConfig } from '../../shared/training'
-import { spansToTags, splitTag, type PlainSpan, type TagScheme } from '../../shared/tags'
+import { keptSpans, spansToTags, splitTag, type PlainSpan, type TagScheme } from '../../shared/tags'
 import { IMPOSSIBLE } from '../layers/partial'
 import type { LabelVocab } from '../tagging/labels'
 
@@ -39,15 +39,10 @@ export function titleWeight(ex: Example, w: WeakLossConfig): number {
 /** A span as the prior reads it: positions, type and, for soft spans, its confidence. */
 type EvidenceSpan = PlainSpan & { confidence?: number }
 
-/** Per position, the confidence of the span that tags it (the span spansToTags keeps: by start, longest first, first free wins); 1 elsewhere. */
+/** Per position, the confidence of the span that tags it (the one spansToTags keeps: keptSpans); 1 elsewhere. */
 function confidenceAt(n: number, spans: readonly EvidenceSpan[]): Float32Array {
   const conf = new Float32Array(n).fill(1)
-  const taken = new Uint8Array(n)
-  for (const s of [...spans].sort((a, b) => a.start - b.start || b.end - a.end)) {
-    if (s.start < 0 || s.end > n || s.end <= s.start || taken.subarray(s.start, s.end).some((x) => x === 1)) continue
-    taken.fill(1, s.start, s.end)
-    conf.fill(Math.min(1, Math.max(0, s.confidence ?? 1)), s.start, s.end)
-  }
+  for (const s of keptSpans(n, spans)) conf.fill(Math.min(1, Math.max(0, s.confidence ?? 1)), s.start, s.end)
   return conf
 }
 
