@@ -33,7 +33,7 @@ export function reviewQueue(db: DB, source: ReviewSource): ReviewQueue {
       if (source.runId !== undefined) getRunRow(db, source.runId)
       const order = source.order ?? 'least-confident'
       const q = preannotateQueue(db, { ...(source.runId !== undefined ? { runId: source.runId } : {}), order, limit: 1000 })
-      const label = `${QUEUE_ORDER_TEXT[order]?.first ?? order}${source.runId !== undefined ? ` (run ${source.runId})` : ''}`
+      const label = `${QUEUE_ORDER_TEXT[order].first}${source.runId !== undefined ? ` (run ${source.runId})` : ''}`
       return { ids: q.items.map((i) => i.id), total: q.total, label, runId: source.runId ?? null }
     }
     default:

@@ -173,11 +173,13 @@ export const useRunsStore = defineStore('runs', () => {
       preannotating.value = false
     }
   }
-  /** The queue's order; the orders read from a run's predictions need a run, so without one it is least-confident. */
+  /** The queue's order as picked. */
   const queueOrder = ref<QueueOrder>('least-confident')
+  /** The order in force: the orders read from a run's predictions need a run, so without one it is least-confident. */
+  const orderInForce = computed<QueueOrder>(() => (preRunId.value !== null ? queueOrder.value : 'least-confident'))
   async function loadQueue(): Promise<void> {
-    const run = preRunId.value !== null ? { runId: preRunId.value, order: queueOrder.value } : {}
-    queue.value = await call('preannotate.queue', { ...run, limit: 100 })
+    const run = preRunId.value !== null ? { runId: preRunId.value } : {}
+    queue.value = await call('preannotate.queue', { ...run, order: orderInForce.value, limit: 100 })
   }
 
   return {
@@ -185,6 +187,6 @@ export const useRunsStore = defineStore('runs', () => {
     init, loadRuns, loadJobs, start, cancel,
     compare, compareRuns,
     evalRunId, evalSplit, summary, evaluating, drill, evaluate, open, splitWithTitles, defaultEvalSplit, chooseEvalSplit,
-    preRunId, preResult, preannotating, queue, queueOrder, preannotate, loadQueue,
+    preRunId, preResult, preannotating, queue, queueOrder, orderInForce, preannotate, loadQueue,
   }
 })
