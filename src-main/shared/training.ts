@@ -255,6 +255,8 @@ export interface SelfTrainingConfig {
   rounds: number
   minConfidence: number
   epochs: number
+  /** A round's learning rate (it fine-tunes from the best weights); absent = the run's `learningRate`. */
+  learningRate?: number
 }
 
 export interface PRF {

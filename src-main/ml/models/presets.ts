@@ -230,6 +230,7 @@ export function validateConfig(c: TrainConfig): string[] {
     if (!Number.isInteger(st.rounds) || st.rounds < 0) errs.push('selfTraining.rounds must be an integer ≥ 0')
     if (!Number.isInteger(st.epochs) || st.epochs < 1) errs.push('selfTraining.epochs must be a positive integer')
     if (!(st.minConfidence >= 0 && st.minConfidence <= 1)) errs.push('selfTraining.minConfidence must be in [0, 1]')
+    if (st.learningRate !== undefined && !(st.learningRate > 0)) errs.push('selfTraining.learningRate must be a number > 0')
     if (bert && st.rounds > 0) errs.push('selfTraining is not available with BERT (a later round would need a second copy of the encoder)')
   }
   if (m.head === 'crf' && (c.lossWeights.entity !== 1 || c.lossWeights.outside !== 1))

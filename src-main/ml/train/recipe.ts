@@ -5,7 +5,8 @@
  *   1. the best model labels the pool: the unreviewed training titles and the unlabelled ones;
  *   2. `pseudoLabel` adds its spans of confidence ≥ minConfidence that overlap no existing span as
  *      `model` spans (reviewed titles are not in the pool: gold is never touched);
- *   3. training goes on from the best weights for `selfTraining.epochs` epochs on that set;
+ *   3. training goes on from the best weights for `selfTraining.epochs` epochs on that set (at
+ *      `selfTraining.learningRate` when given: a fine-tuning round);
  *   4. the round is kept only if its best dev F1 beats the best so far; otherwise the rounds stop
  *      (stopped on dev) and the earlier model stays.
  * Events of later rounds continue the epoch and step numbering; a checkpoint is handed to `onBest`
@@ -71,7 +72,8 @@ export async function trainRecipe(config: TrainConfig, trainSet: readonly Exampl
       if ('epoch' in e && 'step' in e) return { ...e, epoch: e.epoch + epochOffset, step: e.step + stepOffset } as TrainingEvent
       return e
     }
-    const r = await train({ ...config, epochs: st.epochs, patience: 0, seed: config.seed + round }, [...fixed, ...examples], devSet, {
+    const roundConfig = { ...config, epochs: st.epochs, patience: 0, seed: config.seed + round, learningRate: st.learningRate ?? config.learningRate }
+    const r = await train(roundConfig, [...fixed, ...examples], devSet, {
       ...opts,
       vocabs: best.model.vocabData,
       init: best.best!,

@@ -79,6 +79,7 @@ describe('auto', () => {
       'selfTraining.epochs must be a positive integer',
       'selfTraining.minConfidence must be in [0, 1]',
     ])
+    expect(validateConfig({ ...weak, selfTraining: { ...weak.selfTraining!, learningRate: 0 } })).toEqual(['selfTraining.learningRate must be a number > 0'])
   })
 
   it('trains end to end on weak titles with self-training, the kept model no worse on dev than round one', async () => {
