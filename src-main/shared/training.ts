@@ -76,6 +76,12 @@ export interface Example {
   spans: TrainingSpan[]
   words?: number[]
   reviewed?: boolean
+  /**
+   * Self-training: the model labelled the whole title (every character, O included) with its
+   * path's probability `pseudo` (ml/train/recipe.ts). It is fully observed, like a reviewed title,
+   * and weighs as a `model` label times that probability.
+   */
+  pseudo?: number
 }
 
 /** Model configuration (JSON-serialisable). See src-main/ml/models/presets.ts for defaults. */

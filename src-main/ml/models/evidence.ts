@@ -24,11 +24,12 @@ interface TagSpace {
 export const DEFAULT_ORIGIN_WEIGHTS: Record<TrainingOrigin, number> = { gold: 1, weak: 0.8, dictionary: 0.6, model: 0.5 }
 
 /**
- * Title weight: `gold` when reviewed, else the mean of originWeight × confidence over its spans
- * (none: `weak`). With `softSpans` the confidence is already in the prior, so the mean is of the
- * origin weights alone.
+ * Title weight: `gold` when reviewed; a title the model labelled in full (`pseudo`), `model` × its
+ * path's probability; else the mean of originWeight × confidence over its spans (none: `weak`).
+ * With `softSpans` the confidence is already in the prior, so the mean is of the origin weights alone.
  */
 export function titleWeight(ex: Example, w: WeakLossConfig): number {
+  if (ex.pseudo !== undefined) return w.originWeights.model * ex.pseudo
   if (ex.reviewed !== false) return w.originWeights.gold
   if (ex.spans.length === 0) return w.originWeights.weak
   let s = 0

@@ -3,8 +3,13 @@
  * `config.weakLoss`), then, with `config.selfTraining`, rounds of self-training:
  *
  *   1. the best model labels the pool: the unreviewed training titles and the unlabelled ones;
- *   2. `pseudoLabel` adds its spans of confidence ≥ minConfidence that overlap no existing span as
- *      `model` spans (reviewed titles are not in the pool: gold is never touched);
+ *   2. `pseudoLabel`: a title without spans whose whole predicted labelling is likely
+ *      (P(ŷ | x) ≥ minConfidence) is taken in full, O included; a title with weak spans gets the
+ *      predicted spans of confidence ≥ minConfidence that overlap none of them, as `model` spans,
+ *      and its other characters stay unknown. Reviewed titles are not in the pool: gold is never
+ *      touched. An unlabelled title the model is unsure of is left out of the round: with its few
+ *      confident spans and every other character unknown, the partial CRF's prior would only pull
+ *      it towards O (GAIIC-weak: dev F1 85.83 → 78.47 after such a round; bench/results/quality.md);
  *   3. training goes on from the best weights for `selfTraining.epochs` epochs on that set (at
  *      `selfTraining.learningRate` when given: a fine-tuning round);
  *   4. the round is kept only if its best dev F1 beats the best so far; otherwise the rounds stop
@@ -23,38 +28,54 @@ interface RecipeOptions extends TrainOptions {
 }
 
 interface RecipeResult extends TrainResult {
-  /** Self-training rounds kept, and the pseudo-labelled spans of the kept set. */
-  selfTraining: { roundsKept: number; roundsRun: number; pseudoSpans: number } | null
+  /** Self-training rounds kept, and the pseudo-labelled spans and titles of the kept set. */
+  selfTraining: { roundsKept: number; roundsRun: number; pseudoSpans: number; pseudoTitles: number } | null
 }
 
 /**
- * The pool's titles with the prediction's confident spans added as `model` spans, where they
- * overlap none of the title's spans (nor each other). Reviewed titles come back unchanged.
+ * The pool's titles with what the model adds (rules in the header, step 2). Reviewed titles come
+ * back unchanged; so does a title without spans that is not confident enough as a whole.
+ * `titles` counts the titles given new labels (a title taken in full with no span counts: it
+ * teaches O), `added` the spans.
  */
-export function pseudoLabel(pool: readonly Example[], preds: readonly TitlePrediction[], minConfidence: number): { examples: Example[]; added: number } {
+export function pseudoLabel(pool: readonly Example[], preds: readonly TitlePrediction[], minConfidence: number): { examples: Example[]; added: number; titles: number } {
   let added = 0
+  let titles = 0
   const examples = pool.map((ex, i) => {
     if (ex.reviewed !== false) return ex
-    const taken = new Uint8Array(Array.from(ex.text).length)
+    const pred = preds[i]
+    const n = Array.from(ex.text).length
+    if (ex.spans.length === 0 && pred?.logProb !== undefined) {
+      const p = Math.exp(pred.logProb)
+      if (p < minConfidence) return ex
+      const spans: TrainingSpan[] = pred.spans.filter((s) => s.end <= n).map((s) => ({ start: s.start, end: s.end, type: s.type, origin: 'model', confidence: s.confidence }))
+      added += spans.length
+      titles++
+      return { ...ex, spans, reviewed: true, pseudo: p }
+    }
+    const taken = new Uint8Array(n)
     for (const s of ex.spans) taken.fill(1, s.start, s.end)
     const extra: TrainingSpan[] = []
-    const cands = [...(preds[i]?.spans ?? [])].filter((s) => s.confidence >= minConfidence).sort((a, b) => b.confidence - a.confidence)
+    const cands = [...(pred?.spans ?? [])].filter((s) => s.confidence >= minConfidence).sort((a, b) => b.confidence - a.confidence)
     for (const s of cands) {
       if (s.end > taken.length || taken.subarray(s.start, s.end).some((x) => x === 1)) continue
       taken.fill(1, s.start, s.end)
       extra.push({ start: s.start, end: s.end, type: s.type, origin: 'model', confidence: s.confidence })
     }
+    if (!extra.length) return ex
     added += extra.length
-    return extra.length ? { ...ex, spans: [...ex.spans, ...extra].sort((a, b) => a.start - b.start) } : ex
+    titles++
+    return { ...ex, spans: [...ex.spans, ...extra].sort((a, b) => a.start - b.start) }
   })
-  return { examples, added }
+  return { examples, added, titles }
 }
 
 export async function trainRecipe(config: TrainConfig, trainSet: readonly Example[], devSet: readonly Example[], opts: RecipeOptions = {}): Promise<RecipeResult> {
   const st = config.selfTraining
   let best = await train(config, trainSet, devSet, opts)
   if (!st || st.rounds <= 0 || best.cancelled || !best.best || devSet.length === 0) return { ...best, selfTraining: null }
-  const pool: Example[] = [...trainSet.filter((e) => e.reviewed === false), ...(opts.unlabelled ?? []).map((text) => ({ text, spans: [], reviewed: false }))]
+  const unreviewed = trainSet.filter((e) => e.reviewed === false)
+  const pool: Example[] = [...unreviewed, ...(opts.unlabelled ?? []).map((text) => ({ text, spans: [], reviewed: false }))]
   const fixed = trainSet.filter((e) => e.reviewed !== false)
   let bestF1 = best.bestDev?.micro.f1 ?? 0
   let epochOffset = best.epochsRun
@@ -62,18 +83,21 @@ export async function trainRecipe(config: TrainConfig, trainSet: readonly Exampl
   let roundsKept = 0
   let roundsRun = 0
   let pseudoSpans = 0
+  let pseudoTitles = 0
   let seconds = best.seconds
   for (let round = 1; round <= st.rounds && pool.length > 0; round++) {
     const preds = await predict(best.model, pool)
-    const { examples, added } = pseudoLabel(pool, preds, st.minConfidence)
-    if (added === 0) break
+    const { examples, added, titles } = pseudoLabel(pool, preds, st.minConfidence)
+    if (titles === 0) break
+    // the training titles stay (labelled further or as they were); an unlabelled one only when the model labelled it
+    const roundSet = [...fixed, ...examples.filter((e, i) => i < unreviewed.length || e.reviewed !== false)]
     const shift = (e: TrainingEvent): TrainingEvent | null => {
       if (e.kind === 'started' || e.kind === 'done' || e.kind === 'cancelled') return null
       if ('epoch' in e && 'step' in e) return { ...e, epoch: e.epoch + epochOffset, step: e.step + stepOffset } as TrainingEvent
       return e
     }
     const roundConfig = { ...config, epochs: st.epochs, patience: 0, seed: config.seed + round, learningRate: st.learningRate ?? config.learningRate }
-    const r = await train(roundConfig, [...fixed, ...examples], devSet, {
+    const r = await train(roundConfig, roundSet, devSet, {
       ...opts,
       vocabs: best.model.vocabData,
       init: best.best!,
@@ -90,7 +114,7 @@ export async function trainRecipe(config: TrainConfig, trainSet: readonly Exampl
     const f1 = r.bestDev?.micro.f1 ?? 0
     if (r.cancelled || !r.best || f1 <= bestF1) {
       r.model.dispose()
-      if (r.cancelled) return { ...best, cancelled: true, seconds, selfTraining: { roundsKept, roundsRun, pseudoSpans } }
+      if (r.cancelled) return { ...best, cancelled: true, seconds, selfTraining: { roundsKept, roundsRun, pseudoSpans, pseudoTitles } }
       break
     }
     best.model.dispose()
@@ -98,6 +122,7 @@ export async function trainRecipe(config: TrainConfig, trainSet: readonly Exampl
     bestF1 = f1
     roundsKept++
     pseudoSpans = added
+    pseudoTitles = titles
   }
-  return { ...best, epochsRun: epochOffset, seconds, selfTraining: { roundsKept, roundsRun, pseudoSpans } }
+  return { ...best, epochsRun: epochOffset, seconds, selfTraining: { roundsKept, roundsRun, pseudoSpans, pseudoTitles } }
 }

@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { autoConfig, factsOf } from '../../../../src-main/ml/models/auto'
 import { validateConfig } from '../../../../src-main/ml/models/presets'
+import { titleWeight } from '../../../../src-main/ml/models/evidence'
 import { learnTitleEmbeddings } from '../../../../src-main/ml/embeddings'
 import { pseudoLabel, trainRecipe } from '../../../../src-main/ml/train/recipe'
 import type { Example } from '../../../../src-main/shared/training'
@@ -30,7 +31,7 @@ describe('self-training pseudo-labels', () => {
         { start: 2, end: 6, type: '品类', confidence: 0.96 },
       ]),
     ]
-    const { examples, added } = pseudoLabel(pool, preds, 0.9)
+    const { examples, added, titles } = pseudoLabel(pool, preds, 0.9)
     expect(examples[0]).toBe(pool[0])
     expect(examples[1]!.spans).toEqual([
       { start: 0, end: 2, type: '品牌' },
@@ -41,10 +42,38 @@ describe('self-training pseudo-labels', () => {
       [2, 6, '品类', 'model'],
     ])
     expect(added).toBe(3)
+    expect(titles).toBe(2)
     for (const e of examples) {
       const spans = [...e.spans].sort((a, b) => a.start - b.start)
       for (let i = 1; i < spans.length; i++) expect(spans[i]!.start).toBeGreaterThanOrEqual(spans[i - 1]!.end)
     }
+  })
+})
+
+describe('self-training takes an unlabelled title in full only when its whole labelling is likely', () => {
+  const sure = { tags: [], logProb: Math.log(0.95), spans: [{ start: 0, end: 2, type: '品牌', confidence: 0.97, text: '创维' }] }
+  const unsure = { ...sure, logProb: Math.log(0.6) }
+  it('a confident title becomes fully observed (O included), weighted as a model label times its probability', () => {
+    const pool: Example[] = [
+      { text: '创维智能电视', spans: [], reviewed: false },
+      { text: '创维智能电视', spans: [], reviewed: false },
+      { text: '回力女鞋', spans: [{ start: 0, end: 2, type: '品牌', origin: 'weak' }], reviewed: false },
+    ]
+    // the weak title keeps the span rule even with a sure path: its weak span is never replaced
+    const { examples, added, titles } = pseudoLabel(pool, [sure, unsure, { ...sure, spans: [{ start: 0, end: 4, type: '品类', confidence: 0.99, text: '' }] }], 0.9)
+    expect(examples[0]).toEqual({ text: '创维智能电视', spans: [{ start: 0, end: 2, type: '品牌', origin: 'model', confidence: 0.97 }], reviewed: true, pseudo: 0.95 })
+    expect(examples[1]).toBe(pool[1])
+    expect(examples[2]).toBe(pool[2])
+    expect([added, titles]).toEqual([1, 1])
+    // fully observed: no partial prior; its weight is model × P(path), not gold's
+    const wl = { partial: true, unknownEntityPrior: 0.3, originWeights: { gold: 1, weak: 0.8, dictionary: 0.6, model: 0.5 } }
+    expect(titleWeight(examples[0]!, wl)).toBeCloseTo(0.475, 6)
+    expect(titleWeight({ ...examples[0]!, pseudo: undefined }, wl)).toBe(1)
+  })
+  it('a sure path with no span at all still counts: it teaches O', () => {
+    const { examples, added, titles } = pseudoLabel([{ text: '智能电视', spans: [], reviewed: false }], [{ ...sure, spans: [] }], 0.9)
+    expect(examples[0]).toMatchObject({ spans: [], reviewed: true, pseudo: 0.95 })
+    expect([added, titles]).toEqual([0, 1])
   })
 })
 
