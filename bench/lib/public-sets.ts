@@ -18,6 +18,7 @@ import path from 'node:path'
 import { openReader } from '../../src-main/io/readers'
 import { Matcher } from '../../src-main/shared/matcher'
 import { readGazetteer } from '../../src-main/services/dicts/gazetteer'
+import { measure, type ReviewedTitle } from '../../src-main/services/dicts/dicts'
 import { sharedDir } from './report'
 import type { Example } from '../../src-main/shared/training'
 import type { LexiconEntry } from '../../src-main/ml/lexicon'
@@ -76,18 +77,9 @@ export async function loadPublicSet(name: SetName, data: string, opts: { dictCon
   return { name, train, dev: all.slice(-1000, -500), test: all.slice(-500), unlabelled, refDataset: 'gaiic' }
 }
 
-/** Precision of one dictionary's own longest matches against gold titles (exact span and type). */
-function precisionOn(m: Matcher, gold: readonly Example[]): number {
-  let matches = 0
-  let correct = 0
-  for (const e of gold) {
-    const key = new Set(e.spans.map((s) => `${s.start}:${s.end}:${s.type}`))
-    for (const x of m.match(Array.from(e.text))) {
-      matches++
-      if (key.has(`${x.start}:${x.end}:${x.hit.type}`)) correct++
-    }
-  }
-  return matches ? correct / matches : 1
+/** Gold titles as the studio's dictionary measure reads reviewed ones (services/dicts/dicts.ts `measure`). */
+function asReviewed(gold: readonly Example[]): ReviewedTitle[] {
+  return gold.map((e) => ({ cps: Array.from(e.text), gold: new Set(e.spans.map((s) => `${s.start}:${s.end}:${s.type}`)), goldByType: new Map() }))
 }
 
 /** The gazetteers applied to the titles (labels stripped): dictionary-origin spans only; with `gold`, each span's confidence = its dictionary's precision there. */
@@ -96,6 +88,7 @@ async function dictionaryLabels(titles: readonly Example[], dicDir: string, gold
   const lexicon: LexiconEntry[] = []
   const files = readdirSync(dicDir).filter((f) => f.endsWith('.dic')).sort()
   const precision: number[] = []
+  const reviewed = gold ? asReviewed(gold) : null
   for (const [k, f] of files.entries()) {
     const type = f.startsWith('brand') ? 'HP' : 'HC'
     const own = new Matcher()
@@ -105,7 +98,7 @@ async function dictionaryLabels(titles: readonly Example[], dicDir: string, gold
       own.add(t.term, { type, dict: k })
       lexicon.push({ text: t.term, type })
     }
-    precision.push(gold ? precisionOn(own, gold) : 1)
+    precision.push(reviewed ? (measure(own, [type], reviewed).precision ?? 1) : 1)
   }
   const train = titles.map((e) => ({
     text: e.text,

@@ -158,7 +158,7 @@ export function matcherOf(db: DB, ids: number[], minLength: number, texts: Itera
   return m
 }
 
-interface ReviewedTitle {
+export interface ReviewedTitle {
   cps: string[]
   gold: Set<string>
   goldByType: Map<string, number>
