@@ -176,6 +176,8 @@ export interface RunDetail extends RunRecord {
   /** The parts of the run's recipe: auto's, or the preset plus any weak-loss / self-training settings, then the
    *  model parts beyond the study ('span head', 'title embeddings', 'bigrams', 'lexicon'). */
   parts: string[]
+  /** What self-training did, in a line (null: the run had none, or is from before it was recorded). */
+  selfTraining: string | null
   /** Evaluations made (per split), micro scores. */
   evaluations: Partial<Record<Split, PRF & { titles?: number }>>
 }

@@ -265,6 +265,16 @@ export interface SelfTrainingConfig {
   learningRate?: number
 }
 
+/** What self-training did in a run: rounds run and kept, and what the last round run labelled. */
+export interface SelfTrainingOutcome {
+  roundsRun: number
+  roundsKept: number
+  /** Titles the model labelled for that round (taken in full, or given spans beside their weak ones). */
+  pseudoTitles: number
+  /** Spans it added. */
+  pseudoSpans: number
+}
+
 export interface PRF {
   precision: number
   recall: number
@@ -324,6 +334,8 @@ export type TrainingEvent =
       stoppedEarly: boolean
       seconds: number
       checkpointPath: string | null
+      /** With `config.selfTraining`: what it did. */
+      selfTraining?: SelfTrainingOutcome
     })
   | (EventBase & { kind: 'error'; message: string; stack?: string })
   | (EventBase & { kind: 'cancelled'; epoch: number; step: number; checkpointPath: string | null })

@@ -96,6 +96,7 @@ async function run(job: TrainingJob): Promise<void> {
         stoppedEarly: r.stoppedEarly,
         seconds: r.seconds,
         checkpointPath,
+        ...(r.selfTraining ? { selfTraining: r.selfTraining } : {}),
       })
     }
   } catch (e) {

@@ -17,7 +17,7 @@
  * Events of later rounds continue the epoch and step numbering; a checkpoint is handed to `onBest`
  * only when it beats every earlier one, so the checkpoint on disk is always the run's best.
  */
-import type { Example, TrainConfig, TrainingEvent, TrainingSpan } from '../../shared/training'
+import type { Example, SelfTrainingOutcome, TrainConfig, TrainingEvent, TrainingSpan } from '../../shared/training'
 import type { TitlePrediction } from '../models/tagger'
 import { predict } from '../predict'
 import { train, type TrainOptions, type TrainResult } from './trainer'
@@ -28,8 +28,8 @@ interface RecipeOptions extends TrainOptions {
 }
 
 interface RecipeResult extends TrainResult {
-  /** Self-training rounds kept, and the pseudo-labelled spans and titles of the kept set. */
-  selfTraining: { roundsKept: number; roundsRun: number; pseudoSpans: number; pseudoTitles: number } | null
+  /** Self-training rounds run and kept, and what the last round run labelled. */
+  selfTraining: SelfTrainingOutcome | null
 }
 
 /**
@@ -108,6 +108,8 @@ export async function trainRecipe(config: TrainConfig, trainSet: readonly Exampl
       onBest: (ckpt) => ((ckpt.manifest.metrics?.micro.f1 ?? 0) > bestF1 && opts.onBest ? opts.onBest(ckpt) : null),
     })
     roundsRun++
+    pseudoSpans = added
+    pseudoTitles = titles
     seconds += r.seconds
     epochOffset += r.epochsRun
     stepOffset += r.steps
@@ -121,8 +123,6 @@ export async function trainRecipe(config: TrainConfig, trainSet: readonly Exampl
     best = { ...r, bestEpoch: r.bestEpoch + epochOffset - r.epochsRun }
     bestF1 = f1
     roundsKept++
-    pseudoSpans = added
-    pseudoTitles = titles
   }
   return { ...best, epochsRun: epochOffset, seconds, selfTraining: { roundsKept, roundsRun, pseudoSpans, pseudoTitles } }
 }

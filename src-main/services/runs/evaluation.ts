@@ -26,7 +26,7 @@ import type {
   RunsCompare,
 } from '../../shared/runs'
 import { QUEUE_ORDERS } from '../../shared/runs'
-import { AUTO_PRESET, type ModelConfig, type PRF, type TrainConfig } from '../../shared/training'
+import { AUTO_PRESET, type ModelConfig, type PRF, type SelfTrainingOutcome, type TrainConfig } from '../../shared/training'
 import type { RunRecord, Split } from '../../shared/types'
 import { SPLITS } from '../../shared/types'
 import { writeTransaction, type DB } from '../../store/db'
@@ -59,6 +59,15 @@ function runParts(config: Record<string, unknown>, preset: string): string[] {
   const model = c.model ? configParts(c.model as ModelConfig) : []
   if (c.recipe?.parts) return [...c.recipe.parts.map((p) => p.label), ...model]
   return [preset, ...model, ...(c.weakLoss ? [c.weakLoss.partial ? `partial CRF (ρ ${c.weakLoss.unknownEntityPrior})` : 'origin weights'] : []), ...(c.weakLoss?.softSpans ? ['soft spans'] : []), ...(c.weakLoss?.minDictionaryPrecision !== undefined ? [`dictionaries ≥ ${c.weakLoss.minDictionaryPrecision} precise`] : []), ...(c.selfTraining ? [`self-training (${c.selfTraining.rounds} round)`] : [])]
+}
+
+/** The Runs board's line on what self-training did (a kept round changed the model; one not kept did not). */
+export function selfTrainingLine(o: SelfTrainingOutcome | undefined): string | null {
+  if (!o) return null
+  if (o.roundsRun === 0) return 'self-training: no round run (no title to label, or none labelled confidently enough)'
+  const labelled = `${o.pseudoTitles.toLocaleString('en-US')} titles labelled by the model, ${o.pseudoSpans.toLocaleString('en-US')} spans`
+  if (o.roundsKept === 0) return `self-training: not kept (${labelled}; dev F1 did not improve)`
+  return `self-training: ${o.roundsKept} of ${o.roundsRun} round${o.roundsRun === 1 ? '' : 's'} kept (last round: ${labelled})`
 }
 
 // ------------------------------------------------------------------ runs
@@ -94,6 +103,7 @@ export function runDetail(r: RunRecord): RunDetail {
     workers: num(r.timings?.workers),
     best,
     parts: runParts(r.config, r.preset),
+    selfTraining: selfTrainingLine(m.selfTraining as SelfTrainingOutcome | undefined),
     evaluations,
   }
 }

@@ -190,7 +190,7 @@ export function startTraining(
           updateRun(db, runId, {
             status: 'done',
             finishedAt,
-            metrics: { epochs: history, best: outcome.best, bestEpoch: outcome.bestEpoch, stoppedEarly: outcome.stoppedEarly, dev: ckpt.manifest.metrics },
+            metrics: { epochs: history, best: outcome.best, bestEpoch: outcome.bestEpoch, stoppedEarly: outcome.stoppedEarly, dev: ckpt.manifest.metrics, ...(outcome.selfTraining ? { selfTraining: outcome.selfTraining } : {}) },
             timings: { seconds: outcome.seconds, secondsPerEpoch: outcome.seconds / Math.max(1, outcome.epochs), workers },
           })
         })

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest'
 import { importInto } from '../../../src-main/services/io/import'
 import { openDatabase } from '../../../src-main/store/db'
 import { Project } from '../../../src-main/services/project/project'
+import { getRun } from '../../../src-main/services/runs/evaluation'
+import type { SelfTrainingOutcome } from '../../../src-main/shared/training'
 import { runCli } from '../../helpers/cli'
 import { makeProject, writeJsonl } from '../../helpers/project'
 import { tinyTitles } from '../../helpers/tiny'
@@ -77,6 +79,13 @@ describe('train --model auto', () => {
     // 5 unreviewed train titles (left out by --data reviewed) + 6 of no split; not the 8 dev and 7 test titles
     expect((JSON.parse(run.config) as { data: { train: number; pool: number } }).data).toMatchObject({ train: 24, pool: 11 })
     // the self-training round ran on them: one epoch beyond the four
-    expect((JSON.parse(run.metrics) as { epochs: unknown[] }).epochs).toHaveLength(5)
+    const metrics = JSON.parse(run.metrics) as { epochs: unknown[]; selfTraining: SelfTrainingOutcome }
+    expect(metrics.epochs).toHaveLength(5)
+    // minConfidence 0: each of the 11 titles (none with a weak span) is taken in full; the run says what it did
+    expect(metrics.selfTraining).toMatchObject({ roundsRun: 1, pseudoTitles: 11 })
+    const q = Project.open(project, { readonly: true })
+    const line = getRun(q, 1).selfTraining
+    q.close()
+    expect(line).toMatch(metrics.selfTraining.roundsKept ? /^self-training: 1 of 1 round kept \(last round: 11 titles labelled by the model, \d+ spans\)$/ : /^self-training: not kept \(11 titles labelled by the model, \d+ spans; dev F1 did not improve\)$/)
   })
 })
