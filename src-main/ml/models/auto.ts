@@ -59,7 +59,7 @@ const AUTO_PARTS: readonly AutoPart[] = [
   },
   {
     id: 'self-training',
-    sentence: 'After training, the model labels the unreviewed and unlabelled titles; its confident spans (≥ 0.9, never over existing spans) train it one more round, kept only if dev F1 improves.',
+    sentence: 'After training, the model labels the unreviewed and unlabelled titles: a title without labels that it is at least 90 % sure of as a whole is taken in full, and titles with weak labels get its confident spans (≥ 0.9, never over existing spans); one more round on them is kept only if dev F1 improves.',
     when: (f) => f.weak + f.unlabelled > 0,
     apply: (c) => {
       const epochs = Math.max(1, Math.round(c.epochs / 3))
