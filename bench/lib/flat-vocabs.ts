@@ -1,4 +1,4 @@
-// The flat presets' label set in the benchmarks: 1,001 BIO tags, as the study's full label set.
+// The flat presets' label set in the benchmarks: 1,001 tags, as the study's full label set.
 import type { readSeedDir } from '../../src-main/ml/data/seed'
 import { buildVocabs } from '../../src-main/ml/models/features'
 import { presetConfig } from '../../src-main/ml/models/presets'
@@ -9,8 +9,8 @@ export const FLAT_TAGS = 1001
 
 /**
  * Vocabs of a preset on the data; flat presets get the sample's types plus unseen placeholder types
- * up to 500 types = 1,001 BIO tags, in LabelVocab.forTypes order (O, B-*, I-*), as a real 500-type
- * project would have.
+ * up to 1,001 tags (500 types in BIO, 250 in BIOES: the reference pads to 1,001 tags whatever the
+ * scheme), in LabelVocab.forTypes order, as a real project of that many types would have.
  */
 export function paddedFlatVocabs(data: ReturnType<typeof readSeedDir>, name: PresetName): ReturnType<typeof buildVocabs> {
   const config = presetConfig(name)
@@ -18,7 +18,8 @@ export function paddedFlatVocabs(data: ReturnType<typeof readSeedDir>, name: Pre
   if (config.model.architecture === 'flat') {
     const types = new Set<string>()
     for (const e of data) for (const sp of e.spans) types.add(sp.type)
-    for (let k = 0; types.size < (FLAT_TAGS - 1) / 2; k++) types.add(`未见类型${k}`)
+    const perType = config.model.scheme === 'BIOES' ? 4 : 2
+    for (let k = 0; types.size < (FLAT_TAGS - 1) / perType; k++) types.add(`未见类型${k}`)
     vocabs.labels = LabelVocab.forTypes(types, config.model.scheme).labels
   }
   return vocabs
