@@ -3,8 +3,9 @@
  *
  * Order: tfjs-node-gpu → tfjs-node → wasm → cpu. Each native binding is `require`d inside a try so
  * a missing optional dependency (its install downloads libtensorflow, which fails offline) only
- * records why it was skipped. `NER_STUDIO_BACKEND=cpu|wasm|tensorflow` forces one backend
- * (`tensorflow` = tfjs-node-gpu or tfjs-node).
+ * records why it was skipped. `NER_STUDIO_BACKEND=cpu|wasm|tensorflow|webgpu` forces one backend
+ * (`tensorflow` = tfjs-node-gpu or tfjs-node; `webgpu` = tfjs's WebGPU over Dawn, opt-in only:
+ * ./webgpu.ts says why).
  *
  * On wasm two gradients are replaced (globally; they are correct on every backend):
  * - GatherV2 (embedding lookup): the stock gradient needs `UnsortedSegmentSum`, which wasm lacks;
@@ -19,8 +20,9 @@
 import * as tf from '@tensorflow/tfjs'
 import path from 'node:path'
 import { registerWasmHeapKernels } from './kernels/wasm-heap'
+import { startWebGpu } from './webgpu'
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu'
 interface BackendAttempt {
   name: string
   ok: boolean
@@ -213,20 +215,21 @@ async function tryCpu(): Promise<void> {
  */
 export async function initBackend(prefer?: BackendName): Promise<BackendReport> {
   const forced = (prefer ?? (process.env.NER_STUDIO_BACKEND as BackendName | undefined)) || undefined
-  if (forced && !['cpu', 'wasm', 'tensorflow'].includes(forced)) {
-    throw new Error(`NER_STUDIO_BACKEND must be cpu, wasm or tensorflow, not '${forced}'`)
+  if (forced && !['cpu', 'wasm', 'tensorflow', 'webgpu'].includes(forced)) {
+    throw new Error(`NER_STUDIO_BACKEND must be cpu, wasm, tensorflow or webgpu, not '${forced}'`)
   }
   if (current && (!forced || current.name === forced)) return current
-  const candidates: { name: string; backend: BackendName; run: () => Promise<void> }[] = [
+  const candidates: { name: string; backend: BackendName; run: () => Promise<void>; optIn?: boolean }[] = [
     { name: '@tensorflow/tfjs-node-gpu', backend: 'tensorflow', run: () => tryNative('@tensorflow/tfjs-node-gpu') },
     { name: '@tensorflow/tfjs-node', backend: 'tensorflow', run: () => tryNative('@tensorflow/tfjs-node') },
     { name: '@tensorflow/tfjs-backend-wasm', backend: 'wasm', run: tryWasm },
     { name: '@tensorflow/tfjs-backend-cpu', backend: 'cpu', run: tryCpu },
+    { name: '@tensorflow/tfjs-backend-webgpu', backend: 'webgpu', run: async () => void (await startWebGpu()), optIn: true },
   ]
   const tried: BackendAttempt[] = []
   for (const c of candidates) {
-    if (forced && c.backend !== forced) {
-      tried.push({ name: c.name, ok: false, error: `skipped: NER_STUDIO_BACKEND/prefer=${forced}` })
+    if (forced ? c.backend !== forced : c.optIn) {
+      tried.push({ name: c.name, ok: false, error: forced ? `skipped: NER_STUDIO_BACKEND/prefer=${forced}` : 'opt-in only (NER_STUDIO_BACKEND=webgpu)' })
       continue
     }
     try {

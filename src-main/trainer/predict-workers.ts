@@ -27,11 +27,11 @@ const CHUNK = 256
 /**
  * Prediction workers: `requested` if given, else one per core on wasm/cpu (at most
  * MAX_DEFAULT_PREDICT_WORKERS, and at least MIN_TITLES_PER_WORKER titles each when `titles` is
- * known), 1 on tfjs-node (it threads its own kernels).
+ * known), 1 on tfjs-node (it threads its own kernels) and on WebGPU (one device).
  */
 export function resolvePredictWorkers(requested: number | undefined, backend: string, titles = Infinity, cores = os.availableParallelism()): number {
   if (requested !== undefined) return Math.max(1, Math.floor(requested))
-  if (backend === 'tensorflow') return 1
+  if (backend === 'tensorflow' || backend === 'webgpu') return 1
   return Math.max(1, Math.min(cores, MAX_DEFAULT_PREDICT_WORKERS, Math.floor(titles / MIN_TITLES_PER_WORKER)))
 }
 

@@ -34,11 +34,11 @@ const MIN_SHARE = 4
 /**
  * Workers for a run: `requested` (config.workers) if given, else one per core on wasm/cpu (at most
  * MAX_DEFAULT_WORKERS, and at least MIN_SHARE titles per share), 1 on tfjs-node (it threads its own
- * kernels). Never more than the batch has titles.
+ * kernels) and on WebGPU (one device). Never more than the batch has titles.
  */
 export function resolveWorkers(requested: number | undefined, backend: string, batchSize: number, cores = os.availableParallelism()): number {
   if (requested !== undefined) return Math.max(1, Math.min(requested, batchSize))
-  if (backend === 'tensorflow') return 1
+  if (backend === 'tensorflow' || backend === 'webgpu') return 1
   return Math.max(1, Math.min(cores, MAX_DEFAULT_WORKERS, Math.floor(batchSize / MIN_SHARE)))
 }
 

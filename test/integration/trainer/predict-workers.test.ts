@@ -82,6 +82,7 @@ describe('prediction pool', () => {
     expect(resolvePredictWorkers(undefined, 'wasm', 600, 8)).toBe(1)
     expect(resolvePredictWorkers(undefined, 'wasm', 1100, 8)).toBe(2)
     expect(resolvePredictWorkers(undefined, 'tensorflow', 1e6, 8)).toBe(1)
+    expect(resolvePredictWorkers(undefined, 'webgpu', 1e6, 8)).toBe(1)
     expect(resolvePredictWorkers(3, 'tensorflow', 10, 8)).toBe(3)
   })
 

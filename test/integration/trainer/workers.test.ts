@@ -43,6 +43,7 @@ describe('data-parallel training workers', () => {
     expect(resolveWorkers(undefined, 'wasm', 32, 64)).toBe(8)
     expect(resolveWorkers(undefined, 'wasm', 4, 8)).toBe(1)
     expect(resolveWorkers(undefined, 'tensorflow', 32, 8)).toBe(1)
+    expect(resolveWorkers(undefined, 'webgpu', 32, 8)).toBe(1)
     expect(resolveWorkers(3, 'tensorflow', 32, 8)).toBe(3)
     expect(resolveWorkers(9, 'wasm', 4, 8)).toBe(4)
     const items = [5, 50, 5, 5, 40, 1].map((n) => ({ charIds: new Int32Array(n) }))

@@ -40,6 +40,15 @@ describe('initBackend', () => {
     expect(['tensorflow', 'wasm']).toContain(j.name)
     for (const t of j.tried.filter((x) => !x.ok)) expect(t.error).toBeTruthy()
   })
+  it('NER_STUDIO_BACKEND=webgpu (opt-in) fails with the reason when Dawn or an adapter is missing, and is never tried unasked', () => {
+    const r = report({ NER_STUDIO_BACKEND: 'webgpu' })
+    // this machine has no GPU adapter (and CI does not install the 'webgpu' package)
+    expect(r.ok).toBe(false)
+    expect(r.out).toMatch(/tfjs-backend-webgpu: (the 'webgpu' package \(Dawn for Node\) is not installed|Dawn found no WebGPU adapter)/)
+    const d = report({ NER_STUDIO_BACKEND: '' })
+    const j = JSON.parse(d.out.trim().split('\n').pop()!) as { tried: { name: string; ok: boolean }[] }
+    expect(j.tried.some((t) => t.name === '@tensorflow/tfjs-backend-webgpu' && t.ok)).toBe(false)
+  })
   it('rejects an unknown NER_STUDIO_BACKEND', () => {
     const r = report({ NER_STUDIO_BACKEND: 'gpu' })
     expect(r.ok).toBe(false)
