@@ -6,6 +6,7 @@
  *   … --out loop-first20                              results in bench/results/loop-first20/ instead
  *   … --seed 7                                        another seed (the initial titles, the model's init)
  *   … --config '{"model":{"pretrainedEmbeddings":true}}'   a part beyond the study on the same bilstm-crf
+ *   … --warm-epochs 3   rounds after the first continue the previous round's model for 3 epochs
  *
  * Project: Ding's train titles in split train (their gold is removed by the simulation: every
  * title starts unreviewed), Ding's dev file as split test; oracle = Ding's gold train file.
@@ -40,6 +41,8 @@ const LR = Number(opt('lr', '0.01'))
 const ONLY = opt('only', '')
 const AT = Number(opt('at', '1100'))
 const SEED = Number(opt('seed', '42'))
+/** --warm-epochs N: rounds after the first continue the previous round's model for N epochs (simulate's warm rounds). */
+const WARM = opt('warm-epochs', '') ? Number(opt('warm-epochs', '')) : undefined
 
 const root = path.resolve(__dirname, '..')
 const ding = path.join(sharedDir, 'data', 'ecommerce-ding2019')
@@ -71,7 +74,7 @@ async function makeProject(dir: string): Promise<string> {
   return file
 }
 
-const settings = `bilstm-crf${opt('config', '') ? ` with ${opt('config', '')}` : ''}, char embedding ${DIM}, BiLSTM ${DIM}, ${EPOCHS} epochs every round (lr ${LR}, batch 32, seed ${SEED}); start ${START}, +${BATCH} per round, ${ROUNDS} rounds`
+const settings = `bilstm-crf${opt('config', '') ? ` with ${opt('config', '')}` : ''}, char embedding ${DIM}, BiLSTM ${DIM}, ${WARM !== undefined ? `${EPOCHS} epochs in round 1, then ${WARM} epochs continuing the previous round's model` : `${EPOCHS} epochs every round`} (lr ${LR}, batch 32, seed ${SEED}); start ${START}, +${BATCH} per round, ${ROUNDS} rounds`
 
 async function runPart(part: string, dir: string): Promise<void> {
   const file = await makeProject(dir)
@@ -100,7 +103,7 @@ async function runPart(part: string, dir: string): Promise<void> {
       const strategy = (one ? 'least-confident' : part) as Strategy
       await simulate(
         p,
-        { oracle: path.join(ding, 'train.txt.bieos'), strategy, preset: 'bilstm-crf', start: one ? AT : START, batch: BATCH, rounds: one ? 2 : ROUNDS, overrides, seed: SEED },
+        { oracle: path.join(ding, 'train.txt.bieos'), strategy, preset: 'bilstm-crf', start: one ? AT : START, batch: BATCH, rounds: one ? 2 : ROUNDS, overrides, seed: SEED, ...(WARM !== undefined ? { warmEpochs: WARM } : {}) },
         (r) => {
           out.trainChars ??= chars("'reviewed', 'unreviewed'")
           // onRound runs before the round's picks are reviewed: the reviewed titles are the round's

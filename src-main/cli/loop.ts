@@ -87,12 +87,12 @@ export async function cmdTrainCurve(argv: string[]): Promise<void> {
   }
 }
 
-/** `simulate <project> --oracle <gold file> --strategy S [--start N] [--batch N] [--rounds N] --model M [--epochs N] [--seed S] [--json]` */
+/** `simulate <project> --oracle <gold file> --strategy S [--start N] [--batch N] [--rounds N] --model M [--epochs N] [--warm-epochs N] [--seed S] [--json]` */
 export async function cmdSimulate(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...COMMON, oracle: { type: 'string' }, strategy: { type: 'string' }, start: { type: 'string' }, batch: { type: 'string' }, rounds: { type: 'string' } },
+    options: { ...COMMON, oracle: { type: 'string' }, strategy: { type: 'string' }, start: { type: 'string' }, batch: { type: 'string' }, rounds: { type: 'string' }, 'warm-epochs': { type: 'string' } },
   })
   const [path] = positionals
   if (!path || positionals.length > 1) throw new UsageError('simulate needs <project.sqlite>')
@@ -102,6 +102,7 @@ export async function cmdSimulate(argv: string[]): Promise<void> {
   const start = int(values.start, 'start')
   const batch = int(values.batch, 'batch')
   const rounds = int(values.rounds, 'rounds')
+  const warmEpochs = int(values['warm-epochs'], 'warm-epochs')
   const project = Project.open(path)
   try {
     const r = await simulate(
@@ -113,15 +114,16 @@ export async function cmdSimulate(argv: string[]): Promise<void> {
         ...(start !== undefined ? { start } : {}),
         ...(batch !== undefined ? { batch } : {}),
         ...(rounds !== undefined ? { rounds } : {}),
+        ...(warmEpochs !== undefined ? { warmEpochs } : {}),
       },
       (x) => {
         if (!values.json) {
-          process.stderr.write(`round ${x.round}: run ${x.runId}, ${x.reviewed} reviewed (${pct(x.share)} %), test F1 ${pct(x.test.f1)}, ${x.seconds.toFixed(0)} s\n`)
+          process.stderr.write(`round ${x.round}: run ${x.runId}${x.from !== null ? ` (from run ${x.from})` : ''}, ${x.reviewed} reviewed (${pct(x.share)} %), test F1 ${pct(x.test.f1)}, ${x.seconds.toFixed(0)} s\n`)
         }
       },
     )
     if (values.json) {
-      const rounds = r.rounds.map((x) => ({ reviewed: x.reviewed, share: x.share, test: x.test, seconds: x.seconds, round: x.round, runId: x.runId, trainSeconds: x.trainSeconds }))
+      const rounds = r.rounds.map((x) => ({ reviewed: x.reviewed, share: x.share, test: x.test, seconds: x.seconds, round: x.round, runId: x.runId, from: x.from, trainSeconds: x.trainSeconds }))
       return void console.log(JSON.stringify({ simulation: r.simulation, strategy: r.strategy, trainTitles: r.trainTitles, rounds }, null, 2))
     }
     console.log(`${r.strategy} on ${r.trainTitles} train titles`)

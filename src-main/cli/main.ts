@@ -44,16 +44,18 @@ const USAGE = `usage: ner-studio <command> …
          (dictionaries with terms, spans, precision and recall on reviewed titles)
   train  <project.sqlite> --model <preset> [--epochs N] [--seed S] [--batch-size B] [--patience P]
          [--data all|reviewed] [--backend tensorflow|wasm|cpu] [--workers N] [--config overrides.json] [--json]
+         [--from-run N]   (start from run N's model: same model and settings, its weights; e.g. after more review)
          BERT models (bert, bert-crf, bert-bilstm-crf, cascade-bert-crf, cascade-bert-crf-wol):
          --bert <folder> [--encoder-lr 1e-4] [--freeze-layers N] [--freeze-embeddings] [--accumulate K]
   train-curve <project.sqlite> --model <preset> [--fractions 0.25,0.5,0.75,1] [--epochs N] [--seed S]
          [--data reviewed|all] [--config overrides.json] [--json]
          (trains on nested random subsets of train, scores each on dev: does the curve still rise?)
   simulate <project.sqlite> --oracle <gold.conll|gold.jsonl> --strategy least-confident|entropy|sequence|mnlp|random
-         --model <preset> [--start N] [--batch N] [--rounds N] [--epochs N] [--seed S] [--json]
+         --model <preset> [--start N] [--batch N] [--rounds N] [--epochs N] [--warm-epochs N] [--seed S] [--json]
          (REWRITES the train split: it starts unreviewed; each round trains, scores on test, picks
           --batch titles and replaces their spans with the oracle's — run it on a copy;
-          sequence: 1 − P(path | title); mnlp: −log P(path | title) / chars; bench/results/loop.md)
+          sequence: 1 − P(path | title); mnlp: −log P(path | title) / chars; bench/results/loop.md;
+          --warm-epochs N: rounds after the first continue the previous round's model for N epochs)
   evaluate <project.sqlite> --run <id> [--split test|dev|train] [--workers N] [--json]
   predict  <project.sqlite> --run <id> <titles.txt|project.sqlite> --out <file.csv> [--batch-size N] [--workers N] [--bom]
   presets  [--bert <folder>] [--json]                (the study's models and what each one is)

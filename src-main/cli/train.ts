@@ -70,6 +70,7 @@ export async function cmdTrain(argv: string[]): Promise<void> {
       'freeze-embeddings': { type: 'boolean' },
       accumulate: { type: 'string' },
       workers: { type: 'string' },
+      'from-run': { type: 'string' },
     },
   })
   const [path] = positionals
@@ -97,6 +98,7 @@ export async function cmdTrain(argv: string[]): Promise<void> {
   const freezeLayers = int(values['freeze-layers'], 'freeze-layers', 0)
   const accumulateSteps = int(values.accumulate, 'accumulate')
   const workers = int(values.workers, 'workers')
+  const from = int(values['from-run'], 'from-run')
   let encoderLearningRate: number | undefined
   if (values['encoder-lr'] !== undefined) {
     encoderLearningRate = Number(values['encoder-lr'])
@@ -167,7 +169,7 @@ export async function cmdTrain(argv: string[]): Promise<void> {
   }
   const run = startTraining(
     project.db,
-    { preset: values.model as PresetName, overrides, data: { titles: data }, ...(backend ? { backend: backend as 'wasm' } : {}), ...(values.bert ? { bert: values.bert } : {}) },
+    { preset: values.model as PresetName, overrides, data: { titles: data }, ...(backend ? { backend: backend as 'wasm' } : {}), ...(values.bert ? { bert: values.bert } : {}), ...(from !== undefined ? { from } : {}) },
     onEvent,
   )
   // auto: say which parts the project's data called for (the run's config records them)

@@ -31,6 +31,8 @@ export interface TrainStartRequest {
   backend?: 'tensorflow' | 'wasm' | 'cpu'
   /** BERT presets: the pre-trained encoder's folder (validated before the job starts; see services/training.ts). */
   bert?: string
+  /** Continue from this finished run's model: the same preset and model settings, its weights to start (services/runs/warm-start.ts). */
+  from?: number
 }
 
 /** One epoch of a run's history (shared/progress.ts builds it from the trainer's events). */

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { initBackend } from '../ml/backend'
-import { writeCheckpointDir } from '../ml/checkpoint'
+import { readCheckpointDir, writeCheckpointDir } from '../ml/checkpoint'
 import type { TrainOptions } from '../ml/train/trainer'
 import { trainRecipe } from '../ml/train/recipe'
 import { BertEncoder } from '../ml/bert/encoder'
@@ -63,7 +63,10 @@ async function run(job: TrainingJob): Promise<void> {
       const imp = importBertFolder(job.bertPath)
       bert = { encoder: BertEncoder.fromWeights(imp.config, imp.weights), vocab: imp.vocab, source: { dir: job.bertPath, layout: imp.layout } }
     }
+    // a warm start: the earlier run's weights and vocabularies (services/runs/warm-start.ts checked them)
+    const init = job.initPath ? readCheckpointDir(job.initPath) : null
     const r = await trainRecipe(job.config, trainSet, devSet, {
+      ...(init ? { init, vocabs: init.manifest.vocabs } : {}),
       ...(bert ? { bert } : {}),
       ...(job.config.model.pretrainedEmbeddings ? { pretrained: titleEmbeddings(job) } : {}),
       ...(job.lexiconPath ? { lexicon: readLines<LexiconEntry>(job.lexiconPath) } : {}),

@@ -27,6 +27,8 @@ export interface TrainingJob {
   unlabelledPath?: string
   /** `model.lexicon`: JSONL of `{ text, type }` lexicon words (dictionaries + train gold spans). */
   lexiconPath?: string
+  /** A warm start: the checkpoint folder of an earlier run of the same model, whose weights and vocabularies start this one. */
+  initPath?: string
   /** Force a backend (else NER_STUDIO_BACKEND, else the best available). */
   backend?: 'tensorflow' | 'wasm' | 'cpu'
 }

@@ -53,12 +53,13 @@ export function presetsList(): PresetEntry[] {
   return [auto, ...listPresets({ bert: true }).map((p) => ({ ...p, config: presetConfig(p.name) }))]
 }
 
-/** What a run's recipe was made of: auto's parts, or the preset plus any weak-loss / self-training settings. */
+/** What a run's recipe was made of: auto's parts, or the preset plus any weak-loss / self-training settings; and the run it continued from. */
 function runParts(config: Record<string, unknown>, preset: string): string[] {
   const c = config as Partial<TrainConfig>
   const model = c.model ? configParts(c.model as ModelConfig) : []
-  if (c.recipe?.parts) return [...c.recipe.parts.map((p) => p.label), ...model]
-  return [preset, ...model, ...(c.weakLoss ? [c.weakLoss.partial ? `partial CRF (ρ ${c.weakLoss.unknownEntityPrior})` : 'origin weights'] : []), ...(c.weakLoss?.softSpans ? ['soft spans'] : []), ...(c.weakLoss?.minDictionaryPrecision !== undefined ? [`dictionaries ≥ ${c.weakLoss.minDictionaryPrecision} precise`] : []), ...(c.selfTraining ? [`self-training (${c.selfTraining.rounds} round)`] : [])]
+  const from = typeof (config as { from?: unknown }).from === 'number' ? [`continued from run ${(config as { from: number }).from}`] : []
+  if (c.recipe?.parts) return [...c.recipe.parts.map((p) => p.label), ...model, ...from]
+  return [...from, preset, ...model, ...(c.weakLoss ? [c.weakLoss.partial ? `partial CRF (ρ ${c.weakLoss.unknownEntityPrior})` : 'origin weights'] : []), ...(c.weakLoss?.softSpans ? ['soft spans'] : []), ...(c.weakLoss?.minDictionaryPrecision !== undefined ? [`dictionaries ≥ ${c.weakLoss.minDictionaryPrecision} precise`] : []), ...(c.selfTraining ? [`self-training (${c.selfTraining.rounds} round)`] : [])]
 }
 
 /** The Runs board's line on what self-training did (a kept round changed the model; one not kept did not). */

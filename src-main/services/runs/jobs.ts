@@ -58,6 +58,7 @@ export class TrainingJobs {
         },
         ...(req.backend ? { backend: req.backend } : {}),
         ...(req.bert ? { bert: req.bert } : {}),
+        ...(req.from !== undefined ? { from: req.from } : {}),
       },
       (_runId, e, progress) => {
         if (!job) early.push([e, progress])

@@ -33,11 +33,18 @@ export interface SimulateRequest {
   data?: DataSelection['titles']
   seed?: number
   backend?: 'tensorflow' | 'wasm' | 'cpu'
+  /**
+   * Warm rounds: every round after the first continues the previous round's model (a warm start,
+   * warm-start.ts) for this many epochs instead of training from scratch. Absent: from scratch.
+   */
+  warmEpochs?: number
 }
 
 export interface SimulateRound {
   round: number
   runId: number
+  /** The run this round continued from (warm rounds), or null (trained from scratch). */
+  from: number | null
   reviewed: number
   share: number
   test: { precision: number; recall: number; f1: number }
@@ -171,19 +178,31 @@ export async function simulate(
   reviewFromOracle(p, initial, gold)
   let reviewed = initial.length
   const out: SimulateRound[] = []
+  let prev: number | null = null
   for (let round = 1; round <= rounds; round++) {
     const t0 = performance.now()
-    const run = startTraining(
-      p.db,
-      {
-        preset: req.preset,
-        overrides: { ...req.overrides, seed },
-        data: { titles: data, seed },
-        ...(req.backend ? { backend: req.backend } : {}),
-        experiment: { kind: 'simulate', id: simulation, strategy: req.strategy, round, reviewed },
-      },
-      onEvent,
-    )
+    const launch = (from: number | null) =>
+      startTraining(
+        p.db,
+        {
+          preset: req.preset,
+          overrides: { ...req.overrides, seed, ...(from !== null ? { epochs: req.warmEpochs } : {}) },
+          data: { titles: data, seed },
+          ...(req.backend ? { backend: req.backend } : {}),
+          ...(from !== null ? { from } : {}),
+          experiment: { kind: 'simulate', id: simulation, strategy: req.strategy, round, reviewed },
+        },
+        onEvent,
+      )
+    let from = req.warmEpochs !== undefined ? prev : null
+    let run: ReturnType<typeof startTraining>
+    try {
+      run = launch(from)
+    } catch (e) {
+      // the newly reviewed titles hold a type the previous model cannot tag: this round starts afresh
+      if (from === null || !(e instanceof StudioError) || !/cannot tag/.test(e.message)) throw e
+      run = launch((from = null))
+    }
     const r = await run.done
     if (r.outcome.kind !== 'done') throw new StudioError('internal', `round ${round}: run ${r.runId} ${r.outcome.kind === 'error' ? `failed: ${r.outcome.message}` : r.outcome.kind}`)
     const trainSeconds = (performance.now() - t0) / 1000
@@ -192,9 +211,11 @@ export async function simulate(
     const last = round === rounds || reviewed >= trainTitles
     const picked = last ? [] : await pickBatch(p, req.strategy, r.runId, batch, seed + round)
     const t2 = performance.now()
+    prev = r.runId
     const rec: SimulateRound = {
       round,
       runId: r.runId,
+      from,
       reviewed,
       share: reviewed / trainTitles,
       test: { precision: micro.precision, recall: micro.recall, f1: micro.f1 },

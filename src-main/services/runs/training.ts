@@ -5,10 +5,11 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import { makeTempFolder } from '../../io/temp'
 import { join } from 'node:path'
-import { readCheckpointDir, type Checkpoint, type CheckpointManifest } from '../../ml/checkpoint'
+import { readCheckpointDir, writeCheckpointDir, type Checkpoint, type CheckpointManifest } from '../../ml/checkpoint'
 import { DEFAULT_TRAIN, configParts, isBertPreset, presetConfig, validateConfig } from '../../ml/models/presets'
 import { dictionaryTermCount, preparePartFiles } from './model-parts'
 import { weighDictionarySpans } from './dict-confidence'
+import { warmStartCheckpoint } from './warm-start'
 import { inspectBertFolder } from '../../ml/bert/import'
 import { resolve } from 'node:path'
 import { startTrainingJob, type JobOutcome, type StartOptions } from '../../trainer/host'
@@ -42,6 +43,8 @@ export interface TrainRequest {
   bert?: string
   /** Stored in the run's config as `experiment`: which learning curve or simulated review it belongs to. */
   experiment?: Record<string, unknown>
+  /** Continue from this finished run's model (warm-start.ts): its weights and vocabularies start the run. */
+  from?: number
 }
 
 export interface TrainResult {
@@ -130,8 +133,10 @@ export function startTraining(
   } else if (req.bert) {
     throw new StudioError('bad_request', `--bert is for the BERT models (bert, bert-crf, …), not "${req.preset}"`)
   }
+  const init = req.from !== undefined ? warmStartCheckpoint(db, req.from, config, data.train) : null
   const dir = makeTempFolder('train')
   const files = writeTrainingFiles(join(dir, 'data'), data)
+  if (init) writeCheckpointDir(join(dir, 'init'), init)
   const unlabelled = config.selfTraining && pool.length ? join(dir, 'data', 'unlabelled.jsonl') : null
   if (unlabelled) writeFileSync(unlabelled, toJsonl(pool))
   const parts = preparePartFiles(db, config, join(dir, 'data'), sel.trainSplit ?? 'train')
@@ -153,13 +158,14 @@ export function startTraining(
     // the parts beyond the study this run used (the Runs board lists them)
     ...(partNames.length ? { parts: { names: partNames, ...parts.record } } : {}),
     ...(req.experiment ? { experiment: req.experiment } : {}),
+    ...(req.from !== undefined ? { from: req.from } : {}),
   })
   updateRun(db, runId, { status: 'running', startedAt: Date.now() })
   const progress = new RunProgress()
   const history = progress.epochs
   let workers = 1 // data-parallel trainer processes (the run records them in `timings.workers`)
   const handle = startTrainingJob(
-    { config, ...files, ...parts.job, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}), ...(bert ? { bertPath: bert.dir } : {}), ...(unlabelled ? { unlabelledPath: unlabelled } : {}) },
+    { config, ...files, ...parts.job, outDir: join(dir, 'checkpoint'), ...(req.backend ? { backend: req.backend } : {}), ...(bert ? { bertPath: bert.dir } : {}), ...(unlabelled ? { unlabelledPath: unlabelled } : {}), ...(init ? { initPath: join(dir, 'init') } : {}) },
     (e) => {
       try {
         if (e.kind === 'started') {

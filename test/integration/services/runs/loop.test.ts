@@ -149,6 +149,20 @@ describe('simulated review loop and learning curve (tiny project)', () => {
     }
   }, 240_000)
 
+  it('warm rounds (--warm-epochs): each round after the first continues the previous round’s model for that many epochs, recorded in the run', async () => {
+    const p = Project.open(copy('warm.sqlite'))
+    try {
+      const r = await simulate(p, { oracle, strategy: 'random', preset: 'bilstm-crf', start: 4, batch: 3, rounds: 3, overrides: { ...overrides, epochs: 2, patience: 2 }, seed: 7, warmEpochs: 1 })
+      expect(r.rounds.map((x) => x.from)).toEqual([null, r.rounds[0]!.runId, r.rounds[1]!.runId])
+      const runs = new Map(p.listRuns().map((x) => [x.id, x]))
+      expect(r.rounds.map((x) => (runs.get(x.runId)!.config as { from?: number }).from ?? null)).toEqual(r.rounds.map((x) => x.from))
+      expect(r.rounds.map((x) => runs.get(x.runId)!.config.epochs)).toEqual([2, 1, 1])
+      expect(r.rounds.map((x) => (runs.get(x.runId)!.config.data as { train: number }).train)).toEqual([4, 7, 10])
+    } finally {
+      p.close()
+    }
+  }, 240_000)
+
   it('a bad oracle is refused with file and line before anything changes', async () => {
     const file = copy('bad.sqlite')
     const before = (): unknown => {
