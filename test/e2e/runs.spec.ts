@@ -218,6 +218,9 @@ test('weak labels → gazetteers → correct → train → evaluate → drill do
   // Cancel from the Train screen: a long job stops at the next batch and says so.
   await page.getByTestId('tab-train').click()
   await page.getByTestId('preset-bilstm').click()
+  // started from the second model (a warm start): its small dims replace the form's
+  await page.getByTestId('train-from').selectOption(String(second.runId))
+  await expect(page.getByTestId('cfg-hidden')).toHaveValue('32')
   await page.getByTestId('cfg-epochs').fill('30')
   await page.getByTestId('train-start').click()
   await expect(page.getByTestId('job-state')).toHaveText('running')
@@ -233,6 +236,8 @@ test('weak labels → gazetteers → correct → train → evaluate → drill do
   await expect(page.getByTestId('job-state')).toHaveText('cancelled', { timeout: 60_000 })
   expect((await studio.api('runs.list'))[0]!.status).toBe('cancelled')
   await shot(page, '11-train-cancelled')
+  await page.getByTestId('tab-runs').click()
+  await expect(page.getByTestId(`run-parts-${second.runId + 1}`)).toContainText(`continued from run ${second.runId}`)
 
   // Export the attributes CSV of every title and check its rows.
   await page.getByTestId('tab-export').click()
