@@ -100,9 +100,12 @@ describe('auto', () => {
     const lex = autoConfig({ ...factsOf(TINY), dictionaryTerms: 3 })
     expect(lex.recipe!.parts.map((p) => p.id)).toEqual(['base', 'title-embeddings', 'lexicon'])
     expect(lex.model.lexicon).toBe(true)
-    const many = autoConfig({ reviewed: 10, weak: 0, unlabelled: 0, types: 200 })
+    const seedLike = autoConfig({ reviewed: 10, weak: 0, unlabelled: 0, types: 430 })
+    expect(seedLike.model.architecture).toBe('flat')
+    expect(seedLike.recipe!.parts[0]!.label).toBe('bilstm-crf')
+    const many = autoConfig({ reviewed: 10, weak: 0, unlabelled: 0, types: 501 })
     expect(many.model.architecture).toBe('cascade')
-    for (const c of [gold, weak, lex, many]) expect(validateConfig(c)).toEqual([])
+    for (const c of [gold, weak, lex, seedLike, many]) expect(validateConfig(c)).toEqual([])
     expect(validateConfig({ ...weak, weakLoss: { ...weak.weakLoss!, unknownEntityPrior: 0 } })).toEqual(['weakLoss.unknownEntityPrior must be in (0, 1]'])
     expect(validateConfig({ ...weak, selfTraining: { rounds: 1, minConfidence: 2, epochs: 0 } })).toEqual([
       'selfTraining.epochs must be a positive integer',
