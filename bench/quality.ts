@@ -32,6 +32,7 @@ import { resolveWorkers, startWorkerPool } from '../src-main/trainer/workers'
 import type { PresetName, TrainConfig } from '../src-main/shared/training'
 import { benchCommand, machineLine, mdTable, writeResults } from './lib/report'
 import { dataDir, loadPublicSet, SET_NAMES, type SetName } from './lib/public-sets'
+import { ensureTorch } from './lib/reference'
 
 const args = process.argv.slice(2)
 function opt(name: string, def: string): string {
@@ -166,6 +167,8 @@ async function main(): Promise<void> {
     })
   }
   const refDir = path.resolve(data, '..', 'reference')
+  // the reference needs PyTorch: Debian's python3-torch, installed here when absent (as bench train does)
+  if (refs.length && !ensureTorch()) throw new Error('the reference needs PyTorch: apt-get install python3-torch')
   for (const m of refs) {
     if (set === 'ding-dict') throw new Error('the reference reads gold labels only: no --ref on ding-dict')
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'qref-')), 'r.json')
