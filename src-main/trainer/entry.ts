@@ -68,7 +68,7 @@ async function run(job: TrainingJob): Promise<void> {
     const r = await trainRecipe(job.config, trainSet, devSet, {
       ...(init ? { init, vocabs: init.manifest.vocabs } : {}),
       ...(bert ? { bert } : {}),
-      ...(job.config.model.pretrainedEmbeddings ? { pretrained: titleEmbeddings(job) } : {}),
+      ...(job.config.model.pretrainedEmbeddings && !init ? { pretrained: titleEmbeddings(job) } : {}),
       ...(job.lexiconPath ? { lexicon: readLines<LexiconEntry>(job.lexiconPath) } : {}),
       ...(job.unlabelledPath ? { unlabelled: readLines<string>(job.unlabelledPath, (v) => (typeof v === 'string' ? null : 'a title (string)')) } : {}),
       backend: report.name,

@@ -15,7 +15,7 @@ import { initBackend, type BackendName } from '../ml/backend'
 import { loadCheckpoint, type Checkpoint } from '../ml/checkpoint'
 import type { Tagger } from '../ml/models/tagger'
 import { predict, type PredictInput, type TitlePrediction } from '../ml/predict'
-import { forkHelper } from './workers'
+import { forkHelper, ownsParallelism } from './workers'
 
 /** Upper bound of the default worker count. */
 export const MAX_DEFAULT_PREDICT_WORKERS = 8
@@ -31,7 +31,7 @@ const CHUNK = 256
  */
 export function resolvePredictWorkers(requested: number | undefined, backend: string, titles = Infinity, cores = os.availableParallelism()): number {
   if (requested !== undefined) return Math.max(1, Math.floor(requested))
-  if (backend === 'tensorflow' || backend === 'webgpu') return 1
+  if (ownsParallelism(backend)) return 1
   return Math.max(1, Math.min(cores, MAX_DEFAULT_PREDICT_WORKERS, Math.floor(titles / MIN_TITLES_PER_WORKER)))
 }
 

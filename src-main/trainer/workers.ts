@@ -26,6 +26,14 @@ import { batchNorm, microBatchSize, shareGradients, type BatchNorm, type Paralle
 import { initBackend, type BackendName } from '../ml/backend'
 import { resolveTrainerEntry } from './locate'
 
+/**
+ * Backends that parallelise their own kernels (tfjs-node's threads, WebGPU's one device): a
+ * default of one process on them, for training and prediction alike.
+ */
+export function ownsParallelism(backend: string): boolean {
+  return backend === 'tensorflow' || backend === 'webgpu'
+}
+
 /** Upper bound of the default: beyond it a batch of 32 splits into shares too small to keep a core busy. */
 export const MAX_DEFAULT_WORKERS = 8
 /** Fewest titles per share the default allows. */
@@ -38,7 +46,7 @@ const MIN_SHARE = 4
  */
 export function resolveWorkers(requested: number | undefined, backend: string, batchSize: number, cores = os.availableParallelism()): number {
   if (requested !== undefined) return Math.max(1, Math.min(requested, batchSize))
-  if (backend === 'tensorflow' || backend === 'webgpu') return 1
+  if (ownsParallelism(backend)) return 1
   return Math.max(1, Math.min(cores, MAX_DEFAULT_WORKERS, Math.floor(batchSize / MIN_SHARE)))
 }
 

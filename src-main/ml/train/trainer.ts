@@ -228,7 +228,8 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
   const emit = (e: TrainingEvent): void => opts.onEvent?.(e)
   const t0 = now()
   const backend = opts.backend ?? tf.getBackend()
-  if (config.model.pretrainedEmbeddings && !opts.pretrained) throw new Error('pretrainedEmbeddings: no title embeddings were given')
+  // with `init` every weight comes from its checkpoint, title embeddings included
+  if (config.model.pretrainedEmbeddings && !opts.pretrained && !opts.init) throw new Error('pretrainedEmbeddings: no title embeddings were given')
   const vocabs = opts.vocabs ?? buildVocabs(trainSet, config.model, { pretrained: opts.pretrained ?? null, lexicon: opts.lexicon ?? null })
   if (config.model.encoder === 'bert') {
     if (!opts.bert) throw new Error(`preset '${config.preset}' needs a BERT encoder (import a BERT folder)`)
@@ -236,8 +237,8 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
     opts.bert.encoder.freeze({ layers: Math.min(freeze, opts.bert.encoder.config.numLayers), embeddings: config.model.bert?.freezeEmbeddings ?? freeze > 0 })
   }
   const model = Tagger.build({ config: config.model, vocabs, seed: config.seed, ...(opts.bert ? { bert: opts.bert } : {}) })
-  if (config.model.pretrainedEmbeddings && opts.pretrained) model.loadPretrained(opts.pretrained)
   if (opts.init) assignWeights(model, opts.init)
+  else if (config.model.pretrainedEmbeddings && opts.pretrained) model.loadPretrained(opts.pretrained)
   const opt = makeOptimizer(model, config)
   let parallel: ParallelStepper | null = null
   try {

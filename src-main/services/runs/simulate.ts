@@ -17,6 +17,7 @@ import type { Project } from '../project/project'
 import { shuffled, type DataSelection } from './records'
 import { evaluateRun } from './evaluate'
 import { startTraining, type ConfigOverrides } from './training'
+import { UntaggableTypesError } from './warm-start'
 
 export const STRATEGIES = [...QUEUE_ORDERS, 'random'] as const
 export type Strategy = (typeof STRATEGIES)[number]
@@ -200,7 +201,7 @@ export async function simulate(
       run = launch(from)
     } catch (e) {
       // the newly reviewed titles hold a type the previous model cannot tag: this round starts afresh
-      if (from === null || !(e instanceof StudioError) || !/cannot tag/.test(e.message)) throw e
+      if (from === null || !(e instanceof UntaggableTypesError)) throw e
       run = launch((from = null))
     }
     const r = await run.done

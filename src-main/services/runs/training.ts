@@ -139,7 +139,8 @@ export function startTraining(
   if (init) writeCheckpointDir(join(dir, 'init'), init)
   const unlabelled = config.selfTraining && pool.length ? join(dir, 'data', 'unlabelled.jsonl') : null
   if (unlabelled) writeFileSync(unlabelled, toJsonl(pool))
-  const parts = preparePartFiles(db, config, join(dir, 'data'), sel.trainSplit ?? 'train')
+  // a warm start's vocabularies and weights (embeddings, lexicon) are its checkpoint's: no part files
+  const parts = init ? { job: {}, record: {}, keep: () => {} } : preparePartFiles(db, config, join(dir, 'data'), sel.trainSplit ?? 'train')
   const partNames = configParts(config.model)
   const { trainIds: _ids, ...stored } = sel
   const runId = createRun(db, req.preset, {

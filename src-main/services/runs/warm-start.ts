@@ -8,6 +8,13 @@ import type { Example, TrainConfig } from '../../shared/training'
 import type { DB } from '../../store/db'
 import { loadCheckpoint } from './records'
 
+/** The refusal when the training titles hold types the earlier model cannot tag (simulate starts afresh on it). */
+export class UntaggableTypesError extends StudioError {
+  constructor(message: string) {
+    super('bad_request', message)
+  }
+}
+
 /** JSON with object keys sorted, so two configs compare by content, not by key order. */
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`
@@ -53,7 +60,7 @@ export function warmStartCheckpoint(db: DB, from: number, config: TrainConfig, t
   const known = modelTypes(ckpt.manifest)
   const unknown = [...new Set(train.flatMap((e) => e.spans.map((s) => s.type)))].filter((t) => !known.has(t))
   if (unknown.length) {
-    throw new StudioError('bad_request', `${where}: its model cannot tag ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more types` : ''}, which the training titles hold; train from scratch`)
+    throw new UntaggableTypesError(`${where}: its model cannot tag ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more types` : ''}, which the training titles hold; train from scratch`)
   }
   return ckpt
 }

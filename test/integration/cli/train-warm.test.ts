@@ -67,4 +67,28 @@ describe('train --from-run', () => {
     expect(q.listRuns()).toHaveLength(3) // the refused starts recorded nothing
     q.close()
   }, 600_000)
+
+  it('a model with title embeddings continues from its checkpoint, learning no embeddings again: same score at lr ~0, the run records no embeddings part files', async () => {
+    const dir = tmpDir()
+    const project = await makeProject(dir, tinyTitles(24), { split: 'train' })
+    await importInto(project, { path: writeJsonl(join(dir, 'dev.jsonl'), tinyTitles(8, 3)), format: 'jsonl', origin: 'gold', split: 'dev' })
+    const model = { ...small, pretrainedEmbeddings: true }
+    const learn = join(dir, 'learn.json')
+    writeFileSync(learn, JSON.stringify({ learningRate: 0.05, model }))
+    const still = join(dir, 'still.json')
+    writeFileSync(still, JSON.stringify({ learningRate: 1e-9, model }))
+    const f1 = async (...args: string[]): Promise<number> => {
+      const t = await runCli(['train', project, '--model', 'bilstm-crf', '--json', ...args], { timeoutMs: 300_000 })
+      expect(t.code, t.stderr).toBe(0)
+      return (JSON.parse(t.stdout) as { dev: { f1: number } }).dev.f1
+    }
+    const first = await f1('--epochs', '6', '--config', learn)
+    expect(await f1('--epochs', '1', '--config', still, '--from-run', '1')).toBeCloseTo(first, 6)
+    const p = Project.open(project)
+    const cfg = (id: number) => p.listRuns().find((r) => r.id === id)!.config as { parts?: { names: string[]; embeddings?: unknown } }
+    expect(cfg(1).parts?.embeddings).toBeDefined()
+    expect(cfg(2).parts?.names).toEqual(cfg(1).parts?.names)
+    expect(cfg(2).parts?.embeddings).toBeUndefined()
+    p.close()
+  }, 600_000)
 })
