@@ -102,6 +102,13 @@ export interface ModelConfig {
    * boundary tags alike. Absent (old configs) = false.
    */
   crfConstraints?: boolean
+  /**
+   * Softmax heads (flat, or the cascade's WOL boundary head): decode the best tag path that the
+   * scheme allows (Viterbi over the per-character log-probabilities with the `crfConstraints`
+   * rules and no learnt transitions) instead of each character's argmax, which can emit `I-X` after
+   * `O` or an `E-X` that closes nothing. Training is unchanged. Absent (old configs) = false.
+   */
+  constrainedDecoding?: boolean
   /** Character embedding size (study: 300). */
   charEmbedding: number
   /** Word-level feature (WLF): word embedding size concatenated to the char embedding; 0 = off. */

@@ -27,6 +27,8 @@ import type { LossWeights, ModelConfig, PredictedSpan } from '../../shared/train
 import { cascadeDecode } from '../tagging/labels'
 import { spansToTags, tagsToSpans } from '../../shared/tags'
 import { CRF } from '../layers/crf/layer'
+import { schemeDecoder, type SchemeDecoder } from '../layers/crf/viterbi'
+import { viterbiBatch } from '../kernels/viterbi'
 import { partialCrfLogLikelihood, partialSoftmaxLogLikelihood } from '../layers/partial'
 import { Dense } from '../layers/init'
 import { GlobalPointer, decodeSpans } from '../layers/global-pointer'
@@ -77,6 +79,8 @@ export class Tagger {
   readonly pointer: GlobalPointer | null
   readonly crf: CRF | null
   private readonly typeHead: Dense | null
+  /** Softmax head with `constrainedDecoding`: the scheme's decoder (built on first use). */
+  private schemeDecoder: SchemeDecoder | null = null
 
   /** A tagger with the sequence encoder its config names (`sequenceEncoder`). */
   static build(args: Omit<TaggerArgs, 'encoder'> & Parameters<typeof sequenceEncoder>[0]): Tagger {
@@ -195,6 +199,27 @@ export class Tagger {
   }
 
   /**
+   * Constrained decoding of a softmax head: each title's most probable well-formed path. Where the
+   * per-character argmax is well-formed it is that path already; only the other titles' log-
+   * probabilities are read back and decoded (exact Viterbi under the scheme, layers/crf/viterbi.ts).
+   */
+  private async constrainedPaths(argmax: number[][], logits: tf.Tensor3D, lengths: readonly number[]): Promise<number[][]> {
+    const dec = (this.schemeDecoder ??= schemeDecoder(this.vocabs.labels.labels, this.config.scheme))
+    const redo = argmax.flatMap((p, b) => (dec.wellFormed(p) ? [] : [b]))
+    if (redo.length === 0) return argmax
+    const L = logits.shape[1]
+    const lp = tf.tidy(() => tf.logSoftmax(tf.gather(logits, tf.tensor1d(redo, 'int32'))))
+    try {
+      const paths = viterbiBatch(dec.plan, (await lp.data()) as Float32Array, redo.length, L, redo.map((b) => lengths[b]!))
+      const out = [...argmax]
+      redo.forEach((b, k) => (out[b] = paths[k]!))
+      return out
+    } finally {
+      lp.dispose()
+    }
+  }
+
+  /**
    * Predict tags and spans (with confidence) for an unlabelled or labelled batch. With
    * `confidence: false` a CRF skips its marginals (the forward–backward), a softmax reads back only
    * its argmax, and spans' confidence is NaN.
@@ -205,7 +230,7 @@ export class Tagger {
     const { B, L, lengths } = batch
     // Only [B, L] values leave the backend (tags, the chosen tag's probability, the entropy per
     // character), never the [B, L, T] distribution: at 1,001 tags reading it back cost more than the encoder.
-    const out: { em?: tf.Tensor3D; probs?: tf.Tensor3D; logZ?: tf.Tensor1D; softIds?: tf.Tensor2D; typeProbs?: tf.Tensor2D } = {}
+    const out: { em?: tf.Tensor3D; probs?: tf.Tensor3D; logZ?: tf.Tensor1D; softIds?: tf.Tensor2D; logits?: tf.Tensor3D; typeProbs?: tf.Tensor2D } = {}
     tf.tidy(() => {
       const h = this.encode(batch, false)
       const logits = this.head!.apply(h)
@@ -220,11 +245,13 @@ export class Tagger {
         }
       } else {
         out.softIds = tf.keep(tf.reshape(tf.argMax(logits, -1), [B, L]) as tf.Tensor2D)
+        // constrained decoding reads log-probabilities back only for titles whose argmax is ill-formed
+        if (this.config.constrainedDecoding) out.logits = tf.keep(tf.reshape(logits, [B, L, T]) as tf.Tensor3D)
         if (wantConf) out.probs = tf.keep(tf.reshape(tf.softmax(logits), [B, L, T]) as tf.Tensor3D)
       }
       if (this.typeHead) out.typeProbs = tf.keep(tf.softmax(this.typeHead.apply(h)))
     })
-    const { em, probs, logZ, softIds, typeProbs } = out
+    const { em, probs, logZ, softIds, logits, typeProbs } = out
     try {
       let ids: number[][]
       // CRF: the Viterbi path's score s(ŷ), for log P(ŷ | x) = s(ŷ) − log Z
@@ -234,6 +261,7 @@ export class Tagger {
       } else {
         const flat = (await softIds!.data()) as Int32Array
         ids = lengths.map((n, b) => Array.from(flat.subarray(b * L, b * L + n)))
+        if (logits) ids = await this.constrainedPaths(ids, logits, lengths)
       }
       let conf: Float32Array | null = null
       let ent: Float32Array | null = null
@@ -294,7 +322,7 @@ export class Tagger {
         }
       })
     } finally {
-      for (const t of [em, probs, logZ, softIds, typeProbs]) t?.dispose()
+      for (const t of [em, probs, logZ, softIds, logits, typeProbs]) t?.dispose()
     }
   }
 

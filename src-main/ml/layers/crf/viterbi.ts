@@ -4,8 +4,8 @@
  * `viterbi` is the plain pruned scan, one title at a time: the kernel's reference in its tests and
  * benchmark. Both end in the kernel's one `bestPath` (final argmax + backtrace).
  */
-import { bestPath } from '../../kernels/viterbi'
-import type { CrfStructure } from './constraints'
+import { bestPath, viterbiPlan, type ViterbiPlan } from '../../kernels/viterbi'
+import { crfStructure, type CrfStructure } from './constraints'
 
 /** Transitions, start and end scores with what `structure` forbids at −∞ (unchanged without one). */
 export function decodeScores(
@@ -22,6 +22,33 @@ export function decodeScores(
     return out
   }
   return { trans: masked(trans, structure.allowed), start: masked(start, structure.startAllowed), end: masked(end, structure.endAllowed) }
+}
+
+/**
+ * Decoding under a tag scheme alone (a softmax head's constrained decoding): every transition,
+ * first and last tag the scheme allows scores 0, the others −∞, so Viterbi over log-probabilities
+ * finds the most probable path that is a well-formed tagging. `wellFormed` tells whether a path
+ * (e.g. the per-character argmax, which is then that best path already) obeys the scheme.
+ */
+export interface SchemeDecoder {
+  plan: ViterbiPlan
+  wellFormed(path: ArrayLike<number>): boolean
+}
+
+export function schemeDecoder(labels: readonly string[], scheme: 'BIO' | 'BIOES'): SchemeDecoder {
+  const T = labels.length
+  const st = crfStructure(labels, scheme)
+  const s = decodeScores(st, new Float32Array(T * T), new Float32Array(T), new Float32Array(T))
+  return {
+    plan: viterbiPlan(s.trans, s.start, s.end, T),
+    wellFormed(path) {
+      const n = path.length
+      if (n === 0) return true
+      if (!st.startAllowed[path[0]!] || !st.endAllowed[path[n - 1]!]) return false
+      for (let t = 1; t < n; t++) if (!st.allowed[path[t - 1]! * T + path[t]!]) return false
+      return true
+    },
+  }
 }
 
 /** Per target column j of `trans` [T, T]: the largest transition into it (Viterbi's pruning bound). */
