@@ -42,7 +42,7 @@ function referenceCps(preset: PresetName, steps: number): number | null {
 /** Peak resident memory of a process in MiB, or NaN when it is gone. */
 const peakMiB = (pid: number | 'self'): number => (peakKb(pid) ?? NaN) / 1024
 
-/** One preset at `n` workers: median chars/s over the timed steps, tensors before/after, peak memory of each helper. */
+/** One preset at `n` workers: median chars/s over the timed steps, tensors before/after, peak tensor memory of each helper thread. */
 async function measure(data: ReturnType<typeof readSeedDir>, name: PresetName, n: number, o: WorkersOptions): Promise<{ cps: number; tensors: [number, number]; helperMiB: number[] }> {
   const config = presetConfig(name, { workers: n })
   const model = Tagger.build({ config: config.model, vocabs: o.vocabs(data, name), seed: config.seed })
@@ -68,7 +68,7 @@ async function measure(data: ReturnType<typeof readSeedDir>, name: PresetName, n
     console.log(`  ${name} ×${n} step ${i + 1}: ${chars} chars ${dt.toFixed(0)} ms loss ${loss.toFixed(3)}`)
   }
   const t1 = tf.memory().numTensors
-  const helperMiB = pool ? pool.pids.map((p) => peakMiB(p)) : []
+  const helperMiB = pool ? pool.helperBytes().map((b) => b / 2 ** 20) : []
   pool?.dispose()
   opt.dispose()
   model.dispose()
@@ -92,7 +92,8 @@ export async function workersReport(data: ReturnType<typeof readSeedDir>, o: Wor
         ref ? ref.toFixed(0) : '—',
         ref ? `${(r.cps / ref).toFixed(2)}×` : '—',
         `${r.tensors[0]} → ${r.tensors[1]}`,
-        [peakMiB('self'), ...r.helperMiB].map((x) => x.toFixed(0)).join(' / '),
+        peakMiB('self').toFixed(0),
+        r.helperMiB.length ? r.helperMiB.map((x) => x.toFixed(0)).join(' / ') : '—',
       ])
       console.log(`${name} ×${n}: ${r.cps.toFixed(0)} chars/s`)
     }
@@ -104,13 +105,13 @@ export async function workersReport(data: ReturnType<typeof readSeedDir>, o: Wor
     `- Command: \`${o.command}\``,
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB; Node ${process.version}. **Shared with other engineers' jobs** (load average 1/5/15 min at start ${load0}, at the end ${load1}): every number is noisy, and the 2-worker rows compete with that load for the two cores.`,
-    `- Backend: ${o.backend.name} (${o.backend.provider}), one thread per process.`,
-    `- Ours: seed-sample train (10,000 titles), batch 32, the study's dims (300/300), 1,001 flat tags for bilstm / bilstm-crf; ${o.warmup} warm-up + ${o.steps} timed steps on the same bucketed batches at every worker count; median chars/s of the timed steps (wall clock, including the weight/gradient transfer between processes).`,
+    `- Backend: ${o.backend.name} (${o.backend.provider}), one thread per worker (helpers are worker threads, each its own backend).`,
+    `- Ours: seed-sample train (10,000 titles), batch 32, the study's dims (300/300), 1,001 flat tags for bilstm / bilstm-crf; ${o.warmup} warm-up + ${o.steps} timed steps on the same bucketed batches at every worker count; median chars/s of the timed steps (wall clock, including the weight/gradient exchange between threads).`,
     `- Reference: ../shared/reference/torch_ner.py (PyTorch ${torchVersion() ?? '(not installed: apt-get install python3-torch)'}), \`OPENBLAS_NUM_THREADS=1 --threads 1 --max-steps ${o.refSteps} --warmup 4\` (its median steady-state step), run right before ours for each preset.`,
     '',
-    ...mdTable(['preset', 'workers', 'chars/s', 'reference chars/s (1 thread)', 'ratio', 'tf.memory() tensors (after warm-up → end)', 'peak RSS MiB (coordinator / helpers)'], 'lrrrrrr', rows),
+    ...mdTable(['preset', 'workers', 'chars/s', 'reference chars/s (1 thread)', 'ratio', 'tf.memory() tensors (after warm-up → end)', 'peak RSS MiB (the process)', 'tensor MiB per helper thread (after a step)'], 'lrrrrrrr', rows),
     '',
-    'The coordinator\'s peak RSS is the whole bench process (it has run every earlier row too).',
+    'The helpers are threads of the bench process: its peak RSS holds them all (and every earlier row); each helper thread\'s own backend memory is its largest tf.memory().numBytes after a step (its weights; a step\'s activations come and go inside the step).',
     '',
   ].join('\n')
 }

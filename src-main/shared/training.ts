@@ -203,9 +203,9 @@ export interface TrainConfig {
    */
   accumulateSteps?: number
   /**
-   * Data-parallel training: processes that each compute the gradient of a share of every batch
-   * (summed, one optimiser step: the same update as one process). Absent = the machine's cores on
-   * wasm/cpu (capped, see trainer/workers.ts), 1 on tfjs-node; 1 = no helper processes.
+   * Data-parallel training: threads that each compute the gradient of a share of every batch
+   * (summed, one optimiser step: the same update as one thread). Absent = the machine's cores on
+   * wasm/cpu (capped, see trainer/workers.ts); always 1 on tfjs-node and WebGPU; 1 = no helper threads.
    */
   workers?: number
   /** The weak-label-aware loss (absent = every title's labels are taken as complete truth, as the study did). */
@@ -308,7 +308,7 @@ export type TrainingEvent =
       trainableParameters?: number
       /** A one-line note for the user, e.g. BERT on a CPU backend is slow. */
       warning?: string
-      /** Processes computing each batch's gradient (data-parallel training); absent = 1. */
+      /** Threads computing each batch's gradient (data-parallel training); absent = 1. */
       workers?: number
     })
   | (EventBase & {

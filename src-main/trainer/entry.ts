@@ -6,6 +6,7 @@
  * Built by electron-vite as out/main/trainer.js; under tsx it runs from this file.
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { isMainThread, parentPort as threadPort } from 'node:worker_threads'
 import { initBackend } from '../ml/backend'
 import { readCheckpointDir, writeCheckpointDir } from '../ml/checkpoint'
 import type { TrainOptions } from '../ml/train/trainer'
@@ -18,8 +19,8 @@ import { embeddingOptions } from '../services/runs/model-parts'
 import { parseJsonl } from '../shared/jsonl'
 import type { Example, TrainingEvent } from '../shared/training'
 import type { ChildMessage, HostMessage, TrainingJob } from './protocol'
-import { gradientWorker, helpersExited, isWorkerRequest, resolveWorkers, startWorkerPool, type WorkerReply } from './workers'
-import { isPredictRequest, predictWorker, type PredictReply } from './predict-workers'
+import { gradientWorker, isWorkerRequest, resolveWorkers, startWorkerPool, type WorkerReply } from './workers'
+import { helpersExited, isPredictRequest, predictWorker, type PredictReply } from './predict-workers'
 
 let cancelRequested = false
 let started = false
@@ -135,21 +136,13 @@ function titleEmbeddings(job: TrainingJob): TitleEmbeddings {
 }
 
 /**
- * This process as a data-parallel helper of another trainer (workers.ts) or a prediction helper
- * (predict-workers.ts); created on its first message.
+ * This process as a prediction helper (predict-workers.ts), created on its first message; or this
+ * module as a data-parallel helper THREAD of a trainer (workers.ts).
  */
-let worker: ((m: Parameters<ReturnType<typeof gradientWorker>>[0]) => Promise<void>) | null = null
 let predictor: ((m: Parameters<ReturnType<typeof predictWorker>>[0]) => Promise<void>) | null = null
 let workerQueue: Promise<void> = Promise.resolve()
 
 function onMessage(raw: unknown): void {
-  if (isWorkerRequest(raw)) {
-    started = true
-    worker ??= gradientWorker((m: WorkerReply) => void send(m))
-    const w = worker
-    workerQueue = workerQueue.then(() => w(raw))
-    return
-  }
   if (isPredictRequest(raw)) {
     started = true
     predictor ??= predictWorker((m: PredictReply) => void send(m))
@@ -169,11 +162,21 @@ function onMessage(raw: unknown): void {
     })
   }
 }
-if (parentPort) parentPort.on('message', (e) => onMessage(e.data))
-else process.on('message', onMessage)
-process.on('disconnect', () => {
-  // host went away: stop at the next batch (a helper, which has no job of its own, exits now)
-  cancelRequested = true
-  if (!started || worker || predictor) process.exit(0)
-})
-void send({ type: 'ready' })
+
+if (!isMainThread && threadPort) {
+  const port = threadPort
+  const w = gradientWorker((m: WorkerReply) => port.postMessage(m))
+  port.on('message', (m: unknown) => {
+    if (isWorkerRequest(m)) workerQueue = workerQueue.then(() => w(m))
+  })
+  port.postMessage({ type: 'ready' })
+} else {
+  if (parentPort) parentPort.on('message', (e) => onMessage(e.data))
+  else process.on('message', onMessage)
+  process.on('disconnect', () => {
+    // host went away: stop at the next batch (a prediction helper, which has no job of its own, exits now)
+    cancelRequested = true
+    if (!started || predictor) process.exit(0)
+  })
+  void send({ type: 'ready' })
+}

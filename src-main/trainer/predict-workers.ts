@@ -1,6 +1,7 @@
 /**
- * Batched prediction on all cores: a pool of helper processes (the trainer entry, forked as
- * data-parallel training helpers are, `forkHelper`), each loading the checkpoint once and tagging
+ * Batched prediction on all cores: a pool of helper processes (the trainer entry, `forkHelper`;
+ * processes, not threads as the training helpers: a chunk's exchange is titles and spans, not
+ * weights, and a process's memory is its own to bound), each loading the checkpoint once and tagging
  * the chunks of titles it takes from one queue. Results come back in input order and equal one
  * process's to float rounding (a title's batch mates change its padding, which is masked, not its
  * result). With one worker nothing is forked: the model runs in this process, as before.
@@ -9,13 +10,39 @@
  * (no helper is left behind); `close()` kills every helper at once (cancel). Helpers exit when
  * their IPC channel closes, so a killed coordinator leaves no orphans either.
  */
-import type { ChildProcess } from 'node:child_process'
+import { fork, type ChildProcess } from 'node:child_process'
 import os from 'node:os'
 import { initBackend, type BackendName } from '../ml/backend'
 import { loadCheckpoint, type Checkpoint } from '../ml/checkpoint'
 import type { Tagger } from '../ml/models/tagger'
 import { predict, type PredictInput, type TitlePrediction } from '../ml/predict'
-import { forkHelper, ownsParallelism } from './workers'
+import { ownsParallelism } from './workers'
+import { resolveTrainerEntry } from './locate'
+
+/** Helpers not yet reaped (every pool of this process). */
+const unreaped = new Map<number, Promise<void>>()
+
+/**
+ * Resolves when every helper this process started has exited and been reaped (or after `ms`).
+ * The trainer waits for it before it exits: a helper that outlived its parent would be reparented
+ * to an init that may never reap it (a zombie in containers).
+ */
+export async function helpersExited(ms = 3000): Promise<void> {
+  await Promise.race([Promise.all(unreaped.values()), new Promise((r) => setTimeout(r, ms).unref())])
+}
+
+/**
+ * Fork one helper on the trainer entry (training or prediction), tracked until it is reaped (see
+ * `helpersExited`). Electron runs it as plain Node.
+ */
+export function forkHelper(o: { entry?: { entry: string; execArgv: string[] }; env?: NodeJS.ProcessEnv }, index: number): ChildProcess {
+  const { entry, execArgv } = o.entry ?? resolveTrainerEntry()
+  const env = { ...process.env, ...o.env, ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) }
+  const child = fork(entry, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
+  const pid = child.pid ?? -index
+  unreaped.set(pid, new Promise<void>((r) => child.once('exit', () => (unreaped.delete(pid), r()))))
+  return child
+}
 
 /** Upper bound of the default worker count. */
 export const MAX_DEFAULT_PREDICT_WORKERS = 8

@@ -1,21 +1,28 @@
 /**
- * Data-parallel training on worker processes.
+ * Data-parallel training on worker threads.
  *
- * The trainer process (the coordinator) forks N − 1 helper processes, each with its own tfjs
- * backend and a replica of the model (sent once, as a checkpoint). Every batch is split into N
- * contiguous shares of about equal characters; each process computes the gradient of its share
- * normalised by the WHOLE batch (`shareGradients`, the rule of gradient accumulation), the
- * coordinator sums them and applies ONE optimiser step — the same update as one process — and
- * sends the new weights with the next share. Only the coordinator holds optimiser state, evaluates
- * and writes checkpoints.
+ * The trainer (the coordinator) starts N − 1 helper threads, each with its own tfjs backend (a
+ * module instance, and so a wasm heap, of its own) and a replica of the model (sent once, as a
+ * checkpoint). Every batch is split into N contiguous shares of about equal characters; each
+ * thread computes the gradient of its share normalised by the WHOLE batch (`shareGradients`, the
+ * rule of gradient accumulation), the coordinator sums them and applies ONE optimiser step — the
+ * same update as one thread — and the helpers read the new weights before their next share. Only
+ * the coordinator holds optimiser state, evaluates and writes checkpoints.
  *
- * Processes, not worker_threads: tfjs-node's native addon cannot be loaded twice in one process,
- * and a process that crashes (out of memory, a wasm abort) takes only itself down, which the
- * coordinator reports as a clear error. Helpers exit when their IPC channel closes, so a killed
- * coordinator leaves no orphans.
+ * Weights and gradients travel through SharedArrayBuffers (one weight buffer, one gradient buffer
+ * per helper, in the variables' order): a step's exchange is a few memory copies, not 2 × 15 MB
+ * serialised through a pipe per helper, and every helper reads the weights at once instead of the
+ * coordinator sending them one helper after another. Messages carry only the shares' titles.
+ * No buffer is read while it is written: helpers read weights only after a step message, which the
+ * coordinator sends after its writes; it reads a helper's gradients only after that helper's reply.
+ *
+ * Threads need a backend that loads once per thread: wasm and cpu do; tfjs-node's native addon
+ * cannot be loaded twice in one process and WebGPU has one device, so those backends train on one
+ * thread (they parallelise their own kernels: `ownsParallelism`). A helper that throws or dies
+ * fails the run with its reason; helpers end with the coordinator's process, so none is left behind.
  */
-import { fork, type ChildProcess } from 'node:child_process'
 import os from 'node:os'
+import { Worker } from 'node:worker_threads'
 import * as tf from '@tensorflow/tfjs'
 import type { TrainConfig } from '../shared/training'
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../ml/checkpoint'
@@ -40,13 +47,14 @@ export const MAX_DEFAULT_WORKERS = 8
 const MIN_SHARE = 4
 
 /**
- * Workers for a run: `requested` (config.workers) if given, else one per core on wasm/cpu (at most
- * MAX_DEFAULT_WORKERS, and at least MIN_SHARE titles per share), 1 on tfjs-node (it threads its own
- * kernels) and on WebGPU (one device). Never more than the batch has titles.
+ * Workers for a run: 1 on tfjs-node (it threads its own kernels, and its addon loads once per
+ * process) and on WebGPU (one device), whatever was asked; else `requested` (config.workers) if
+ * given, or one per core on wasm/cpu (at most MAX_DEFAULT_WORKERS, and at least MIN_SHARE titles
+ * per share). Never more than the batch has titles.
  */
 export function resolveWorkers(requested: number | undefined, backend: string, batchSize: number, cores = os.availableParallelism()): number {
-  if (requested !== undefined) return Math.max(1, Math.min(requested, batchSize))
   if (ownsParallelism(backend)) return 1
+  if (requested !== undefined) return Math.max(1, Math.min(requested, batchSize))
   return Math.max(1, Math.min(cores, MAX_DEFAULT_WORKERS, Math.floor(batchSize / MIN_SHARE)))
 }
 
@@ -70,7 +78,7 @@ export function splitShares<T extends { charIds: ArrayLike<number> }>(items: rea
   return out
 }
 
-// ---- messages (coordinator ⇄ helper) ----
+// ---- messages (coordinator ⇄ helper thread) ----
 
 export interface WorkerInit {
   type: 'worker-init'
@@ -80,12 +88,16 @@ export interface WorkerInit {
   /** Trainable variables, by checkpoint name, in the coordinator's order. */
   names: string[]
   freeze?: { layers: number; embeddings: boolean }
+  /** The trainable variables' values, concatenated in `names` order (the coordinator writes them). */
+  weights: SharedArrayBuffer
+  /** This helper's gradient of its share, in the same layout (the helper writes it). */
+  grads: SharedArrayBuffer
 }
 export interface WorkerStep {
   type: 'worker-step'
   id: number
-  /** New values of the trainable variables (after the previous step), or null (unchanged). */
-  weights: Float32Array[] | null
+  /** The weights changed since the previous step: read them from the shared buffer first. */
+  fresh: boolean
   items: TitleFeatures[]
   norm: BatchNorm
   microSize: number
@@ -93,7 +105,8 @@ export interface WorkerStep {
 export type WorkerRequest = WorkerInit | WorkerStep
 export type WorkerReply =
   | { type: 'worker-ready'; index: number }
-  | { type: 'worker-grads'; id: number; loss: number; grads: Float32Array[] }
+  /** `heapBytes`: the helper's backend memory (tf.memory().numBytes: its tensors, weights included). */
+  | { type: 'worker-grads'; id: number; loss: number; heapBytes: number }
   | { type: 'worker-error'; message: string }
 
 export function isWorkerRequest(m: unknown): m is WorkerRequest {
@@ -101,11 +114,23 @@ export function isWorkerRequest(m: unknown): m is WorkerRequest {
   return t === 'worker-init' || t === 'worker-step'
 }
 
-/** Helper side: handles one worker's messages (the trainer entry routes `worker-*` messages here). */
+/** Float32 views of one buffer laid out as `sizes` one after another. */
+function views(buffer: SharedArrayBuffer, sizes: readonly number[]): Float32Array[] {
+  let offset = 0
+  return sizes.map((n) => {
+    const v = new Float32Array(buffer, offset * 4, n)
+    offset += n
+    return v
+  })
+}
+
+/** Helper side: handles one helper thread's messages (the trainer entry routes them here). */
 export function gradientWorker(send: (m: WorkerReply) => void): (m: WorkerRequest) => Promise<void> {
   let model: Tagger | null = null
   let config: TrainConfig | null = null
   let vars: tf.Variable[] = []
+  let weights: Float32Array[] = []
+  let grads: Float32Array[] = []
   return async (m) => {
     try {
       if (m.type === 'worker-init') {
@@ -120,49 +145,39 @@ export function gradientWorker(send: (m: WorkerReply) => void): (m: WorkerReques
           if (!v) throw new Error(`worker ${m.index}: the model has no variable '${n}'`)
           return v
         })
+        const sizes = vars.map((v) => v.size)
+        weights = views(m.weights, sizes)
+        grads = views(m.grads, sizes)
         send({ type: 'worker-ready', index: m.index })
         return
       }
       if (!model || !config) throw new Error('worker: step before init')
-      if (m.weights) {
-        const w = m.weights
-        tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(w[i]!, v.shape))))
-      }
-      const { loss, grads } = shareGradients(model, vars, m.items, config, m.norm, m.microSize)
+      if (m.fresh) tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(weights[i]!, v.shape))))
+      const r = shareGradients(model, vars, m.items, config, m.norm, m.microSize)
       try {
-        send({ type: 'worker-grads', id: m.id, loss, grads: vars.map((v) => (grads[v.name] ? (grads[v.name]!.dataSync() as Float32Array) : new Float32Array(v.size))) })
+        vars.forEach((v, i) => {
+          const g = r.grads[v.name]
+          if (g) grads[i]!.set(g.dataSync() as Float32Array)
+          else grads[i]!.fill(0)
+        })
       } finally {
-        for (const g of Object.values(grads)) g.dispose()
+        for (const g of Object.values(r.grads)) g.dispose()
       }
+      send({ type: 'worker-grads', id: m.id, loss: r.loss, heapBytes: tf.memory().numBytes })
     } catch (e) {
       send({ type: 'worker-error', message: (e as Error).message })
     }
   }
 }
 
-/** Helpers not yet reaped (every pool of this process). */
-const unreaped = new Map<number, Promise<void>>()
-
 /**
- * Resolves when every helper this process started has exited and been reaped (or after `ms`).
- * The trainer waits for it before it exits: a helper that outlived its parent would be reparented
- * to an init that may never reap it (a zombie in containers).
+ * Start one helper thread on the trainer entry. Under tsx (tests, benchmarks) the thread first
+ * registers tsx's loader: a thread does not inherit the `--import tsx` of its process.
  */
-export async function helpersExited(ms = 3000): Promise<void> {
-  await Promise.race([Promise.all(unreaped.values()), new Promise((r) => setTimeout(r, ms).unref())])
-}
-
-/**
- * Fork one helper on the trainer entry (training or prediction), tracked until it is reaped (see
- * `helpersExited`). Electron runs it as plain Node.
- */
-export function forkHelper(o: { entry?: { entry: string; execArgv: string[] }; env?: NodeJS.ProcessEnv }, index: number): ChildProcess {
+export function startHelperThread(o: { entry?: { entry: string; execArgv: string[] } }): Worker {
   const { entry, execArgv } = o.entry ?? resolveTrainerEntry()
-  const env = { ...process.env, ...o.env, ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) }
-  const child = fork(entry, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
-  const pid = child.pid ?? -index
-  unreaped.set(pid, new Promise<void>((r) => child.once('exit', () => (unreaped.delete(pid), r()))))
-  return child
+  if (!execArgv.includes('tsx')) return new Worker(entry)
+  return new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(entry)})`, { eval: true })
 }
 
 export interface PoolOptions {
@@ -170,26 +185,33 @@ export interface PoolOptions {
   backend: string
   /** Trainer entry (default: the built or TS entry beside host.ts) and how to run it. */
   entry?: { entry: string; execArgv: string[] }
-  /** Extra environment for the helpers (tests). */
-  env?: NodeJS.ProcessEnv
 }
 
-/** A helper process and the reply it owes. */
+/** A helper thread and the reply it owes. */
 interface Helper {
-  child: ChildProcess
+  thread: Worker
   index: number
+  /** Its gradient of the current share (views of its buffer, in the variables' order). */
+  grads: Float32Array[]
   pending: { resolve: (r: Extract<WorkerReply, { type: 'worker-grads' }>) => void; reject: (e: Error) => void } | null
   failure: Error | null
+  /** Largest backend memory it reported. */
+  peakBytes: number
 }
 
 /**
- * Fork `workers − 1` helpers with a replica of `model` and return the step function that replaces
- * `trainStep`. Rejects (and kills what it started) if a helper fails to start.
+ * Start `workers − 1` helper threads with a replica of `model` and return the step function that
+ * replaces `trainStep`. Rejects (and stops what it started) if a helper fails to start.
  */
-export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: TrainConfig, o: PoolOptions): Promise<ParallelStepper & { pids: number[] }> {
+export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: TrainConfig, o: PoolOptions): Promise<ParallelStepper & { threads: Worker[]; helperBytes(): number[] }> {
   const n = Math.max(1, o.workers)
   const vars = opt.variables
   const names = vars.map((v) => model.localName(v))
+  const sizes = vars.map((v) => v.size)
+  const total = sizes.reduce((a, c) => a + c, 0)
+  const weightBuffer = new SharedArrayBuffer(total * 4)
+  const weights = views(weightBuffer, sizes)
+  const writeWeights = (): void => vars.forEach((v, i) => weights[i]!.set(v.dataSync() as Float32Array))
   const checkpoint = await saveCheckpoint(model, { config })
   const freeze =
     model.bert && config.model.encoder === 'bert'
@@ -208,45 +230,35 @@ export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: T
   const dispose = (): void => {
     if (disposed) return
     disposed = true
-    for (const h of helpers) {
-      try {
-        h.child.kill('SIGKILL')
-      } catch {
-        /* gone */
-      }
-    }
+    for (const h of helpers) void h.thread.terminate()
   }
   const ready: Promise<void>[] = []
   for (let i = 1; i < n; i++) {
-    const child = forkHelper(o, i)
-    const h: Helper = { child, index: i, pending: null, failure: null }
+    const thread = startHelperThread(o)
+    const gradBuffer = new SharedArrayBuffer(total * 4)
+    const h: Helper = { thread, index: i, grads: views(gradBuffer, sizes), pending: null, failure: null, peakBytes: 0 }
     helpers.push(h)
     ready.push(
       new Promise<void>((resolve, reject) => {
-        child.on('message', (raw) => {
-          const m = raw as WorkerReply | { type: 'ready' }
-          if (m.type === 'ready') child.send({ type: 'worker-init', index: i, backend: o.backend, checkpoint, names, ...(freeze ? { freeze } : {}) } satisfies WorkerInit)
-          else if (m.type === 'worker-ready') resolve()
-          else if (m.type === 'worker-error') {
-            const e = new Error(`training worker ${i} (pid ${child.pid}): ${m.message}`)
-            reject(e)
-            fail(h, e)
-          } else if (m.type === 'worker-grads') {
+        const failed = (e: Error): void => {
+          reject(e)
+          fail(h, e)
+        }
+        thread.on('message', (m: WorkerReply | { type: 'ready' }) => {
+          if (m.type === 'ready') {
+            thread.postMessage({ type: 'worker-init', index: i, backend: o.backend, checkpoint, names, weights: weightBuffer, grads: gradBuffer, ...(freeze ? { freeze } : {}) } satisfies WorkerInit)
+          } else if (m.type === 'worker-ready') resolve()
+          else if (m.type === 'worker-error') failed(new Error(`training worker ${i}: ${m.message}`))
+          else if (m.type === 'worker-grads') {
+            h.peakBytes = Math.max(h.peakBytes, m.heapBytes)
             const p = h.pending
             h.pending = null
             p?.resolve(m)
           }
         })
-        child.on('error', (err) => {
-          const e = new Error(`training worker ${i}: ${err.message}`)
-          reject(e)
-          fail(h, e)
-        })
-        child.on('exit', (code, signal) => {
-          if (disposed) return
-          const e = new Error(`training worker ${i} (pid ${child.pid}) exited (code ${code}, signal ${signal ?? 'none'})`)
-          reject(e)
-          fail(h, e)
+        thread.on('error', (err) => failed(new Error(`training worker ${i}: ${err.message}`)))
+        thread.on('exit', (code) => {
+          if (!disposed) failed(new Error(`training worker ${i} exited (code ${code})`))
         })
       }),
     )
@@ -258,16 +270,12 @@ export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: T
     throw e
   }
   let id = 0
-  let weights: Float32Array[] | null = null
-  const sendAsync = (h: Helper, m: WorkerStep): Promise<void> =>
-    new Promise((resolve, reject) => {
-      // wait for the write to finish: the coordinator computes synchronously next, and a big
-      // message left in the pipe would not move until it is done
-      h.child.send(m, undefined, {}, (err) => (err ? reject(new Error(`training worker ${h.index}: ${err.message}`)) : resolve()))
-    })
+  let fresh = false
   return {
     workers: n,
-    pids: helpers.map((h) => h.child.pid!),
+    threads: helpers.map((h) => h.thread),
+    /** Largest tf.memory() bytes each helper reported after a step. */
+    helperBytes: () => helpers.map((h) => h.peakBytes),
     dispose,
     async step(items: TitleFeatures[]): Promise<number> {
       if (failure) throw failure
@@ -276,35 +284,38 @@ export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: T
       const micro = microBatchSize(items.length, config)
       const stepId = ++id
       const replies = shares.slice(1).map(
-        (_, k) =>
+        (share, k) =>
           new Promise<Extract<WorkerReply, { type: 'worker-grads' }>>((resolve, reject) => {
             const h = helpers[k]!
             if (h.failure) return reject(h.failure)
             h.pending = { resolve, reject }
+            h.thread.postMessage({ type: 'worker-step', id: stepId, fresh, items: share, norm, microSize: micro } satisfies WorkerStep)
           }),
       )
       replies.forEach((r) => r.catch(() => {}))
-      await Promise.all(shares.slice(1).map((share, k) => sendAsync(helpers[k]!, { type: 'worker-step', id: stepId, weights, items: share, norm, microSize: micro })))
       const own = shareGradients(model, vars, shares[0]!, config, norm, micro)
       try {
         const got = await Promise.all(replies)
         let loss = own.loss
+        for (const r of got) loss += r.loss
+        const helping = helpers.slice(0, got.length)
+        // Σ in worker order: the coordinator's share, then each helper's
         const sum: tf.NamedTensorMap = tf.tidy(() => {
           const out: tf.NamedTensorMap = {}
           vars.forEach((v, i) => {
             let g: tf.Tensor = own.grads[v.name] ?? tf.zeros(v.shape)
-            for (const r of got) g = tf.add(g, tf.tensor(r.grads[i]!, v.shape))
+            for (const h of helping) g = tf.add(g, tf.tensor(h.grads[i]!, v.shape))
             out[v.name] = g
           })
           return out
         })
-        for (const r of got) loss += r.loss
         try {
           opt.apply(sum)
         } finally {
           for (const g of Object.values(sum)) g.dispose()
         }
-        weights = vars.map((v) => v.dataSync() as Float32Array)
+        writeWeights()
+        fresh = true
         return loss
       } finally {
         for (const g of Object.values(own.grads)) g.dispose()

@@ -159,7 +159,7 @@ export function trainStep(model: Tagger, opt: GroupedAdam, batch: ReturnType<typ
 
 /**
  * Data-parallel training (src-main/trainer/workers.ts): a step function that computes the batch's
- * gradient on several processes and applies ONE optimiser step, the same update as `trainStep`.
+ * gradient on several threads and applies ONE optimiser step, the same update as `trainStep`.
  */
 export interface ParallelStepper {
   workers: number
