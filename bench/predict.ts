@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   const md = [
     '# Prediction speed (bench/predict.ts)',
     '',
-    `- Command: \`nice -n 10 ${benchCommand('predict', args)}\`; reference: \`OPENBLAS_NUM_THREADS=1 /usr/bin/python3 ../shared/reference/torch_ner.py --dataset seed --model crf|softmax --pad-tags ${FLAT_TAGS} --threads 1 --max-steps ${STEPS} --epochs 1 --infer-speed\` (PyTorch ${torch ?? 'not installed'}; run just before ours, per preset)`,
+    `- Command: \`${benchCommand('predict', args)}\`; reference: \`OPENBLAS_NUM_THREADS=1 /usr/bin/python3 ../shared/reference/torch_ner.py --dataset seed --model crf|softmax --pad-tags ${FLAT_TAGS} --threads 1 --max-steps ${STEPS} --epochs 1 --infer-speed\` (PyTorch ${torch ?? 'not installed'}; run just before ours, per preset)`,
     `- Date: ${new Date().toISOString()}; machine: ${machineLine()}; backend ${backend.name} (1 thread per process)`,
     `- Load average ${load0} at the start, ${loadavg()} at the end (above ~1, other jobs shared the 2 cores: absolute numbers are then noisy, and a second worker competes with that load for the second core; ratios come from runs adjacent in time).`,
     `- Model size: ${DIMS > 0 ? `char embedding and LSTM ${DIMS} (\`--dims ${DIMS}\`; the study's is 300): titles/s are this small model's, not the study model's` : "the preset's (300, as the study)"}.`,
