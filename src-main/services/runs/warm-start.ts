@@ -34,6 +34,12 @@ function modelTypes(m: CheckpointManifest): Set<string> {
 }
 
 /**
+ * Model settings that change only how a model's output is read, not its weights: a warm start may
+ * change them (a run from before constrained decoding continues with it).
+ */
+const DECODING_ONLY = new Set<keyof TrainConfig['model']>(['constrainedDecoding'])
+
+/**
  * The checkpoint of finished run `from`, to start a run of `config` on `train`: its weights AND its
  * vocabularies (a character it never saw reads as unknown). The rule: a warm start continues the
  * SAME model — same preset and model settings (the training settings, epochs, learning rate, data,
@@ -52,9 +58,9 @@ export function warmStartCheckpoint(db: DB, from: number, config: TrainConfig, t
   }
   const was = ckpt.manifest.config
   if (was.preset !== config.preset) throw new StudioError('bad_request', `${where}: it trained ${was.preset}, not ${config.preset}`)
-  if (canonical(was.model) !== canonical(config.model)) {
-    const keys = [...new Set([...Object.keys(was.model), ...Object.keys(config.model)])] as (keyof TrainConfig['model'])[]
-    const diff = keys.filter((k) => canonical(was.model[k]) !== canonical(config.model[k]))
+  const keys = ([...new Set([...Object.keys(was.model), ...Object.keys(config.model)])] as (keyof TrainConfig['model'])[]).filter((k) => !DECODING_ONLY.has(k))
+  const diff = keys.filter((k) => canonical(was.model[k]) !== canonical(config.model[k]))
+  if (diff.length) {
     throw new StudioError('bad_request', `${where}: its model settings differ (${diff.join(', ')}); a warm start continues the same model`)
   }
   const known = modelTypes(ckpt.manifest)

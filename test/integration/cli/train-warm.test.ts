@@ -54,6 +54,9 @@ describe('train --from-run', () => {
     const wider = await train('--epochs', '1', '--config', cfg('wide.json', { model: { ...small, hidden: 32 } }), '--from-run', '1')
     expect(wider.code).not.toBe(0)
     expect(wider.stderr).toMatch(/cannot continue from run 1: its model settings differ \(hidden\)/)
+    // a setting that only changes how the output is read may differ (runs from before it continue)
+    const argmax = await train('--epochs', '1', '--config', cfg('argmax.json', { learningRate: 1e-9, model: { ...small, constrainedDecoding: false } }), '--from-run', '1')
+    expect(argmax.code, argmax.stderr).toBe(0)
     const missing = await train('--epochs', '1', '--config', still, '--from-run', '9')
     expect(missing.code).not.toBe(0)
     expect(missing.stderr).toMatch(/cannot continue from run 9: run 9 has no checkpoint/)
@@ -63,8 +66,8 @@ describe('train --from-run', () => {
     expect(newType.stderr).toMatch(/its model cannot tag 型号, which the training titles hold; train from scratch/)
 
     const q = Project.open(project)
-    expect(q.listRuns().map((r) => r.id)).toEqual(expect.arrayContaining([1, 2, 3]))
-    expect(q.listRuns()).toHaveLength(3) // the refused starts recorded nothing
+    expect(q.listRuns().map((r) => r.id)).toEqual(expect.arrayContaining([1, 2, 3, 4]))
+    expect(q.listRuns()).toHaveLength(4) // the refused starts recorded nothing
     q.close()
   }, 600_000)
 
