@@ -109,6 +109,12 @@ export interface ModelConfig {
    * `O` or an `E-X` that closes nothing. Training is unchanged. Absent (old configs) = false.
    */
   constrainedDecoding?: boolean
+  /**
+   * Cascade: a span's type is the one most probable over ALL its characters (Σ log p of the type
+   * head), not the argmax at its last character (the study's rule). The type head is trained on
+   * every entity character, so every one of them votes. Absent (old configs) = false.
+   */
+  spanTyping?: boolean
   /** Character embedding size (study: 300). */
   charEmbedding: number
   /** Word-level feature (WLF): word embedding size concatenated to the char embedding; 0 = off. */

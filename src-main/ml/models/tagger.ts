@@ -24,7 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type { LossWeights, ModelConfig, PredictedSpan } from '../../shared/training'
-import { cascadeDecode } from '../tagging/labels'
+import { cascadeDecode, spanType } from '../tagging/labels'
 import { spansToTags, tagsToSpans } from '../../shared/tags'
 import { CRF } from '../layers/crf/layer'
 import { schemeDecoder, type SchemeDecoder } from '../layers/crf/viterbi'
@@ -300,14 +300,21 @@ export class Tagger {
           entropy = 0
           for (let t = 0; t < row.length; t++) entropy += ent[b * L + t]!
         }
-        const spans = this.typeHead ? cascadeDecode(tags, this.config.scheme, (i) => typeAt(i).type) : tagsToSpans(tags, { mode: 'tolerant', scheme: this.config.scheme })
+        // the cascade's span type: the last character's (the study's rule), or with `spanTyping` the
+        // type most probable over all the span's characters (Σ log p), its p their mean probability
+        const typeOf = (start: number, end: number): { type: string; p: number } => {
+          if (!this.config.spanTyping || !tp || K === 0) return typeAt(end - 1)
+          const t = spanType(tp, b * L * K, K, start, end)
+          return { type: this.vocabs.types!.type(t.k), p: t.p }
+        }
+        const spans = this.typeHead ? cascadeDecode(tags, this.config.scheme, (start, end) => typeOf(start, end).type) : tagsToSpans(tags, { mode: 'tolerant', scheme: this.config.scheme })
         let logProb: number | undefined
         if (pathScores && lz) logProb = Math.min(0, pathScores[b]! - lz[b]!)
         else if (!this.crf && conf) {
           logProb = 0
           for (let t = 0; t < row.length; t++) logProb += Math.log(conf[b * L + t]!)
         }
-        if (logProb !== undefined && this.typeHead) for (const s of spans) logProb += Math.log(typeAt(s.end - 1).p)
+        if (logProb !== undefined && this.typeHead) for (const s of spans) logProb += Math.log(typeOf(s.start, s.end).p)
         return {
           tags,
           entropy,
@@ -316,7 +323,7 @@ export class Tagger {
             let c = 0
             for (let i = s.start; i < s.end; i++) c += conf ? conf[b * L + i]! : NaN
             c /= s.end - s.start
-            if (this.typeHead) c *= typeAt(s.end - 1).p
+            if (this.typeHead) c *= typeOf(s.start, s.end).p
             return { ...s, text: chars.slice(s.start, s.end).join(''), confidence: c }
           }),
         }

@@ -73,9 +73,30 @@ export function typeTargets(spans: readonly PlainSpan[], length: number, types: 
 }
 
 /**
- * Cascade decoding: each boundary span takes the type predicted at its last character.
- * `typeAt(i)` returns the type predicted at character i.
+ * Cascade decoding: each boundary span takes the type `typeOf(start, end)` gives it (the type
+ * predicted at its last character in the study; see `ModelConfig.spanTyping`).
  */
-export function cascadeDecode(boundaryTags: readonly string[], scheme: TagScheme, typeAt: (i: number) => string): PlainSpan[] {
-  return tagsToSpans(boundaryTags, { mode: 'tolerant', scheme }).map((s) => ({ start: s.start, end: s.end, type: typeAt(s.end - 1) }))
+export function cascadeDecode(boundaryTags: readonly string[], scheme: TagScheme, typeOf: (start: number, end: number) => string): PlainSpan[] {
+  return tagsToSpans(boundaryTags, { mode: 'tolerant', scheme }).map((s) => ({ start: s.start, end: s.end, type: typeOf(s.start, s.end) }))
+}
+
+/**
+ * The type most probable over characters `start … end−1` (`ModelConfig.spanTyping`): the k with the
+ * largest Σ log p_i(k), where p_i = `probs[offset + i·K …]` is character i's type distribution;
+ * its probability is the mean of p_i(k). Ties go to the smaller k.
+ */
+export function spanType(probs: ArrayLike<number>, offset: number, K: number, start: number, end: number): { k: number; p: number } {
+  let best = 0
+  let bestScore = -Infinity
+  for (let k = 0; k < K; k++) {
+    let score = 0
+    for (let i = start; i < end; i++) score += Math.log(Math.max(probs[offset + i * K + k]!, 1e-30))
+    if (score > bestScore) {
+      bestScore = score
+      best = k
+    }
+  }
+  let p = 0
+  for (let i = start; i < end; i++) p += probs[offset + i * K + best]!
+  return { k: best, p: p / (end - start) }
 }

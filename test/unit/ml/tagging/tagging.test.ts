@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LabelVocab, TypeVocab, cascadeDecode, typeTargets } from '../../../../src-main/ml/tagging/labels'
+import { LabelVocab, TypeVocab, cascadeDecode, spanType, typeTargets } from '../../../../src-main/ml/tagging/labels'
 import { isTag, schemeOf, spansToTags, splitTag, TagError, tagsToSpans } from '../../../../src-main/shared/tags'
 import { buildVocabs, featurize, lossWeights, makeBatch, toVocabs } from '../../../../src-main/ml/models/features'
 import { presetConfig } from '../../../../src-main/ml/models/presets'
@@ -76,7 +76,7 @@ describe('cascade', () => {
   it('decoding takes the type predicted at the last character of each boundary span', () => {
     const boundary = ['B', 'I', 'E', 'O', 'S', 'B', 'E']
     const perChar = ['x', 'y', '品牌', '-', '颜色', 'z', '品类']
-    expect(cascadeDecode(boundary, 'BIOES', (i) => perChar[i]!)).toEqual([
+    expect(cascadeDecode(boundary, 'BIOES', (_, end) => perChar[end - 1]!)).toEqual([
       { start: 0, end: 3, type: '品牌' },
       { start: 4, end: 5, type: '颜色' },
       { start: 5, end: 7, type: '品类' },
@@ -142,5 +142,14 @@ describe('the one tag codec (shared/tags.ts): strict, repair and tolerant on the
       { start: 0, end: 3, type: '' },
       { start: 3, end: 4, type: '' },
     ])
+  })
+
+  it('spanType: the type most probable over the whole span, not its last character; p its mean probability', () => {
+    // 3 characters × 2 types (a leading row of another title first: offset 2)
+    const probs = [0.5, 0.5, /**/ 0.9, 0.1, 0.8, 0.2, 0.4, 0.6]
+    expect(spanType(probs, 2, 2, 0, 3)).toEqual({ k: 0, p: (0.9 + 0.8 + 0.4) / 3 }) // the last char alone says type 1
+    expect(spanType(probs, 2, 2, 2, 3)).toEqual({ k: 1, p: 0.6 })
+    expect(spanType(probs, 2, 2, 1, 3).k).toBe(0) // log .8 + log .4 > log .2 + log .6
+    expect(spanType([0.5, 0.5], 0, 2, 0, 1)).toEqual({ k: 0, p: 0.5 }) // a tie goes to the smaller k
   })
 })

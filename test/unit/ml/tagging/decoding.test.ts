@@ -60,7 +60,7 @@ function wellFormed(tags: readonly string[], scheme: TagScheme): boolean {
   return scheme === 'BIO' || open === null
 }
 
-describe('constrained decoding of softmax heads', () => {
+describe('decoding options: constrained softmax paths, span typing', () => {
   beforeAll(async () => {
     await testBackend()
   })
@@ -124,5 +124,35 @@ describe('constrained decoding of softmax heads', () => {
     opt.dispose()
     argmax.dispose()
     constrained.dispose()
+  })
+
+  it('spanTyping changes a cascade span’s type only, never its boundaries; a one-character span keeps its type', async () => {
+    const config = presetConfig('cascade-bilstm-crf', { model: { charEmbedding: 8, hidden: 8 } })
+    const vocabs = buildVocabs(TINY, config.model)
+    const last = Tagger.build({ config: { ...config.model, spanTyping: false }, vocabs, seed: 4 })
+    const span = Tagger.build({ config: { ...config.model, spanTyping: true }, vocabs, seed: 4 })
+    const batch = makeBatch(TINY.map((e) => featurize(e, last.vocabs)))
+    const opt = makeOptimizer(last, config)
+    for (let i = 0; i < 3; i++) trainStep(last, opt, batch, config)
+    span.variables.forEach((v, i) => v.assign(last.variables[i]!))
+    const texts = TINY.map((e) => [...e.text])
+    const a = await last.predictBatch(batch, texts)
+    const n = tf.memory().numTensors
+    const b = await span.predictBatch(batch, texts)
+    expect(tf.memory().numTensors).toBe(n)
+    let spans = 0
+    a.forEach((p, i) => {
+      expect(b[i]!.tags).toEqual(p.tags)
+      expect(b[i]!.spans.map((s) => [s.start, s.end])).toEqual(p.spans.map((s) => [s.start, s.end]))
+      p.spans.forEach((s, k) => {
+        spans++
+        if (s.end - s.start === 1) expect(b[i]!.spans[k]!.type).toBe(s.type)
+        expect(b[i]!.spans[k]!.confidence).toBeGreaterThan(0)
+      })
+    })
+    expect(spans).toBeGreaterThan(0)
+    opt.dispose()
+    last.dispose()
+    span.dispose()
   })
 })
