@@ -35,9 +35,9 @@ function modelTypes(m: CheckpointManifest): Set<string> {
 
 /**
  * Model settings that change only how a model's output is read, not its weights: a warm start may
- * change them (a run from before constrained decoding continues with it).
+ * change them (a run from before constrained decoding and span typing continues with them).
  */
-const DECODING_ONLY = new Set<keyof TrainConfig['model']>(['constrainedDecoding'])
+const DECODING_ONLY = new Set<keyof TrainConfig['model']>(['constrainedDecoding', 'spanTyping'])
 
 /**
  * The checkpoint of finished run `from`, to start a run of `config` on `train`: its weights AND its
