@@ -96,8 +96,6 @@ export interface WorkerInit {
 export interface WorkerStep {
   type: 'worker-step'
   id: number
-  /** The weights changed since the previous step: read them from the shared buffer first. */
-  fresh: boolean
   items: TitleFeatures[]
   norm: BatchNorm
   microSize: number
@@ -152,7 +150,8 @@ export function gradientWorker(send: (m: WorkerReply) => void): (m: WorkerReques
         return
       }
       if (!model || !config) throw new Error('worker: step before init')
-      if (m.fresh) tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(weights[i]!, v.shape))))
+      // the coordinator's current weights (written before this message was sent)
+      tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(weights[i]!, v.shape))))
       const r = shareGradients(model, vars, m.items, config, m.norm, m.microSize)
       try {
         vars.forEach((v, i) => {
@@ -212,6 +211,7 @@ export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: T
   const weightBuffer = new SharedArrayBuffer(total * 4)
   const weights = views(weightBuffer, sizes)
   const writeWeights = (): void => vars.forEach((v, i) => weights[i]!.set(v.dataSync() as Float32Array))
+  writeWeights()
   const checkpoint = await saveCheckpoint(model, { config })
   const freeze =
     model.bert && config.model.encoder === 'bert'
@@ -270,7 +270,6 @@ export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: T
     throw e
   }
   let id = 0
-  let fresh = false
   return {
     workers: n,
     threads: helpers.map((h) => h.thread),
@@ -289,7 +288,7 @@ export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: T
             const h = helpers[k]!
             if (h.failure) return reject(h.failure)
             h.pending = { resolve, reject }
-            h.thread.postMessage({ type: 'worker-step', id: stepId, fresh, items: share, norm, microSize: micro } satisfies WorkerStep)
+            h.thread.postMessage({ type: 'worker-step', id: stepId, items: share, norm, microSize: micro } satisfies WorkerStep)
           }),
       )
       replies.forEach((r) => r.catch(() => {}))
@@ -315,7 +314,6 @@ export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: T
           for (const g of Object.values(sum)) g.dispose()
         }
         writeWeights()
-        fresh = true
         return loss
       } finally {
         for (const g of Object.values(own.grads)) g.dispose()
