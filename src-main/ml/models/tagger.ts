@@ -307,23 +307,27 @@ export class Tagger {
           const t = spanType(tp, b * L * K, K, start, end)
           return { type: this.vocabs.types!.type(t.k), p: t.p }
         }
-        const spans = this.typeHead ? cascadeDecode(tags, this.config.scheme, (start, end) => typeOf(start, end).type) : tagsToSpans(tags, { mode: 'tolerant', scheme: this.config.scheme })
+        // each span's type and its probability, computed once (spanTypes[k] belongs to spans[k])
+        const spanTypes: { type: string; p: number }[] = []
+        const spans = this.typeHead
+          ? cascadeDecode(tags, this.config.scheme, (start, end) => spanTypes[spanTypes.push(typeOf(start, end)) - 1]!.type)
+          : tagsToSpans(tags, { mode: 'tolerant', scheme: this.config.scheme })
         let logProb: number | undefined
         if (pathScores && lz) logProb = Math.min(0, pathScores[b]! - lz[b]!)
         else if (!this.crf && conf) {
           logProb = 0
           for (let t = 0; t < row.length; t++) logProb += Math.log(conf[b * L + t]!)
         }
-        if (logProb !== undefined && this.typeHead) for (const s of spans) logProb += Math.log(typeOf(s.start, s.end).p)
+        if (logProb !== undefined && this.typeHead) for (const t of spanTypes) logProb += Math.log(t.p)
         return {
           tags,
           entropy,
           ...(logProb !== undefined ? { logProb } : {}),
-          spans: spans.map((s) => {
+          spans: spans.map((s, k) => {
             let c = 0
             for (let i = s.start; i < s.end; i++) c += conf ? conf[b * L + i]! : NaN
             c /= s.end - s.start
-            if (this.typeHead) c *= typeOf(s.start, s.end).p
+            if (this.typeHead) c *= spanTypes[k]!.p
             return { ...s, text: chars.slice(s.start, s.end).join(''), confidence: c }
           }),
         }
