@@ -137,39 +137,36 @@ describe('data-parallel training workers', () => {
     }
   }, 60_000)
 
-  it('a helper thread that dies fails the next step with a clear reason naming the worker', async () => {
+  /** A 2-worker bilstm-crf pool on the tiny titles, handed to `use` and disposed after. */
+  async function withPool(use: (pool: Awaited<ReturnType<typeof startWorkerPool>>, enc: ReturnType<typeof featurize>[]) => Promise<void>): Promise<void> {
     const config = presetConfig('bilstm-crf', { model: small, batchSize: 8 })
     const m = Tagger.build({ config: config.model, vocabs: buildVocabs(TINY, config.model), seed: 1 })
     const opt = makeOptimizer(m, config)
     const pool = await startWorkerPool(m, opt, config, { workers: 2, backend })
     try {
-      const enc = TINY.map((e) => featurize(e, m.vocabs))
-      await pool.step(enc)
-      await pool.threads[0]!.terminate()
-      await expect(pool.step(enc)).rejects.toThrow(/training worker 1 exited \(code 1\)/)
+      await use(pool, TINY.map((e) => featurize(e, m.vocabs)))
     } finally {
       pool.dispose()
       opt.dispose()
       m.dispose()
     }
+  }
+
+  it('a helper thread that dies fails the next step with a clear reason naming the worker', async () => {
+    await withPool(async (pool, enc) => {
+      await pool.step(enc)
+      await pool.threads[0]!.terminate()
+      await expect(pool.step(enc)).rejects.toThrow(/training worker 1 exited \(code 1\)/)
+    })
   }, 60_000)
 
   it('an error in a helper thread fails the step with its message, and the pool stays failed', async () => {
-    const config = presetConfig('bilstm-crf', { model: small, batchSize: 8 })
-    const m = Tagger.build({ config: config.model, vocabs: buildVocabs(TINY, config.model), seed: 1 })
-    const opt = makeOptimizer(m, config)
-    const pool = await startWorkerPool(m, opt, config, { workers: 2, backend })
-    try {
-      const enc = TINY.map((e) => featurize(e, m.vocabs))
+    await withPool(async (pool, enc) => {
       // the helper's share (the batch's second half) holds a char id the embedding table lacks
       const bad = { ...enc.at(-1)!, charIds: Int32Array.from(enc.at(-1)!.charIds, () => 1_000_000) }
       await expect(pool.step([...enc.slice(0, -1), bad])).rejects.toThrow(/training worker 1: .*1000000/)
       await expect(pool.step(enc)).rejects.toThrow(/training worker 1/)
-    } finally {
-      pool.dispose()
-      opt.dispose()
-      m.dispose()
-    }
+    })
   }, 60_000)
 
   function job(workers: number | undefined, outDir: string, onEvent: (e: TrainingEvent, pid: number) => void, cancelGraceMs?: number) {

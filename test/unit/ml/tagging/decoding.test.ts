@@ -10,6 +10,7 @@ import { makeOptimizer, trainStep } from '../../../../src-main/ml/train/trainer'
 import { LabelVocab } from '../../../../src-main/ml/tagging/labels'
 import { makeRng } from '../../../../src-main/ml/train/rng'
 import type { TagScheme } from '../../../../src-main/shared/tags'
+import type { ModelConfig, PresetName } from '../../../../src-main/shared/training'
 import { testBackend } from '../../../helpers/ml'
 import { TINY } from '../../../helpers/tiny'
 
@@ -60,6 +61,33 @@ function wellFormed(tags: readonly string[], scheme: TagScheme): boolean {
   return scheme === 'BIO' || open === null
 }
 
+/**
+ * The same weights (a preset's tagger after `steps` training steps on the tiny titles) predicting
+ * the tiny titles with two settings of the model config; checks that the second leaks no tensor.
+ */
+async function samePredictions(preset: PresetName, a: Partial<ModelConfig>, b: Partial<ModelConfig>, seed: number, steps: number) {
+  const config = presetConfig(preset, { model: { charEmbedding: 8, hidden: 8 } })
+  const vocabs = buildVocabs(TINY, config.model)
+  const first = Tagger.build({ config: { ...config.model, ...a }, vocabs, seed })
+  const second = Tagger.build({ config: { ...config.model, ...b }, vocabs, seed })
+  const batch = makeBatch(TINY.map((e) => featurize(e, first.vocabs)))
+  const opt = makeOptimizer(first, config)
+  try {
+    for (let i = 0; i < steps; i++) trainStep(first, opt, batch, config)
+    second.variables.forEach((v, i) => v.assign(first.variables[i]!))
+    const texts = TINY.map((e) => [...e.text])
+    const pa = await first.predictBatch(batch, texts)
+    const n = tf.memory().numTensors
+    const pb = await second.predictBatch(batch, texts)
+    expect(tf.memory().numTensors).toBe(n)
+    return { config, a: pa, b: pb }
+  } finally {
+    opt.dispose()
+    first.dispose()
+    second.dispose()
+  }
+}
+
 describe('decoding options: constrained softmax paths, span typing', () => {
   beforeAll(async () => {
     await testBackend()
@@ -92,21 +120,8 @@ describe('decoding options: constrained softmax paths, span typing', () => {
   }
 
   it('a softmax tagger with constrainedDecoding emits well-formed tags, the argmax wherever that is well-formed, with no leaks', async () => {
-    const config = presetConfig('bilstm', { model: { charEmbedding: 8, hidden: 8 } })
+    const { config, a, b: c } = await samePredictions('bilstm', { constrainedDecoding: false }, { constrainedDecoding: true }, 5, 1)
     expect(config.model.scheme).toBe('BIOES')
-    const vocabs = buildVocabs(TINY, config.model)
-    const argmax = Tagger.build({ config: { ...config.model, constrainedDecoding: false }, vocabs, seed: 5 })
-    const constrained = Tagger.build({ config: { ...config.model, constrainedDecoding: true }, vocabs, seed: 5 })
-    const batch = makeBatch(TINY.map((e) => featurize(e, argmax.vocabs)))
-    const opt = makeOptimizer(argmax, config)
-    trainStep(argmax, opt, batch, config)
-    // the same weights in both
-    constrained.variables.forEach((v, i) => v.assign(argmax.variables[i]!))
-    const texts = TINY.map((e) => [...e.text])
-    const a = await argmax.predictBatch(batch, texts)
-    const n = tf.memory().numTensors
-    const c = await constrained.predictBatch(batch, texts)
-    expect(tf.memory().numTensors).toBe(n)
     let fixed = 0
     c.forEach((p, b) => {
       expect(wellFormed(p.tags, 'BIOES'), p.tags.join(' ')).toBe(true)
@@ -121,25 +136,10 @@ describe('decoding options: constrained softmax paths, span typing', () => {
     })
     // an untrained 17-tag softmax leaves some argmax paths ill-formed: the case above is exercised
     expect(fixed).toBeGreaterThan(0)
-    opt.dispose()
-    argmax.dispose()
-    constrained.dispose()
   })
 
   it('spanTyping changes a cascade span’s type only, never its boundaries; a one-character span keeps its type', async () => {
-    const config = presetConfig('cascade-bilstm-crf', { model: { charEmbedding: 8, hidden: 8 } })
-    const vocabs = buildVocabs(TINY, config.model)
-    const last = Tagger.build({ config: { ...config.model, spanTyping: false }, vocabs, seed: 4 })
-    const span = Tagger.build({ config: { ...config.model, spanTyping: true }, vocabs, seed: 4 })
-    const batch = makeBatch(TINY.map((e) => featurize(e, last.vocabs)))
-    const opt = makeOptimizer(last, config)
-    for (let i = 0; i < 3; i++) trainStep(last, opt, batch, config)
-    span.variables.forEach((v, i) => v.assign(last.variables[i]!))
-    const texts = TINY.map((e) => [...e.text])
-    const a = await last.predictBatch(batch, texts)
-    const n = tf.memory().numTensors
-    const b = await span.predictBatch(batch, texts)
-    expect(tf.memory().numTensors).toBe(n)
+    const { a, b } = await samePredictions('cascade-bilstm-crf', { spanTyping: false }, { spanTyping: true }, 4, 3)
     let spans = 0
     a.forEach((p, i) => {
       expect(b[i]!.tags).toEqual(p.tags)
@@ -151,8 +151,5 @@ describe('decoding options: constrained softmax paths, span typing', () => {
       })
     })
     expect(spans).toBeGreaterThan(0)
-    opt.dispose()
-    last.dispose()
-    span.dispose()
   })
 })
