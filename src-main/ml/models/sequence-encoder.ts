@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type { ModelConfig } from '../../shared/training'
-import { BiLSTM } from '../layers/bilstm'
+import { BiLSTM, type InputBlock } from '../layers/bilstm'
 import { Embedding } from '../layers/init'
 import { rowsFor, type TitleEmbeddings } from '../embeddings'
 import { childSeed } from '../train/rng'
@@ -63,8 +63,13 @@ class DropoutStream {
     return childSeed(this.seed, `${label}${this.calls++}`)
   }
 
+  /** Whether `apply` changes anything (training with a rate above 0). */
+  active(training: boolean): boolean {
+    return training && this.rate > 0
+  }
+
   apply(x: tf.Tensor2D, training: boolean): tf.Tensor2D {
-    if (!training || this.rate <= 0) return x
+    if (!this.active(training)) return x
     return tf.dropout(x, this.rate, undefined, this.next('dropout')) as tf.Tensor2D
   }
 }
@@ -133,6 +138,16 @@ export class BiLstmEncoder implements SequenceEncoder {
   }
 
   encode(batch: Batch, training: boolean): tf.Tensor2D {
+    // Without input dropout every input row is an embedding row (or lexicon features): the BiLSTM
+    // projects each distinct id once (layers/bilstm.ts `applyBlocks`), the same numbers for less work.
+    if (!this.dropout.active(training)) {
+      const blocks: InputBlock[] = [{ table: this.charEmb.table as tf.Tensor2D, ids: batch.charIds }]
+      if (this.wordEmb && batch.wordIds) blocks.push({ table: this.wordEmb.table as tf.Tensor2D, ids: batch.wordIds })
+      if (this.bigramEmb && batch.bigramIds) blocks.push({ table: this.bigramEmb.table as tf.Tensor2D, ids: batch.bigramIds })
+      const W = this.vocabs.lexicon?.width ?? 0
+      if (W > 0) blocks.push({ x: batch.lex ? tf.tensor2d(batch.lex, [batch.B * batch.L, W]) : tf.zeros([batch.B * batch.L, W]) })
+      return this.lstm.applyBlocks(blocks, batch.B, batch.L, batch.lengths)
+    }
     const ids = tf.tensor1d(batch.charIds, 'int32')
     let x = this.charEmb.apply(ids)
     if (this.wordEmb && batch.wordIds) x = tf.concat([x, this.wordEmb.apply(tf.tensor1d(batch.wordIds, 'int32'))], 1)

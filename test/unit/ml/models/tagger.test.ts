@@ -176,6 +176,46 @@ describe('model mechanics', () => {
     }
   })
 
+  it('BiLSTM on embedding blocks (projected per distinct id) equals it on their concatenation: outputs and every gradient', () => {
+    const name = `blocks${Math.random()}`
+    const lstm = new BiLSTM({ inputSize: 5 + 3 + 2, hidden: 4, name, seed: 9 })
+    const chars = tf.variable(tf.randomNormal([7, 5], 0, 1, 'float32', 1), true, `${name}/c`)
+    const words = tf.variable(tf.randomNormal([4, 3], 0, 1, 'float32', 2), true, `${name}/w`)
+    // 3 titles of L = 4: lengths 4, 1 (a length-1 title) and 2; padding is id 0; ids repeat across titles
+    const B = 3
+    const L = 4
+    const lengths = [4, 1, 2]
+    const charIds = Int32Array.from([3, 5, 3, 6, 5, 0, 0, 0, 6, 1, 0, 0])
+    const wordIds = Int32Array.from([1, 1, 2, 2, 3, 0, 0, 0, 2, 2, 0, 0])
+    const lex = tf.randomUniform([B * L, 2], 0, 1, 'float32', 3) as tf.Tensor2D
+    const w = tf.randomUniform([B * L, 4], -1, 1, 'float32', 4)
+    const vars = [chars, words, ...lstm.variables]
+    const before = tf.memory().numTensors
+    const run = (fn: () => tf.Tensor2D): { value: number[]; grads: number[][] } => {
+      const out = tf.tidy(() => Array.from(fn().dataSync()))
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(fn(), w)) as tf.Scalar, vars)
+      const r = { value: out, grads: vars.map((v) => Array.from(grads[v.name]!.dataSync())) }
+      value.dispose()
+      Object.values(grads).forEach((g) => g.dispose())
+      return r
+    }
+    const dense = run(() => {
+      const x = tf.concat([tf.gather(chars, tf.tensor1d(charIds, 'int32')), tf.gather(words, tf.tensor1d(wordIds, 'int32')), lex], 1) as tf.Tensor2D
+      return lstm.apply(x, B, L, lengths)
+    })
+    const blocks = run(() => lstm.applyBlocks([{ table: chars as tf.Tensor2D, ids: charIds }, { table: words as tf.Tensor2D, ids: wordIds }, { x: lex }], B, L, lengths))
+    expect(tf.memory().numTensors).toBe(before)
+    blocks.value.forEach((v, i) => expect(v).toBeCloseTo(dense.value[i]!, 5))
+    // padding rows are zero either way
+    for (const row of [5, 6, 7, 10, 11]) for (let j = 0; j < 4; j++) expect(Math.abs(blocks.value[row * 4 + j]!)).toBe(0)
+    vars.forEach((v, k) => blocks.grads[k]!.forEach((g, i) => expect(g, `${v.name}[${i}]`).toBeCloseTo(dense.grads[k]![i]!, 4)))
+    // unused ids get no gradient; a repeated id gets the sum of its positions
+    expect(blocks.grads[0]!.slice(2 * 5, 3 * 5).every((g) => g === 0)).toBe(true)
+    expect(() => tf.tidy(() => lstm.applyBlocks([{ table: chars as tf.Tensor2D, ids: charIds }], B, L, lengths))).toThrow(/5 wide, the kernel takes 10/)
+    expect(() => tf.tidy(() => lstm.applyBlocks([{ table: chars as tf.Tensor2D, ids: Int32Array.from([7]) }, { table: words as tf.Tensor2D, ids: Int32Array.from([0]) }, { x: tf.zeros([1, 2]) }], 1, 1, [1]))).toThrow(/id 7 is not in \[0, 7\)/)
+    ;[...vars, lex, w].forEach((t) => t.dispose())
+  })
+
   it('embedding (gather) gradient sums repeated ids (scatterND gradient on wasm)', () => {
     const table = tf.variable(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]), true, `gathertest${Math.random()}`)
     const { grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.gather(table, tf.tensor1d([2, 0, 2], 'int32')), tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]))) as tf.Scalar, [table])
