@@ -10,6 +10,8 @@
  * - Both directions share the per-step elementwise work: their gates are concatenated along the
  *   batch (`[2B, 4H]`), so each step issues two small matMuls and one set of gate ops.
  * - Gate order in the kernels: i, f, o, g. Forget-gate bias starts at 1.
+ * - tanh is computed as 2·σ(2x) − 1 on wasm (`tanh` below): its Tanh kernel is scalar libm
+ *   (~17 ns an element here), its Sigmoid vectorised (~1 ns); the identity is exact up to float rounding.
  * - Inputs made of embedding lookups (`applyBlocks`) are projected once per DISTINCT id of the
  *   batch, then gathered per position: `E[c]·K = (E[u]·K)[inverse]`, the same numbers (up to float
  *   summation order) for a fraction of the work — a batch of 32 titles holds ~1,600–2,500 positions
@@ -180,6 +182,12 @@ export class BiLSTM {
   }
 }
 
+/** tanh; on wasm as 2·σ(2x) − 1 (see the header). */
+function tanh<T extends tf.Tensor>(x: T): T {
+  if (tf.getBackend() !== 'wasm') return tf.tanh(x)
+  return tf.sub(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1)
+}
+
 /** One LSTM step for both directions: gates `x` [2B,4H] (input part), state h, c [2B,H]. */
 function cellStep(x: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D, Uf: tf.Tensor2D, Ub: tf.Tensor2D): { h: tf.Tensor2D; c: tf.Tensor2D; sig: tf.Tensor2D; g: tf.Tensor2D } {
   const B2 = x.shape[0]
@@ -188,12 +196,12 @@ function cellStep(x: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D, Uf: tf.Tensor2
   const rec = tf.concat([tf.matMul(tf.slice(h, [0, 0], [B, H]), Uf), tf.matMul(tf.slice(h, [B, 0], [B, H]), Ub)], 0)
   const gates = tf.add(x, rec)
   const sig = tf.sigmoid(tf.slice(gates, [0, 0], [B2, 3 * H])) as tf.Tensor2D
-  const g = tf.tanh(tf.slice(gates, [0, 3 * H], [B2, H])) as tf.Tensor2D
+  const g = tanh(tf.slice(gates, [0, 3 * H], [B2, H])) as tf.Tensor2D
   const i = tf.slice(sig, [0, 0], [B2, H])
   const f = tf.slice(sig, [0, H], [B2, H])
   const o = tf.slice(sig, [0, 2 * H], [B2, H])
   const c2 = tf.add(tf.mul(f, c), tf.mul(i, g)) as tf.Tensor2D
-  const h2 = tf.mul(o, tf.tanh(c2)) as tf.Tensor2D
+  const h2 = tf.mul(o, tanh(c2)) as tf.Tensor2D
   return { h: h2, c: c2, sig, g }
 }
 
@@ -267,7 +275,7 @@ function lstmScanGrad(
     const f = tf.slice(sA, [0, 0, H], [L, B2, H])
     const o = tf.slice(sA, [0, 0, 2 * H], [L, B2, H])
     const cPrev = shiftDown(cA)
-    const tc = tf.tanh(cA)
+    const tc = tanh(cA)
     const one = tf.scalar(1)
     // dc_t += dh_t * A_t ; dG_t = [dc*Pi, dc*Pf, dh*Po, dc*Pg]
     const A = tf.mul(o, tf.sub(one, tf.square(tc)))

@@ -153,6 +153,34 @@ describe('model mechanics', () => {
     lstm.variables.concat(concat.variables).forEach((v) => v.dispose())
   })
 
+  it('BiLSTM equals the LSTM equations written out in plain JS (Math.tanh; gates i, f, o, g; fw + bw)', () => {
+    const E = 3
+    const H = 4
+    const lstm = new BiLSTM({ inputSize: E, hidden: H, name: `lstmjs${Math.random()}`, seed: 11 })
+    const L = 5
+    const xs = Array.from({ length: L }, (_, t) => Array.from({ length: E }, (_, j) => Math.sin(3 * t + j) * 2))
+    const got = tf.tidy(() => lstm.apply(tf.tensor2d(xs), 1, L, [L]).arraySync())
+    const K = lstm.kernel.arraySync() as number[][]
+    const bias = lstm.bias.arraySync() as number[]
+    const sig = (v: number): number => 1 / (1 + Math.exp(-v))
+    const run = (U: number[][], off: number, order: number[]): number[][] => {
+      let h = new Array<number>(H).fill(0)
+      let c = new Array<number>(H).fill(0)
+      const out: number[][] = []
+      for (const t of order) {
+        const z = Array.from({ length: 4 * H }, (_, g) => bias[off + g]! + xs[t]!.reduce((s, x, e) => s + x * K[e]![off + g]!, 0) + h.reduce((s, hv, k) => s + hv * U[k]![g]!, 0))
+        c = c.map((cv, k) => sig(z[H + k]!) * cv + sig(z[k]!) * Math.tanh(z[3 * H + k]!))
+        h = c.map((cv, k) => sig(z[2 * H + k]!) * Math.tanh(cv))
+        out[t] = h
+      }
+      return out
+    }
+    const fw = run(lstm.recurrentFw.arraySync() as number[][], 0, [0, 1, 2, 3, 4])
+    const bw = run(lstm.recurrentBw.arraySync() as number[][], 4 * H, [4, 3, 2, 1, 0])
+    for (let t = 0; t < L; t++) for (let k = 0; k < H; k++) expect(got[t]![k]!).toBeCloseTo(fw[t]![k]! + bw[t]![k]!, 5)
+    lstm.variables.forEach((v) => v.dispose())
+  })
+
   it('fused LSTM backward pass equals autodiff (values and gradients)', async () => {
     for (const L of [1, 4]) {
       const xs = tf.variable(tf.randomUniform([L, 6, 20], -1, 1, 'float32', 1), true, `xs${Math.random()}`)
