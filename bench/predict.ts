@@ -157,7 +157,10 @@ async function main(): Promise<void> {
       try {
         for (const w of WORKERS) predictors.push(await openPredictor(ckpt, { workers: w, backend: backend.name }))
         const confs = name === 'bilstm' ? [true] : [true, false]
-        for (const p of predictors) await p.predict(titles.slice(0, 64)) // warm-up
+        // warm-up: a whole pass each. A helper process starts on baseline-compiled wasm and runs its
+        // first few hundred titles markedly slower (2 workers, 512 titles: 127 titles/s cold, 234 warm),
+        // while the 1-worker predictor shares this process's code, already warm from training.
+        for (const p of predictors) await p.predict(titles, { batchSize: 64 })
         const times = new Map<string, number[]>()
         for (let r = 0; r < ROUNDS; r++) {
           for (const p of predictors) {
