@@ -62,6 +62,9 @@ interface Part {
     Partial<Pick<SimulateRound, 'testSeconds' | 'pickSeconds'>> & { load?: number; chars?: number })[]
   /** Characters (code points) of all train titles. */
   trainChars?: number
+  /** Where and when the part ran (`--report` rebuilds the page later, maybe elsewhere); absent in parts older than this field. */
+  machine?: string
+  date?: string
   done: boolean
 }
 
@@ -78,7 +81,7 @@ const settings = `bilstm-crf${opt('config', '') ? ` with ${opt('config', '')}` :
 
 async function runPart(part: string, dir: string): Promise<void> {
   const file = await makeProject(dir)
-  const out: Part = { part, settings, rounds: [], done: false }
+  const out: Part = { part, settings, rounds: [], done: false, machine: machineLine(), date: new Date().toISOString() }
   const save = (): void => {
     mkdirSync(results, { recursive: true })
     writeFileSync(partFile(part), JSON.stringify(out, null, 1))
@@ -182,12 +185,16 @@ function report(): void {
     r?.chars !== undefined && p.trainChars ? `${((r.chars / p.trainChars) * 100).toFixed(1)} %` : '–'
   const loads = [...parts, ...(full ? [full] : [])].flatMap((p) => p.rounds.map((r) => r.load)).filter((l): l is number => l !== undefined)
   const loadText = loads.length ? `1-minute load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} at the rounds' ends` : 'load not recorded'
+  // the parts' own machine and dates: a page rebuilt later (or elsewhere) keeps where they ran
+  const all = [...parts, ...(full ? [full] : [])]
+  const machines = [...new Set(all.map((p) => p.machine ?? 'not recorded in the parts'))]
+  const dates = all.map((p) => p.date).filter((d): d is string => !!d).sort()
   const lines = [
     '# Simulated review loop on Ding (bench/loop.ts)',
     '',
     `- Commands: \`npm run bench loop -- --only <part>\` for each part (full, least-confident, entropy, sequence, mnlp, random) as parallel processes under \`nice -n 10\`; \`npm run bench loop -- --only round --at ${AT}\` for one round alone; \`npm run bench loop -- --report\` rebuilds this page. \`npm run bench loop\` runs the parts in turn.`,
-    `- Date: ${new Date().toISOString()}`,
-    `- Machine: ${machineLine()} — the parts ran side by side, with other jobs at times: ${loadText}. Wall seconds are inflated by that load; F1 is not affected.`,
+    `- Date: ${dates.length ? `parts started ${dates[0]}${dates.length > 1 ? ` to ${dates.at(-1)}` : ''}` : 'not recorded in the parts'}; page built ${new Date().toISOString()}`,
+    `- Machine: ${machines.join('; ')} — the parts ran side by side, with other jobs at times: ${loadText}. Wall seconds are inflated by that load; F1 is not affected.`,
     `- Data: ../shared/data/ecommerce-ding2019: train.txt.bieos (3,989 titles) in split train, every title unreviewed at the start; oracle = the same file's gold; test = dev.txt.bieos (500 titles).`,
     `- Settings: ${(parts[0] ?? full)?.settings ?? settings}. The study's dims are 300; 64 here so that every part fits the time there was on this shared machine. ${/continuing the previous round/.test((parts[0] ?? full)?.settings ?? settings) ? "Round 1 trains from scratch, every later round continues the previous round's model (a warm start: `simulate --warm-epochs`); full data is one run from scratch" : 'Each round trains from scratch with the same epochs'} (patience = epochs; the best epoch on 10 % of the reviewed titles held back is kept). One seed.`,
     '- Strategies, all through the Pre-annotate service (services/runs/evaluation.ts: `preannotate`, then `preannotateQueue` in its order): **least-confident** = titles by their least confident model span (a span\'s confidence = mean CRF marginal of its tags); titles with no model span are not in that queue and fill a short batch at random. **entropy** = every unreviewed title by the total token entropy of its CRF marginals (Σ over characters of −Σ p log p), highest first. **sequence** = every unreviewed title by the sequence-level least confidence 1 − P(ŷ | x) of its Viterbi path (Culotta & McCallum 2005; P = exp(s(ŷ) − log Z)), highest first. **mnlp** = every unreviewed title by −log P(ŷ | x) / characters (Shen et al. 2017), highest first. **random** = a seeded shuffle.',
