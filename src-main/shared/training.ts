@@ -234,6 +234,8 @@ export interface ProjectFacts {
   types: number
   /** Terms of the project's imported dictionaries (the lexicon's outside knowledge); absent = 0. */
   dictionaryTerms?: number
+  /** Training titles that carry their own word segmentation (the study's format does); absent = 0. */
+  segmented?: number
 }
 
 /**

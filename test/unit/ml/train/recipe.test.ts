@@ -90,7 +90,7 @@ describe('auto', () => {
     expect(gold.weakLoss).toBeUndefined()
     const weak = autoConfig(factsOf([...TINY, { ...TINY[0]!, reviewed: false }, { text: '无标签', spans: [], reviewed: false }]), { epochs: 6 })
     expect(weak.recipe!.parts.map((p) => p.id)).toEqual(['base', 'title-embeddings', 'weak-loss', 'self-training'])
-    expect(weak.recipe!.facts).toEqual({ reviewed: 8, weak: 1, unlabelled: 1, types: 5 })
+    expect(weak.recipe!.facts).toEqual({ reviewed: 8, weak: 1, unlabelled: 1, types: 5, segmented: 3 })
     expect(weak.weakLoss!.partial).toBe(true)
     // a dictionary wrong more often than right (on reviewed train/dev titles) labels nothing; kept spans stay certain
     expect(weak.weakLoss!.minDictionaryPrecision).toBe(0.5)
@@ -103,9 +103,16 @@ describe('auto', () => {
     const seedLike = autoConfig({ reviewed: 10, weak: 0, unlabelled: 0, types: 430 })
     expect(seedLike.model.architecture).toBe('flat')
     expect(seedLike.recipe!.parts[0]!.label).toBe('bilstm-crf')
+    // word features only when most train titles came with their own segmentation (TINY: 2 of 8 do)
+    expect(gold.model.wordEmbedding).toBe(0)
+    const segmented = autoConfig(factsOf(TINY.map((e) => ({ ...e, words: e.words ?? Array.from(e.text, () => 1) }))))
+    expect(segmented.recipe!.parts.map((p) => p.id)).toEqual(['base', 'title-embeddings', 'word-features'])
+    expect(segmented.recipe!.facts.segmented).toBe(8)
+    expect(segmented.model.wordEmbedding).toBe(300)
+    expect(autoConfig({ reviewed: 10, weak: 0, unlabelled: 0, types: 3, segmented: 4 }).model.wordEmbedding).toBe(0)
     const many = autoConfig({ reviewed: 10, weak: 0, unlabelled: 0, types: 501 })
     expect(many.model.architecture).toBe('cascade')
-    for (const c of [gold, weak, lex, seedLike, many]) expect(validateConfig(c)).toEqual([])
+    for (const c of [gold, weak, lex, seedLike, segmented, many]) expect(validateConfig(c)).toEqual([])
     expect(validateConfig({ ...weak, weakLoss: { ...weak.weakLoss!, unknownEntityPrior: 0 } })).toEqual(['weakLoss.unknownEntityPrior must be in (0, 1]'])
     expect(validateConfig({ ...weak, selfTraining: { rounds: 1, minConfidence: 2, epochs: 0 } })).toEqual([
       'selfTraining.epochs must be a positive integer',
