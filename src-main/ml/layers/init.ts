@@ -57,10 +57,6 @@ export class Embedding {
   constructor(args: EmbeddingArgs) {
     this.table = makeVariable(normalInit([args.vocabSize, args.dim], 1, args.seed), `${args.name}/table`)
   }
-  /** ids `[B*L]` int32 → `[B*L, D]` */
-  apply(ids: tf.Tensor1D): tf.Tensor2D {
-    return tf.gather(this.table, ids) as tf.Tensor2D
-  }
   get variables(): tf.Variable[] {
     return [this.table]
   }

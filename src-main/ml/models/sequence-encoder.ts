@@ -138,24 +138,20 @@ export class BiLstmEncoder implements SequenceEncoder {
   }
 
   encode(batch: Batch, training: boolean): tf.Tensor2D {
+    // the input, in the kernel's row order: char, word, bigram embeddings, then lexicon features
+    const blocks: InputBlock[] = [{ table: this.charEmb.table as tf.Tensor2D, ids: batch.charIds }]
+    if (this.wordEmb && batch.wordIds) blocks.push({ table: this.wordEmb.table as tf.Tensor2D, ids: batch.wordIds })
+    if (this.bigramEmb && batch.bigramIds) blocks.push({ table: this.bigramEmb.table as tf.Tensor2D, ids: batch.bigramIds })
+    const W = this.vocabs.lexicon?.width ?? 0
+    if (W > 0) blocks.push({ x: batch.lex ? tf.tensor2d(batch.lex, [batch.B * batch.L, W]) : tf.zeros([batch.B * batch.L, W]) })
     // Without input dropout every input row is an embedding row (or lexicon features): the BiLSTM
     // projects each distinct id once (layers/bilstm.ts `applyBlocks`), the same numbers for less work.
-    if (!this.dropout.active(training)) {
-      const blocks: InputBlock[] = [{ table: this.charEmb.table as tf.Tensor2D, ids: batch.charIds }]
-      if (this.wordEmb && batch.wordIds) blocks.push({ table: this.wordEmb.table as tf.Tensor2D, ids: batch.wordIds })
-      if (this.bigramEmb && batch.bigramIds) blocks.push({ table: this.bigramEmb.table as tf.Tensor2D, ids: batch.bigramIds })
-      const W = this.vocabs.lexicon?.width ?? 0
-      if (W > 0) blocks.push({ x: batch.lex ? tf.tensor2d(batch.lex, [batch.B * batch.L, W]) : tf.zeros([batch.B * batch.L, W]) })
-      return this.lstm.applyBlocks(blocks, batch.B, batch.L, batch.lengths)
-    }
-    const ids = tf.tensor1d(batch.charIds, 'int32')
-    let x = this.charEmb.apply(ids)
-    if (this.wordEmb && batch.wordIds) x = tf.concat([x, this.wordEmb.apply(tf.tensor1d(batch.wordIds, 'int32'))], 1)
-    if (this.bigramEmb && batch.bigramIds) x = tf.concat([x, this.bigramEmb.apply(tf.tensor1d(batch.bigramIds, 'int32'))], 1)
-    const W = this.vocabs.lexicon?.width ?? 0
-    if (W > 0) x = tf.concat([x, batch.lex ? tf.tensor2d(batch.lex, [batch.B * batch.L, W]) : tf.zeros([batch.B * batch.L, W])], 1)
-    x = this.dropout.apply(x, training)
-    const h = this.lstm.apply(x, batch.B, batch.L, batch.lengths)
+    if (!this.dropout.active(training)) return this.lstm.applyBlocks(blocks, batch.B, batch.L, batch.lengths)
+    const x = tf.concat(
+      blocks.map((b) => ('table' in b ? (tf.gather(b.table, tf.tensor1d(b.ids, 'int32')) as tf.Tensor2D) : b.x)),
+      1,
+    )
+    const h = this.lstm.apply(this.dropout.apply(x, training), batch.B, batch.L, batch.lengths)
     return this.dropout.apply(h, training)
   }
 
