@@ -60,7 +60,7 @@ function normalised(o: EmbeddingOptions): Required<EmbeddingOptions> {
 /** Cache key: sha256 of the options and of every title, in order. */
 export function embeddingsKey(titles: Iterable<string>, opts: EmbeddingOptions): string {
   const h = createHash('sha256')
-  h.update(JSON.stringify({ v: 1, ...normalised(opts) }))
+  h.update(JSON.stringify({ v: 2, ...normalised(opts) })) // v2: the SIMD kernel's float32 dot products
   for (const t of titles) h.update(`${t}\n`)
   return h.digest('hex')
 }

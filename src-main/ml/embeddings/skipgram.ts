@@ -1,6 +1,7 @@
 /**
  * Skip-gram with negative sampling (word2vec, Mikolov et al. 2013), in plain typed arrays.
- * Single-threaded and driven by one seeded PRNG, so a seed gives the same vectors every time.
+ * Single-threaded and driven by one seeded PRNG, so a seed gives the same vectors every time. The
+ * sampling is here; the arithmetic is a WebAssembly SIMD kernel (kernels/skipgram.ts).
  *
  * For each token (after sub-sampling frequent ones: kept with probability √(t/f) + t/f, word2vec's
  * rule), a window radius r ∈ [1, window] is drawn, and each context token within r predicts the
@@ -8,6 +9,7 @@
  * unigram distribution ^0.75. Learning rate decays linearly from `lr` to lr·1e-4 over all epochs.
  * Returns the input vectors (the usual embeddings), `[V · dim]`.
  */
+import { skipGramKernel } from '../kernels/skipgram'
 import { makeRng } from '../train/rng'
 
 export interface SkipGramOptions {
@@ -33,7 +35,6 @@ export function trainSkipGram(sequences: readonly Int32Array[], counts: ArrayLik
   const rng = makeRng(opts.seed)
   const input = new Float32Array(V * D)
   for (let i = 0; i < input.length; i++) input[i] = (rng() - 0.5) / D
-  const output = new Float32Array(V * D)
   let total = 0
   for (let v = 0; v < V; v++) total += counts[v]!
   if (total === 0 || V === 0) return input
@@ -54,10 +55,15 @@ export function trainSkipGram(sequences: readonly Int32Array[], counts: ArrayLik
     const f = counts[v]! / total
     keepP[v] = opts.subsample > 0 && f > 0 ? Math.min(1, Math.sqrt(opts.subsample / f) + opts.subsample / f) : 1
   }
-  const grad = new Float32Array(D)
+  const window = opts.window
+  const K = opts.negative
+  const maxLen = Math.max(1, ...sequences.map((s) => s.length))
+  const kernel = skipGramKernel(V, D, K, maxLen * 2 * window)
+  const { stride, tuples } = kernel
+  for (let v = 0; v < V; v++) kernel.input.set(input.subarray(v * D, (v + 1) * D), v * stride)
   const totalSteps = opts.epochs * total
   let seen = 0
-  const kept = new Int32Array(Math.max(1, ...sequences.map((s) => s.length)))
+  const kept = new Int32Array(maxLen)
   for (let ep = 0; ep < opts.epochs; ep++) {
     for (const seq of sequences) {
       let n = 0
@@ -69,39 +75,25 @@ export function trainSkipGram(sequences: readonly Int32Array[], counts: ArrayLik
         kept[n++] = w
       }
       const lr = Math.max(opts.lr * 1e-4, opts.lr * (1 - seen / (totalSteps + 1)))
+      // the title's tuples, in word2vec's order: each context token's input vector predicts the centre
+      let m = 0
       for (let t = 0; t < n; t++) {
         const centre = kept[t]!
-        const r = 1 + Math.floor(rng() * opts.window)
+        const r = 1 + Math.floor(rng() * window)
         for (let c = Math.max(0, t - r); c <= Math.min(n - 1, t + r); c++) {
           if (c === t) continue
-          // the context token's input vector predicts the centre (word2vec's loop order)
-          const io = kept[c]! * D
-          grad.fill(0)
-          for (let d = 0; d <= opts.negative; d++) {
-            let target: number
-            let label: number
-            if (d === 0) {
-              target = centre
-              label = 1
-            } else {
-              target = table[Math.floor(rng() * TABLE_SIZE)]!
-              if (target === centre) continue
-              label = 0
-            }
-            const oo = target * D
-            let dot = 0
-            for (let k = 0; k < D; k++) dot += input[io + k]! * output[oo + k]!
-            const sig = dot > 6 ? 1 : dot < -6 ? 0 : 1 / (1 + Math.exp(-dot))
-            const g = (label - sig) * lr
-            for (let k = 0; k < D; k++) {
-              grad[k] += g * output[oo + k]!
-              output[oo + k] += g * input[io + k]!
-            }
+          const o = m++ * (K + 2)
+          tuples[o] = kept[c]!
+          tuples[o + 1] = centre
+          for (let d = 1; d <= K; d++) {
+            const target = table[Math.floor(rng() * TABLE_SIZE)]!
+            tuples[o + 1 + d] = target === centre ? -1 : target
           }
-          for (let k = 0; k < D; k++) input[io + k] += grad[k]!
         }
       }
+      if (m) kernel.run(m, lr)
     }
   }
+  for (let v = 0; v < V; v++) input.set(kernel.input.subarray(v * stride, v * stride + D), v * D)
   return input
 }
