@@ -23,6 +23,7 @@ import path from 'node:path'
 import { initBackend, type BackendName } from '../src-main/ml/backend'
 import { evaluate } from '../src-main/ml/eval'
 import { presetConfig } from '../src-main/ml/models/presets'
+import * as tf from '@tensorflow/tfjs'
 import { autoConfig, factsOf } from '../src-main/ml/models/auto'
 import { learnTitleEmbeddings } from '../src-main/ml/embeddings'
 import { EMBEDDING_SEED } from '../src-main/services/runs/model-parts'
@@ -116,6 +117,11 @@ async function main(): Promise<void> {
   const presets = opt('presets', '').split(',').filter(Boolean) as PresetName[]
   const workers = Number(opt('workers', '1'))
   if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a whole number ≥ 1')
+  // tensors alive and the wasm heap's size: flat from epoch to epoch when nothing leaks
+  const memoryLine = (): string => {
+    const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.buffer.byteLength
+    return `${tf.memory().numTensors} tensors${heap ? `, wasm heap ${(heap / 2 ** 20).toFixed(0)} MiB` : ''}`
+  }
   for (const preset of presets) {
     const top = { epochs, seed, patience: epochs, logEvery: 0, workers }
     // auto's facts as the studio computes them (ding-dict: the gazetteers are imported dictionaries)
@@ -130,13 +136,14 @@ async function main(): Promise<void> {
           seed: EMBEDDING_SEED,
         })
       : null
+    if (pretrained) console.log(`  title embeddings learnt in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
     const r = await trainRecipe(config, ps.train, ps.dev, { backend: backend.name, unlabelled: ps.unlabelled, pretrained, lexicon: ps.lexicon ?? null,
       // data-parallel helpers exactly as the trainer process starts them (trainer/entry.ts)
       parallel: async (model, o, c) => {
         const n = resolveWorkers(c.workers, backend.name, c.batchSize)
         return n > 1 ? startWorkerPool(model, o, c, { workers: n, backend: backend.name }) : null
       },
-      onEvent: (e) => (e.kind === 'eval' ? console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)}`) : undefined) })
+      onEvent: (e) => (process.env.BENCH_MEMTRACE && e.kind === 'batch' && e.step % 25 === 0 ? console.log(`    step ${e.step}: ${memoryLine()}`) : e.kind === 'eval' ? console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)} (at ${((Date.now() - t0) / 1000).toFixed(0)} s; ${memoryLine()})`) : undefined) })
     const seconds = (Date.now() - t0) / 1000
     const preds = await predict(r.model, ps.test)
     const rep = evaluate(

@@ -280,7 +280,7 @@ export async function startWorkerPool(model: Tagger, opt: GroupedAdam, config: T
       if (failure) throw failure
       const shares = splitShares(items, n)
       const norm = batchNorm(items)
-      const micro = microBatchSize(items.length, config)
+      const micro = microBatchSize(items, config)
       const stepId = ++id
       const replies = shares.slice(1).map(
         (share, k) =>

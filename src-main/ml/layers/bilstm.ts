@@ -126,7 +126,13 @@ export class BiLSTM {
    * each embedding block projected per distinct id (see the header).
    */
   applyBlocks(blocks: InputBlock[], B: number, L: number, lengths: readonly number[]): tf.Tensor2D {
-    return this.applyProjected(this.project(blocks), B, L, lengths)
+    // the blocks' parts and partial sums go as soon as the sum exists (a gradient tape keeps what it needs)
+    return this.applyProjected(
+      tf.tidy(() => this.project(blocks)),
+      B,
+      L,
+      lengths,
+    )
   }
 
   /** x·K + b for x = the concatenation of `blocks`: `[B·L, 8H]`. */
@@ -166,19 +172,27 @@ export class BiLSTM {
     const mask = new Float32Array(B * L)
     lengths.forEach((n, b) => mask.fill(1, b * L, b * L + Math.min(n, L)))
     const maskT = tf.tensor2d(mask, [B * L, 1])
-    const fwIn = tf.slice(proj, [0, 0], [B * L, G])
-    const bwIn = tf.gather(tf.slice(proj, [0, G], [B * L, G]), rev) // reversed within length
-    // [2B, L, 4H]: forward titles then reversed titles, run as one batch of 2B
-    const both = tf.concat([tf.reshape(fwIn, [B, L, G]), tf.reshape(bwIn, [B, L, G])], 0)
-    const xs = tf.transpose(both, [1, 0, 2]) as tf.Tensor3D // [L, 2B, 4H]
+    // each stage in its own tidy: only its result outlives it (memory grows with B·L·4H per copy)
+    const xs = tf.tidy(() => {
+      const fwIn = tf.slice(proj, [0, 0], [B * L, G])
+      const bwIn = tf.gather(tf.slice(proj, [0, G], [B * L, G]), rev) // reversed within length
+      // [2B, L, 4H]: forward titles then reversed titles, run as one batch of 2B
+      const both = tf.concat([tf.reshape(fwIn, [B, L, G]), tf.reshape(bwIn, [B, L, G])], 0)
+      return tf.transpose(both, [1, 0, 2]) as tf.Tensor3D // [L, 2B, 4H]
+    })
     const hsAll = this.args.fused
       ? lstmScan(xs, this.recurrentFw as tf.Tensor2D, this.recurrentBw as tf.Tensor2D)
       : lstmScanAutodiff(xs, this.recurrentFw as tf.Tensor2D, this.recurrentBw as tf.Tensor2D)
-    const out = tf.transpose(hsAll, [1, 0, 2]) // [2B, L, H]
-    const fwOut = tf.reshape(tf.slice(out, [0, 0, 0], [B, L, H]), [B * L, H])
-    const bwOut = tf.gather(tf.reshape(tf.slice(out, [B, 0, 0], [B, L, H]), [B * L, H]), rev)
-    const merged = this.args.merge === 'concat' ? tf.concat([fwOut, bwOut], 1) : tf.add(fwOut, bwOut)
-    return tf.mul(merged, maskT)
+    xs.dispose()
+    const h = tf.tidy(() => {
+      const out = tf.transpose(hsAll, [1, 0, 2]) // [2B, L, H]
+      const fwOut = tf.reshape(tf.slice(out, [0, 0, 0], [B, L, H]), [B * L, H])
+      const bwOut = tf.gather(tf.reshape(tf.slice(out, [B, 0, 0], [B, L, H]), [B * L, H]), rev)
+      const merged = this.args.merge === 'concat' ? tf.concat([fwOut, bwOut], 1) : tf.add(fwOut, bwOut)
+      return tf.mul(merged, maskT)
+    }) as tf.Tensor2D
+    hsAll.dispose()
+    return h
   }
 }
 
@@ -234,8 +248,11 @@ export function lstmScan(xs: tf.Tensor3D, Uf: tf.Tensor2D, Ub: tf.Tensor2D): tf.
     const cs: tf.Tensor2D[] = []
     const sigs: tf.Tensor2D[] = []
     const gs: tf.Tensor2D[] = []
-    for (const x of splitSteps(x3)) {
-      const r = cellStep(x, h, c, uf, ub)
+    const steps = tf.tidy(() => splitSteps(x3))
+    for (const x of steps) {
+      // a step's temporaries (recurrent products, gate slices, tanh) go at once: held to the end of
+      // the scan they were most of its memory (~0.2 MB per title character)
+      const r = tf.tidy(() => cellStep(x, h, c, uf, ub))
       h = r.h
       c = r.c
       hs.push(h)
@@ -247,6 +264,8 @@ export function lstmScan(xs: tf.Tensor3D, Uf: tf.Tensor2D, Ub: tf.Tensor2D): tf.
     const cAll = tf.stack(cs) as tf.Tensor3D
     const sigAll = tf.stack(sigs) as tf.Tensor3D // [L,2B,3H]
     const gAll = tf.stack(gs) as tf.Tensor3D
+    // the stacks are copies: the per-step tensors are not needed any more
+    tf.dispose([...steps, ...hs, ...cs, ...sigs, ...gs])
     save([uf, ub, hAll, cAll, sigAll, gAll])
     return {
       value: hAll,
@@ -298,13 +317,21 @@ function lstmScanGrad(
     let dhNext: tf.Tensor2D | null = null
     let dcNext: tf.Tensor2D | null = null
     for (let t = L - 1; t >= 0; t--) {
-      const dh = dhNext ? tf.add(dHsSteps[t]!, dhNext) : dHsSteps[t]!
-      let dc = tf.mul(dh, As[t]!)
-      if (dcNext) dc = tf.add(dc, dcNext)
-      const g = tf.mul(tf.concat([dc, dc, dh, dc], 1), Ps[t]!) as tf.Tensor2D
-      dG[t] = g
-      dcNext = tf.mul(dc, Fs[t]!) as tf.Tensor2D
-      if (t > 0) dhNext = tf.concat([tf.matMul(tf.slice(g, [0, 0], [B, 4 * H]), UfT), tf.matMul(tf.slice(g, [B, 0], [B, 4 * H]), UbT)], 0) as tf.Tensor2D
+      // per step only dG_t and the carried dh, dc outlive it (as in the forward scan)
+      const [dhIn, dcIn] = [dhNext, dcNext]
+      const [g, dcN, dhN] = tf.tidy((): tf.Tensor2D[] => {
+        const dh = dhIn ? tf.add(dHsSteps[t]!, dhIn) : dHsSteps[t]!
+        let dc = tf.mul(dh, As[t]!)
+        if (dcIn) dc = tf.add(dc, dcIn)
+        const g = tf.mul(tf.concat([dc, dc, dh, dc], 1), Ps[t]!) as tf.Tensor2D
+        const dcN = tf.mul(dc, Fs[t]!) as tf.Tensor2D
+        if (t === 0) return [g, dcN]
+        return [g, dcN, tf.concat([tf.matMul(tf.slice(g, [0, 0], [B, 4 * H]), UfT), tf.matMul(tf.slice(g, [B, 0], [B, 4 * H]), UbT)], 0) as tf.Tensor2D]
+      })
+      tf.dispose([dhIn, dcIn].filter((x): x is tf.Tensor2D => !!x))
+      dG[t] = g!
+      dcNext = dcN!
+      dhNext = dhN ?? null
     }
     const dXs = tf.stack(dG) as tf.Tensor3D // [L,2B,4H]
     // dU = Σ_t h_{t-1}ᵀ dG_t, per direction, as one matmul over all steps

@@ -122,22 +122,33 @@ export function shareGradients(
   return { loss, grads: sum ?? {} }
 }
 
-/** Titles per micro-batch for a batch of `n` titles under `config.accumulateSteps`. */
-export function microBatchSize(n: number, config: TrainConfig): number {
+/**
+ * Positions (titles × the longest title's characters) one micro-batch may hold. What a step keeps
+ * for its backward pass grows with them — a BiLSTM 300 with bigram and lexicon inputs held ~0.3 MB
+ * per position: 32 Ding titles of up to 200 chars peaked at 2 GB of the wasm heap's 4 GB, and a
+ * later round over such a batch ran out of heap — so a batch past this runs as micro-batches
+ * (`shareGradients`: the same update). Ordinary batches (32 titles of ≤ 128 chars) are one.
+ */
+export const MAX_MICRO_POSITIONS = 4096
+
+/** Titles per micro-batch for a batch: `config.accumulateSteps` parts, and no part past MAX_MICRO_POSITIONS. */
+export function microBatchSize(items: readonly TitleFeatures[], config: TrainConfig, maxPositions = MAX_MICRO_POSITIONS): number {
   const k = Math.max(1, Math.floor(config.accumulateSteps ?? 1))
-  return Math.ceil(n / k)
+  let longest = 1
+  for (const e of items) longest = Math.max(longest, e.charIds.length)
+  return Math.max(1, Math.min(Math.ceil(items.length / k), Math.floor(maxPositions / longest)))
 }
 
 /**
  * One optimisation step: loss value. No tensors survive it.
- * With `config.accumulateSteps` = k > 1 the batch is run as k micro-batches (consecutive titles),
+ * With `config.accumulateSteps` = k > 1, or a batch past MAX_MICRO_POSITIONS, the batch runs as micro-batches (consecutive titles),
  * each normalised by the WHOLE batch's valid chars / entity chars (`shareGradients`), their
  * gradients summed, then clipped and applied once: the same update as the full batch, with the
  * activations of one micro-batch in memory at a time.
  */
-export function trainStep(model: Tagger, opt: GroupedAdam, batch: ReturnType<typeof makeBatch> | TitleFeatures[], config: TrainConfig): number {
-  const k = Math.max(1, Math.floor(config.accumulateSteps ?? 1))
-  if (!Array.isArray(batch) || k === 1 || batch.length <= 1) {
+export function trainStep(model: Tagger, opt: GroupedAdam, batch: ReturnType<typeof makeBatch> | TitleFeatures[], config: TrainConfig, maxPositions = MAX_MICRO_POSITIONS): number {
+  const micro = Array.isArray(batch) ? microBatchSize(batch, config, maxPositions) : Infinity
+  if (!Array.isArray(batch) || micro >= batch.length) {
     const b = Array.isArray(batch) ? makeBatch(batch) : batch
     const { value, grads } = tf.variableGrads(() => model.loss(b, config.lossWeights, true), opt.variables)
     try {
@@ -148,7 +159,7 @@ export function trainStep(model: Tagger, opt: GroupedAdam, batch: ReturnType<typ
       for (const g of Object.values(grads)) g.dispose()
     }
   }
-  const { loss, grads } = shareGradients(model, opt.variables, batch, config, batchNorm(batch), microBatchSize(batch.length, config))
+  const { loss, grads } = shareGradients(model, opt.variables, batch, config, batchNorm(batch), micro)
   try {
     opt.apply(grads)
     return loss

@@ -11,7 +11,7 @@ import { presetConfig } from '../../../../src-main/ml/models/presets'
 import { Tagger } from '../../../../src-main/ml/models/tagger'
 import { predict } from '../../../../src-main/ml/predict'
 import { GroupedAdam } from '../../../../src-main/ml/train/optimizer'
-import { makeOptimizer, train, trainStep } from '../../../../src-main/ml/train/trainer'
+import { makeOptimizer, microBatchSize, train, trainStep } from '../../../../src-main/ml/train/trainer'
 import type { ModelConfig, PresetName } from '../../../../src-main/shared/training'
 import { testBackend } from '../../../helpers/ml'
 import { TINY } from '../../../helpers/tiny'
@@ -282,6 +282,48 @@ describe('model mechanics', () => {
     const a = await run()
     expect(a.length).toBeGreaterThan(3)
     expect(await run()).toEqual(a)
+  })
+
+  it('a batch past the positions budget runs as micro-batches with the same gradient as one pass (CRF with bigrams)', () => {
+    const config = presetConfig('bilstm-crf', { seed: 3, model: { ...small, bigramEmbedding: 4 } })
+    const vocabs = buildVocabs(TINY, config.model)
+    const m = Tagger.build({ config: config.model, vocabs, seed: 3 })
+    const items = TINY.map((e) => featurize(e, m.vocabs))
+    const longest = Math.max(...items.map((e) => e.charIds.length))
+    const grab = (maxPositions: number): { loss: number; grads: Record<string, Float32Array> } => {
+      let grads: Record<string, Float32Array> = {}
+      const fake = {
+        variables: [...m.groups.encoder, ...m.groups.heads],
+        apply: (g: tf.NamedTensorMap) => {
+          grads = Object.fromEntries(Object.entries(g).map(([n, t]) => [n, t.dataSync().slice() as Float32Array]))
+          return []
+        },
+      } as unknown as GroupedAdam
+      const before = tf.memory().numTensors
+      const loss = trainStep(m, fake, items, config, maxPositions)
+      expect(tf.memory().numTensors).toBe(before)
+      return { loss, grads }
+    }
+    const one = grab(Infinity)
+    // the budget fits 1, then 3 of the longest titles: 8 and 3 micro-batches
+    expect(microBatchSize(items, config, longest)).toBe(1)
+    expect(microBatchSize(items, config, 3 * longest + 1)).toBe(3)
+    expect(microBatchSize(items, config)).toBe(items.length)
+    for (const budget of [longest, 3 * longest + 1]) {
+      const split = grab(budget)
+      expect(split.loss).toBeCloseTo(one.loss, 4)
+      expect(Object.keys(split.grads).sort()).toEqual(Object.keys(one.grads).sort())
+      let maxDiff = 0
+      let maxAbs = 0
+      for (const n of Object.keys(one.grads))
+        one.grads[n]!.forEach((x, i) => {
+          maxDiff = Math.max(maxDiff, Math.abs(x - split.grads[n]![i]!))
+          maxAbs = Math.max(maxAbs, Math.abs(x))
+        })
+      expect(maxAbs).toBeGreaterThan(1e-3)
+      expect(maxDiff, `budget ${budget}`).toBeLessThan(1e-5)
+    }
+    m.dispose()
   })
 
   it('parameter groups take their own learning rates', () => {
