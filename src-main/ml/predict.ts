@@ -31,6 +31,32 @@ export async function predict(modelOrCheckpoint: Tagger | Checkpoint, titles: re
   }
 }
 
+/**
+ * Positions (titles × the longest title) one prediction batch may hold: a BiLSTM 300 with bigram
+ * inputs needs ~57 KB of the wasm heap (4 GB at most) per position, so 64 titles of 1,000 chars
+ * would need 3.6 GB. A batch past it is cut into consecutive parts.
+ */
+export const MAX_PREDICT_POSITIONS = 16384
+
+/** `batch` (ids, in order) cut into consecutive parts of at most `max` positions; a title longer than that is a part alone. */
+export function withinPositions(batch: readonly number[], length: (i: number) => number, max = MAX_PREDICT_POSITIONS): number[][] {
+  const out: number[][] = []
+  let part: number[] = []
+  let longest = 0
+  for (const i of batch) {
+    const n = length(i)
+    if (part.length && (part.length + 1) * Math.max(longest, n) > max) {
+      out.push(part)
+      part = []
+      longest = 0
+    }
+    part.push(i)
+    longest = Math.max(longest, n)
+  }
+  if (part.length) out.push(part)
+  return out
+}
+
 async function predictWith(model: Tagger, titles: readonly PredictInput[], batchSize: number, confidence: boolean): Promise<TitlePrediction[]> {
   const enc = titles.map((t) => featurize(typeof t === 'string' ? t : { text: t.text, spans: [], words: t.words }, model.vocabs))
   const out: TitlePrediction[] = new Array(titles.length)
@@ -44,7 +70,7 @@ async function predictWith(model: Tagger, titles: readonly PredictInput[], batch
     batchSize,
     null,
     true,
-  ).map((b) => b.map((k) => nonEmpty[k]!))
+  ).flatMap((b) => withinPositions(b.map((k) => nonEmpty[k]!), (i) => enc[i]!.charIds.length))
   for (const b of batches) {
     const items = b.map((i) => ({ ...enc[i]!, tagIds: null, typeIds: null, isEntity: null }))
     const res = await model.predictBatch(makeBatch(items), items.map((e) => e.chars), { confidence })
