@@ -10,9 +10,10 @@
  *       g = (label − s) · lr;  grad += g · out[target];  out[target] += g · in[ctx]
  *     in[ctx] += grad
  *
- * Rows are padded to a multiple of 8 floats (two vectors per loop iteration) with zeros, which the update keeps at zero. The dot
- * product accumulates in float32 lanes; σ is computed in float64 with the imported Math.exp.
- * Measured against the same update in plain JS: test/unit/ml/embeddings.test.ts.
+ * Rows are padded to a multiple of 8 floats (two vectors per loop iteration) with zeros, which
+ * the update keeps at zero. The dot product accumulates in float32 lanes; σ is computed in float64
+ * with the imported Math.exp. Tested against the same update in plain JS:
+ * test/unit/ml/kernels/skipgram.test.ts.
  */
 import { Code, kernelModule } from './wasm-emit'
 
