@@ -13,7 +13,7 @@ import { predict } from '../../../../src-main/ml/predict'
 import { GroupedAdam } from '../../../../src-main/ml/train/optimizer'
 import { makeOptimizer, microBatchSize, train, trainStep } from '../../../../src-main/ml/train/trainer'
 import type { ModelConfig, PresetName } from '../../../../src-main/shared/training'
-import { testBackend } from '../../../helpers/ml'
+import { gradientGap, stepGradients, testBackend } from '../../../helpers/ml'
 import { TINY } from '../../../helpers/tiny'
 
 const small = { charEmbedding: 8, hidden: 8, wordEmbedding: 4 }
@@ -291,18 +291,10 @@ describe('model mechanics', () => {
     const items = TINY.map((e) => featurize(e, m.vocabs))
     const longest = Math.max(...items.map((e) => e.charIds.length))
     const grab = (maxPositions: number): { loss: number; grads: Record<string, Float32Array> } => {
-      let grads: Record<string, Float32Array> = {}
-      const fake = {
-        variables: [...m.groups.encoder, ...m.groups.heads],
-        apply: (g: tf.NamedTensorMap) => {
-          grads = Object.fromEntries(Object.entries(g).map(([n, t]) => [n, t.dataSync().slice() as Float32Array]))
-          return []
-        },
-      } as unknown as GroupedAdam
       const before = tf.memory().numTensors
-      const loss = trainStep(m, fake, items, config, maxPositions)
+      const r = stepGradients(m, (opt) => trainStep(m, opt, items, config, maxPositions))
       expect(tf.memory().numTensors).toBe(before)
-      return { loss, grads }
+      return r
     }
     const one = grab(Infinity)
     // the budget fits 1, then 3 of the longest titles: 8 and 3 micro-batches
@@ -313,13 +305,7 @@ describe('model mechanics', () => {
       const split = grab(budget)
       expect(split.loss).toBeCloseTo(one.loss, 4)
       expect(Object.keys(split.grads).sort()).toEqual(Object.keys(one.grads).sort())
-      let maxDiff = 0
-      let maxAbs = 0
-      for (const n of Object.keys(one.grads))
-        one.grads[n]!.forEach((x, i) => {
-          maxDiff = Math.max(maxDiff, Math.abs(x - split.grads[n]![i]!))
-          maxAbs = Math.max(maxAbs, Math.abs(x))
-        })
+      const { maxDiff, maxAbs } = gradientGap(one.grads, split.grads)
       expect(maxAbs).toBeGreaterThan(1e-3)
       expect(maxDiff, `budget ${budget}`).toBeLessThan(1e-5)
     }
