@@ -143,7 +143,10 @@ async function main(): Promise<void> {
         const n = resolveWorkers(c.workers, backend.name, c.batchSize)
         return n > 1 ? startWorkerPool(model, o, c, { workers: n, backend: backend.name }) : null
       },
-      onEvent: (e) => (process.env.BENCH_MEMTRACE && e.kind === 'batch' && e.step % 25 === 0 ? console.log(`    step ${e.step}: ${memoryLine()}`) : e.kind === 'eval' ? console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)} (at ${((Date.now() - t0) / 1000).toFixed(0)} s; ${memoryLine()})`) : undefined) })
+      onEvent: (e) => {
+        if (e.kind === 'eval') console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)} (at ${((Date.now() - t0) / 1000).toFixed(0)} s; ${memoryLine()})`)
+        else if (e.kind === 'batch' && process.env.BENCH_MEMTRACE && e.step % 25 === 0) console.log(`    step ${e.step}: ${memoryLine()}`)
+      } })
     const seconds = (Date.now() - t0) / 1000
     const preds = await predict(r.model, ps.test)
     const rep = evaluate(
