@@ -123,7 +123,8 @@ async function main(): Promise<void> {
     return `${tf.memory().numTensors} tensors${heap ? `, wasm heap ${(heap / 2 ** 20).toFixed(0)} MiB` : ''}`
   }
   for (const preset of presets) {
-    const top = { epochs, seed, patience: epochs, logEvery: 0, workers }
+    // BENCH_MEMTRACE=1: the trainer reports every 25th step, and the log prints the memory there
+    const top = { epochs, seed, patience: epochs, logEvery: process.env.BENCH_MEMTRACE ? 25 : 0, workers }
     // auto's facts as the studio computes them (ding-dict: the gazetteers are imported dictionaries)
     const facts = { ...factsOf(ps.train, ps.unlabelled.length), dictionaryTerms: ps.lexicon?.length ?? 0 }
     const config: TrainConfig = preset === 'auto' ? autoConfig(facts, { ...top, ...overrides }) : presetConfig(preset, { ...top, ...overrides })
@@ -145,7 +146,7 @@ async function main(): Promise<void> {
       },
       onEvent: (e) => {
         if (e.kind === 'eval') console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)} (at ${((Date.now() - t0) / 1000).toFixed(0)} s; ${memoryLine()})`)
-        else if (e.kind === 'batch' && process.env.BENCH_MEMTRACE && e.step % 25 === 0) console.log(`    step ${e.step}: ${memoryLine()}`)
+        else if (e.kind === 'batch') console.log(`    step ${e.step}: ${memoryLine()}`)
       } })
     const seconds = (Date.now() - t0) / 1000
     const preds = await predict(r.model, ps.test)
