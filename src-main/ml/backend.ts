@@ -19,6 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import path from 'node:path'
+import { registerFusedAdam } from './kernels/adam'
 import { registerWasmHeapKernels } from './kernels/wasm-heap'
 import { startWebGpu } from './webgpu'
 
@@ -201,6 +202,7 @@ async function tryWasm(): Promise<void> {
   registerWasmFriendlyGradients()
   registerWasmFastSlice()
   registerWasmHeapKernels()
+  registerFusedAdam()
 }
 
 async function tryCpu(): Promise<void> {

@@ -1,8 +1,8 @@
 /**
  * A small WebAssembly binary writer: enough of the format (MVP + fixed-width SIMD) to build the
  * engine's own kernels in the repo, from TypeScript, with no toolchain. A kernel is one module
- * that imports its memory (`m.mem`) and optionally `Math.exp` (`m.exp`, f64 → f64), and exports
- * one function `run`. The bytes are validated by the runtime when compiled (`WebAssembly.Module`).
+ * that imports its memory (`m.mem`: its own, or tfjs-backend-wasm's heap) and optionally
+ * `Math.exp` (`m.exp`, f64 → f64), and exports one function `run`. The bytes are validated by the runtime when compiled (`WebAssembly.Module`).
  *
  * Opcodes are those of the WebAssembly 2.0 spec, section 5.4 (binary instructions); SIMD ones are
  * `0xFD` followed by their number as unsigned LEB128.
@@ -90,8 +90,11 @@ export class Code {
   v128Zero(): this { return this.emit(0xfd, 0x0c, ...new Array<number>(16).fill(0)) }
   f32x4Splat(): this { return this.emit(0xfd, 0x13) }
   f32x4ExtractLane(lane: number): this { return this.emit(0xfd, 0x1f, lane) }
+  f32x4Sqrt(): this { return this.emit(0xfd, ...uleb(0xe3)) }
   f32x4Add(): this { return this.emit(0xfd, ...uleb(0xe4)) }
+  f32x4Sub(): this { return this.emit(0xfd, ...uleb(0xe5)) }
   f32x4Mul(): this { return this.emit(0xfd, ...uleb(0xe6)) }
+  f32x4Div(): this { return this.emit(0xfd, ...uleb(0xe7)) }
 }
 
 export interface KernelSpec {

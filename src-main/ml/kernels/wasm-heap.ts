@@ -12,7 +12,7 @@
  *   groupings got the first grouping's stale operator.)
  *
  * Every other case (other axes, dtypes, batchDims) goes to the stock kernel, kept as the fallback.
- * Equality with the stock kernels: test/unit/ml/wasm-heap.test.ts.
+ * Equality with the stock kernels: test/unit/ml/kernels/wasm-heap.test.ts.
  */
 import * as tf from '@tensorflow/tfjs'
 
