@@ -21,9 +21,18 @@ import type { CRF } from './crf/layer'
 /** Log-prior of a tag that contradicts the observation. */
 export const IMPOSSIBLE = -1e4
 
-/** Partial-label CRF log-likelihood per title `[B]`. `prior` is `[B, L, T]` (padding rows: anything). */
+/**
+ * Partial-label CRF log-likelihood per title `[B]`. `prior` is `[B, L, T]` (padding rows: anything).
+ * Both partitions run as ONE recursion over a batch of 2B (the constrained titles, then the free
+ * ones): a CRF step is a dozen small ops whatever the batch, so one pass of 2B costs far less than
+ * two of B (GAIIC's 105 BIO tags, 32 titles: 88 vs 2 × 70 ms with the gradient).
+ */
 export function partialCrfLogLikelihood(crf: CRF, emissions: tf.Tensor3D, prior: tf.Tensor3D, lengths: readonly number[]): tf.Tensor1D {
-  return tf.tidy(() => tf.sub(crf.logPartition(tf.add(emissions, prior), lengths), crf.logPartition(emissions, lengths)))
+  return tf.tidy(() => {
+    const B = emissions.shape[0]
+    const both = crf.logPartition(tf.concat([tf.add(emissions, prior), emissions], 0) as tf.Tensor3D, [...lengths, ...lengths])
+    return tf.sub(tf.slice(both, [0], [B]), tf.slice(both, [B], [B]))
+  })
 }
 
 /** Partial-label per-character log-likelihood `[N]` of a softmax head: logits and prior `[N, C]`. */
