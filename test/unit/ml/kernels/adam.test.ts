@@ -7,7 +7,7 @@ import { GroupedAdam } from '../../../../src-main/ml/train/optimizer'
 import { makeRng } from '../../../../src-main/ml/train/rng'
 import { testBackend } from '../../../helpers/ml'
 
-// the fused path exists only on wasm (the tests below that need it say so when skipped)
+// the fused path exists only on wasm: the tests that need it are skipped elsewhere, and their names say so
 const onWasm = (process.env.NER_STUDIO_TEST_BACKEND ?? 'wasm') === 'wasm'
 let backend = ''
 beforeAll(async () => {
@@ -85,7 +85,7 @@ describe('fused Adam (wasm)', () => {
 
   for (const clipNorm of [0, 1]) {
     it.skipIf(!onWasm)(
-      `equals tfjs’s Adam over 6 steps (clipNorm ${clipNorm}, two groups, a learning-rate change, a missing gradient)`,
+      `[wasm only] equals tfjs’s Adam over 6 steps (clipNorm ${clipNorm}, two groups, a learning-rate change, a missing gradient)`,
       () => {
         const ours = run(true, 6, clipNorm)
         const theirs = run(false, 6, clipNorm)
@@ -112,7 +112,7 @@ describe('fused Adam (wasm)', () => {
   }
 
   it.skipIf(!onWasm)(
-    'writes no input in place (a clone of a variable keeps its values), and leaks nothing',
+    '[wasm only] writes no input in place (a clone of a variable keeps its values), and leaks nothing',
     () => {
       const w = tf.variable(tf.tensor1d([1, 2, 3, 4, 5]), true, `inplace${Math.random()}`)
       const snapshot = tf.clone(w) // shares w's data until w is assigned
@@ -135,7 +135,7 @@ describe('fused Adam (wasm)', () => {
     },
   )
 
-  it.skipIf(!onWasm)('sums squares exactly (float64) over tensors of any length', () => {
+  it.skipIf(!onWasm)('[wasm only] sums squares exactly (float64) over tensors of any length', () => {
     const rng = makeRng(3)
     const arrays = [13, 4, 1, 1000].map((n) => randomArray(n, rng, 3))
     const ts = arrays.map((a) => tf.tensor1d(a))
