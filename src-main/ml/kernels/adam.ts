@@ -9,19 +9,18 @@
  *   v' = β2·v + (1 − β2)·g'²
  *   w' = w − lr · (m' / (1 − β1ᵗ)) / (√(v' / (1 − β2ᵗ)) + ε)
  *
- * — tfjs's formulas (bias-corrected moments, ε outside the root), in float64 per element and
- * rounded to float32 once. w', m', v' are NEW tensors (the kernel writes no input in place: a
+ * — tfjs's formulas (bias-corrected moments, ε outside the root), in float32 as tfjs's ops, four
+ * floats at a time (the last n mod 4 in JS). w', m', v' are NEW tensors (the kernel writes no input in place: a
  * variable's data may be shared with a clone, e.g. a checkpoint snapshot). Other backends keep
  * tfjs's Adam (train/optimizer.ts chooses). Equal to tf.train.adam over several clipped steps:
  * test/unit/ml/kernels/adam.test.ts.
  */
 import * as tf from '@tensorflow/tfjs'
+import type { WasmHeap as HeapKernelBackend } from './wasm-heap'
 import { Code, kernelModule } from './wasm-emit'
 
-/** The parts of tfjs-backend-wasm's backend used here (as in wasm-heap.ts), and its module's memory. */
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: string): tf.TensorInfo
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array
+/** wasm-heap.ts's view of the backend, plus where a tensor lives and the module's memory. */
+interface WasmHeap extends HeapKernelBackend {
   dataIdMap: { get(id: tf.DataId): { memoryOffset: number } | undefined }
   wasm: { asm?: { memory?: WebAssembly.Memory } }
 }
@@ -44,14 +43,14 @@ const KERNEL = 'NerStudioFusedAdam'
 const [W, M, V, G, WO, MO, VO, BYTES] = [0, 1, 2, 3, 4, 5, 6, 7]
 const [S, B1, K1, B2, K2, A, C, E] = [8, 9, 10, 11, 12, 13, 14, 15]
 const [I, GS, M1, V1] = [16, 17, 18, 19]
-const SPLAT = [S, B1, K1, B2, K2, A, C, E].map((p, k) => [p, 20 + k] as const)
-const sp = (p: number): number => SPLAT.find(([q]) => q === p)![1]
+/** Locals 20–27 hold the f32 parameters S…E splatted to four lanes, in the same order. */
+const sp = (p: number): number => p - S + 20
 
 /** The update four floats at a time, in f32 (as tfjs's ops): m, v and w of the header with
  *  A = lr/(1 − β1ᵗ), C = 1/(1 − β2ᵗ): w' = w − (m'·A) / (√(v'·C) + ε). */
 function body(): Code {
   const c = new Code()
-  for (const [p, l] of SPLAT) c.get(p).f32x4Splat().set(l)
+  for (const p of [S, B1, K1, B2, K2, A, C, E]) c.get(p).f32x4Splat().set(sp(p))
   const at = (base: number): Code => c.get(base).get(I).i32Add()
   c.i32(0).set(I).block().loop()
   c.get(I).get(BYTES).i32LtU().i32Eqz().brIf(1)

@@ -16,8 +16,8 @@
  */
 import * as tf from '@tensorflow/tfjs'
 
-/** The parts of tfjs-backend-wasm's backend that these kernels use. */
-interface WasmHeap {
+/** The parts of tfjs-backend-wasm's backend that the heap kernels use (here and in adam.ts). */
+export interface WasmHeap {
   makeOutput(shape: number[], dtype: string): tf.TensorInfo
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array
   disposeData(dataId: tf.DataId): void
