@@ -127,12 +127,7 @@ export class BiLSTM {
    */
   applyBlocks(blocks: InputBlock[], B: number, L: number, lengths: readonly number[]): tf.Tensor2D {
     // the blocks' parts and partial sums go as soon as the sum exists (a gradient tape keeps what it needs)
-    return this.applyProjected(
-      tf.tidy(() => this.project(blocks)),
-      B,
-      L,
-      lengths,
-    )
+    return this.applyProjected(tf.tidy(() => this.project(blocks)), B, L, lengths)
   }
 
   /** x·K + b for x = the concatenation of `blocks`: `[B·L, 8H]`. */
