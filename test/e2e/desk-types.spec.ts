@@ -122,13 +122,28 @@ test('Entity types: remap to a chord (refusing one that clashes), use it in the 
   const free = Array.from('abcdefghijklmnopqrstuvwxyz').flatMap((a) => Array.from('abcdefghijklmnopqrstuvwxyz', (b) => a + b)).find((k) => !taken.some((t) => clash(t, k)))!
   const [k1, k2] = [free[0]!, free[1]!]
   await page.getByTestId('tab-types').click()
+  // The list reload that follows the remap is held back until the next field has been typed into:
+  // re-rendering the rows must keep what is being typed (it once wiped it, and nothing was sent).
+  let release = (): void => {}
+  const held = new Promise<void>((r) => (release = r))
+  let reloads = 0
+  await page.route('**/api/types.list', async (route) => {
+    reloads++
+    await held
+    await route.continue()
+  })
   const row = page.locator(`[data-testid="type-row"][data-type="${target}"]`)
   await row.getByTestId('type-hotkey').fill(free.toUpperCase())
   await row.getByTestId('type-hotkey').press('Tab')
   await expect.poll(async () => (await studio.api('types.list')).find((t) => t.name === target)!.hotkey).toBe(free)
+  await expect.poll(() => reloads).toBeGreaterThanOrEqual(1)
   // Its first key alone would shadow the chord: refused, with the reason.
   const other = page.locator(`[data-testid="type-row"][data-type="${neighbour}"]`)
   await other.getByTestId('type-hotkey').fill(k1)
+  release()
+  await expect(row.getByTestId('type-hotkey')).toHaveValue(free)
+  await expect(other.getByTestId('type-hotkey')).toHaveValue(k1)
+  await page.unroute('**/api/types.list')
   await other.getByTestId('type-hotkey').press('Tab')
   await expect(page.getByTestId('types-error')).toContainText(`clashes with "${k1} ${k2}" of entity type "${target}"`)
 
