@@ -10,7 +10,8 @@
  * bench/results/quality-runs.jsonl, and bench/results/quality-table.md is rebuilt from all lines.
  * `--ref` runs the reference's models (its names) on the same set in the same invocation, one
  * thread (`OPENBLAS_NUM_THREADS=1 --threads 1`), after ours. `--workers N` trains ours data-parallel
- * on N processes (trainer/workers.ts, as `ner-studio train --workers N`); default 1.
+ * on N processes (trainer/workers.ts, as `ner-studio train --workers N`) and tags self-training's pool
+ * on N prediction processes (trainer/predict-workers.ts); default 1.
  * ding-dict is a project with the seven gazetteers imported: they are the lexicon's words and count as
  * `dictionaryTerms` for auto; `--dict-confidence dev` gives each dictionary span its dictionary's
  * precision on the dev gold titles (bench/lib/public-sets.ts); `--dict-min-precision P` instead leaves
@@ -30,6 +31,7 @@ import { EMBEDDING_SEED } from '../src-main/services/runs/model-parts'
 import { predict } from '../src-main/ml/predict'
 import { trainRecipe } from '../src-main/ml/train/recipe'
 import { resolveWorkers, startWorkerPool } from '../src-main/trainer/workers'
+import { poolTagger } from '../src-main/trainer/predict-workers'
 import type { PresetName, TrainConfig } from '../src-main/shared/training'
 import { benchCommand, machineLine, mdTable, writeResults } from './lib/report'
 import { dataDir, loadPublicSet, SET_NAMES, type SetName } from './lib/public-sets'
@@ -144,6 +146,7 @@ async function main(): Promise<void> {
         const n = resolveWorkers(c.workers, backend.name, c.batchSize)
         return n > 1 ? startWorkerPool(model, o, c, { workers: n, backend: backend.name }) : null
       },
+      tagPool: poolTagger(workers, backend.name),
       onEvent: (e) => {
         if (e.kind === 'eval') console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)} (at ${((Date.now() - t0) / 1000).toFixed(0)} s; ${memoryLine()})`)
         else if (e.kind === 'batch') console.log(`    step ${e.step}: ${memoryLine()}`)

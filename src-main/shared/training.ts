@@ -288,6 +288,8 @@ export interface SelfTrainingOutcome {
   pseudoTitles: number
   /** Spans it added. */
   pseudoSpans: number
+  /** That round's pool: titles tagged, on how many processes, in how many seconds (runs before 2026-12-08 lack it). */
+  pool?: { titles: number; workers: number; seconds: number }
 }
 
 export interface PRF {

@@ -20,7 +20,7 @@ import { parseJsonl } from '../shared/jsonl'
 import type { Example, TrainingEvent } from '../shared/training'
 import type { ChildMessage, HostMessage, TrainingJob } from './protocol'
 import { gradientWorker, isWorkerRequest, resolveWorkers, startWorkerPool, type WorkerReply } from './workers'
-import { helpersExited, isPredictRequest, predictWorker, type PredictReply } from './predict-workers'
+import { helpersExited, isPredictRequest, poolTagger, predictWorker, type PredictReply } from './predict-workers'
 
 let cancelRequested = false
 let started = false
@@ -80,6 +80,8 @@ async function run(job: TrainingJob): Promise<void> {
         const n = resolveWorkers(config.workers, report.name, config.batchSize)
         return n > 1 ? startWorkerPool(model, opt, config, { workers: n, backend: report.name }) : null
       },
+      // self-training's pool on as many processes as the run trains on (one: this process)
+      tagPool: poolTagger(job.config.workers, report.name, () => cancelRequested),
       onBest: (ckpt) => {
         writeCheckpointDir(job.outDir, ckpt)
         checkpointPath = job.outDir

@@ -144,11 +144,53 @@ interface Helper {
 }
 
 /**
+ * Self-training's `tagPool` (ml/train/recipe.ts): the pool on as many processes as `requested`
+ * resolves to for its size (one: this process), closed at once when `cancelled()` turns true.
+ */
+export function poolTagger(requested: number | undefined, backend: string, cancelled: () => boolean = () => false) {
+  return async (best: Checkpoint, titles: readonly PredictInput[]): Promise<{ preds: TitlePrediction[]; workers: number }> => {
+    const workers = resolvePredictWorkers(requested, backend, titles.length)
+    const predictor = await openPredictor(best, { workers, backend })
+    const watch = setInterval(() => cancelled() && predictor.close(), 250)
+    try {
+      return { preds: await predictor.predict(titles), workers }
+    } finally {
+      clearInterval(watch)
+      predictor.close()
+    }
+  }
+}
+
+/**
  * A predictor for `checkpoint` on `o.workers` processes (this one when 1). Rejects, killing what
  * it started, if a helper fails to start or load the model.
  */
 export async function openPredictor(checkpoint: Checkpoint, o: PredictPoolOptions): Promise<Predictor> {
-  if (o.workers <= 1) return localPredictor(checkpoint)
+  return longestFirst(o.workers <= 1 ? localPredictor(checkpoint) : await poolPredictor(checkpoint, o))
+}
+
+/**
+ * Titles go out longest first and come back in input order: a chunk's titles are then of like
+ * length, so its batches pad little (a title's batch mates do not change its result), and the
+ * slowest chunks start first, which balances the helpers. (UTF-16 length: it only orders.)
+ */
+function longestFirst(p: Predictor): Predictor {
+  return {
+    workers: p.workers,
+    pids: p.pids,
+    close: () => p.close(),
+    async predict(titles, call) {
+      const len = (t: PredictInput): number => (typeof t === 'string' ? t : t.text).length
+      const order = titles.map((_, i) => i).sort((a, b) => len(titles[b]!) - len(titles[a]!) || a - b)
+      const preds = await p.predict(order.map((i) => titles[i]!), call)
+      const out = new Array<TitlePrediction>(titles.length)
+      order.forEach((i, k) => (out[i] = preds[k]!))
+      return out
+    },
+  }
+}
+
+async function poolPredictor(checkpoint: Checkpoint, o: PredictPoolOptions): Promise<Predictor> {
   const helpers: Helper[] = []
   const queue: Job[] = []
   let failure: Error | null = null

@@ -2,7 +2,8 @@
  * A run as a recipe: `train()` (which already applies the weak-label-aware loss of
  * `config.weakLoss`), then, with `config.selfTraining`, rounds of self-training:
  *
- *   1. the best model labels the pool: the unreviewed training titles and the unlabelled ones;
+ *   1. the best model labels the pool: the unreviewed training titles and the unlabelled ones
+ *      (on the trainer's prediction workers, `tagPool`; the outcome records how many and how long);
  *   2. `pseudoLabel`: a title without spans whose whole predicted labelling is likely
  *      (P(ŷ | x) ≥ minConfidence) is taken in full, O included; a title with weak spans gets the
  *      predicted spans of confidence ≥ minConfidence that overlap none of them, as `model` spans,
@@ -18,13 +19,21 @@
  * only when it beats every earlier one, so the checkpoint on disk is always the run's best.
  */
 import type { Example, SelfTrainingOutcome, TrainConfig, TrainingEvent, TrainingSpan } from '../../shared/training'
+import type { Checkpoint } from '../checkpoint'
 import type { TitlePrediction } from '../models/tagger'
-import { predict } from '../predict'
+import { predict, type PredictInput } from '../predict'
 import { train, type TrainOptions, type TrainResult } from './trainer'
 
 interface RecipeOptions extends TrainOptions {
   /** Titles without labels (self-training's pool, with the unreviewed training titles). */
   unlabelled?: readonly string[]
+  /**
+   * Tags the pool with the best model so far, given as its checkpoint: the trainer spreads the
+   * titles over prediction workers (trainer/predict-workers.ts) so no core idles while the pool,
+   * often larger than the training set, is read; it says how many processes did. Default: `predict`
+   * on this process. A rejection while `shouldStop()` holds is a cancel.
+   */
+  tagPool?: (best: Checkpoint, titles: readonly PredictInput[]) => Promise<{ preds: TitlePrediction[]; workers: number }>
 }
 
 interface RecipeResult extends TrainResult {
@@ -84,9 +93,20 @@ export async function trainRecipe(config: TrainConfig, trainSet: readonly Exampl
   let roundsRun = 0
   let pseudoSpans = 0
   let pseudoTitles = 0
+  let poolRun: SelfTrainingOutcome['pool'] | undefined
+  const outcome = (): SelfTrainingOutcome => ({ roundsKept, roundsRun, pseudoSpans, pseudoTitles, ...(poolRun ? { pool: poolRun } : {}) })
   let seconds = best.seconds
   for (let round = 1; round <= st.rounds && pool.length > 0; round++) {
-    const preds = await predict(best.model, pool)
+    const t0 = performance.now()
+    let tagged: { preds: TitlePrediction[]; workers: number }
+    try {
+      tagged = opts.tagPool ? await opts.tagPool(best.best!, pool) : { preds: await predict(best.model, pool), workers: 1 }
+    } catch (e) {
+      if (opts.shouldStop?.()) return { ...best, cancelled: true, seconds, selfTraining: outcome() }
+      throw e
+    }
+    const preds = tagged.preds
+    poolRun = { titles: pool.length, workers: tagged.workers, seconds: Math.round((performance.now() - t0) / 100) / 10 }
     const { examples, added, titles } = pseudoLabel(pool, preds, st.minConfidence)
     if (titles === 0) break
     // the training titles stay (labelled further or as they were); an unlabelled one only when the model labelled it
@@ -116,7 +136,7 @@ export async function trainRecipe(config: TrainConfig, trainSet: readonly Exampl
     const f1 = r.bestDev?.micro.f1 ?? 0
     if (r.cancelled || !r.best || f1 <= bestF1) {
       r.model.dispose()
-      if (r.cancelled) return { ...best, cancelled: true, seconds, selfTraining: { roundsKept, roundsRun, pseudoSpans, pseudoTitles } }
+      if (r.cancelled) return { ...best, cancelled: true, seconds, selfTraining: outcome() }
       break
     }
     best.model.dispose()
@@ -124,5 +144,5 @@ export async function trainRecipe(config: TrainConfig, trainSet: readonly Exampl
     bestF1 = f1
     roundsKept++
   }
-  return { ...best, epochsRun: epochOffset, seconds, selfTraining: { roundsKept, roundsRun, pseudoSpans, pseudoTitles } }
+  return { ...best, epochsRun: epochOffset, seconds, selfTraining: outcome() }
 }

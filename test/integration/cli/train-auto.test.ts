@@ -70,7 +70,8 @@ describe('train --model auto', () => {
     // every predicted span is confident enough: the round runs whenever the pool reaches the trainer
     const overrides = join(dir, 'st.json')
     writeFileSync(overrides, JSON.stringify({ selfTraining: { rounds: 1, minConfidence: 0, epochs: 1 } }))
-    const t = await runCli(['train', project, '--model', 'bilstm-crf', '--data', 'reviewed', '--epochs', '4', '--config', overrides, '--json'], { timeoutMs: 300_000 })
+    // two workers: training on two threads, the pool tagged by two prediction processes
+    const t = await runCli(['train', project, '--model', 'bilstm-crf', '--data', 'reviewed', '--epochs', '4', '--workers', '2', '--config', overrides, '--json'], { timeoutMs: 300_000 })
     expect(t.code, t.stderr).toBe(0)
     const db = openDatabase(project, { readonly: true })
     const run = db.prepare('SELECT status, config, metrics FROM runs WHERE id = 1').get() as { status: string; config: string; metrics: string }
@@ -82,7 +83,7 @@ describe('train --model auto', () => {
     const metrics = JSON.parse(run.metrics) as { epochs: unknown[]; selfTraining: SelfTrainingOutcome }
     expect(metrics.epochs).toHaveLength(5)
     // minConfidence 0: each of the 11 titles (none with a weak span) is taken in full; the run says what it did
-    expect(metrics.selfTraining).toMatchObject({ roundsRun: 1, pseudoTitles: 11 })
+    expect(metrics.selfTraining).toMatchObject({ roundsRun: 1, pseudoTitles: 11, pool: { titles: 11, workers: 2 } })
     const q = Project.open(project, { readonly: true })
     const line = getRun(q, 1).selfTraining
     q.close()

@@ -2,11 +2,11 @@
 // in input order; a helper crash fails the call with its reason and leaves no process; close()
 // (cancel) ends every helper within a second.
 import { beforeAll, describe, expect, it } from 'vitest'
-import { saveCheckpoint, type Checkpoint } from '../../../src-main/ml/checkpoint'
+import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../../../src-main/ml/checkpoint'
 import { buildVocabs, featurize } from '../../../src-main/ml/models/features'
 import { presetConfig } from '../../../src-main/ml/models/presets'
 import { Tagger } from '../../../src-main/ml/models/tagger'
-import type { TitlePrediction } from '../../../src-main/ml/predict'
+import { predict, type TitlePrediction } from '../../../src-main/ml/predict'
 import { makeRng } from '../../../src-main/ml/train/rng'
 import { makeOptimizer, trainStep } from '../../../src-main/ml/train/trainer'
 import type { PresetName } from '../../../src-main/shared/training'
@@ -101,6 +101,10 @@ describe('prediction pool', () => {
         expect(a.some((p) => p.spans.length > 0)).toBe(true)
         expect(a[5]).toEqual({ tags: [], spans: [] })
         expectSame(a, b, true)
+        // both hand titles out longest first: what comes back is still in input order, as `predict` on the whole list
+        const model = loadCheckpoint(ckpt)
+        expectSame(await predict(model, input), a, true)
+        model.dispose()
         expect(progress.at(-1)).toBe(600)
         expect(progress.length).toBe(Math.ceil(600 / 64))
         // without confidences: the same spans, confidence NaN (a CRF skips its marginals, a softmax reads back only its argmax)

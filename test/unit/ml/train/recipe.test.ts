@@ -5,6 +5,7 @@ import { validateConfig } from '../../../../src-main/ml/models/presets'
 import { titleWeight } from '../../../../src-main/ml/models/evidence'
 import { learnTitleEmbeddings } from '../../../../src-main/ml/embeddings'
 import { pseudoLabel, trainRecipe } from '../../../../src-main/ml/train/recipe'
+import { predict } from '../../../../src-main/ml/predict'
 import type { Example } from '../../../../src-main/shared/training'
 import { TINY } from '../../../helpers/tiny'
 import { testBackend } from '../../../helpers/ml'
@@ -148,6 +149,45 @@ describe('auto', () => {
       expect(r.bestDev!.micro.f1).toBeCloseTo(Math.max(...f1s), 6)
     } finally {
       r.model.dispose()
+    }
+  })
+
+  it('the pool is tagged by `tagPool` when given (the trainer\'s workers): the best checkpoint and the pool in order, the same outcome as this process; a rejection on cancel is a cancel', async () => {
+    const weakTitles: Example[] = TINY.map((e) => ({ ...e, spans: e.spans.filter((_, i) => i % 2 === 0).map((s) => ({ ...s, origin: 'weak' as const })), reviewed: false }))
+    const config = autoConfig(factsOf(weakTitles), { epochs: 2, seed: 4, logEvery: 0 })
+    config.model = { ...config.model, charEmbedding: 16, hidden: 16, pretrainedEmbeddings: false }
+    config.selfTraining = { rounds: 1, minConfidence: 0.0, epochs: 1 }
+    const unlabelled = ['新款女鞋', '创维电视']
+    const here = await trainRecipe(config, weakTitles, TINY.slice(0, 4), { unlabelled })
+    const calls: { f1: number | undefined; titles: string[] }[] = []
+    const firstRound: number[] = []
+    const pooled = await trainRecipe(config, weakTitles, TINY.slice(0, 4), {
+      unlabelled,
+      onEvent: (e) => void (e.kind === 'eval' && e.epoch <= 2 && firstRound.push(e.dev.f1)),
+      tagPool: async (best, titles) => {
+        calls.push({ f1: best.manifest.metrics?.micro.f1, titles: titles.map((t) => (typeof t === 'string' ? t : t.text)) })
+        return { preds: await predict(best, titles), workers: 3 }
+      },
+    })
+    let stop = false
+    const cancelled = await trainRecipe(config, weakTitles, TINY.slice(0, 4), {
+      unlabelled,
+      shouldStop: () => stop,
+      tagPool: () => {
+        stop = true
+        return Promise.reject(new Error('prediction cancelled'))
+      },
+    })
+    try {
+      // the best of the first two epochs, and every pool title: the unreviewed training titles, then the unlabelled
+      expect(calls).toEqual([{ f1: Math.max(...firstRound), titles: [...weakTitles.map((e) => e.text), ...unlabelled] }])
+      expect(pooled.selfTraining).toMatchObject({ ...here.selfTraining, pool: { titles: weakTitles.length + 2, workers: 3 } })
+      expect(here.selfTraining!.pool).toMatchObject({ titles: weakTitles.length + 2, workers: 1 })
+      expect(pooled.bestDev!.micro).toEqual(here.bestDev!.micro)
+      expect(cancelled.cancelled).toBe(true)
+      expect(cancelled.selfTraining).toMatchObject({ roundsRun: 0 })
+    } finally {
+      for (const r of [here, pooled, cancelled]) r.model.dispose()
     }
   })
 })
