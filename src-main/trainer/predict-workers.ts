@@ -145,19 +145,23 @@ interface Helper {
 
 /**
  * Self-training's `tagPool` (ml/train/recipe.ts): the pool on as many processes as `requested`
- * resolves to for its size (one: this process), closed at once when `cancelled()` turns true.
+ * resolves to for its size, closed at once when `cancelled()` turns true; null when that is one
+ * (the recipe then tags with the model it holds, rather than a second copy loaded here).
  */
 export function poolTagger(requested: number | undefined, backend: string, cancelled: () => boolean = () => false) {
-  return async (best: Checkpoint, titles: readonly PredictInput[]): Promise<{ preds: TitlePrediction[]; workers: number }> => {
+  return (best: Checkpoint, titles: readonly PredictInput[]): Promise<{ preds: TitlePrediction[]; workers: number }> | null => {
     const workers = resolvePredictWorkers(requested, backend, titles.length)
-    const predictor = await openPredictor(best, { workers, backend })
-    const watch = setInterval(() => cancelled() && predictor.close(), 250)
-    try {
-      return { preds: await predictor.predict(titles), workers }
-    } finally {
-      clearInterval(watch)
-      predictor.close()
-    }
+    if (workers <= 1) return null
+    return (async () => {
+      const predictor = await openPredictor(best, { workers, backend })
+      const watch = setInterval(() => cancelled() && predictor.close(), 250)
+      try {
+        return { preds: await predictor.predict(titles), workers }
+      } finally {
+        clearInterval(watch)
+        predictor.close()
+      }
+    })()
   }
 }
 

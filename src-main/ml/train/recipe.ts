@@ -30,10 +30,11 @@ interface RecipeOptions extends TrainOptions {
   /**
    * Tags the pool with the best model so far, given as its checkpoint: the trainer spreads the
    * titles over prediction workers (trainer/predict-workers.ts) so no core idles while the pool,
-   * often larger than the training set, is read; it says how many processes did. Default: `predict`
-   * on this process. A rejection while `shouldStop()` holds is a cancel.
+   * often larger than the training set, is read; it says how many processes did. Without it, or
+   * when it gives null, `predict` runs here on the model in memory. A rejection while
+   * `shouldStop()` holds is a cancel.
    */
-  tagPool?: (best: Checkpoint, titles: readonly PredictInput[]) => Promise<{ preds: TitlePrediction[]; workers: number }>
+  tagPool?: (best: Checkpoint, titles: readonly PredictInput[]) => Promise<{ preds: TitlePrediction[]; workers: number }> | null
 }
 
 interface RecipeResult extends TrainResult {
@@ -100,7 +101,8 @@ export async function trainRecipe(config: TrainConfig, trainSet: readonly Exampl
     const t0 = performance.now()
     let tagged: { preds: TitlePrediction[]; workers: number }
     try {
-      tagged = opts.tagPool ? await opts.tagPool(best.best!, pool) : { preds: await predict(best.model, pool), workers: 1 }
+      const elsewhere = opts.tagPool?.(best.best!, pool) ?? null
+      tagged = elsewhere ? await elsewhere : { preds: await predict(best.model, pool), workers: 1 }
     } catch (e) {
       if (opts.shouldStop?.()) return { ...best, cancelled: true, seconds, selfTraining: outcome() }
       throw e

@@ -152,7 +152,7 @@ describe('auto', () => {
     }
   })
 
-  it('the pool is tagged by `tagPool` when given (the trainer\'s workers): the best checkpoint and the pool in order, the same outcome as this process; a rejection on cancel is a cancel', async () => {
+  it('the pool is tagged by `tagPool` when given (the trainer\'s workers): the best checkpoint and the pool in order, the same outcome as this process; null tags here; a rejection on cancel is a cancel', async () => {
     const weakTitles: Example[] = TINY.map((e) => ({ ...e, spans: e.spans.filter((_, i) => i % 2 === 0).map((s) => ({ ...s, origin: 'weak' as const })), reviewed: false }))
     const config = autoConfig(factsOf(weakTitles), { epochs: 2, seed: 4, logEvery: 0 })
     config.model = { ...config.model, charEmbedding: 16, hidden: 16, pretrainedEmbeddings: false }
@@ -169,6 +169,8 @@ describe('auto', () => {
         return { preds: await predict(best, titles), workers: 3 }
       },
     })
+    // null: "tag here", with the model in memory
+    const declined = await trainRecipe(config, weakTitles, TINY.slice(0, 4), { unlabelled, tagPool: () => null })
     let stop = false
     const cancelled = await trainRecipe(config, weakTitles, TINY.slice(0, 4), {
       unlabelled,
@@ -183,11 +185,12 @@ describe('auto', () => {
       expect(calls).toEqual([{ f1: Math.max(...firstRound), titles: [...weakTitles.map((e) => e.text), ...unlabelled] }])
       expect(pooled.selfTraining).toMatchObject({ ...here.selfTraining, pool: { titles: weakTitles.length + 2, workers: 3 } })
       expect(here.selfTraining!.pool).toMatchObject({ titles: weakTitles.length + 2, workers: 1 })
+      expect(declined.selfTraining).toMatchObject({ ...here.selfTraining, pool: { workers: 1 } })
       expect(pooled.bestDev!.micro).toEqual(here.bestDev!.micro)
       expect(cancelled.cancelled).toBe(true)
       expect(cancelled.selfTraining).toMatchObject({ roundsRun: 0 })
     } finally {
-      for (const r of [here, pooled, cancelled]) r.model.dispose()
+      for (const r of [here, pooled, declined, cancelled]) r.model.dispose()
     }
   })
 })
