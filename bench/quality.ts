@@ -30,7 +30,7 @@ import { learnTitleEmbeddings } from '../src-main/ml/embeddings'
 import { EMBEDDING_SEED } from '../src-main/services/runs/model-parts'
 import { predict } from '../src-main/ml/predict'
 import { trainRecipe } from '../src-main/ml/train/recipe'
-import { resolveWorkers, startWorkerPool } from '../src-main/trainer/workers'
+import { parallelTrainer } from '../src-main/trainer/workers'
 import { poolTagger } from '../src-main/trainer/predict-workers'
 import type { PresetName, TrainConfig } from '../src-main/shared/training'
 import { benchCommand, machineLine, mdTable, writeResults } from './lib/report'
@@ -141,11 +141,8 @@ async function main(): Promise<void> {
       : null
     if (pretrained) console.log(`  title embeddings learnt in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
     const r = await trainRecipe(config, ps.train, ps.dev, { backend: backend.name, unlabelled: ps.unlabelled, pretrained, lexicon: ps.lexicon ?? null,
-      // data-parallel helpers exactly as the trainer process starts them (trainer/entry.ts)
-      parallel: async (model, o, c) => {
-        const n = resolveWorkers(c.workers, backend.name, c.batchSize)
-        return n > 1 ? startWorkerPool(model, o, c, { workers: n, backend: backend.name }) : null
-      },
+      // data-parallel helpers and the pool's prediction processes exactly as the trainer process starts them (trainer/entry.ts)
+      parallel: parallelTrainer(backend.name),
       tagPool: poolTagger(workers, backend.name),
       onEvent: (e) => {
         if (e.kind === 'eval') console.log(`  epoch ${e.epoch} dev F1 ${(e.dev.f1 * 100).toFixed(2)} (at ${((Date.now() - t0) / 1000).toFixed(0)} s; ${memoryLine()})`)

@@ -19,7 +19,7 @@ import { embeddingOptions } from '../services/runs/model-parts'
 import { parseJsonl } from '../shared/jsonl'
 import type { Example, TrainingEvent } from '../shared/training'
 import type { ChildMessage, HostMessage, TrainingJob } from './protocol'
-import { gradientWorker, isWorkerRequest, resolveWorkers, startWorkerPool, type WorkerReply } from './workers'
+import { gradientWorker, isWorkerRequest, parallelTrainer, type WorkerReply } from './workers'
 import { helpersExited, isPredictRequest, poolTagger, predictWorker, type PredictReply } from './predict-workers'
 
 let cancelRequested = false
@@ -76,10 +76,7 @@ async function run(job: TrainingJob): Promise<void> {
       backendReport: report,
       onEvent: on,
       shouldStop: () => cancelRequested,
-      parallel: async (model, opt, config) => {
-        const n = resolveWorkers(config.workers, report.name, config.batchSize)
-        return n > 1 ? startWorkerPool(model, opt, config, { workers: n, backend: report.name }) : null
-      },
+      parallel: parallelTrainer(report.name),
       // self-training's pool on as many processes as the run trains on (one: this process)
       tagPool: poolTagger(job.config.workers, report.name, () => cancelRequested),
       onBest: (ckpt) => {

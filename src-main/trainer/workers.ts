@@ -199,6 +199,17 @@ interface Helper {
 }
 
 /**
+ * The trainer's `parallel` (ml/train/trainer.ts): a pool of as many workers as the config's
+ * `workers` resolves to on `backend`, or null (one process) when that is one.
+ */
+export function parallelTrainer(backend: string) {
+  return async (model: Tagger, opt: GroupedAdam, config: TrainConfig): Promise<ParallelStepper | null> => {
+    const n = resolveWorkers(config.workers, backend, config.batchSize)
+    return n > 1 ? startWorkerPool(model, opt, config, { workers: n, backend }) : null
+  }
+}
+
+/**
  * Start `workers − 1` helper threads with a replica of `model` and return the step function that
  * replaces `trainStep`. Rejects (and stops what it started) if a helper fails to start.
  */
