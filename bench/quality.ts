@@ -62,6 +62,8 @@ interface Row {
   workers?: number
   recipe?: string[]
   selfTraining?: unknown
+  /** With `tuneDecodeBias` (auto): the O bias chosen on dev; devF1 is then the dev F1 at it. */
+  decodeBias?: unknown
   dictPrecision?: Record<string, number>
   command: string
   date: string
@@ -149,6 +151,7 @@ async function main(): Promise<void> {
         else if (e.kind === 'batch') console.log(`    step ${e.step}: ${memoryLine()}`)
       } })
     const seconds = (Date.now() - t0) / 1000
+    if (r.decodeBias) console.log(`  decode bias ${r.decodeBias.bias} (dev F1 ${(r.decodeBias.devF1Before * 100).toFixed(2)} → ${(r.decodeBias.devF1 * 100).toFixed(2)}, ${r.decodeBias.seconds} s)`)
     const preds = await predict(r.model, ps.test)
     const rep = evaluate(
       ps.test.map((e) => e.spans),
@@ -170,6 +173,7 @@ async function main(): Promise<void> {
       ...(workers > 1 ? { workers } : {}),
       ...(config.recipe ? { recipe: config.recipe.parts.map((p) => p.label) } : {}),
       ...(r.selfTraining ? { selfTraining: r.selfTraining } : {}),
+      ...(r.decodeBias ? { decodeBias: r.decodeBias } : {}),
       ...(ps.dictPrecision ? { dictPrecision: ps.dictPrecision } : {}),
       command,
       date: new Date().toISOString(),

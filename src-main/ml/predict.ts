@@ -1,4 +1,5 @@
 /** Batch inference: titles → spans with confidence (CRF marginals or softmax probability). */
+import * as tf from '@tensorflow/tfjs'
 import type { Example } from '../shared/training'
 import { loadCheckpoint, type Checkpoint } from './checkpoint'
 import { featurize, makeBatch, spansToTitle, type TitleFeatures } from './models/features'
@@ -25,7 +26,7 @@ export async function predict(modelOrCheckpoint: Tagger | Checkpoint, titles: re
   const own = !(modelOrCheckpoint instanceof Tagger)
   const model = own ? loadCheckpoint(modelOrCheckpoint as Checkpoint) : (modelOrCheckpoint as Tagger)
   try {
-    return await predictWith(model, titles, opts.batchSize ?? 64, opts.confidence ?? true)
+    return (await predictWith(model, titles, opts.batchSize ?? 64, opts.confidence ?? true, null))[0]!
   } finally {
     if (own) model.dispose()
   }
@@ -57,12 +58,21 @@ export function withinPositions(batch: readonly number[], length: (i: number) =>
   return out
 }
 
-async function predictWith(model: Tagger, titles: readonly PredictInput[], batchSize: number, confidence: boolean): Promise<TitlePrediction[]> {
+/**
+ * The titles tagged at each of `biases` (ModelConfig.decodeBias; no confidence), one list per bias
+ * in that order: each batch is encoded once and decoded at every bias (ml/train/decode-bias.ts).
+ */
+export async function predictAtBiases(model: Tagger, titles: readonly PredictInput[], biases: readonly number[], batchSize = 64): Promise<TitlePrediction[][]> {
+  return predictWith(model, titles, batchSize, false, biases)
+}
+
+/** One list of predictions per bias (`null`: the model's own, one list). */
+async function predictWith(model: Tagger, titles: readonly PredictInput[], batchSize: number, confidence: boolean, biases: readonly number[] | null): Promise<TitlePrediction[][]> {
   const enc = titles.map((t) => featurize(typeof t === 'string' ? t : { text: t.text, spans: [], words: t.words }, model.vocabs))
-  const out: TitlePrediction[] = new Array(titles.length)
+  const outs: TitlePrediction[][] = (biases ?? [null]).map(() => new Array<TitlePrediction>(titles.length))
   const nonEmpty: number[] = []
   enc.forEach((e, i) => {
-    if (e.charIds.length === 0) out[i] = { tags: [], spans: [] }
+    if (e.charIds.length === 0) for (const out of outs) out[i] = { tags: [], spans: [] }
     else nonEmpty.push(i)
   })
   const batches = makeBatches(
@@ -73,14 +83,28 @@ async function predictWith(model: Tagger, titles: readonly PredictInput[], batch
   ).flatMap((b) => withinPositions(b.map((k) => nonEmpty[k]!), (i) => enc[i]!.charIds.length))
   for (const b of batches) {
     const items = b.map((i) => ({ ...enc[i]!, tagIds: null, typeIds: null, isEntity: null }))
-    const res = await model.predictBatch(makeBatch(items), items.map((e) => e.chars), { confidence })
-    b.forEach((i, k) => (out[i] = toTitle(enc[i]!, res[k]!)))
+    const batch = makeBatch(items)
+    const chars = items.map((e) => e.chars)
+    if (!biases) {
+      const res = await model.predictBatch(batch, chars, { confidence })
+      b.forEach((i, k) => (outs[0]![i] = toTitle(enc[i]!, res[k]!)))
+      continue
+    }
+    const hidden = model.pointer ? null : tf.tidy(() => model.encode(batch, false))
+    try {
+      for (let j = 0; j < biases.length; j++) {
+        const res = await model.predictBatch(batch, chars, { confidence, decodeBias: biases[j]!, ...(hidden ? { hidden } : {}) })
+        b.forEach((i, k) => (outs[j]![i] = toTitle(enc[i]!, res[k]!)))
+      }
+    } finally {
+      hidden?.dispose()
+    }
   }
   // BERT: a title whose characters all lack a token (only spaces) still gets one O per character
   enc.forEach((e, i) => {
-    if (e.keep && e.charIds.length === 0) out[i] = { tags: new Array<string>(e.allChars!.length).fill('O'), spans: [] }
+    if (e.keep && e.charIds.length === 0) for (const out of outs) out[i] = { tags: new Array<string>(e.allChars!.length).fill('O'), spans: [] }
   })
-  return out
+  return outs
 }
 
 /**

@@ -180,6 +180,8 @@ export interface RunDetail extends RunRecord {
   parts: string[]
   /** What self-training did, in a line (null: the run had none, or is from before it was recorded). */
   selfTraining: string | null
+  /** What the decode bias tuned on dev chose, in a line (null: not tuned, or a run from before it). */
+  decoding: string | null
   /** Evaluations made (per split), micro scores. */
   evaluations: Partial<Record<Split, PRF & { titles?: number }>>
 }

@@ -115,6 +115,13 @@ export interface ModelConfig {
    * every entity character, so every one of them votes. Absent (old configs) = false.
    */
   spanTyping?: boolean
+  /**
+   * Decoding: subtract this from the O tag's score at every character (CRF emissions or softmax
+   * logits) before the path is chosen. A model trained with O over most characters predicts fewer
+   * entities than it should (high precision, low recall); a positive bias trades precision for
+   * recall. Training is unchanged; `tuneDecodeBias` chooses it on dev. Absent = 0.
+   */
+  decodeBias?: number
   /** Character embedding size (study: 300). */
   charEmbedding: number
   /** Word-level feature (WLF): word embedding size concatenated to the char embedding; 0 = off. */
@@ -218,6 +225,12 @@ export interface TrainConfig {
   weakLoss?: WeakLossConfig
   /** Self-training rounds after the first run (absent = none). */
   selfTraining?: SelfTrainingConfig
+  /**
+   * After training (and self-training), choose `model.decodeBias` on dev: the bias of
+   * `DECODE_BIAS_GRID` (ml/train/decode-bias.ts) with the best dev F1, 0 on a tie; the checkpoint
+   * carries it. Needs a dev set; not for the span head. Absent = false.
+   */
+  tuneDecodeBias?: boolean
   /** `auto`: the parts it chose and why (what the project held); absent for the study's presets. */
   recipe?: { parts: RecipePart[]; facts: ProjectFacts }
 }
@@ -278,6 +291,14 @@ export interface SelfTrainingConfig {
   epochs: number
   /** A round's learning rate (it fine-tunes from the best weights); absent = the run's `learningRate`. */
   learningRate?: number
+}
+
+/** What `tuneDecodeBias` chose: the bias, dev F1 at 0 and at it (fractions), and the seconds it took. */
+export interface DecodeBiasOutcome {
+  bias: number
+  devF1Before: number
+  devF1: number
+  seconds: number
 }
 
 /** What self-training did in a run: rounds run and kept, and what the last round run labelled. */
@@ -353,6 +374,8 @@ export type TrainingEvent =
       checkpointPath: string | null
       /** With `config.selfTraining`: what it did. */
       selfTraining?: SelfTrainingOutcome
+      /** With `config.tuneDecodeBias`: what it chose. */
+      decodeBias?: DecodeBiasOutcome
     })
   | (EventBase & { kind: 'error'; message: string; stack?: string })
   | (EventBase & { kind: 'cancelled'; epoch: number; step: number; checkpointPath: string | null })

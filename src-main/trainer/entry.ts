@@ -100,6 +100,7 @@ async function run(job: TrainingJob): Promise<void> {
         seconds: r.seconds,
         checkpointPath,
         ...(r.selfTraining ? { selfTraining: r.selfTraining } : {}),
+        ...(r.decodeBias ? { decodeBias: r.decodeBias } : {}),
       })
     }
   } catch (e) {

@@ -81,6 +81,8 @@ test('weak labels → gazetteers → correct → train → evaluate → drill do
   await page.getByTestId('preset-bilstm-crf').click()
   // One of the parts beyond the study: lexicon features (here from the reviewed titles' gold spans).
   await page.getByTestId('cfg-lexicon').check()
+  // and the decode bias chosen on dev after training
+  await page.getByTestId('cfg-decode-bias').check()
   await page.getByTestId('cfg-epochs').fill('1')
   await page.getByTestId('cfg-batch').fill('8')
   // Small dims and a high learning rate: one epoch on 720 titles (a few seconds on wasm) that finds entities.
@@ -120,7 +122,8 @@ test('weak labels → gazetteers → correct → train → evaluate → drill do
   await page.getByTestId('tab-runs').click()
   await expect(page.getByTestId('run-row')).toHaveCount(1)
   await expect(page.getByTestId('run-row').first()).toContainText('bilstm-crf')
-  await expect(page.getByTestId('run-parts-1')).toHaveText('+ lexicon')
+  await expect(page.getByTestId('run-parts-1')).toHaveText('+ lexicon · decoding tuned on dev')
+  await expect(page.getByTestId('run-decoding-1')).toHaveText(/^decoding: (O bias [\d.]+ chosen on dev \(dev F1 [\d.]+ → [\d.]+\)|no O bias pays on dev \(dev F1 [\d.]+\))$/)
   // honest numbers: the whole training's wall time and its speed
   await expect(page.getByTestId('run-time-1')).toHaveText(/^\d+ s$|^\d+ min \d\d s$/)
   await expect(page.getByTestId('run-cps-1')).toHaveText(/^[\d,]+$/)

@@ -242,6 +242,9 @@ export function validateConfig(c: TrainConfig): string[] {
     if (st.learningRate !== undefined && !(st.learningRate > 0)) errs.push('selfTraining.learningRate must be a number > 0')
     if (bert && st.rounds > 0) errs.push('selfTraining is not available with BERT (a later round would need a second copy of the encoder)')
   }
+  if (m.decodeBias !== undefined && !(Number.isFinite(m.decodeBias) && Math.abs(m.decodeBias) <= 20)) errs.push('decodeBias must be a number in [−20, 20]')
+  if (c.tuneDecodeBias !== undefined && typeof c.tuneDecodeBias !== 'boolean') errs.push('tuneDecodeBias must be true or false')
+  if (c.tuneDecodeBias && m.head === 'globalpointer') errs.push('tuneDecodeBias is for tag heads (CRF, softmax), not the span head')
   if (m.head === 'crf' && (c.lossWeights.entity !== 1 || c.lossWeights.outside !== 1))
     errs.push('lossWeights (WOL) apply to softmax heads only; with a CRF head set them to 1/1')
   errs.push(...partProblems(c))
@@ -270,5 +273,6 @@ export function configParts(m: ModelConfig): string[] {
   if (m.pretrainedEmbeddings) parts.push('title embeddings')
   if ((m.bigramEmbedding ?? 0) > 0) parts.push('bigrams')
   if (m.lexicon) parts.push('lexicon')
+  if (m.decodeBias) parts.push(`O bias ${m.decodeBias}`)
   return parts
 }

@@ -68,7 +68,8 @@ export interface TitlePrediction {
 }
 
 export class Tagger {
-  readonly config: ModelConfig
+  /** Replaced only by `setDecodeBias` (decoding, not weights). */
+  config: ModelConfig
   readonly vocabData: TaggerVocabs
   readonly vocabs: Vocabs
   readonly prefix: string
@@ -219,12 +220,19 @@ export class Tagger {
     }
   }
 
+  /** Decode with this O bias from now on (ModelConfig.decodeBias; a copy of the config, the caller's is not touched). */
+  setDecodeBias(bias: number): void {
+    this.config = { ...this.config, decodeBias: bias }
+  }
+
   /**
    * Predict tags and spans (with confidence) for an unlabelled or labelled batch. With
    * `confidence: false` a CRF skips its marginals (the forward–backward), a softmax reads back only
-   * its argmax, and spans' confidence is NaN.
+   * its argmax, and spans' confidence is NaN. `decodeBias` overrides the config's; `hidden` is the
+   * batch's `encode(batch, false)` when the caller already has it (decoding one batch at several
+   * biases runs the encoder once; the caller disposes it).
    */
-  async predictBatch(batch: Batch, texts: readonly string[][], opts: { confidence?: boolean } = {}): Promise<TitlePrediction[]> {
+  async predictBatch(batch: Batch, texts: readonly string[][], opts: { confidence?: boolean; decodeBias?: number; hidden?: tf.Tensor2D } = {}): Promise<TitlePrediction[]> {
     if (this.pointer) return this.predictSpans(batch, texts)
     const wantConf = opts.confidence ?? true
     const { B, L, lengths } = batch
@@ -232,9 +240,9 @@ export class Tagger {
     // character), never the [B, L, T] distribution: at 1,001 tags reading it back cost more than the encoder.
     const out: { em?: tf.Tensor3D; probs?: tf.Tensor3D; logZ?: tf.Tensor1D; softIds?: tf.Tensor2D; logits?: tf.Tensor3D; typeProbs?: tf.Tensor2D } = {}
     tf.tidy(() => {
-      const h = this.encode(batch, false)
-      const logits = this.head!.apply(h)
-      const T = logits.shape[1]
+      const h = opts.hidden ?? this.encode(batch, false)
+      const T = this.vocabs.labels.size
+      const logits = withDecodeBias(this.head!.apply(h), opts.decodeBias ?? this.config.decodeBias ?? 0, this.vocabs.labels.has('O') ? this.vocabs.labels.id('O') : -1, T)
       const emissions = tf.reshape(logits, [B, L, T]) as tf.Tensor3D
       if (this.crf) {
         out.em = tf.keep(emissions)
@@ -373,4 +381,12 @@ function pickedNll(logits: tf.Tensor2D, y: Int32Array, w: Float32Array, denom: n
   for (let i = 0; i < N; i++) idx[i] = i * C + y[i]!
   const lp = tf.gather(tf.reshape(tf.logSoftmax(logits), [-1]), tf.tensor1d(idx, 'int32'))
   return tf.div(tf.neg(tf.sum(tf.mul(lp, tf.tensor1d(w)))), denom) as tf.Scalar
+}
+
+/** Logits `[N, T]` with `bias` subtracted from the O column (ModelConfig.decodeBias); unchanged at 0. */
+function withDecodeBias(logits: tf.Tensor2D, bias: number, oId: number, T: number): tf.Tensor2D {
+  if (!bias || oId < 0) return logits
+  const v = new Float32Array(T)
+  v[oId] = -bias
+  return tf.add(logits, tf.tensor1d(v))
 }

@@ -17,12 +17,17 @@
  *      (stopped on dev) and the earlier model stays.
  * Events of later rounds continue the epoch and step numbering; a checkpoint is handed to `onBest`
  * only when it beats every earlier one, so the checkpoint on disk is always the run's best.
+ *
+ * Last, with `config.tuneDecodeBias`, the final model's O bias is chosen on dev (decode-bias.ts);
+ * when it is not 0 the model decodes with it and `onBest` gets the checkpoint again carrying it
+ * (`model.decodeBias`) and the dev scores at it.
  */
-import type { Example, SelfTrainingOutcome, TrainConfig, TrainingEvent, TrainingSpan } from '../../shared/training'
+import type { DecodeBiasOutcome, Example, SelfTrainingOutcome, TrainConfig, TrainingEvent, TrainingSpan } from '../../shared/training'
 import type { Checkpoint } from '../checkpoint'
 import type { TitlePrediction } from '../models/tagger'
 import { predict, type PredictInput } from '../predict'
 import { train, type TrainOptions, type TrainResult } from './trainer'
+import { tuneDecodeBias } from './decode-bias'
 
 interface RecipeOptions extends TrainOptions {
   /** Titles without labels (self-training's pool, with the unreviewed training titles). */
@@ -40,6 +45,8 @@ interface RecipeOptions extends TrainOptions {
 interface RecipeResult extends TrainResult {
   /** Self-training rounds run and kept, and what the last round run labelled. */
   selfTraining: SelfTrainingOutcome | null
+  /** With `config.tuneDecodeBias`: the bias chosen on dev (null: not asked, or no model or dev set). */
+  decodeBias: DecodeBiasOutcome | null
 }
 
 /**
@@ -81,6 +88,25 @@ export function pseudoLabel(pool: readonly Example[], preds: readonly TitlePredi
 }
 
 export async function trainRecipe(config: TrainConfig, trainSet: readonly Example[], devSet: readonly Example[], opts: RecipeOptions = {}): Promise<RecipeResult> {
+  const r = await trainAndSelfTrain(config, trainSet, devSet, opts)
+  if (!config.tuneDecodeBias || r.cancelled || !r.best || devSet.length === 0 || opts.shouldStop?.()) return { ...r, decodeBias: null }
+  const { report, ...outcome } = await tuneDecodeBias(r.model, devSet)
+  if (outcome.bias === 0) return { ...r, decodeBias: outcome }
+  r.model.setDecodeBias(outcome.bias)
+  const m = r.best.manifest
+  const best = {
+    ...r.best,
+    manifest: {
+      ...m,
+      config: { ...m.config, model: { ...m.config.model, decodeBias: outcome.bias } },
+      metrics: { micro: report.micro, macro: report.macro, boundary: report.boundary, study: report.study },
+    },
+  }
+  await opts.onBest?.(best)
+  return { ...r, best, bestDev: report, decodeBias: outcome }
+}
+
+async function trainAndSelfTrain(config: TrainConfig, trainSet: readonly Example[], devSet: readonly Example[], opts: RecipeOptions): Promise<Omit<RecipeResult, 'decodeBias'>> {
   const st = config.selfTraining
   let best = await train(config, trainSet, devSet, opts)
   if (!st || st.rounds <= 0 || best.cancelled || !best.best || devSet.length === 0) return { ...best, selfTraining: null }

@@ -26,7 +26,7 @@ import type {
   RunsCompare,
 } from '../../shared/runs'
 import { QUEUE_ORDERS } from '../../shared/runs'
-import { AUTO_PRESET, type ModelConfig, type PRF, type SelfTrainingOutcome, type TrainConfig } from '../../shared/training'
+import { AUTO_PRESET, type DecodeBiasOutcome, type ModelConfig, type PRF, type SelfTrainingOutcome, type TrainConfig } from '../../shared/training'
 import type { RunRecord, Split } from '../../shared/types'
 import { SPLITS } from '../../shared/types'
 import { writeTransaction, type DB } from '../../store/db'
@@ -59,7 +59,7 @@ function runParts(config: Record<string, unknown>, preset: string): string[] {
   const model = c.model ? configParts(c.model as ModelConfig) : []
   const from = typeof (config as { from?: unknown }).from === 'number' ? [`continued from run ${(config as { from: number }).from}`] : []
   if (c.recipe?.parts) return [...c.recipe.parts.map((p) => p.label), ...model, ...from]
-  return [...from, preset, ...model, ...(c.weakLoss ? [c.weakLoss.partial ? `partial CRF (ρ ${c.weakLoss.unknownEntityPrior})` : 'origin weights'] : []), ...(c.weakLoss?.softSpans ? ['soft spans'] : []), ...(c.weakLoss?.minDictionaryPrecision !== undefined ? [`dictionaries ≥ ${c.weakLoss.minDictionaryPrecision} precise`] : []), ...(c.selfTraining ? [`self-training (${c.selfTraining.rounds} round)`] : [])]
+  return [...from, preset, ...model, ...(c.weakLoss ? [c.weakLoss.partial ? `partial CRF (ρ ${c.weakLoss.unknownEntityPrior})` : 'origin weights'] : []), ...(c.weakLoss?.softSpans ? ['soft spans'] : []), ...(c.weakLoss?.minDictionaryPrecision !== undefined ? [`dictionaries ≥ ${c.weakLoss.minDictionaryPrecision} precise`] : []), ...(c.selfTraining ? [`self-training (${c.selfTraining.rounds} round)`] : []), ...(c.tuneDecodeBias ? ['decoding tuned on dev'] : [])]
 }
 
 /** The Runs board's line on what self-training did (a kept round changed the model; one not kept did not). */
@@ -69,6 +69,14 @@ export function selfTrainingLine(o: SelfTrainingOutcome | undefined): string | n
   const labelled = `${o.pseudoTitles.toLocaleString('en-US')} titles labelled by the model, ${o.pseudoSpans.toLocaleString('en-US')} spans`
   if (o.roundsKept === 0) return `self-training: not kept (${labelled}; dev F1 did not improve)`
   return `self-training: ${o.roundsKept} of ${o.roundsRun} round${o.roundsRun === 1 ? '' : 's'} kept (last round: ${labelled})`
+}
+
+/** The Runs board's line on the decode bias chosen on dev (a bias of 0 changed nothing). */
+export function decodeBiasLine(o: DecodeBiasOutcome | undefined): string | null {
+  if (!o) return null
+  const f1 = (x: number): string => (x * 100).toFixed(1)
+  if (o.bias === 0) return `decoding: no O bias pays on dev (dev F1 ${f1(o.devF1)})`
+  return `decoding: O bias ${o.bias} chosen on dev (dev F1 ${f1(o.devF1Before)} → ${f1(o.devF1)})`
 }
 
 // ------------------------------------------------------------------ runs
@@ -105,6 +113,7 @@ export function runDetail(r: RunRecord): RunDetail {
     best,
     parts: runParts(r.config, r.preset),
     selfTraining: selfTrainingLine(m.selfTraining as SelfTrainingOutcome | undefined),
+    decoding: decodeBiasLine(m.decodeBias as DecodeBiasOutcome | undefined),
     evaluations,
   }
 }

@@ -197,7 +197,7 @@ export function startTraining(
           updateRun(db, runId, {
             status: 'done',
             finishedAt,
-            metrics: { epochs: history, best: outcome.best, bestEpoch: outcome.bestEpoch, stoppedEarly: outcome.stoppedEarly, dev: ckpt.manifest.metrics, ...(outcome.selfTraining ? { selfTraining: outcome.selfTraining } : {}) },
+            metrics: { epochs: history, best: outcome.best, bestEpoch: outcome.bestEpoch, stoppedEarly: outcome.stoppedEarly, dev: ckpt.manifest.metrics, ...(outcome.selfTraining ? { selfTraining: outcome.selfTraining } : {}), ...(outcome.decodeBias ? { decodeBias: outcome.decodeBias } : {}) },
             timings: { seconds: outcome.seconds, secondsPerEpoch: outcome.seconds / Math.max(1, outcome.epochs), workers },
           })
         })

@@ -35,9 +35,10 @@ function modelTypes(m: CheckpointManifest): Set<string> {
 
 /**
  * Model settings that change only how a model's output is read, not its weights: a warm start may
- * change them (a run from before constrained decoding and span typing continues with them).
+ * change them (a run from before constrained decoding and span typing continues with them; a tuned decode bias is
+ * the earlier run's, not the new one's).
  */
-const DECODING_ONLY = new Set<keyof TrainConfig['model']>(['constrainedDecoding', 'spanTyping'])
+const DECODING_ONLY = new Set<keyof TrainConfig['model']>(['constrainedDecoding', 'spanTyping', 'decodeBias'])
 
 /**
  * The checkpoint of finished run `from`, to start a run of `config` on `train`: its weights AND its

@@ -7,7 +7,9 @@ import { importInto } from '../../../src-main/services/io/import'
 import { openDatabase } from '../../../src-main/store/db'
 import { Project } from '../../../src-main/services/project/project'
 import { getRun } from '../../../src-main/services/runs/evaluation'
-import type { SelfTrainingOutcome } from '../../../src-main/shared/training'
+import type { DecodeBiasOutcome, SelfTrainingOutcome } from '../../../src-main/shared/training'
+import type { CheckpointManifest } from '../../../src-main/ml/checkpoint'
+import { DECODE_BIAS_GRID } from '../../../src-main/ml/train/decode-bias'
 import { runCli } from '../../helpers/cli'
 import { makeProject, writeJsonl } from '../../helpers/project'
 import { tinyTitles } from '../../helpers/tiny'
@@ -20,13 +22,22 @@ describe('train --model auto', () => {
     await importInto(project, { path: writeJsonl(join(dir, 'dev.jsonl'), tinyTitles(8, 3)), format: 'jsonl', origin: 'gold', split: 'dev' })
     const t = await runCli(['train', project, '--model', 'auto', '--epochs', '2', '--json'], { timeoutMs: 300_000 })
     expect(t.code, t.stderr).toBe(0)
-    expect(t.stderr).toMatch(/auto = bilstm-crf \+ title embeddings \+ bigrams \+ partial CRF \(ρ 0\.3\) \+ origin weights \+ dictionaries ≥ ½ precise \+ self-training \(1 round, 1 epochs\)/)
+    expect(t.stderr).toMatch(/auto = bilstm-crf \+ title embeddings \+ bigrams \+ partial CRF \(ρ 0\.3\) \+ origin weights \+ dictionaries ≥ ½ precise \+ self-training \(1 round, 1 epochs\) \+ decoding tuned on dev \(O bias\)/)
     const db = openDatabase(project, { readonly: true })
-    const run = db.prepare('SELECT preset, status, config FROM runs WHERE id = 1').get() as { preset: string; status: string; config: string }
+    const run = db.prepare('SELECT preset, status, config, metrics FROM runs WHERE id = 1').get() as { preset: string; status: string; config: string; metrics: string }
+    const stored = db.prepare('SELECT manifest FROM checkpoints WHERE run_id = 1').get() as { manifest: string }
     db.close()
     expect(run).toMatchObject({ preset: 'auto', status: 'done' })
+    // the O bias chosen on dev: in the run's metrics, on the Runs board, and in the checkpoint the studio predicts with
+    const { decodeBias } = JSON.parse(run.metrics) as { decodeBias: DecodeBiasOutcome }
+    expect(DECODE_BIAS_GRID).toContain(decodeBias.bias)
+    expect(decodeBias.devF1).toBeGreaterThanOrEqual(decodeBias.devF1Before)
+    expect((JSON.parse(stored.manifest) as CheckpointManifest).config.model.decodeBias ?? 0).toBe(decodeBias.bias)
+    const q = Project.open(project, { readonly: true })
+    expect(getRun(q, 1).decoding).toMatch(decodeBias.bias ? /^decoding: O bias [\d.]+ chosen on dev \(dev F1 [\d.]+ → [\d.]+\)$/ : /^decoding: no O bias pays on dev/)
+    q.close()
     const config = JSON.parse(run.config) as { recipe: { parts: { id: string }[]; facts: unknown }; weakLoss: { partial: boolean }; selfTraining: { rounds: number } }
-    expect(config.recipe.parts.map((p) => p.id)).toEqual(['base', 'title-embeddings', 'weak-loss', 'self-training'])
+    expect(config.recipe.parts.map((p) => p.id)).toEqual(['base', 'title-embeddings', 'weak-loss', 'self-training', 'decode-bias'])
     expect(config.recipe.facts).toEqual({ reviewed: 0, weak: 24, unlabelled: 0, types: 5, dictionaryTerms: 0 })
     expect(config.weakLoss.partial).toBe(true)
     expect(config.selfTraining.rounds).toBe(1)

@@ -27,7 +27,7 @@ describe('training jobs in the Studio', () => {
     const ps = await m.studio.handle('presets.list', undefined)
     expect(ps).toHaveLength(12)
     expect(ps[0]).toMatchObject({ name: 'auto', available: true })
-    expect(ps[0]!.parts!.map((p) => p.id)).toEqual(['base', 'title-embeddings', 'word-features', 'lexicon', 'weak-loss', 'self-training'])
+    expect(ps[0]!.parts!.map((p) => p.id)).toEqual(['base', 'title-embeddings', 'word-features', 'lexicon', 'weak-loss', 'self-training', 'decode-bias'])
     expect(ps.find((p) => p.name === 'bilstm-crf')).toMatchObject({ available: true })
     expect(ps.find((p) => p.name === 'bilstm-crf')!.config!.model.head).toBe('crf')
     const bert = ps.filter((p) => p.needsBert)
