@@ -1,5 +1,4 @@
 /** Batch inference: titles → spans with confidence (CRF marginals or softmax probability). */
-import * as tf from '@tensorflow/tfjs'
 import type { Example } from '../shared/training'
 import { loadCheckpoint, type Checkpoint } from './checkpoint'
 import { featurize, makeBatch, spansToTitle, type TitleFeatures } from './models/features'
@@ -60,7 +59,7 @@ export function withinPositions(batch: readonly number[], length: (i: number) =>
 
 /**
  * The titles tagged at each of `biases` (ModelConfig.decodeBias; no confidence), one list per bias
- * in that order: each batch is encoded once and decoded at every bias (ml/train/decode-bias.ts).
+ * in that order: each batch is encoded and its tag logits computed once (Tagger.encodeHeads), then decoded at every bias (ml/train/decode-bias.ts).
  */
 export async function predictAtBiases(model: Tagger, titles: readonly PredictInput[], biases: readonly number[], batchSize = 64): Promise<TitlePrediction[][]> {
   return predictWith(model, titles, batchSize, false, biases)
@@ -90,14 +89,15 @@ async function predictWith(model: Tagger, titles: readonly PredictInput[], batch
       b.forEach((i, k) => (outs[0]![i] = toTitle(enc[i]!, res[k]!)))
       continue
     }
-    const hidden = model.pointer ? null : tf.tidy(() => model.encode(batch, false))
+    const encoded = model.pointer ? null : model.encodeHeads(batch)
     try {
       for (let j = 0; j < biases.length; j++) {
-        const res = await model.predictBatch(batch, chars, { confidence, decodeBias: biases[j]!, ...(hidden ? { hidden } : {}) })
+        const res = await model.predictBatch(batch, chars, { confidence, decodeBias: biases[j]!, ...(encoded ? { encoded } : {}) })
         b.forEach((i, k) => (outs[j]![i] = toTitle(enc[i]!, res[k]!)))
       }
     } finally {
-      hidden?.dispose()
+      encoded?.hidden.dispose()
+      encoded?.logits.dispose()
     }
   }
   // BERT: a title whose characters all lack a token (only spaces) still gets one O per character

@@ -67,6 +67,12 @@ export interface TitlePrediction {
   logProb?: number
 }
 
+/** One batch's encoder output and tag-head logits `[B·L, T]` (Tagger.encodeHeads). */
+export interface EncodedBatch {
+  hidden: tf.Tensor2D
+  logits: tf.Tensor2D
+}
+
 export class Tagger {
   /** Replaced only by `setDecodeBias` (decoding, not weights). */
   config: ModelConfig
@@ -220,6 +226,15 @@ export class Tagger {
     }
   }
 
+  /** A batch's hidden vectors and tag-head logits, kept (tag heads only): `predictBatch`'s `encoded`. */
+  encodeHeads(batch: Batch): EncodedBatch {
+    if (!this.head) throw new Error('the span head has no tag logits')
+    return tf.tidy(() => {
+      const hidden = this.encode(batch, false)
+      return { hidden, logits: this.head!.apply(hidden) }
+    })
+  }
+
   /** Decode with this O bias from now on (ModelConfig.decodeBias; a copy of the config, the caller's is not touched). */
   setDecodeBias(bias: number): void {
     this.config = { ...this.config, decodeBias: bias }
@@ -228,11 +243,11 @@ export class Tagger {
   /**
    * Predict tags and spans (with confidence) for an unlabelled or labelled batch. With
    * `confidence: false` a CRF skips its marginals (the forward–backward), a softmax reads back only
-   * its argmax, and spans' confidence is NaN. `decodeBias` overrides the config's; `hidden` is the
-   * batch's `encode(batch, false)` when the caller already has it (decoding one batch at several
-   * biases runs the encoder once; the caller disposes it).
+   * its argmax, and spans' confidence is NaN. `decodeBias` overrides the config's; `encoded` is the
+   * batch's `encodeHeads(batch)` when the caller already has it (decoding one batch at several
+   * biases runs the encoder and the tag head once; the caller disposes it).
    */
-  async predictBatch(batch: Batch, texts: readonly string[][], opts: { confidence?: boolean; decodeBias?: number; hidden?: tf.Tensor2D } = {}): Promise<TitlePrediction[]> {
+  async predictBatch(batch: Batch, texts: readonly string[][], opts: { confidence?: boolean; decodeBias?: number; encoded?: EncodedBatch } = {}): Promise<TitlePrediction[]> {
     if (this.pointer) return this.predictSpans(batch, texts)
     const wantConf = opts.confidence ?? true
     const { B, L, lengths } = batch
@@ -240,9 +255,9 @@ export class Tagger {
     // character), never the [B, L, T] distribution: at 1,001 tags reading it back cost more than the encoder.
     const out: { em?: tf.Tensor3D; probs?: tf.Tensor3D; logZ?: tf.Tensor1D; softIds?: tf.Tensor2D; logits?: tf.Tensor3D; typeProbs?: tf.Tensor2D } = {}
     tf.tidy(() => {
-      const h = opts.hidden ?? this.encode(batch, false)
+      const h = opts.encoded?.hidden ?? this.encode(batch, false)
       const T = this.vocabs.labels.size
-      const logits = withDecodeBias(this.head!.apply(h), opts.decodeBias ?? this.config.decodeBias ?? 0, this.vocabs.labels.has('O') ? this.vocabs.labels.id('O') : -1, T)
+      const logits = withDecodeBias(opts.encoded?.logits ?? this.head!.apply(h), opts.decodeBias ?? this.config.decodeBias ?? 0, this.vocabs.labels.has('O') ? this.vocabs.labels.id('O') : -1, T)
       const emissions = tf.reshape(logits, [B, L, T]) as tf.Tensor3D
       if (this.crf) {
         out.em = tf.keep(emissions)
