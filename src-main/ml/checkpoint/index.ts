@@ -77,6 +77,11 @@ interface SaveMeta {
 }
 
 /** Snapshot a model's weights into an in-memory checkpoint. */
+/** What a checkpoint keeps of a dev report (`manifest.metrics`): the summary scores, not the per-type tables. */
+export function checkpointMetrics(rep: EvalReport): NonNullable<CheckpointManifest['metrics']> {
+  return { micro: rep.micro, macro: rep.macro, boundary: rep.boundary, study: rep.study }
+}
+
 export async function saveCheckpoint(model: Tagger, meta: SaveMeta): Promise<Checkpoint> {
   const entries: WeightEntry[] = []
   const chunks: Float32Array[] = []

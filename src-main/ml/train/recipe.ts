@@ -23,7 +23,7 @@
  * (`model.decodeBias`) and the dev scores at it.
  */
 import type { DecodeBiasOutcome, Example, SelfTrainingOutcome, TrainConfig, TrainingEvent, TrainingSpan } from '../../shared/training'
-import type { Checkpoint } from '../checkpoint'
+import { checkpointMetrics, type Checkpoint } from '../checkpoint'
 import type { TitlePrediction } from '../models/tagger'
 import { predict, type PredictInput } from '../predict'
 import { train, type TrainOptions, type TrainResult } from './trainer'
@@ -99,7 +99,7 @@ export async function trainRecipe(config: TrainConfig, trainSet: readonly Exampl
     manifest: {
       ...m,
       config: { ...m.config, model: { ...m.config.model, decodeBias: outcome.bias } },
-      metrics: { micro: report.micro, macro: report.macro, boundary: report.boundary, study: report.study },
+      metrics: checkpointMetrics(report),
     },
   }
   await opts.onBest?.(best)

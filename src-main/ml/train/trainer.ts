@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { Example, PRF, TrainConfig, TrainingEvent } from '../../shared/training'
 import { evaluate, type EvalReport } from '../eval'
-import { saveCheckpoint, assignWeights, type Checkpoint } from '../checkpoint'
+import { saveCheckpoint, assignWeights, checkpointMetrics, type Checkpoint } from '../checkpoint'
 import { buildVocabs, featurize, makeBatch, type TitleFeatures, type TaggerVocabs } from '../models/features'
 import { Tagger } from '../models/tagger'
 import type { BertEncoder } from '../bert/encoder'
@@ -353,7 +353,7 @@ export async function train(config: TrainConfig, trainSet: readonly Example[], d
       if (isBest) {
         best = await saveCheckpoint(model, {
           config,
-          metrics: { micro: rep.micro, macro: rep.macro, boundary: rep.boundary, study: rep.study },
+          metrics: checkpointMetrics(rep),
           epoch,
           step,
           backend,
