@@ -27,20 +27,18 @@ export async function tuneDecodeBias(model: Tagger, dev: readonly Example[], gri
   const byBias = await predictAtBiases(model, dev, grid)
   const gold = dev.map((e) => e.spans)
   const texts = dev.map((e) => e.text)
-  let best = 0
-  let report: EvalReport | null = null
-  let before = 0
-  byBias.forEach((preds, j) => {
-    const r = evaluate(
+  const reports = byBias.map((preds) =>
+    evaluate(
       gold,
       preds.map((p) => p.spans),
       texts,
-    )
-    if (j === 0) before = r.micro.f1
-    if (!report || r.micro.f1 > report.micro.f1) {
-      report = r
-      best = j
-    }
+    ),
+  )
+  // strictly better only: on a tie the earlier grid value stays (DECODE_BIAS_GRID rises from 0: the smaller bias)
+  let best = 0
+  reports.forEach((r, j) => {
+    if (r.micro.f1 > reports[best]!.micro.f1) best = j
   })
-  return { bias: grid[best]!, devF1Before: before, devF1: report!.micro.f1, seconds: Math.round((performance.now() - t0) / 100) / 10, report: report! }
+  const report = reports[best]!
+  return { bias: grid[best]!, devF1Before: reports[0]!.micro.f1, devF1: report.micro.f1, seconds: Math.round((performance.now() - t0) / 100) / 10, report }
 }
